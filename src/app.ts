@@ -1,0 +1,86 @@
+import path from 'node:path';
+import { SwitchboardAdapter } from './bot/adapter';
+import { SwitchboardBot } from './bot/SwitchboardBot';
+import type { Config } from './config';
+import { createLogger, type Logger } from './log/logger';
+import type { TenantDirectory } from './provisioning/directory';
+import { ProvisioningService } from './provisioning/service';
+import { SimulatedTenant, type Slowness } from './backends/simulated/tenant';
+import { createServer, type RunningServer } from './server';
+import { AuditLog } from './store/audit';
+
+export interface AppOptions {
+  log?: Logger;
+  now?: () => Date;
+  slowness?: Slowness;
+}
+
+export interface App {
+  config: Config;
+  log: Logger;
+  directory: TenantDirectory;
+  audit: AuditLog;
+  provisioning: ProvisioningService;
+  bot: SwitchboardBot;
+  adapter: SwitchboardAdapter;
+  start(): Promise<RunningServer>;
+  /** Flushes every store (after the last turn). */
+  flush(): Promise<void>;
+  /** Flushes and releases the store files (a later createApp on the same directory re-reads them). */
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+async function openDirectory(config: Config, options: AppOptions): Promise<SimulatedTenant> {
+  if (config.backend === 'microsoft') {
+    throw new StartupError('SWITCHBOARD_BACKEND=microsoft: the Microsoft 365 backend is not available in this version; use simulated.');
+  }
+  return SimulatedTenant.open({
+    file: path.join(config.dataDir, 'tenant.json'),
+    tenantId: config.tenantId,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.slowness ? { slowness: options.slowness } : {}),
+  });
+}
+
+/** Composition root: config → stores → directory → services → bot → server. */
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const audit = new AuditLog(path.join(config.dataDir, 'audit.jsonl'), options.now);
+  const directory = await openDirectory(config, options);
+  const provisioning = new ProvisioningService(directory, audit);
+  const bot = new SwitchboardBot({
+    gate: { tenantId: config.tenantId, requireTeamsChannel: !config.localMode, adminIds: config.adminIds, approverIds: config.approverIds },
+    services: { provisioning },
+    audit,
+    log,
+  });
+  const adapter = new SwitchboardAdapter(config, log);
+  const flush = async () => {
+    await Promise.all([audit.flush(), directory.flush()]);
+  };
+  return {
+    config,
+    log,
+    directory,
+    audit,
+    provisioning,
+    bot,
+    adapter,
+    flush,
+    close: async () => {
+      await flush();
+      await directory.close();
+    },
+    start: () =>
+      createServer({
+        config,
+        adapter,
+        bot,
+        log,
+        flush,
+        health: [{ name: 'backend', check: () => directory.health() }],
+      }).start(),
+  };
+}

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import {
+  AssociationSchema,
+  LicenseSkuSchema,
+  NumberTypeSchema,
+  PhoneNumberSchema,
+  ResourceAccountSchema,
+  VerifiedDomainSchema,
+  type ResourceAccount,
+} from '../../provisioning/model';
+import type { NumberOperation } from '../../provisioning/directory';
+import { DirectoryRefusal } from '../../provisioning/result';
+
+/**
+ * The whole simulated tenant as one lowdb document. Collections are keyed by id (accounts,
+ * voice applications, operations) or by telephone number, so lookups stay O(1) at 10,000 accounts.
+ */
+
+export const StoredAccountSchema = ResourceAccountSchema.extend({
+  /**
+   * When the account went from no Teams Phone license to one; provisioning is measured from here
+   * (DOMAIN.md F14). Not part of the port's ResourceAccount.
+   */
+  licensedAt: z.string().nullable().default(null),
+});
+export type StoredAccount = z.infer<typeof StoredAccountSchema>;
+
+export const StoredOperationSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['assign', 'unassign']),
+  status: z.enum(['notStarted', 'running', 'succeeded', 'failed']),
+  telephoneNumber: z.string(),
+  numberType: NumberTypeSchema,
+  /** The account the number goes to (assign) or came from (unassign). */
+  targetId: z.string().nullable(),
+  statusDetail: z.string().optional(),
+  createdAt: z.string(),
+  /** When the tenant finishes the work; applied the first time the tenant is observed after it. */
+  dueAt: z.string(),
+});
+export type StoredOperation = z.infer<typeof StoredOperationSchema>;
+
+export const TenantStateSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    tenantId: z.string().min(1),
+    displayName: z.string(),
+    domains: z.array(VerifiedDomainSchema),
+    skus: z.array(LicenseSkuSchema),
+    accounts: z.record(z.string(), StoredAccountSchema),
+    numbers: z.record(z.string(), PhoneNumberSchema),
+    voiceApps: z.record(z.string(), AssociationSchema),
+    operations: z.record(z.string(), StoredOperationSchema),
+  })
+  .superRefine((state, ctx) => {
+    const misfiled = (collection: string, key: string) =>
+      ctx.addIssue({ code: 'custom', path: [collection, key], message: 'key does not match the record it holds' });
+    for (const [key, a] of Object.entries(state.accounts)) if (a.id !== key) misfiled('accounts', key);
+    for (const [key, n] of Object.entries(state.numbers)) if (n.telephoneNumber !== key) misfiled('numbers', key);
+    for (const [key, v] of Object.entries(state.voiceApps)) if (v.configurationId !== key) misfiled('voiceApps', key);
+    for (const [key, o] of Object.entries(state.operations)) if (o.id !== key) misfiled('operations', key);
+  });
+export type TenantState = z.infer<typeof TenantStateSchema>;
+
+/** The simulated tenant's latency knobs (DOMAIN.md F13/F14); each defaults to 0 = answers at once. */
+export interface Slowness {
+  licenseProvisioningMs?: number;
+  numberOperationMs?: number;
+  accountPropagationMs?: number;
+}
+
+export function own<T>(collection: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(collection, key) ? collection[key] : undefined;
+}
+
+/** Graph answers 404 for an unknown user. */
+export function accountOrRefuse(state: TenantState, id: string): StoredAccount {
+  const account = own(state.accounts, id);
+  if (!account) throw new DirectoryRefusal('ACCOUNT_NOT_FOUND', { id });
+  return account;
+}
+
+export function toResourceAccount(stored: StoredAccount): ResourceAccount {
+  const { licensedAt: _internal, ...account } = stored;
+  return structuredClone(account);
+}
+
+export function toNumberOperation(stored: StoredOperation): NumberOperation {
+  const { id, status, telephoneNumber, statusDetail } = stored;
+  return statusDetail === undefined ? { id, status, telephoneNumber } : { id, status, telephoneNumber, statusDetail };
+}
+
+export function addMs(at: Date, ms: number): string {
+  return new Date(at.getTime() + ms).toISOString();
+}

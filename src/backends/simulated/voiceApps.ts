@@ -1,0 +1,54 @@
+import type { Association } from '../../provisioning/model';
+import type { VoiceApplication } from '../../provisioning/directory';
+import { DirectoryRefusal } from '../../provisioning/result';
+import { own, type StoredAccount, type TenantState } from './state';
+
+function voiceAppOrRefuse(state: TenantState, configurationId: string): Association {
+  const app = own(state.voiceApps, configurationId);
+  if (!app) throw new DirectoryRefusal('VOICE_APP_NOT_FOUND', { configurationId }, 'voiceApplication');
+  return app;
+}
+
+/**
+ * New-CsOnlineApplicationInstanceAssociation (teams-apis.md §3.2). An AA takes AA accounts and a CQ
+ * CQ accounts; an account serves one voice app at a time (teams-apis.md §4).
+ */
+export function associate(state: TenantState, account: StoredAccount, configurationId: string): void {
+  const app = voiceAppOrRefuse(state, configurationId);
+  if (app.configurationType !== account.accountType) {
+    throw new DirectoryRefusal(
+      'ASSOCIATION_TYPE_MISMATCH',
+      { accountType: account.accountType, voiceAppType: app.configurationType, name: app.name },
+      'voiceApplication',
+    );
+  }
+  const current = account.associations[0];
+  if (current) {
+    throw new DirectoryRefusal('ACCOUNT_ALREADY_ASSOCIATED', { name: current.name }, 'voiceApplication');
+  }
+  account.associations = [{ ...app }];
+}
+
+/** Remove-CsOnlineApplicationInstanceAssociation (teams-apis.md §3.2). */
+export function dissociate(state: TenantState, account: StoredAccount, configurationId: string): void {
+  const app = voiceAppOrRefuse(state, configurationId);
+  if (!account.associations.some((a) => a.configurationId === configurationId)) {
+    throw new DirectoryRefusal('ASSOCIATION_NOT_FOUND', { name: app.name }, 'voiceApplication');
+  }
+  account.associations = account.associations.filter((a) => a.configurationId !== configurationId);
+}
+
+/** Voice apps by name, each with the accounts associated with it (one pass over the accounts). */
+export function listVoiceApplications(state: TenantState): VoiceApplication[] {
+  const accountIds = new Map<string, string[]>();
+  for (const account of Object.values(state.accounts)) {
+    for (const { configurationId } of account.associations) {
+      const ids = accountIds.get(configurationId) ?? [];
+      ids.push(account.id);
+      accountIds.set(configurationId, ids);
+    }
+  }
+  return Object.values(state.voiceApps)
+    .map((app) => ({ ...app, accountIds: accountIds.get(app.configurationId) ?? [] }))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.configurationId.localeCompare(b.configurationId));
+}

@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ActivityTypes,
+  CardFactory,
+  MessageFactory,
+  TeamsActivityHandler,
+  type InvokeResponse,
+  type TurnContext,
+} from 'botbuilder';
+import { z } from 'zod';
+import { helpCard } from '../cards/help';
+import { messageCard } from '../cards/message';
+import type { CardJson } from '../cards/render';
+import { format, localeOf, strings } from '../i18n';
+import type { Logger } from '../log/logger';
+import type { AuditLog } from '../store/audit';
+import { cardActions } from './actions';
+import { commands, parseCommand } from './commands';
+import { gate, type GateSettings } from './gate';
+import { allowed, type Requirement, type Services, type TurnScope } from './scope';
+
+export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+
+const ExecuteInvokeValue = z.object({
+  action: z.object({
+    type: z.literal('Action.Execute'),
+    verb: z.string().min(1).max(64),
+    data: z.record(z.string(), z.unknown()).optional(),
+  }),
+  trigger: z.enum(['manual', 'automatic']).optional(),
+});
+
+/** Action.Submit fallback: a message with no text whose value is the card data plus the inputs. */
+const SubmitValue = z.looseObject({ verb: z.string().min(1).max(64) });
+
+export interface BotDependencies {
+  gate: GateSettings;
+  services: Services;
+  audit: AuditLog;
+  log: Logger;
+}
+
+/**
+ * The only place (with the server entry) that knows botbuilder. It gates the tenant, resolves the
+ * caller's role, parses every payload with zod and hands over to one handler per command or verb.
+ */
+export class SwitchboardBot extends TeamsActivityHandler {
+  constructor(private readonly deps: BotDependencies) {
+    super();
+    this.onMessage(async (context, next) => {
+      await this.onMessageOrSubmit(context);
+      await next();
+    });
+    this.onMembersAdded(async (context, next) => {
+      const botId = context.activity.recipient?.id;
+      if (context.activity.membersAdded?.some((m) => m.id !== botId)) await this.runCommand(context, 'help', '');
+      await next();
+    });
+  }
+
+  protected override async onTurnActivity(context: TurnContext): Promise<void> {
+    const outcome = gate(context.activity, this.deps.gate);
+    if (!outcome.ok) {
+      this.deps.log.warn({ why: outcome.why, type: context.activity.type, channelId: context.activity.channelId }, 'activity dropped by the tenant gate');
+      // Every invoke gets an explicit answer, or botbuilder turns the silence into a 501.
+      if (context.activity.type === ActivityTypes.Invoke) await sendInvokeResponse(context, { status: 403 });
+      return;
+    }
+    context.turnState.set(SCOPE_KEY, this.scopeFor(context, outcome.actor, outcome.roles));
+    await super.onTurnActivity(context);
+  }
+
+  protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
+    if (context.activity.name !== 'adaptiveCard/action') {
+      return { status: 400, body: { statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'NotSupported', message: 'This invoke is not supported.' } } };
+    }
+    const scope = scopeOf(context);
+    const value = ExecuteInvokeValue.safeParse(context.activity.value);
+    const card = value.success
+      ? await this.runAction(scope, value.data.action.verb, value.data.action.data ?? {})
+      : this.refusalCard(scope, format(strings(scope.locale).errors.badPayload, { detail: 'action' }));
+    // Business refusals are 200 with a card that says why; the card replaces the clicked one.
+    return { status: 200, body: { statusCode: 200, type: CARD_CONTENT_TYPE, value: card } };
+  }
+
+  private async onMessageOrSubmit(context: TurnContext): Promise<void> {
+    const scope = scopeOf(context);
+    const text = typeof context.activity.text === 'string' ? context.activity.text : '';
+    if (!text.trim() && context.activity.value !== undefined) {
+      const submit = SubmitValue.safeParse(context.activity.value);
+      const card = submit.success
+        ? await this.runAction(scope, submit.data.verb, withoutVerb(submit.data))
+        : this.refusalCard(scope, format(strings(scope.locale).errors.badPayload, { detail: 'verb' }));
+      await sendCard(context, card);
+      return;
+    }
+    const { name, args } = parseCommand(text.slice(0, 2000));
+    await this.runCommand(context, name, args);
+  }
+
+  private async runCommand(context: TurnContext, name: string, args: string): Promise<void> {
+    const scope = scopeOf(context);
+    const command = commands.get(name);
+    // Anything that is not a command gets the help card, saying what was not understood.
+    const card = command
+      ? ((await this.authorize(scope, command.requires, `command:${name}`)) ?? (await this.guarded(scope, () => command.handle(scope, args))))
+      : await this.guarded(scope, async () => helpCard(scope.locale, scope.roles, scope.actor.aadObjectId, name || undefined));
+    await sendCard(context, card);
+  }
+
+  /** The one path for Action.Execute and the Action.Submit fallback. */
+  private async runAction(scope: TurnScope, verb: string, data: unknown): Promise<CardJson> {
+    const s = strings(scope.locale).errors;
+    const action = cardActions.get(verb);
+    if (!action) {
+      scope.log.warn({ verb }, 'unknown card verb');
+      return this.refusalCard(scope, format(s.unknownAction, { verb: verb.slice(0, 64) }));
+    }
+    const denied = await this.authorize(scope, action.requires, `action:${verb}`);
+    if (denied) return denied;
+    const bound = action.bind(data);
+    if (!bound.ok) {
+      scope.log.warn({ verb, detail: bound.detail }, 'malformed card payload');
+      return this.refusalCard(scope, format(s.badPayload, { detail: bound.detail }));
+    }
+    return this.guarded(scope, () => bound.run(scope));
+  }
+
+  /** Refuses politely (and audits) when the caller's role does not allow the requirement. */
+  private async authorize(scope: TurnScope, requirement: Requirement, what: string): Promise<CardJson | null> {
+    if (allowed(requirement, scope.roles)) return null;
+    const s = strings(scope.locale).errors;
+    const text = !scope.actor.aadObjectId
+      ? s.noIdentity
+      : format(requirement === 'admin' ? s.notAdmin : s.notReader, { aadObjectId: scope.actor.aadObjectId });
+    scope.log.warn({ what, aadObjectId: scope.actor.aadObjectId }, 'refused: role');
+    await this.deps.audit.append({ actor: scope.actor, action: what, target: '-', outcome: 'refused', reason: requirement === 'admin' ? 'NOT_ADMIN' : 'NOT_READER' });
+    return this.refusalCard(scope, text);
+  }
+
+  /** A fault never leaks: the caller sees a correlation id, the log has the details. */
+  private async guarded(scope: TurnScope, work: () => Promise<CardJson>): Promise<CardJson> {
+    try {
+      return await work();
+    } catch (error) {
+      scope.log.error({ err: error }, 'handler fault');
+      const s = strings(scope.locale).errors;
+      return messageCard(s.title, format(s.internal, { correlationId: scope.correlationId }), 'attention');
+    }
+  }
+
+  private refusalCard(scope: TurnScope, text: string): CardJson {
+    return messageCard(strings(scope.locale).errors.refusedTitle, text, 'attention');
+  }
+
+  private scopeFor(context: TurnContext, actor: TurnScope['actor'], roles: TurnScope['roles']): TurnScope {
+    const correlationId = randomUUID();
+    return {
+      actor,
+      roles,
+      locale: localeOf(context.activity.locale),
+      correlationId,
+      log: this.deps.log.child({ correlationId, activityType: context.activity.type, aadObjectId: actor.aadObjectId }),
+      services: this.deps.services,
+    };
+  }
+}
+
+const SCOPE_KEY = Symbol('switchboard.scope');
+
+function scopeOf(context: TurnContext): TurnScope {
+  const scope = context.turnState.get(SCOPE_KEY) as TurnScope | undefined;
+  if (!scope) throw new Error('turn scope missing: the gate did not run');
+  return scope;
+}
+
+function withoutVerb(value: Record<string, unknown>): Record<string, unknown> {
+  const { verb: _verb, ...rest } = value;
+  return rest;
+}
+
+async function sendCard(context: TurnContext, card: CardJson): Promise<void> {
+  await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
+}
+
+async function sendInvokeResponse(context: TurnContext, response: InvokeResponse): Promise<void> {
+  await context.sendActivity({ type: 'invokeResponse', value: response });
+}

@@ -1,0 +1,73 @@
+import type { Locale } from '../i18n';
+import type { Logger } from '../log/logger';
+import type { Actor } from '../provisioning/model';
+import type { ProvisioningService } from '../provisioning/service';
+import type { CardJson } from '../cards/render';
+import type { z } from 'zod';
+
+export type Role = 'admin' | 'approver';
+export type Requirement = 'anyone' | 'reader' | 'admin';
+
+/** What every command and card-action handler gets: identity from the activity, never from card data. */
+export interface TurnScope {
+  actor: Actor;
+  roles: { admin: boolean; approver: boolean };
+  locale: Locale;
+  correlationId: string;
+  log: Logger;
+  services: Services;
+}
+
+export interface Services {
+  provisioning: ProvisioningService;
+}
+
+/** One handler per card verb (TeamsFx workflow-bot style), in a file named after the verb. */
+export interface CardAction<T> {
+  verb: string;
+  requires: Requirement;
+  /** Parses the card's data plus the user's inputs; bounded sizes, unknown keys dropped. */
+  data: z.ZodType<T>;
+  handle(scope: TurnScope, data: T): Promise<CardJson>;
+}
+
+/** One handler per text command, in a file named after the command. */
+export interface Command {
+  name: string;
+  requires: Requirement;
+  handle(scope: TurnScope, args: string): Promise<CardJson>;
+}
+
+export function allowed(requirement: Requirement, roles: TurnScope['roles']): boolean {
+  switch (requirement) {
+    case 'anyone':
+      return true;
+    case 'reader':
+      return roles.admin || roles.approver;
+    case 'admin':
+      return roles.admin;
+  }
+}
+
+/** A registered action with its data type erased: parse first, then run. */
+export interface RegisteredAction {
+  verb: string;
+  requires: Requirement;
+  bind(raw: unknown): { ok: true; run(scope: TurnScope): Promise<CardJson> } | { ok: false; detail: string };
+}
+
+export function register<T>(action: CardAction<T>): RegisteredAction {
+  return {
+    verb: action.verb,
+    requires: action.requires,
+    bind(raw) {
+      const parsed = action.data.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue?.path.length ? issue.path.join('.') : 'data';
+        return { ok: false, detail: `${where}: ${issue?.message ?? 'invalid'}`.slice(0, 200) };
+      }
+      return { ok: true, run: (scope) => action.handle(scope, parsed.data) };
+    },
+  };
+}

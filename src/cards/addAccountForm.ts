@@ -1,0 +1,52 @@
+import { format, strings, type Locale } from '../i18n';
+import { countryList } from '../provisioning/countries';
+import { freeSeats, type TenantFacts } from '../provisioning/model';
+import type { Refusal } from '../provisioning/result';
+import type { NewAccountForm } from '../provisioning/service';
+import { describeRefusal } from './describe';
+import { renderCard, type CardJson } from './render';
+
+const FIELDS = ['displayName', 'username', 'domain', 'accountType', 'usageLocation', 'license'] as const;
+
+export const EMPTY_FORM: NewAccountForm = {
+  displayName: '',
+  username: '',
+  domain: '',
+  accountType: '',
+  usageLocation: '',
+  license: 'resourceAccount',
+};
+
+/**
+ * The add form mirrors the Teams admin center's "Add resource account" pane, plus usage location and
+ * license with free seats. On a refusal the same card comes back with each message under its field
+ * and every value the admin typed kept.
+ */
+export function addAccountFormCard(facts: TenantFacts, locale: Locale, values: NewAccountForm = EMPTY_FORM, refusals: Refusal[] = []): CardJson {
+  const s = strings(locale);
+  const errors: Record<(typeof FIELDS)[number], string> = { displayName: '', username: '', domain: '', accountType: '', usageLocation: '', license: '' };
+  for (const refusal of refusals) {
+    const field = refusal.field && (FIELDS as readonly string[]).includes(refusal.field) ? (refusal.field as (typeof FIELDS)[number]) : 'displayName';
+    const message = describeRefusal(refusal, locale);
+    errors[field] = errors[field] ? `${errors[field]} ${message}` : message;
+  }
+  const defaultDomain = facts.domains.find((d) => d.isDefault)?.name ?? facts.domains[0]?.name ?? '';
+  const licenses: { title: string; value: string }[] = facts.skus.map((sku) => ({
+    title: `${s.license[sku.kind]} (${format(s.license.seats, { free: freeSeats(sku), enabled: sku.enabled })})`,
+    value: sku.kind,
+  }));
+  licenses.push({ title: s.license.none, value: 'none' });
+  return renderCard('add-account-form', {
+    s: s.add,
+    hasErrors: refusals.length > 0,
+    values: { ...values, domain: values.domain || defaultDomain },
+    errors,
+    domains: facts.domains.filter((d) => d.isOnline),
+    accountTypes: [
+      { title: s.accountType.autoAttendant, value: 'autoAttendant' },
+      { title: s.accountType.callQueue, value: 'callQueue' },
+    ],
+    countries: countryList(locale),
+    licenses,
+  });
+}

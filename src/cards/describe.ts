@@ -1,0 +1,38 @@
+import { format, strings, type Locale } from '../i18n';
+import type { Refusal } from '../provisioning/result';
+import { countryName } from '../provisioning/countries';
+import { licenseKindsOf, type LicenseSku, type ResourceAccount } from '../provisioning/model';
+
+/** The human message of a refusal, in the viewer's language. */
+export function describeRefusal(refusal: Refusal, locale: Locale): string {
+  return format(strings(locale).reasons[refusal.reason], refusal.params);
+}
+
+/** How an account reads in a card: plain strings, localized. */
+export interface AccountView {
+  id: string;
+  displayName: string;
+  userPrincipalName: string;
+  type: string;
+  usageLocation: string;
+  license: string;
+  number: string;
+  associations: string;
+  broken: boolean;
+}
+
+export function accountView(account: ResourceAccount, skus: readonly LicenseSku[], locale: Locale): AccountView {
+  const s = strings(locale);
+  const kinds = licenseKindsOf(account, skus);
+  return {
+    id: account.id,
+    displayName: account.displayName,
+    userPrincipalName: account.userPrincipalName,
+    type: s.accountType[account.accountType],
+    usageLocation: account.usageLocation ? `${countryName(account.usageLocation, locale)} (${account.usageLocation})` : s.account.notSet,
+    license: kinds.length ? kinds.map((k) => s.license[k]).join(', ') : s.license.unlicensed,
+    number: account.phoneNumber ?? s.account.noNumber,
+    associations: account.associations.length ? account.associations.map((a) => a.name).join(', ') : s.account.none,
+    broken: account.broken,
+  };
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/** The Agents Playground's fixed identity (shared/reference/playground.md): accepted in local mode. */
+export const PLAYGROUND_TENANT_ID = '00000000-0000-0000-0000-0000000000001';
+export const PLAYGROUND_USER_ID = '00000000-0000-0000-0000-0000000000020';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+const idList = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[0-9a-fA-F-]{8,64}$/, 'each entry must be an Entra object id (GUID)')));
+
+const EnvSchema = z
+  .object({
+    MicrosoftAppId: z.string().trim().default(''),
+    MicrosoftAppPassword: z.string().default(''),
+    MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('SingleTenant'),
+    MicrosoftAppTenantId: z.string().trim().default(''),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3978),
+    HOST: z.string().trim().optional(),
+    SWITCHBOARD_TENANT_ID: z.string().trim().default(''),
+    SWITCHBOARD_ADMIN_IDS: idList,
+    SWITCHBOARD_APPROVER_IDS: idList,
+    SWITCHBOARD_DATA_DIR: z.string().trim().min(1).default('./data'),
+    SWITCHBOARD_BACKEND: z.enum(['simulated', 'microsoft']).default('simulated'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.MicrosoftAppId) {
+      if (!/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/.test(env.MicrosoftAppId)) {
+        ctx.addIssue({ code: 'custom', path: ['MicrosoftAppId'], message: 'must be the bot\'s Entra application (client) id, a GUID' });
+      }
+      if (!env.SWITCHBOARD_TENANT_ID) {
+        ctx.addIssue({ code: 'custom', path: ['SWITCHBOARD_TENANT_ID'], message: 'is required when MicrosoftAppId is set: only that tenant may use the bot' });
+      }
+      if (env.MicrosoftAppType === 'SingleTenant' && !env.MicrosoftAppTenantId) {
+        ctx.addIssue({ code: 'custom', path: ['MicrosoftAppTenantId'], message: 'is required for MicrosoftAppType=SingleTenant' });
+      }
+      if (env.MicrosoftAppType !== 'UserAssignedMSI' && !env.MicrosoftAppPassword) {
+        ctx.addIssue({ code: 'custom', path: ['MicrosoftAppPassword'], message: `is required for MicrosoftAppType=${env.MicrosoftAppType}` });
+      }
+      if (env.MicrosoftAppType === 'UserAssignedMSI' && env.MicrosoftAppPassword) {
+        ctx.addIssue({ code: 'custom', path: ['MicrosoftAppPassword'], message: 'must be empty for MicrosoftAppType=UserAssignedMSI' });
+      }
+    } else if (env.HOST && !LOOPBACK.has(env.HOST)) {
+      // With no app id, botbuilder turns authentication off: never listen beyond loopback then.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HOST'],
+        message: `is ${env.HOST}, but with no MicrosoftAppId authentication is off, so only a loopback address (127.0.0.1) is allowed`,
+      });
+    }
+  });
+
+export interface Config {
+  /** No app id: Bot Framework authentication is off and the server binds to loopback only. */
+  localMode: boolean;
+  bot: { appId: string; appPassword: string; appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI'; appTenantId: string };
+  port: number;
+  host: string;
+  tenantId: string;
+  adminIds: string[];
+  approverIds: string[];
+  dataDir: string;
+  backend: 'simulated' | 'microsoft';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; a bad value throws ConfigError with one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Configuration error: ${variable} ${issue.message.replace(/^Invalid input: /, 'is invalid: ')}`);
+  }
+  const e = parsed.data;
+  const localMode = !e.MicrosoftAppId;
+  const adminIds = e.SWITCHBOARD_ADMIN_IDS.length > 0 || !localMode ? e.SWITCHBOARD_ADMIN_IDS : [PLAYGROUND_USER_ID];
+  return {
+    localMode,
+    bot: { appId: e.MicrosoftAppId, appPassword: e.MicrosoftAppPassword, appType: e.MicrosoftAppType, appTenantId: e.MicrosoftAppTenantId },
+    port: e.PORT,
+    host: e.HOST ?? (localMode ? '127.0.0.1' : '0.0.0.0'),
+    tenantId: e.SWITCHBOARD_TENANT_ID || PLAYGROUND_TENANT_ID,
+    adminIds,
+    approverIds: e.SWITCHBOARD_APPROVER_IDS,
+    dataDir: e.SWITCHBOARD_DATA_DIR,
+    backend: e.SWITCHBOARD_BACKEND,
+    logLevel: e.LOG_LEVEL,
+  };
+}

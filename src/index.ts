@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import { createApp, StartupError } from './app';
+import { ConfigError, loadConfig } from './config';
+
+async function main(): Promise<void> {
+  // Settings may come from a .env file beside package.json (see .env.example); the environment wins.
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const config = loadConfig();
+  const app = await createApp(config);
+  const running = await app.start();
+  if (config.localMode) {
+    app.log.warn(
+      { url: running.url },
+      'LOCAL MODE: no MicrosoftAppId, so Bot Framework authentication is OFF; listening on loopback only',
+    );
+  }
+  app.log.info({ url: `${running.url}/api/messages`, backend: config.backend, tenantId: config.tenantId }, 'Switchboard is listening');
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight turns');
+    running
+      .stop()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  // A bad configuration stops start-up with one line naming the variable and what is wrong.
+  if (error instanceof ConfigError || error instanceof StartupError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`Switchboard failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,133 @@
+import type {
+  AccountType,
+  Association,
+  NumberType,
+  PhoneNumber,
+  ResourceAccount,
+  TenantFacts,
+} from './model';
+
+/**
+ * The port through which the domain sees a tenant. Two backends implement it: the simulated tenant
+ * (lowdb, default) and Microsoft 365 (Graph + Teams PowerShell).
+ *
+ * A backend enforces the tenant's own rules the way a real tenant does: it throws DirectoryRefusal
+ * (src/provisioning/result.ts) for what the tenant would answer with a 4xx (duplicate UPN, license
+ * without usage location, number already assigned, …). Any other exception is a fault.
+ */
+export interface TenantDirectory {
+  /** Verified domains and license SKUs with their seat counts. */
+  getTenantFacts(): Promise<TenantFacts>;
+
+  // --- accounts --------------------------------------------------------------------------------
+  /** Case-insensitive UPN lookup; null when no such user exists. */
+  findAccountByUpn(userPrincipalName: string): Promise<ResourceAccount | null>;
+  getAccount(id: string): Promise<ResourceAccount | null>;
+  /** Accounts sorted by display name then UPN; `total` counts all matches of the query. */
+  listAccounts(query: AccountQuery): Promise<Page<ResourceAccount>>;
+  /** New-CsOnlineApplicationInstance: the account is created disabled for sign-in. */
+  createAccount(input: NewAccount): Promise<ResourceAccount>;
+  /** Set-CsOnlineApplicationInstance -DisplayName / -ApplicationId. */
+  updateAccount(id: string, change: AccountChange): Promise<ResourceAccount>;
+  /** PATCH /users/{id} {usageLocation}. */
+  setUsageLocation(id: string, usageLocation: string): Promise<ResourceAccount>;
+  /**
+   * POST /users/{id}/assignLicense with addLicenses and removeLicenses in ONE call: a switch done
+   * as two operations can break the account (DOMAIN.md F2).
+   */
+  assignLicense(id: string, change: LicenseChange): Promise<ResourceAccount>;
+  /** GET /users/{id}/licenseDetails: provisioning status of the Teams Phone service plan. */
+  getLicenseProvisioning(id: string): Promise<LicenseProvisioning>;
+  /** DELETE /users/{id}. */
+  deleteAccount(id: string): Promise<void>;
+
+  // --- numbers ---------------------------------------------------------------------------------
+  getPhoneNumber(telephoneNumber: string): Promise<PhoneNumber | null>;
+  listPhoneNumbers(query: NumberQuery): Promise<Page<PhoneNumber>>;
+  /** Asynchronous, as Graph assignNumber (202 + operation to poll). */
+  assignNumber(request: NumberAssignment): Promise<NumberOperation>;
+  unassignNumber(request: NumberUnassignment): Promise<NumberOperation>;
+  getNumberOperation(id: string): Promise<NumberOperation | null>;
+
+  // --- voice applications (AA / CQ) ------------------------------------------------------------
+  listVoiceApplications(): Promise<VoiceApplication[]>;
+  /** New-CsOnlineApplicationInstanceAssociation */
+  associate(accountId: string, configurationId: string): Promise<ResourceAccount>;
+  /** Remove-CsOnlineApplicationInstanceAssociation */
+  dissociate(accountId: string, configurationId: string): Promise<ResourceAccount>;
+
+  /** Backend status for /healthz. */
+  health(): Promise<{ ok: boolean; detail: string }>;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+export interface AccountQuery {
+  offset: number;
+  limit: number;
+  accountType?: AccountType;
+  licensed?: boolean;
+  hasNumber?: boolean;
+  /** Case-insensitive substring of display name or UPN. */
+  text?: string;
+}
+
+export interface NewAccount {
+  userPrincipalName: string;
+  displayName: string;
+  accountType: AccountType;
+}
+
+export interface AccountChange {
+  displayName?: string;
+  accountType?: AccountType;
+}
+
+export interface LicenseChange {
+  addSkuIds: string[];
+  removeSkuIds: string[];
+}
+
+export type LicenseProvisioning = 'none' | 'pending' | 'success' | 'error';
+
+export interface NumberQuery {
+  offset: number;
+  limit: number;
+  numberType?: NumberType;
+  isoCountryCode?: string;
+  /** Digits the number starts with, after the "+". */
+  prefix?: string;
+  /** Only numbers a resource account can take: service, unassigned, activated, not blocked. */
+  assignableOnly?: boolean;
+  assignmentTargetId?: string;
+}
+
+export interface NumberAssignment {
+  telephoneNumber: string;
+  numberType: NumberType;
+  assignmentTargetId: string;
+}
+
+export interface NumberUnassignment {
+  telephoneNumber: string;
+  numberType: NumberType;
+}
+
+/** telephoneNumberLongRunningOperation (teams-apis.md §2). */
+export interface NumberOperation {
+  id: string;
+  status: 'notStarted' | 'running' | 'succeeded' | 'failed';
+  telephoneNumber: string;
+  /** The tenant's own words when it failed; shown to the admin. */
+  statusDetail?: string;
+}
+
+export interface VoiceApplication extends Association {
+  /** Resource accounts associated with it. */
+  accountIds: string[];
+}

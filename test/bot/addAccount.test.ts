@@ -1,0 +1,204 @@
+import type { App } from '../../src/app';
+import { DEMO } from '../../src/backends/simulated/seed';
+import { accountDetailsCard } from '../../src/cards/accountDetails';
+import { testApp, tempDir } from '../helpers/app';
+import { execute, message, submit } from '../helpers/activities';
+import { cardTexts, Conversation, findInput } from '../helpers/conversation';
+import { ADMIN, STRANGER } from '../helpers/identities';
+
+const GOOD_FORM = {
+  displayName: 'After hours',
+  username: 'aa-afterhours',
+  domain: DEMO.domains.custom,
+  accountType: 'autoAttendant',
+  usageLocation: 'US',
+  license: 'resourceAccount',
+};
+
+describe('add-account flow through the bot (TestAdapter)', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let app: App;
+  let sut: Conversation;
+
+  beforeEach(async () => {
+    dir = await tempDir();
+    app = await testApp(dir.dir);
+    sut = new Conversation(app);
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await dir.remove();
+  });
+
+  it('"add" shows the form mirroring the admin center pane, with free seats per license', async () => {
+    const card = await sut.card(message('add'));
+    expect(card).toMatchObject({ type: 'AdaptiveCard', version: '1.5' });
+    expect(findInput(card, 'displayName')).toMatchObject({ type: 'Input.Text', isRequired: true, maxLength: 256, value: '' });
+    expect(findInput(card, 'username')).toMatchObject({ type: 'Input.Text', isRequired: true });
+    expect(findInput(card, 'domain')).toMatchObject({
+      type: 'Input.ChoiceSet',
+      value: DEMO.domains.default,
+      choices: [
+        { title: `@${DEMO.domains.default}`, value: DEMO.domains.default },
+        { title: `@${DEMO.domains.custom}`, value: DEMO.domains.custom },
+      ],
+    });
+    expect(findInput(card, 'accountType')).toMatchObject({
+      choices: [
+        { title: 'Auto attendant', value: 'autoAttendant' },
+        { title: 'Call queue', value: 'callQueue' },
+      ],
+    });
+    expect(findInput(card, 'license')).toMatchObject({
+      value: 'resourceAccount',
+      choices: [
+        { title: 'Teams Phone Resource Account (20 of 25 free)', value: 'resourceAccount' },
+        { title: 'Phone System (0 of 20 free)', value: 'phoneSystem' },
+        { title: 'No license for now', value: 'none' },
+      ],
+    });
+    const usage = findInput(card, 'usageLocation') as { style: string; choices: { title: string; value: string }[] };
+    expect(usage.style).toBe('filtered');
+    expect(usage.choices).toContainEqual({ title: 'France', value: 'FR' });
+    expect(cardTexts(card)).toEqual(expect.arrayContaining(['[Add]', '[Cancel]']));
+  });
+
+  it('refuses a bad form with each message next to its field, keeps every value, and changes nothing', async () => {
+    const before = await app.directory.listAccounts({ offset: 0, limit: 100 });
+    const typed = { displayName: 'Main\nline', username: 'accueil-é', domain: 'fabrikam.com', accountType: 'callQueue', usageLocation: 'ZZ', license: 'phoneSystem' };
+
+    const response = await sut.invoke(execute('addAccount', typed));
+
+    expect(response).toMatchObject({ status: 200, body: { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' } });
+    const card = (response.body as { value: Record<string, unknown> }).value;
+    const texts = cardTexts(card);
+    const after = (label: string) => texts[texts.indexOf(label) + 1];
+    expect(texts).toContain('Please fix the fields below; nothing was created.');
+    expect(after('Display name')).toBe('The display name cannot contain line breaks, tabs or other control characters.');
+    expect(texts).toContain("The username can only contain letters A–Z, digits and ' . - _ ! # ^ ~ (no accents or spaces). Not allowed here: é");
+    expect(texts).toContain('fabrikam.com is not a verified domain of this tenant. Pick one of the verified domains.');
+    expect(after('Usage location')).toBe('"ZZ" is not a country. Choose the usage location from the list (ISO 3166 two-letter code).');
+    expect(after('License')).toBe(
+      'No free MCOEV license: 0 of 20 left. Get more in the Microsoft 365 admin center under Billing › Purchase services (Resource Account licenses cost nothing but must be acquired).',
+    );
+    for (const [id, value] of Object.entries(typed)) expect(findInput(card, id)?.value).toBe(value);
+
+    expect(await app.directory.listAccounts({ offset: 0, limit: 100 })).toEqual(before);
+    expect(await app.audit.readAll()).toEqual([
+      expect.objectContaining({
+        actor: { aadObjectId: ADMIN.aadObjectId, name: ADMIN.name },
+        action: 'account.create',
+        outcome: 'refused',
+        reason: 'DISPLAY_NAME_CONTROL_CHARACTERS,UPN_INVALID_CHARACTERS,UPN_DOMAIN_NOT_VERIFIED,USAGE_LOCATION_INVALID,LICENSE_NO_FREE_SEAT',
+      }),
+    ]);
+  });
+
+  it('refuses a username already used in the tenant, whatever its case', async () => {
+    const response = await sut.invoke(execute('addAccount', { ...GOOD_FORM, username: 'AA-Main' }));
+    const texts = cardTexts((response.body as { value: unknown }).value);
+    expect(texts).toContain('AA-Main@contoso.com is already used by another account in this tenant.'.replace('AA-Main@contoso.com', DEMO.accounts.mainLine.upn));
+    expect(await app.directory.findAccountByUpn('aa-afterhours@contoso.com')).toBeNull();
+  });
+
+  it('creates the account with usage location and license, answers with the whole result card, and audits each step', async () => {
+    const response = await sut.invoke(execute('addAccount', GOOD_FORM));
+
+    const account = await app.directory.findAccountByUpn('aa-afterhours@contoso.com');
+    expect(account).toMatchObject({
+      displayName: 'After hours',
+      accountType: 'autoAttendant',
+      accountEnabled: false,
+      usageLocation: 'US',
+      assignedLicenses: [DEMO.skus.resourceAccount.skuId],
+      phoneNumber: null,
+    });
+    const facts = await app.directory.getTenantFacts();
+    expect(response).toEqual({
+      status: 200,
+      body: { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: accountDetailsCard(account!, facts.skus, 'en', true) },
+    });
+    const texts = cardTexts((response.body as { value: unknown }).value);
+    expect(texts).toEqual(
+      expect.arrayContaining([
+        'Resource account created',
+        'Username: aa-afterhours@contoso.com',
+        'Type: Auto attendant',
+        'Usage location: United States of America (US)',
+        'License: Teams Phone Resource Account',
+        'Next step: give it a service number ("number aa-afterhours@contoso.com") or use it with an auto attendant or call queue.',
+      ]),
+    );
+    expect(facts.skus.find((s) => s.kind === 'resourceAccount')).toMatchObject({ consumed: DEMO.skus.resourceAccount.consumed + 1 });
+    const audit = await app.audit.readAll();
+    expect(audit.map((e) => [e.action, e.target, e.outcome])).toEqual([
+      ['account.create', 'aa-afterhours@contoso.com', 'succeeded'],
+      ['account.setUsageLocation', 'aa-afterhours@contoso.com', 'succeeded'],
+      ['license.assign', 'aa-afterhours@contoso.com', 'succeeded'],
+    ]);
+    expect(audit.every((e) => e.actor.aadObjectId === ADMIN.aadObjectId)).toBe(true);
+  });
+
+  it('goes form → refusal with values kept → success, then the account is listed and shown', async () => {
+    const form = await sut.card(message('add'));
+    expect(findInput(form, 'displayName')?.value).toBe('');
+
+    const refused = await sut.invoke(execute('addAccount', { ...GOOD_FORM, username: 'aa-afterhours.' }));
+    const refusedCard = (refused.body as { value: unknown }).value;
+    expect(cardTexts(refusedCard)).toContain('The username cannot end with a dot (no "." right before "@").');
+    expect(findInput(refusedCard, 'username')?.value).toBe('aa-afterhours.');
+    expect(findInput(refusedCard, 'displayName')?.value).toBe('After hours');
+
+    const created = await sut.invoke(execute('addAccount', GOOD_FORM));
+    expect(cardTexts((created.body as { value: unknown }).value)).toContain('Resource account created');
+
+    const shown = await sut.card(message('show aa-afterhours'));
+    expect(cardTexts(shown)).toEqual(expect.arrayContaining(['Resource account', 'After hours', 'Username: aa-afterhours@contoso.com']));
+    const listed = await sut.card(message('list after'));
+    expect(cardTexts(listed)).toEqual(expect.arrayContaining(['After hours', 'aa-afterhours@contoso.com']));
+  });
+
+  it('handles the Action.Submit fallback through the same path, answering with a new card message', async () => {
+    const replies = await sut.send(submit('addAccount', GOOD_FORM));
+    expect(replies).toHaveLength(1);
+    expect(replies[0]).toMatchObject({ type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive' }] });
+    const account = await app.directory.findAccountByUpn('aa-afterhours@contoso.com');
+    const facts = await app.directory.getTenantFacts();
+    expect(replies[0]!.attachments![0]!.content).toEqual(accountDetailsCard(account!, facts.skus, 'en', true));
+  });
+
+  it('every Action.Execute of the form carries an Action.Submit fallback with its verb', async () => {
+    const card = await sut.card(message('add'));
+    const actions = JSON.stringify(card);
+    expect(actions).toContain('"fallback":{"type":"Action.Submit","title":"Add","data":{"verb":"addAccount"}}');
+    expect(actions).toContain('"fallback":{"type":"Action.Submit","title":"Cancel","data":{"verb":"cancel"}}');
+  });
+
+  it('refuses a non-admin, changes nothing, and audits the refusal', async () => {
+    const before = await app.directory.listAccounts({ offset: 0, limit: 100 });
+    const formCard = await sut.card(message('add', { from: STRANGER }));
+    const response = await sut.invoke(execute('addAccount', GOOD_FORM, { from: STRANGER }));
+    const expected = `Only Switchboard admins can make changes. Ask an admin to add your account (${STRANGER.aadObjectId}) to the admin list.`;
+    expect(cardTexts(formCard)).toEqual(['Not done', expected]);
+    expect(response).toMatchObject({ status: 200, body: { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' } });
+    expect(cardTexts((response.body as { value: unknown }).value)).toEqual(['Not done', expected]);
+    expect(await app.directory.listAccounts({ offset: 0, limit: 100 })).toEqual(before);
+    expect((await app.audit.readAll()).map((e) => [e.action, e.outcome, e.reason, e.actor.aadObjectId])).toEqual([
+      ['command:add', 'refused', 'NOT_ADMIN', STRANGER.aadObjectId],
+      ['action:addAccount', 'refused', 'NOT_ADMIN', STRANGER.aadObjectId],
+    ]);
+  });
+
+  it('keeps accounts and the audit log across a restart', async () => {
+    await sut.invoke(execute('addAccount', GOOD_FORM));
+    await app.close();
+
+    app = await testApp(dir.dir);
+    const account = await app.directory.findAccountByUpn('aa-afterhours@contoso.com');
+    expect(account).toMatchObject({ displayName: 'After hours', usageLocation: 'US' });
+    expect((await app.audit.readAll()).map((e) => e.action)).toEqual(['account.create', 'account.setUsageLocation', 'license.assign']);
+    const conversation = new Conversation(app);
+    expect(cardTexts(await conversation.card(message('show aa-afterhours@contoso.com')))).toContain('Username: aa-afterhours@contoso.com');
+  });
+});

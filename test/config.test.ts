@@ -1,0 +1,52 @@
+import { loadConfig, PLAYGROUND_TENANT_ID, PLAYGROUND_USER_ID } from '../src/config';
+
+const APP_ID = '11111111-2222-4333-8444-555555555555';
+const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const production = { MicrosoftAppId: APP_ID, MicrosoftAppPassword: 's', MicrosoftAppTenantId: TENANT, SWITCHBOARD_TENANT_ID: TENANT };
+
+describe('configuration from the environment', () => {
+  it('starts in local mode on loopback with the Playground identity when nothing is set', () => {
+    expect(loadConfig({})).toEqual({
+      localMode: true,
+      bot: { appId: '', appPassword: '', appType: 'SingleTenant', appTenantId: '' },
+      port: 3978,
+      host: '127.0.0.1',
+      tenantId: PLAYGROUND_TENANT_ID,
+      adminIds: [PLAYGROUND_USER_ID],
+      approverIds: [],
+      dataDir: './data',
+      backend: 'simulated',
+      logLevel: 'info',
+    });
+  });
+
+  it('requires tokens and listens on all interfaces by default with an app id', () => {
+    expect(loadConfig({ ...production, SWITCHBOARD_ADMIN_IDS: ' a1a1a1a1-0000-4000-8000-000000000001 , b2b2b2b2-0000-4000-8000-000000000002' })).toMatchObject({
+      localMode: false,
+      host: '0.0.0.0',
+      tenantId: TENANT,
+      adminIds: ['a1a1a1a1-0000-4000-8000-000000000001', 'b2b2b2b2-0000-4000-8000-000000000002'],
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /^Configuration error: PORT /],
+    [{ PORT: '70000' }, /^Configuration error: PORT /],
+    [{ HOST: '0.0.0.0' }, /^Configuration error: HOST is 0\.0\.0\.0, but with no MicrosoftAppId authentication is off, so only a loopback address \(127\.0\.0\.1\) is allowed$/],
+    [{ SWITCHBOARD_BACKEND: 'azure' }, /^Configuration error: SWITCHBOARD_BACKEND /],
+    [{ SWITCHBOARD_ADMIN_IDS: 'alice@contoso.com' }, /^Configuration error: SWITCHBOARD_ADMIN_IDS each entry must be an Entra object id \(GUID\)$/],
+    [{ LOG_LEVEL: 'loud' }, /^Configuration error: LOG_LEVEL /],
+    [{ ...production, MicrosoftAppId: 'my-bot' }, /^Configuration error: MicrosoftAppId must be the bot's Entra application \(client\) id, a GUID$/],
+    [{ ...production, SWITCHBOARD_TENANT_ID: '' }, /^Configuration error: SWITCHBOARD_TENANT_ID is required when MicrosoftAppId is set/],
+    [{ ...production, MicrosoftAppTenantId: '' }, /^Configuration error: MicrosoftAppTenantId is required for MicrosoftAppType=SingleTenant$/],
+    [{ ...production, MicrosoftAppPassword: '' }, /^Configuration error: MicrosoftAppPassword is required for MicrosoftAppType=SingleTenant$/],
+    [{ ...production, MicrosoftAppType: 'UserAssignedMSI' }, /^Configuration error: MicrosoftAppPassword must be empty for MicrosoftAppType=UserAssignedMSI$/],
+  ])('stops on %j with one line naming the variable', (env, expected) => {
+    expect(() => loadConfig(env)).toThrow(expected);
+    try {
+      loadConfig(env);
+    } catch (e) {
+      expect((e as Error).message.split('\n')).toHaveLength(1);
+    }
+  });
+});

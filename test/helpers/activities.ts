@@ -1,0 +1,53 @@
+import type { Activity } from 'botbuilder';
+import { ADMIN, TENANT } from './identities';
+
+export interface Who {
+  id: string;
+  aadObjectId?: string;
+  name: string;
+}
+
+interface Envelope {
+  from?: Who;
+  tenantId?: string;
+  locale?: string;
+  serviceUrl?: string;
+  channelId?: string;
+}
+
+let sequence = 0;
+
+/** The envelope Teams puts on every activity in a personal chat (teams-platform.md §1.3). */
+function envelope(options: Envelope): Partial<Activity> {
+  const tenantId = options.tenantId ?? TENANT;
+  sequence += 1;
+  return {
+    id: `act-${sequence}`,
+    channelId: options.channelId ?? 'msteams',
+    serviceUrl: options.serviceUrl ?? 'http://127.0.0.1:1/',
+    from: options.from ?? ADMIN,
+    recipient: { id: '28:switchboard', name: 'Switchboard' },
+    conversation: { id: 'a:personal-chat', conversationType: 'personal', tenantId, isGroup: false, name: '' },
+    channelData: { tenant: { id: tenantId } },
+    locale: options.locale ?? 'en-US',
+  };
+}
+
+export function message(text: string, options: Envelope = {}): Partial<Activity> {
+  return { ...envelope(options), type: 'message', text };
+}
+
+/** An Action.Execute click: Teams merges the inputs into the action's data (universal-action-model). */
+export function execute(verb: string, data: Record<string, unknown> = {}, options: Envelope = {}): Partial<Activity> {
+  return {
+    ...envelope(options),
+    type: 'invoke',
+    name: 'adaptiveCard/action',
+    value: { action: { type: 'Action.Execute', id: `btn-${verb}`, verb, data }, trigger: 'manual' },
+  };
+}
+
+/** The Action.Submit fallback: a message with no text whose value is the data plus the inputs. */
+export function submit(verb: string, data: Record<string, unknown> = {}, options: Envelope = {}): Partial<Activity> {
+  return { ...envelope(options), type: 'message', replyToId: 'card-1', value: { ...data, verb } };
+}

@@ -1,0 +1,74 @@
+import { TestAdapter, type Activity } from 'botbuilder';
+import type { App } from '../../src/app';
+
+export interface CardAttachment {
+  contentType: string;
+  content: Record<string, unknown>;
+}
+
+/** Drives the real bot through botbuilder's TestAdapter and returns what it sent back. */
+export class Conversation {
+  readonly adapter: TestAdapter;
+
+  constructor(app: App) {
+    this.adapter = new TestAdapter(async (context) => app.bot.run(context));
+  }
+
+  async send(activity: Partial<Activity>): Promise<Partial<Activity>[]> {
+    await this.adapter.processActivity(activity);
+    return this.adapter.activeQueue.splice(0);
+  }
+
+  /** The one card a message turn answers with. */
+  async card(activity: Partial<Activity>): Promise<Record<string, unknown>> {
+    const replies = await this.send(activity);
+    expect(replies).toHaveLength(1);
+    const attachments = (replies[0]!.attachments ?? []) as CardAttachment[];
+    expect(attachments).toHaveLength(1);
+    expect(attachments[0]!.contentType).toBe('application/vnd.microsoft.card.adaptive');
+    return attachments[0]!.content;
+  }
+
+  /** The invoke response of an invoke turn, as botbuilder would put it in the HTTP body. */
+  async invoke(activity: Partial<Activity>): Promise<{ status: number; body?: unknown }> {
+    const replies = await this.send(activity);
+    const response = replies.filter((a) => a.type === 'invokeResponse');
+    expect(response).toHaveLength(1);
+    return response[0]!.value as { status: number; body?: unknown };
+  }
+}
+
+/** Every visible text of a card, in order: TextBlocks, facts, input labels and values, button titles. */
+export function cardTexts(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) {
+    node.forEach((n) => cardTexts(n, out));
+  } else if (node && typeof node === 'object') {
+    const o = node as Record<string, unknown>;
+    if (o.type === 'TextBlock' && typeof o.text === 'string') out.push(o.text);
+    if (o.type === 'FactSet' && Array.isArray(o.facts)) {
+      for (const f of o.facts as { title: string; value: string }[]) out.push(`${f.title}: ${f.value}`);
+    }
+    if (typeof o.label === 'string') out.push(o.label);
+    if (o.type === 'Action.Execute' && typeof o.title === 'string') out.push(`[${o.title}]`);
+    for (const [key, value] of Object.entries(o)) if (key !== 'fallback' && key !== 'facts' && key !== 'choices') cardTexts(value, out);
+  }
+  return out;
+}
+
+/** Finds the input with this id in a card. */
+export function findInput(card: unknown, id: string): Record<string, unknown> | undefined {
+  if (Array.isArray(card)) {
+    for (const c of card) {
+      const found = findInput(c, id);
+      if (found) return found;
+    }
+  } else if (card && typeof card === 'object') {
+    const o = card as Record<string, unknown>;
+    if (o.id === id && typeof o.type === 'string' && o.type.startsWith('Input.')) return o;
+    for (const value of Object.values(o)) {
+      const found = findInput(value, id);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,150 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { App } from '../../src/app';
+import type { RunningServer } from '../../src/server';
+import { testApp, tempDir } from '../helpers/app';
+import { execute, message } from '../helpers/activities';
+import { cardTexts } from '../helpers/conversation';
+
+/** A stand-in for the Bot Connector: records what the bot posts to its serviceUrl. */
+async function captureServer(): Promise<{ url: string; posts: { url: string; body: Record<string, unknown> }[]; close(): Promise<void> }> {
+  const posts: { url: string; body: Record<string, unknown> }[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      posts.push({ url: req.url ?? '', body: JSON.parse(body || '{}') as Record<string, unknown> });
+      // restify patches ServerResponse.writeHead process-wide (stack.md §1): call end separately.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: `posted-${posts.length}` }));
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    posts,
+    close: () => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }),
+  };
+}
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+describe('the real restify server on loopback, local mode', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let app: App;
+  let server: RunningServer;
+
+  beforeEach(async () => {
+    dir = await tempDir();
+    app = await testApp(dir.dir);
+    server = await app.start();
+  });
+
+  afterEach(async () => {
+    await server.stop();
+    await app.close();
+    await dir.remove();
+  });
+
+  it('binds to 127.0.0.1 only', () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('answers an Action.Execute invoke in the HTTP body', async () => {
+    const response = await post(`${server.url}/api/messages`, execute('listAccounts', { offset: 0 }));
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: { type: 'AdaptiveCard', version: '1.5' } });
+    expect(cardTexts((response.body as { value: unknown }).value)).toEqual(expect.arrayContaining(['Resource accounts', '1–6 of 6']));
+  });
+
+  it('posts the reply to a message back to the (loopback) serviceUrl', async () => {
+    const connector = await captureServer();
+    try {
+      const response = await post(`${server.url}/api/messages`, message('show aa-main', { serviceUrl: connector.url }));
+      expect(response.status).toBe(200);
+      expect(connector.posts).toHaveLength(1);
+      expect(connector.posts[0]!.url).toMatch(/^\/v3\/conversations\/a%3Apersonal-chat\/activities\/act-\d+$/);
+      const attachments = connector.posts[0]!.body.attachments as { content: unknown }[];
+      expect(cardTexts(attachments[0]!.content)).toContain('Username: aa-main@contoso.com');
+    } finally {
+      await connector.close();
+    }
+  });
+
+  it.each([
+    ['a missing type', { text: 'hi' }],
+    ['a non-string type', { type: 42 }],
+    ['an array body', [1, 2, 3]],
+  ])('answers %s with 400, not 500', async (_case, body) => {
+    expect((await post(`${server.url}/api/messages`, body)).status).toBe(400);
+  });
+
+  it('refuses a non-loopback serviceUrl in local mode (no SSRF while authentication is off)', async () => {
+    const response = await post(`${server.url}/api/messages`, message('help', { serviceUrl: 'https://smba.trafficmanager.net/teams/' }));
+    expect(response).toEqual({ status: 400, body: { error: 'in local mode the serviceUrl must be a loopback address' } });
+  });
+
+  it('reports health', async () => {
+    const response = await fetch(`${server.url}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok', localMode: true, checks: [{ name: 'backend', ok: true, detail: expect.any(String) }] });
+  });
+
+  it('finishes an in-flight turn before it stops, then refuses new work', async () => {
+    const real = app.directory.getTenantFacts.bind(app.directory);
+    jest.spyOn(app.directory, 'getTenantFacts').mockImplementation(async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      return real();
+    });
+    const inFlight = post(`${server.url}/api/messages`, execute('openAddForm'));
+    await new Promise((r) => setTimeout(r, 50));
+    const stopped = server.stop();
+    const response = await inFlight;
+    await stopped;
+    expect(response.status).toBe(200);
+    expect(cardTexts((response.body as { value: unknown }).value)).toContain('Add resource account');
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('the real restify server with an app id', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let app: App;
+  let server: RunningServer;
+
+  beforeEach(async () => {
+    dir = await tempDir();
+    app = await testApp(dir.dir, {
+      MicrosoftAppId: '11111111-2222-4333-8444-555555555555',
+      MicrosoftAppPassword: 'not-a-real-secret',
+      MicrosoftAppTenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+      HOST: '127.0.0.1',
+    });
+    server = await app.start();
+  });
+
+  afterEach(async () => {
+    await server.stop();
+    await app.close();
+    await dir.remove();
+  });
+
+  it.each([
+    ['no Authorization header', {}],
+    ['a garbage bearer token', { authorization: 'Bearer not.a.jwt' }],
+  ])('answers a request with %s with 401 and changes nothing', async (_case, headers) => {
+    const before = await app.directory.listAccounts({ offset: 0, limit: 100 });
+    const response = await post(
+      `${server.url}/api/messages`,
+      execute('addAccount', { displayName: 'X', username: 'x', domain: 'contoso.com', accountType: 'callQueue', usageLocation: 'US', license: 'none' }),
+      headers,
+    );
+    expect(response).toEqual({ status: 401, body: { error: 'unauthorized' } });
+    expect(await app.directory.listAccounts({ offset: 0, limit: 100 })).toEqual(before);
+  });
+});
