@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { SwitchboardAdapter } from './bot/adapter';
 import { SwitchboardBot } from './bot/SwitchboardBot';
-import type { Config } from './config';
+import { StartupError, type Config } from './config';
 import { createLogger, type Logger } from './log/logger';
 import type { TenantDirectory } from './provisioning/directory';
 import { ProvisioningService } from './provisioning/service';
@@ -29,8 +29,6 @@ export interface App {
   /** Flushes and releases the store files (a later createApp on the same directory re-reads them). */
   close(): Promise<void>;
 }
-
-export class StartupError extends Error {}
 
 async function openDirectory(config: Config, options: AppOptions): Promise<SimulatedTenant> {
   if (config.backend === 'microsoft') {

@@ -75,6 +75,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** A start-up problem that one plain line explains (e.g. a backend that cannot be used). */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
 /** Parses the environment; a bad value throws ConfigError with one line naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);

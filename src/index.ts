@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { createApp, StartupError } from './app';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, StartupError } from './config';
 
 async function main(): Promise<void> {
   // Settings may come from a .env file beside package.json (see .env.example); the environment wins.
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig();
+  // The app (restify, botbuilder) loads only once the configuration is known to be good.
+  const { createApp } = await import('./app.js');
   const app = await createApp(config);
   const running = await app.start();
   if (config.localMode) {
