@@ -25,6 +25,10 @@ const EnvSchema = z
     SWITCHBOARD_APPROVER_IDS: idList,
     SWITCHBOARD_DATA_DIR: z.string().trim().min(1).default('./data'),
     SWITCHBOARD_BACKEND: z.enum(['simulated', 'microsoft']).default('simulated'),
+    SWITCHBOARD_PLAN_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
+    SWITCHBOARD_SIM_LICENSE_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
+    SWITCHBOARD_SIM_NUMBER_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
+    SWITCHBOARD_SIM_PROPAGATION_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -65,6 +69,10 @@ export interface Config {
   approverIds: string[];
   dataDir: string;
   backend: 'simulated' | 'microsoft';
+  /** How often a waiting plan looks at the tenant again (doubling up to a minute). */
+  planPollMs: number;
+  /** How slow the simulated tenant is, to demo and test the waiting and resume paths (DOMAIN.md F13, F14). */
+  simulatedSlowness: { licenseProvisioningMs: number; numberOperationMs: number; accountPropagationMs: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -104,6 +112,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     approverIds: e.SWITCHBOARD_APPROVER_IDS,
     dataDir: e.SWITCHBOARD_DATA_DIR,
     backend: e.SWITCHBOARD_BACKEND,
+    planPollMs: e.SWITCHBOARD_PLAN_POLL_MS,
+    simulatedSlowness: {
+      licenseProvisioningMs: e.SWITCHBOARD_SIM_LICENSE_DELAY_MS,
+      numberOperationMs: e.SWITCHBOARD_SIM_NUMBER_DELAY_MS,
+      accountPropagationMs: e.SWITCHBOARD_SIM_PROPAGATION_MS,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -16,6 +16,8 @@ describe('configuration from the environment', () => {
       approverIds: [],
       dataDir: './data',
       backend: 'simulated',
+      planPollMs: 2000,
+      simulatedSlowness: { licenseProvisioningMs: 0, numberOperationMs: 0, accountPropagationMs: 0 },
       logLevel: 'info',
     });
   });

@@ -4,8 +4,8 @@ import {
   CardFactory,
   MessageFactory,
   TeamsActivityHandler,
+  TurnContext,
   type InvokeResponse,
-  type TurnContext,
 } from 'botbuilder';
 import { z } from 'zod';
 import { helpCard } from '../cards/help';
@@ -17,7 +17,7 @@ import type { AuditLog } from '../store/audit';
 import { cardActions } from './actions';
 import { commands, parseCommand } from './commands';
 import { gate, type GateSettings } from './gate';
-import { allowed, type Requirement, type Services, type TurnScope } from './scope';
+import { allowed, PlanReply, type Reply, type Requirement, type Services, type TurnScope } from './scope';
 
 export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 
@@ -76,10 +76,12 @@ export class SwitchboardBot extends TeamsActivityHandler {
     }
     const scope = scopeOf(context);
     const value = ExecuteInvokeValue.safeParse(context.activity.value);
-    const card = value.success
+    const reply = value.success
       ? await this.runAction(scope, value.data.action.verb, value.data.action.data ?? {})
       : this.refusalCard(scope, format(strings(scope.locale).errors.badPayload, { detail: 'action' }));
-    // Business refusals are 200 with a card that says why; the card replaces the clicked one.
+    // The answer replaces the clicked card, whose message id Teams gives as replyToId.
+    const card = await this.remember(context, scope, reply, context.activity.replyToId);
+    // Business refusals are 200 with a card that says why.
     return { status: 200, body: { statusCode: 200, type: CARD_CONTENT_TYPE, value: card } };
   }
 
@@ -88,10 +90,11 @@ export class SwitchboardBot extends TeamsActivityHandler {
     const text = typeof context.activity.text === 'string' ? context.activity.text : '';
     if (!text.trim() && context.activity.value !== undefined) {
       const submit = SubmitValue.safeParse(context.activity.value);
-      const card = submit.success
+      const reply = submit.success
         ? await this.runAction(scope, submit.data.verb, withoutVerb(submit.data))
         : this.refusalCard(scope, format(strings(scope.locale).errors.badPayload, { detail: 'verb' }));
-      await sendCard(context, card);
+      // An Action.Submit cannot replace its card: the answer is a new message.
+      await this.send(context, scope, reply);
       return;
     }
     const { name, args } = parseCommand(text.slice(0, 2000));
@@ -102,14 +105,14 @@ export class SwitchboardBot extends TeamsActivityHandler {
     const scope = scopeOf(context);
     const command = commands.get(name);
     // Anything that is not a command gets the help card, saying what was not understood.
-    const card = command
+    const reply = command
       ? ((await this.authorize(scope, command.requires, `command:${name}`)) ?? (await this.guarded(scope, () => command.handle(scope, args))))
       : await this.guarded(scope, async () => helpCard(scope.locale, scope.roles, scope.actor.aadObjectId, name || undefined));
-    await sendCard(context, card);
+    await this.send(context, scope, reply);
   }
 
   /** The one path for Action.Execute and the Action.Submit fallback. */
-  private async runAction(scope: TurnScope, verb: string, data: unknown): Promise<CardJson> {
+  private async runAction(scope: TurnScope, verb: string, data: unknown): Promise<Reply> {
     const s = strings(scope.locale).errors;
     const action = cardActions.get(verb);
     if (!action) {
@@ -139,7 +142,7 @@ export class SwitchboardBot extends TeamsActivityHandler {
   }
 
   /** A fault never leaks: the caller sees a correlation id, the log has the details. */
-  private async guarded(scope: TurnScope, work: () => Promise<CardJson>): Promise<CardJson> {
+  private async guarded(scope: TurnScope, work: () => Promise<Reply>): Promise<Reply> {
     try {
       return await work();
     } catch (error) {
@@ -147,6 +150,21 @@ export class SwitchboardBot extends TeamsActivityHandler {
       const s = strings(scope.locale).errors;
       return messageCard(s.title, format(s.internal, { correlationId: scope.correlationId }), 'attention');
     }
+  }
+
+  /** Sends a reply as a new message; a plan's card id is kept so that the plan can update it. */
+  private async send(context: TurnContext, scope: TurnScope, reply: Reply): Promise<void> {
+    const card = reply instanceof PlanReply ? reply.card : reply;
+    const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
+    await this.remember(context, scope, reply, sent?.id);
+  }
+
+  /** Saves where a plan's card lives (conversation reference from this authenticated activity). */
+  private async remember(context: TurnContext, scope: TurnScope, reply: Reply, activityId: string | undefined): Promise<CardJson> {
+    if (!(reply instanceof PlanReply)) return reply;
+    const conversation = JSON.parse(JSON.stringify(TurnContext.getConversationReference(context.activity))) as Record<string, unknown>;
+    await scope.services.provisioning.plans.attachCard(reply.planId, { conversation, locale: scope.locale, ...(activityId ? { activityId } : {}) });
+    return reply.card;
   }
 
   private refusalCard(scope: TurnScope, text: string): CardJson {
@@ -177,10 +195,6 @@ function scopeOf(context: TurnContext): TurnScope {
 function withoutVerb(value: Record<string, unknown>): Record<string, unknown> {
   const { verb: _verb, ...rest } = value;
   return rest;
-}
-
-async function sendCard(context: TurnContext, card: CardJson): Promise<void> {
-  await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
 }
 
 async function sendInvokeResponse(context: TurnContext, response: InvokeResponse): Promise<void> {

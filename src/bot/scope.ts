@@ -22,20 +22,30 @@ export interface Services {
   provisioning: ProvisioningService;
 }
 
+/** A card that shows a plan: the bot remembers where it was sent so that it can update it in place. */
+export class PlanReply {
+  constructor(
+    readonly card: CardJson,
+    readonly planId: string,
+  ) {}
+}
+
+export type Reply = CardJson | PlanReply;
+
 /** One handler per card verb (TeamsFx workflow-bot style), in a file named after the verb. */
 export interface CardAction<T> {
   verb: string;
   requires: Requirement;
   /** Parses the card's data plus the user's inputs; bounded sizes, unknown keys dropped. */
   data: z.ZodType<T>;
-  handle(scope: TurnScope, data: T): Promise<CardJson>;
+  handle(scope: TurnScope, data: T): Promise<Reply>;
 }
 
 /** One handler per text command, in a file named after the command. */
 export interface Command {
   name: string;
   requires: Requirement;
-  handle(scope: TurnScope, args: string): Promise<CardJson>;
+  handle(scope: TurnScope, args: string): Promise<Reply>;
 }
 
 export function allowed(requirement: Requirement, roles: TurnScope['roles']): boolean {
@@ -53,7 +63,7 @@ export function allowed(requirement: Requirement, roles: TurnScope['roles']): bo
 export interface RegisteredAction {
   verb: string;
   requires: Requirement;
-  bind(raw: unknown): { ok: true; run(scope: TurnScope): Promise<CardJson> } | { ok: false; detail: string };
+  bind(raw: unknown): { ok: true; run(scope: TurnScope): Promise<Reply> } | { ok: false; detail: string };
 }
 
 export function register<T>(action: CardAction<T>): RegisteredAction {

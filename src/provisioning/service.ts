@@ -1,20 +1,23 @@
 import type { AuditLog } from '../store/audit';
-import type { AccountQuery, Page, TenantDirectory } from './directory';
-import type { AccountType, Actor, LicenseKind, LicenseSku, ResourceAccount, TenantFacts } from './model';
-import { licenseKindsOf } from './model';
-import { DirectoryRefusal, ok, refuse, type FormResult, type Refusal, type Result } from './result';
+import type { AccountQuery, NumberQuery, Page, TenantDirectory, VoiceApplication } from './directory';
+import type { AccountType, Actor, LicenseSku, NumberType, PhoneNumber, ResourceAccount, TenantFacts } from './model';
+import { licenseKindsOf, NumberTypeSchema } from './model';
+import { checkAccountHasNoNumber, checkLicensedForNumber, checkNumberAssignable, checkNumberCountry, checkTelephoneNumber, countryOfCallingCode } from './numbers';
+import type { CardRef, Plan, Step } from './plans';
+import { ok, refuse, type FormResult, type Refusal, type Result } from './result';
 import {
   checkAccountType,
   checkDisplayName,
+  checkDomain,
   checkFreeSeat,
   checkUpnUnused,
   checkUsageLocation,
   checkUsageLocationBeforeLicense,
-  checkDomain,
   checkUserPrincipalName,
   checkUsername,
   findSku,
 } from './rules';
+import type { PlanRunner } from './runner';
 
 /** What the add-account form submits, untrusted. */
 export interface NewAccountForm {
@@ -27,6 +30,11 @@ export interface NewAccountForm {
   license: string;
 }
 
+export interface EditForm {
+  displayName: string;
+  accountType: string;
+}
+
 export interface ValidNewAccount {
   userPrincipalName: string;
   displayName: string;
@@ -35,136 +43,20 @@ export interface ValidNewAccount {
   sku: LicenseSku | null;
 }
 
-export interface CreatedAccount {
-  account: ResourceAccount;
-  licenseKinds: LicenseKind[];
-}
-
 /**
- * The provisioning service: every step validated against the tenant's current state before anything
- * changes, every change written to the audit log with who, what, when and the outcome.
+ * The provisioning service: every request is validated against the tenant's current state before a
+ * plan exists, and nothing in the tenant changes until the plan runs (after confirmation for the
+ * risky ones). The steps validate again when they run, since the tenant may have moved meanwhile.
  */
 export class ProvisioningService {
   constructor(
     private readonly directory: TenantDirectory,
     private readonly audit: AuditLog,
+    readonly plans: PlanRunner,
   ) {}
 
   tenantFacts(): Promise<TenantFacts> {
     return this.directory.getTenantFacts();
-  }
-
-  /** Checks the whole add form against the rules and the tenant; changes nothing. */
-  async validateNewAccount(form: NewAccountForm, facts?: TenantFacts): Promise<FormResult<ValidNewAccount>> {
-    const tenant = facts ?? (await this.directory.getTenantFacts());
-    const refusals: Refusal[] = [];
-    const displayName = checkDisplayName(form.displayName);
-    if (!displayName.ok) refusals.push(displayName);
-    // Username and domain are checked apart so that each field shows its own problem.
-    const username = checkUsername(form.username);
-    const domain = checkDomain(form.domain, tenant);
-    if (!username.ok) refusals.push(username);
-    if (!domain.ok) refusals.push(domain);
-    const upn = checkUserPrincipalName(form.username, form.domain, tenant);
-    if (upn.ok) {
-      const taken = checkUpnUnused(upn.value, await this.directory.findAccountByUpn(upn.value));
-      if (taken) refusals.push(taken);
-    }
-    const accountType = checkAccountType(form.accountType);
-    if (!accountType.ok) refusals.push(accountType);
-
-    const wantsLicense = form.license !== 'none';
-    let usageLocation: string | null = null;
-    if (form.usageLocation.trim() || wantsLicense) {
-      const checked = form.usageLocation.trim()
-        ? checkUsageLocation(form.usageLocation)
-        : (checkUsageLocationBeforeLicense(null) as Refusal);
-      if (checked.ok) usageLocation = checked.value;
-      else refusals.push(checked);
-    }
-    let sku: LicenseSku | null = null;
-    if (wantsLicense) {
-      const found = findSku(tenant, form.license);
-      if (!found.ok) refusals.push(found);
-      else {
-        const noSeat = checkFreeSeat(found.value);
-        if (noSeat) refusals.push(noSeat);
-        else sku = found.value;
-      }
-    }
-    if (refusals.length > 0 || !displayName.ok || !upn.ok || !accountType.ok) {
-      return { ok: false, refusals };
-    }
-    return ok({ userPrincipalName: upn.value, displayName: displayName.value, accountType: accountType.value, usageLocation, sku });
-  }
-
-  /**
-   * Creates the account, then sets its usage location and license when the form asked for them
-   * (usage location first: DOMAIN.md F8). Nothing is created when the form is refused.
-   */
-  async createAccount(actor: Actor, form: NewAccountForm): Promise<FormResult<CreatedAccount>> {
-    const facts = await this.directory.getTenantFacts();
-    const valid = await this.validateNewAccount(form, facts);
-    const target = `${form.username.trim()}@${form.domain.trim()}`.slice(0, 200);
-    if (!valid.ok) {
-      await this.audit.append({
-        actor,
-        action: 'account.create',
-        target,
-        outcome: 'refused',
-        reason: valid.refusals.map((r) => r.reason).join(','),
-      });
-      return valid;
-    }
-    const input = valid.value;
-    const created = await this.attempt(actor, 'account.create', input.userPrincipalName, () =>
-      this.directory.createAccount({
-        userPrincipalName: input.userPrincipalName,
-        displayName: input.displayName,
-        accountType: input.accountType,
-      }),
-      { displayName: input.displayName, accountType: input.accountType },
-    );
-    if (!created.ok) return { ok: false, refusals: [created] };
-    let account = created.value;
-    if (input.usageLocation) {
-      const located = await this.setUsageLocation(actor, account, input.usageLocation);
-      if (!located.ok) return { ok: false, refusals: [located] };
-      account = located.value;
-    }
-    if (input.sku) {
-      const licensed = await this.assignLicense(actor, account, input.sku.kind);
-      if (!licensed.ok) return { ok: false, refusals: [licensed] };
-      account = licensed.value;
-    }
-    return ok({ account, licenseKinds: licenseKindsOf(account, facts.skus) });
-  }
-
-  async setUsageLocation(actor: Actor, account: ResourceAccount, raw: string): Promise<Result<ResourceAccount>> {
-    const usageLocation = checkUsageLocation(raw);
-    if (!usageLocation.ok) return usageLocation;
-    if (account.usageLocation === usageLocation.value) return ok(account);
-    return this.attempt(actor, 'account.setUsageLocation', account.userPrincipalName, () =>
-      this.directory.setUsageLocation(account.id, usageLocation.value),
-      { usageLocation: usageLocation.value },
-    );
-  }
-
-  /** Assigns a license of the given kind; idempotent when the account already holds it. */
-  async assignLicense(actor: Actor, account: ResourceAccount, kind: string): Promise<Result<ResourceAccount>> {
-    const facts = await this.directory.getTenantFacts();
-    const sku = findSku(facts, kind);
-    if (!sku.ok) return sku;
-    if (account.assignedLicenses.includes(sku.value.skuId)) return ok(account);
-    const refusal = checkUsageLocationBeforeLicense(account.usageLocation) ?? checkFreeSeat(sku.value);
-    if (refusal) {
-      await this.audit.append({ actor, action: 'license.assign', target: account.userPrincipalName, outcome: 'refused', reason: refusal.reason });
-      return refusal;
-    }
-    return this.attempt(actor, 'license.assign', account.userPrincipalName, () =>
-      this.directory.assignLicense(account.id, { addSkuIds: [sku.value.skuId], removeSkuIds: [] }),
-      { sku: sku.value.skuPartNumber },
-    );
   }
 
   getAccount(id: string): Promise<ResourceAccount | null> {
@@ -173,6 +65,15 @@ export class ProvisioningService {
 
   listAccounts(query: AccountQuery): Promise<Page<ResourceAccount>> {
     return this.directory.listAccounts(query);
+  }
+
+  listVoiceApplications(): Promise<VoiceApplication[]> {
+    return this.directory.listVoiceApplications();
+  }
+
+  /** Free service numbers a resource account can take; Teams dropdowns show 15 at most, so search. */
+  searchNumbers(query: Omit<NumberQuery, 'assignableOnly'>): Promise<Page<PhoneNumber>> {
+    return this.directory.listPhoneNumbers({ ...query, assignableOnly: true });
   }
 
   /** Finds an account by full UPN, or by username alone when exactly one domain has it. */
@@ -196,25 +97,222 @@ export class ProvisioningService {
     return refuse('ACCOUNT_NOT_FOUND', { username: wanted.slice(0, 120) });
   }
 
-  /** Runs one directory change and audits it; a tenant's refusal becomes a typed Refusal. */
-  private async attempt<T>(
-    actor: Actor,
-    action: string,
-    target: string,
-    change: () => Promise<T>,
-    detail?: Record<string, string>,
-  ): Promise<Result<T>> {
-    try {
-      const value = await change();
-      await this.audit.append({ actor, action, target, outcome: 'succeeded', ...(detail ? { detail } : {}) });
-      return ok(value);
-    } catch (e) {
-      if (e instanceof DirectoryRefusal) {
-        await this.audit.append({ actor, action, target, outcome: 'refused', reason: e.reason, ...(detail ? { detail } : {}) });
-        return e.toRefusal();
-      }
-      await this.audit.append({ actor, action, target, outcome: 'failed', ...(detail ? { detail } : {}) });
-      throw e;
+  // --- add ----------------------------------------------------------------------------------------
+
+  /** Checks the whole add form against the rules and the tenant; changes nothing. */
+  async validateNewAccount(form: NewAccountForm, facts?: TenantFacts): Promise<FormResult<ValidNewAccount>> {
+    const tenant = facts ?? (await this.directory.getTenantFacts());
+    const refusals: Refusal[] = [];
+    const displayName = checkDisplayName(form.displayName);
+    if (!displayName.ok) refusals.push(displayName);
+    // Username and domain are checked apart so that each field shows its own problem.
+    const username = checkUsername(form.username);
+    const domain = checkDomain(form.domain, tenant);
+    if (!username.ok) refusals.push(username);
+    if (!domain.ok) refusals.push(domain);
+    const upn = checkUserPrincipalName(form.username, form.domain, tenant);
+    if (upn.ok) {
+      const taken = checkUpnUnused(upn.value, await this.directory.findAccountByUpn(upn.value));
+      if (taken) refusals.push(taken);
     }
+    const accountType = checkAccountType(form.accountType);
+    if (!accountType.ok) refusals.push(accountType);
+
+    const wantsLicense = form.license !== 'none';
+    let usageLocation: string | null = null;
+    if (form.usageLocation.trim()) {
+      const checked = checkUsageLocation(form.usageLocation);
+      if (checked.ok) usageLocation = checked.value;
+      else refusals.push(checked);
+    } else if (wantsLicense) {
+      refusals.push(checkUsageLocationBeforeLicense(null)!);
+    }
+    let sku: LicenseSku | null = null;
+    if (wantsLicense) {
+      const found = findSku(tenant, form.license);
+      if (!found.ok) refusals.push(found);
+      else {
+        const noSeat = checkFreeSeat(found.value);
+        if (noSeat) refusals.push(noSeat);
+        else sku = found.value;
+      }
+    }
+    if (!displayName.ok || !upn.ok || !accountType.ok || refusals.length > 0) return { ok: false, refusals };
+    return ok({ userPrincipalName: upn.value, displayName: displayName.value, accountType: accountType.value, usageLocation, sku });
   }
+
+  /**
+   * Create → usage location → license, as one plan that starts at once (the submit is the request;
+   * nothing destructive happens). Usage location comes first: a license needs it (DOMAIN.md F8).
+   */
+  async addAccount(actor: Actor, form: NewAccountForm, card?: CardRef): Promise<FormResult<Plan>> {
+    const valid = await this.validateNewAccount(form);
+    if (!valid.ok) {
+      const target = `${form.username.trim()}@${form.domain.trim()}`.slice(0, 200);
+      await this.audit.append({ actor, action: 'account.create', target, outcome: 'refused', reason: valid.refusals.map((r) => r.reason).join(',') });
+      return valid;
+    }
+    const input = valid.value;
+    const steps: Step[] = [{ kind: 'createAccount', userPrincipalName: input.userPrincipalName, displayName: input.displayName, accountType: input.accountType }];
+    if (input.usageLocation) steps.push({ kind: 'setUsageLocation', usageLocation: input.usageLocation });
+    if (input.sku) steps.push({ kind: 'assignLicense', license: input.sku.kind });
+    const plan = await this.plans.propose(
+      { kind: 'addAccount', account: { id: null, userPrincipalName: input.userPrincipalName, displayName: input.displayName }, requestedBy: actor, steps, ...(card ? { card } : {}) },
+      true,
+    );
+    return ok(plan);
+  }
+
+  // --- numbers ------------------------------------------------------------------------------------
+
+  /**
+   * Plans giving the account a service number: wait until its license is provisioned (F14), then
+   * assign. Every rule of DOMAIN.md "Numbers" is checked first; nothing changes before confirmation.
+   */
+  async planAssignNumber(actor: Actor, accountId: string, numberTypeRaw: string, rawNumber: string, card?: CardRef): Promise<Result<Plan>> {
+    const account = await this.directory.getAccount(accountId);
+    if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
+    const type = NumberTypeSchema.safeParse(numberTypeRaw);
+    if (!type.success) return refuse('NUMBER_WRONG_TYPE', { number: rawNumber.slice(0, 40), actual: numberTypeRaw.slice(0, 40), expected: 'callingPlan, operatorConnect or directRouting' }, 'numberType');
+    const numberType: NumberType = type.data;
+    const telephoneNumber = checkTelephoneNumber(rawNumber, numberType);
+    if (!telephoneNumber.ok) return telephoneNumber;
+    if (account.broken) return refuse('ACCOUNT_BROKEN', { upn: account.userPrincipalName });
+    const facts = await this.directory.getTenantFacts();
+    const licensed = checkLicensedForNumber(account, facts.skus);
+    if (licensed) return licensed;
+    const hasNumber = checkAccountHasNoNumber(account);
+    if (hasNumber) return hasNumber;
+    const number = await this.directory.getPhoneNumber(telephoneNumber.value);
+    if (number) {
+      const refusal = checkNumberAssignable(number, numberType, account, (id) => id);
+      if (refusal) return refusal.reason === 'NUMBER_ALREADY_ASSIGNED' ? this.withAssigneeName(refusal, number) : refusal;
+    } else if (numberType !== 'directRouting') {
+      // Calling Plan and Operator Connect numbers must already be in the tenant's inventory.
+      return refuse('NUMBER_NOT_FOUND', { number: telephoneNumber.value }, 'telephoneNumber');
+    } else {
+      const country = countryOfCallingCode(telephoneNumber.value);
+      const mismatch = country ? checkNumberCountry(telephoneNumber.value, country, account) : null;
+      if (mismatch) return mismatch;
+    }
+    return ok(
+      await this.plans.propose({
+        kind: 'assignNumber',
+        account: accountRef(account),
+        requestedBy: actor,
+        steps: [{ kind: 'awaitLicense' }, { kind: 'assignNumber', telephoneNumber: telephoneNumber.value, numberType }],
+        ...(card ? { card } : {}),
+      }),
+    );
+  }
+
+  async planUnassignNumber(actor: Actor, accountId: string, card?: CardRef): Promise<Result<Plan>> {
+    const account = await this.directory.getAccount(accountId);
+    if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
+    const step = await this.unassignStep(account);
+    if (!step) return refuse('NUMBER_NOT_ASSIGNED', { upn: account.userPrincipalName });
+    return ok(await this.plans.propose({ kind: 'unassignNumber', account: accountRef(account), requestedBy: actor, steps: [step], ...(card ? { card } : {}) }));
+  }
+
+  // --- license switch -----------------------------------------------------------------------------
+
+  /** Phone System → Resource Account, one license operation after a free-seat check (DOMAIN.md F2, F9). */
+  async planSwitchLicense(actor: Actor, accountId: string, card?: CardRef): Promise<Result<Plan>> {
+    const account = await this.directory.getAccount(accountId);
+    if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
+    const facts = await this.directory.getTenantFacts();
+    const kinds = licenseKindsOf(account, facts.skus);
+    if (!kinds.includes('phoneSystem')) return refuse('LICENSE_SWITCH_NOT_APPLICABLE', { upn: account.userPrincipalName });
+    const target = findSku(facts, 'resourceAccount');
+    if (!target.ok) return target;
+    if (!kinds.includes('resourceAccount')) {
+      const noSeat = checkFreeSeat(target.value);
+      if (noSeat) return noSeat;
+    }
+    return ok(await this.plans.propose({ kind: 'switchLicense', account: accountRef(account), requestedBy: actor, steps: [{ kind: 'switchLicense' }], ...(card ? { card } : {}) }));
+  }
+
+  // --- edit and associations ----------------------------------------------------------------------
+
+  /** Display name and type; a type change is refused while the account serves an AA/CQ (F6). */
+  async editAccount(actor: Actor, accountId: string, form: EditForm, card?: CardRef): Promise<FormResult<Plan>> {
+    const account = await this.directory.getAccount(accountId);
+    if (!account) return { ok: false, refusals: [refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) })] };
+    const refusals: Refusal[] = [];
+    const displayName = checkDisplayName(form.displayName);
+    if (!displayName.ok) refusals.push(displayName);
+    const accountType = checkAccountType(form.accountType);
+    if (!accountType.ok) refusals.push(accountType);
+    if (accountType.ok && accountType.value !== account.accountType && account.associations[0]) {
+      refusals.push(refuse('EDIT_TYPE_WHILE_ASSOCIATED', { upn: account.userPrincipalName, voiceApp: account.associations[0].name }, 'accountType'));
+    }
+    if (!displayName.ok || !accountType.ok || refusals.length > 0) return { ok: false, refusals };
+    if (displayName.value === account.displayName && accountType.value === account.accountType) {
+      return { ok: false, refusals: [refuse('EDIT_NOTHING_TO_CHANGE', {}, 'displayName')] };
+    }
+    const step: Step = { kind: 'updateAccount' };
+    if (displayName.value !== account.displayName) step.displayName = displayName.value;
+    if (accountType.value !== account.accountType) step.accountType = accountType.value;
+    return ok(await this.plans.propose({ kind: 'editAccount', account: accountRef(account), requestedBy: actor, steps: [step], ...(card ? { card } : {}) }, true));
+  }
+
+  /** Uses the account with an AA or CQ of its own type (the seed's "next step"). */
+  async associate(actor: Actor, accountId: string, configurationId: string, card?: CardRef): Promise<Result<Plan>> {
+    const account = await this.directory.getAccount(accountId);
+    if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
+    const app = (await this.directory.listVoiceApplications()).find((a) => a.configurationId === configurationId);
+    if (!app) return refuse('VOICE_APP_NOT_FOUND', { name: configurationId.slice(0, 100) }, 'voiceApplication');
+    const current = account.associations[0];
+    if (current) return refuse('ACCOUNT_ALREADY_ASSOCIATED', { upn: account.userPrincipalName, voiceApp: current.name }, 'voiceApplication');
+    if (app.configurationType !== account.accountType) {
+      return refuse('ASSOCIATION_TYPE_MISMATCH', { upn: account.userPrincipalName, accountType: account.accountType, voiceApp: app.name }, 'voiceApplication');
+    }
+    return ok(
+      await this.plans.propose(
+        { kind: 'associate', account: accountRef(account), requestedBy: actor, steps: [{ kind: 'associate', configurationId, configurationType: app.configurationType, name: app.name }], ...(card ? { card } : {}) },
+        true,
+      ),
+    );
+  }
+
+  async planDissociate(actor: Actor, accountId: string, card?: CardRef): Promise<Result<Plan>> {
+    const account = await this.directory.getAccount(accountId);
+    if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
+    if (account.associations.length === 0) return refuse('ASSOCIATION_NOT_FOUND', { upn: account.userPrincipalName, voiceApp: '—' });
+    const steps: Step[] = account.associations.map((a) => ({ kind: 'dissociate', configurationId: a.configurationId, name: a.name }));
+    return ok(await this.plans.propose({ kind: 'dissociate', account: accountRef(account), requestedBy: actor, steps, ...(card ? { card } : {}) }));
+  }
+
+  // --- delete -------------------------------------------------------------------------------------
+
+  /**
+   * Unassign the number → wait until really unassigned → remove associations → delete (DOMAIN.md
+   * "Delete", F1). Only a proposal: nothing is stripped before the confirmation (F11).
+   */
+  async planDelete(actor: Actor, accountId: string, card?: CardRef): Promise<Result<Plan>> {
+    const account = await this.directory.getAccount(accountId);
+    if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
+    const steps: Step[] = [];
+    const unassign = await this.unassignStep(account);
+    if (unassign) steps.push(unassign);
+    for (const a of account.associations) steps.push({ kind: 'dissociate', configurationId: a.configurationId, name: a.name });
+    steps.push({ kind: 'deleteAccount' });
+    return ok(await this.plans.propose({ kind: 'deleteAccount', account: accountRef(account), requestedBy: actor, steps, ...(card ? { card } : {}) }));
+  }
+
+  private async unassignStep(account: ResourceAccount): Promise<Step | null> {
+    if (!account.phoneNumber) return null;
+    const number = await this.directory.getPhoneNumber(account.phoneNumber);
+    return { kind: 'unassignNumber', telephoneNumber: account.phoneNumber, numberType: number?.numberType ?? 'directRouting' };
+  }
+
+  /** Says where a number is assigned (F10): the holder's username when it is one of ours. */
+  private async withAssigneeName(refusal: Refusal, number: PhoneNumber): Promise<Refusal> {
+    const holder = number.assignmentTargetId ? await this.directory.getAccount(number.assignmentTargetId) : null;
+    return holder ? { ...refusal, params: { ...refusal.params, assignee: holder.userPrincipalName } } : refusal;
+  }
+}
+
+function accountRef(account: ResourceAccount): Plan['account'] {
+  return { id: account.id, userPrincipalName: account.userPrincipalName, displayName: account.displayName };
 }

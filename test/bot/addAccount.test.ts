@@ -133,10 +133,13 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     expect(facts.skus.find((s) => s.kind === 'resourceAccount')).toMatchObject({ consumed: DEMO.skus.resourceAccount.consumed + 1 });
     const audit = await app.audit.readAll();
     expect(audit.map((e) => [e.action, e.target, e.outcome])).toEqual([
+      ['plan.addAccount', 'aa-afterhours@contoso.com', 'requested'],
       ['account.create', 'aa-afterhours@contoso.com', 'succeeded'],
       ['account.setUsageLocation', 'aa-afterhours@contoso.com', 'succeeded'],
       ['license.assign', 'aa-afterhours@contoso.com', 'succeeded'],
+      ['plan.addAccount', 'aa-afterhours@contoso.com', 'succeeded'],
     ]);
+    expect(new Set(audit.map((e) => e.requestId)).size).toBe(1);
     expect(audit.every((e) => e.actor.aadObjectId === ADMIN.aadObjectId)).toBe(true);
   });
 
@@ -197,7 +200,7 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     app = await testApp(dir.dir);
     const account = await app.directory.findAccountByUpn('aa-afterhours@contoso.com');
     expect(account).toMatchObject({ displayName: 'After hours', usageLocation: 'US' });
-    expect((await app.audit.readAll()).map((e) => e.action)).toEqual(['account.create', 'account.setUsageLocation', 'license.assign']);
+    expect((await app.audit.readAll()).map((e) => e.action)).toEqual(['plan.addAccount', 'account.create', 'account.setUsageLocation', 'license.assign', 'plan.addAccount']);
     const conversation = new Conversation(app);
     expect(cardTexts(await conversation.card(message('show aa-afterhours@contoso.com')))).toContain('Username: aa-afterhours@contoso.com');
   });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { accountDetailsCard } from '../../cards/accountDetails';
 import { addAccountFormCard } from '../../cards/addAccountForm';
+import { settledPlanReply } from '../planView';
 import type { CardAction } from '../scope';
 import { input } from './fields';
 
@@ -13,16 +13,15 @@ const AddAccountData = z.object({
   license: input(100),
 });
 
-/** Submit of the add form: refusal → same form with messages and values kept; success → the account. */
+/** Submit of the add form: refusal → same form with messages and values kept; else the plan runs. */
 export const addAccount: CardAction<z.infer<typeof AddAccountData>> = {
   verb: 'addAccount',
   requires: 'admin',
   data: AddAccountData,
   async handle(scope, form) {
     const { provisioning } = scope.services;
-    const result = await provisioning.createAccount(scope.actor, form);
-    const facts = await provisioning.tenantFacts();
-    if (!result.ok) return addAccountFormCard(facts, scope.locale, form, result.refusals);
-    return accountDetailsCard(result.value.account, facts.skus, scope.locale, true);
+    const result = await provisioning.addAccount(scope.actor, form);
+    if (!result.ok) return addAccountFormCard(await provisioning.tenantFacts(), scope.locale, form, result.refusals);
+    return settledPlanReply(provisioning, result.value, scope.locale);
   },
 };

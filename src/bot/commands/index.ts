@@ -1,11 +1,15 @@
 import type { Command } from '../scope';
 import { add } from './add';
+import { deleteCommand } from './delete';
+import { dissociateCommand } from './dissociate';
 import { help } from './help';
 import { list } from './list';
 import { show } from './show';
+import { switchCommand } from './switch';
+import { unassignCommand } from './unassign';
 
 /** Every text command, registered in one list. */
-const registry: Command[] = [help, add, list, show];
+const registry: Command[] = [help, add, list, show, deleteCommand, unassignCommand, switchCommand, dissociateCommand];
 
 export const commands: ReadonlyMap<string, Command> = new Map(registry.map((c) => [c.name, c]));
 

@@ -1,0 +1,41 @@
+import { describeRefusal } from '../cards/describe';
+import { messageCard } from '../cards/message';
+import { strings } from '../i18n';
+import type { Plan } from '../provisioning/plans';
+import type { Result } from '../provisioning/result';
+import { planView } from './planView';
+import { PlanReply, type Reply, type TurnScope } from './scope';
+
+/** How an account is named in a command: "show aa-main" or "show aa-main@contoso.com". */
+export async function resolveAccountId(scope: TurnScope, args: string): Promise<Result<string>> {
+  const username = args.trim().split(/\s+/)[0] ?? '';
+  const found = await scope.services.provisioning.findAccount(username.slice(0, 200));
+  return found.ok ? { ok: true, value: found.value.id } : found;
+}
+
+export function refusalReply(scope: TurnScope, refusal: Extract<Result<unknown>, { ok: false }>): Reply {
+  return messageCard(strings(scope.locale).errors.refusedTitle, describeRefusal(refusal, scope.locale), 'attention');
+}
+
+/** A proposed plan answers with its card (Confirm / Cancel); a refusal says why and changes nothing. */
+export async function proposalReply(scope: TurnScope, proposed: Result<Plan>): Promise<Reply> {
+  if (!proposed.ok) return refusalReply(scope, proposed);
+  return new PlanReply(await planView(scope.services.provisioning, proposed.value, scope.locale), proposed.value.id);
+}
+
+export type AccountRequest = (scope: TurnScope, accountId: string) => Promise<Result<Plan>>;
+
+/** The four confirmable requests on one account, by command and by button. */
+export const ACCOUNT_REQUESTS = {
+  delete: (scope, accountId) => scope.services.provisioning.planDelete(scope.actor, accountId),
+  unassign: (scope, accountId) => scope.services.provisioning.planUnassignNumber(scope.actor, accountId),
+  switch: (scope, accountId) => scope.services.provisioning.planSwitchLicense(scope.actor, accountId),
+  dissociate: (scope, accountId) => scope.services.provisioning.planDissociate(scope.actor, accountId),
+} satisfies Record<string, AccountRequest>;
+
+export async function requestByCommand(scope: TurnScope, args: string, request: AccountRequest): Promise<Reply> {
+  if (!args.trim()) return messageCard(strings(scope.locale).errors.refusedTitle, strings(scope.locale).errors.showUsage, 'attention');
+  const accountId = await resolveAccountId(scope, args);
+  if (!accountId.ok) return refusalReply(scope, accountId);
+  return proposalReply(scope, await request(scope, accountId.value));
+}

@@ -1,0 +1,64 @@
+import { CardFactory, MessageFactory, type BotAdapter, type ConversationReference } from 'botbuilder';
+import type { Logger } from '../log/logger';
+import type { Plan } from '../provisioning/plans';
+import type { ProvisioningService } from '../provisioning/service';
+import { planView } from './planView';
+
+/**
+ * Keeps a plan's card current after the click was answered: when the plan waits, fails or finishes,
+ * the card is replaced in place (updateActivity with the id saved when it was sent), or sent anew when
+ * no id is known. Updates of one plan go out in order; a failure is logged, never thrown.
+ */
+export class CardUpdates {
+  private readonly queues = new Map<string, Promise<void>>();
+  private adapter: BotAdapter;
+
+  constructor(
+    adapter: BotAdapter,
+    private readonly appId: string,
+    private readonly provisioning: ProvisioningService,
+    private readonly log: Logger,
+  ) {
+    this.adapter = adapter;
+    provisioning.plans.onChange((plan) => this.enqueue(plan));
+  }
+
+  /** Tests drive the bot through another adapter (botbuilder's TestAdapter). */
+  useAdapter(adapter: BotAdapter): void {
+    this.adapter = adapter;
+  }
+
+  /** Resolves when every queued update has gone out. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.queues.values()]);
+  }
+
+  private enqueue(plan: Plan): void {
+    // "Running" is what the click's own answer shows; only resting states are pushed.
+    if (!plan.card || plan.status === 'running') return;
+    const previous = this.queues.get(plan.id) ?? Promise.resolve();
+    const next = previous.then(() => this.update(plan)).catch((error: unknown) => this.log.warn({ err: error, planId: plan.id }, 'card update failed'));
+    this.queues.set(plan.id, next);
+    void next.finally(() => {
+      if (this.queues.get(plan.id) === next) this.queues.delete(plan.id);
+    });
+  }
+
+  private async update(plan: Plan): Promise<void> {
+    const ref = plan.card;
+    if (!ref) return;
+    // Render from the stored plan: a later update must never show an older state.
+    const latest = this.provisioning.plans.get(plan.id) ?? plan;
+    const card = await planView(this.provisioning, latest, ref.locale);
+    const reference = ref.conversation as Partial<ConversationReference>;
+    await this.adapter.continueConversationAsync(this.appId, reference, async (context) => {
+      const activity = MessageFactory.attachment(CardFactory.adaptiveCard(card));
+      if (ref.activityId) {
+        await context.updateActivity({ ...activity, id: ref.activityId });
+      } else {
+        const sent = await context.sendActivity(activity);
+        if (sent?.id) await this.provisioning.plans.attachCard(plan.id, { ...ref, activityId: sent.id });
+      }
+    });
+  }
+}

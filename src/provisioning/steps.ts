@@ -1,0 +1,207 @@
+import type { TenantDirectory } from './directory';
+import { freeSeats, licenseKindsOf, type ResourceAccount, type TenantFacts } from './model';
+import { checkNumberAssignable, checkNumberCountry, countryOfCallingCode } from './numbers';
+import type { Step, StepNote, StepState } from './plans';
+import { DirectoryRefusal, type MessageParams, type ReasonCode } from './result';
+import { checkFreeSeat, checkUsageLocationBeforeLicense, findSku } from './rules';
+
+export interface StepContext {
+  directory: TenantDirectory;
+  facts: TenantFacts;
+  /** The plan's account, null until the createAccount step made it. */
+  accountId: string | null;
+  userPrincipalName: string;
+}
+
+export type StepOutcome =
+  | { status: 'done'; accountId?: string; acted: boolean }
+  | { status: 'waiting'; operationId?: string; note: StepNote }
+  | { status: 'failed'; note: StepNote };
+
+const done = (acted: boolean, accountId?: string): StepOutcome => (accountId ? { status: 'done', acted, accountId } : { status: 'done', acted });
+const fail = (reason: ReasonCode, params: MessageParams = {}): StepOutcome => ({ status: 'failed', note: { reason, params } });
+const wait = (reason: ReasonCode, params: MessageParams, operationId?: string): StepOutcome =>
+  operationId ? { status: 'waiting', operationId, note: { reason, params } } : { status: 'waiting', note: { reason, params } };
+
+/**
+ * Runs one step: observe the tenant → decide (already done? still allowed?) → act → verify. Re-running
+ * a done step is a no-op, so a plan can resume after a failure or a crash (DOMAIN.md, teams-apis.md §5.3).
+ */
+export async function executeStep(ctx: StepContext, step: Step, state: StepState): Promise<StepOutcome> {
+  try {
+    return await STEPS[step.kind](ctx, step as never, state);
+  } catch (e) {
+    if (!(e instanceof DirectoryRefusal)) throw e;
+    // "User not found" right after creation is propagation delay, not a refusal (F13): wait and retry.
+    if (e.reason === 'ACCOUNT_NOT_YET_VISIBLE') return wait(e.reason, e.params);
+    return fail(e.reason, e.params);
+  }
+}
+
+type Executor<K extends Step['kind']> = (ctx: StepContext, step: Extract<Step, { kind: K }>, state: StepState) => Promise<StepOutcome>;
+
+async function account(ctx: StepContext): Promise<ResourceAccount | null> {
+  return ctx.accountId ? ctx.directory.getAccount(ctx.accountId) : ctx.directory.findAccountByUpn(ctx.userPrincipalName);
+}
+
+async function requireAccount(ctx: StepContext): Promise<ResourceAccount> {
+  const found = await account(ctx);
+  if (!found) throw new DirectoryRefusal('ACCOUNT_NOT_FOUND', { username: ctx.userPrincipalName });
+  return found;
+}
+
+const STEPS: { [K in Step['kind']]: Executor<K> } = {
+  async createAccount(ctx, step) {
+    const existing = await ctx.directory.findAccountByUpn(step.userPrincipalName);
+    if (existing) {
+      // Our own earlier attempt (crash after the tenant created it) counts as done; anyone else's is a clash.
+      if (existing.accountType === step.accountType && existing.displayName === step.displayName) return done(false, existing.id);
+      return fail('UPN_IN_USE', { upn: existing.userPrincipalName });
+    }
+    const created = await ctx.directory.createAccount(step);
+    return done(true, created.id);
+  },
+
+  async setUsageLocation(ctx, step) {
+    const current = await requireAccount(ctx);
+    if (current.usageLocation === step.usageLocation) return done(false);
+    await ctx.directory.setUsageLocation(current.id, step.usageLocation);
+    return done(true);
+  },
+
+  async assignLicense(ctx, step) {
+    const current = await requireAccount(ctx);
+    const sku = findSku(ctx.facts, step.license);
+    if (!sku.ok) return fail(sku.reason, sku.params);
+    if (current.assignedLicenses.includes(sku.value.skuId)) return done(false);
+    const refusal = checkUsageLocationBeforeLicense(current.usageLocation) ?? checkFreeSeat(sku.value);
+    if (refusal) return fail(refusal.reason, refusal.params);
+    await ctx.directory.assignLicense(current.id, { addSkuIds: [sku.value.skuId], removeSkuIds: [] });
+    return done(true);
+  },
+
+  async switchLicense(ctx) {
+    const current = await requireAccount(ctx);
+    const target = findSku(ctx.facts, 'resourceAccount');
+    if (!target.ok) return fail(target.reason, target.params);
+    const phoneSystem = ctx.facts.skus.filter((s) => s.kind === 'phoneSystem' && current.assignedLicenses.includes(s.skuId));
+    const hasTarget = current.assignedLicenses.includes(target.value.skuId);
+    if (hasTarget && phoneSystem.length === 0) return done(false);
+    if (phoneSystem.length === 0) return fail('LICENSE_SWITCH_NOT_APPLICABLE', { upn: current.userPrincipalName });
+    if (!hasTarget && freeSeats(target.value) === 0) {
+      return fail('LICENSE_NO_FREE_SEAT', { sku: target.value.skuPartNumber, enabled: target.value.enabled, free: 0 });
+    }
+    // One assignLicense call with both lists: removing Phone System first can break the account (F2).
+    await ctx.directory.assignLicense(current.id, {
+      addSkuIds: hasTarget ? [] : [target.value.skuId],
+      removeSkuIds: phoneSystem.map((s) => s.skuId),
+    });
+    return done(true);
+  },
+
+  async awaitLicense(ctx) {
+    const current = await requireAccount(ctx);
+    if (licenseKindsOf(current, ctx.facts.skus).length === 0) return fail('NUMBER_ACCOUNT_NOT_LICENSED', { upn: current.userPrincipalName });
+    const provisioning = await ctx.directory.getLicenseProvisioning(current.id);
+    if (provisioning === 'success') return done(false);
+    if (provisioning === 'pending') return wait('LICENSE_PROVISIONING_PENDING', { upn: current.userPrincipalName });
+    if (provisioning === 'error') return fail('ACCOUNT_BROKEN', { upn: current.userPrincipalName });
+    return fail('NUMBER_ACCOUNT_NOT_LICENSED', { upn: current.userPrincipalName });
+  },
+
+  async assignNumber(ctx, step, state) {
+    const current = await requireAccount(ctx);
+    const params = { number: step.telephoneNumber, upn: current.userPrincipalName };
+    if (state.operationId) {
+      const operation = await ctx.directory.getNumberOperation(state.operationId);
+      if (operation && (operation.status === 'running' || operation.status === 'notStarted')) {
+        return wait('NUMBER_PENDING', { ...params, state: operation.status }, state.operationId);
+      }
+      if (operation?.status === 'failed') return fail('TENANT_OPERATION_FAILED', { ...params, detail: operation.statusDetail ?? '' });
+    }
+    const number = await ctx.directory.getPhoneNumber(step.telephoneNumber);
+    if (number && number.assignmentTargetId === current.id) {
+      if (number.activationState === 'activated') return done(false);
+      return wait('NUMBER_PENDING', { ...params, state: number.activationState }, state.operationId);
+    }
+    if (current.phoneNumber) return fail('NUMBER_ACCOUNT_HAS_NUMBER', { upn: current.userPrincipalName, number: current.phoneNumber });
+    if (number) {
+      const refusal = checkNumberAssignable(number, step.numberType, current, (id) => id);
+      if (refusal) return fail(refusal.reason, refusal.params);
+    } else if (step.numberType !== 'directRouting') {
+      return fail('NUMBER_NOT_FOUND', { number: step.telephoneNumber });
+    } else {
+      const country = countryOfCallingCode(step.telephoneNumber);
+      const mismatch = country ? checkNumberCountry(step.telephoneNumber, country, current) : null;
+      if (mismatch) return fail(mismatch.reason, mismatch.params);
+    }
+    if (licenseKindsOf(current, ctx.facts.skus).length === 0) return fail('NUMBER_ACCOUNT_NOT_LICENSED', { upn: current.userPrincipalName });
+    const operation = await ctx.directory.assignNumber({ telephoneNumber: step.telephoneNumber, numberType: step.numberType, assignmentTargetId: current.id });
+    if (operation.status === 'failed') return fail('TENANT_OPERATION_FAILED', { ...params, detail: operation.statusDetail ?? '' });
+    if (operation.status === 'succeeded') return verifyAssigned(ctx, step.telephoneNumber, current.id, operation.id);
+    return wait('NUMBER_PENDING', { ...params, state: operation.status }, operation.id);
+  },
+
+  async unassignNumber(ctx, step, state) {
+    const current = await account(ctx);
+    const params = { number: step.telephoneNumber, upn: ctx.userPrincipalName };
+    const number = await ctx.directory.getPhoneNumber(step.telephoneNumber);
+    const stillOurs = number !== null && current !== null && number.assignmentTargetId === current.id;
+    if (!stillOurs) return done(false);
+    // Wait until it is really unassigned, not pending: deleting earlier strands the number (F1).
+    if (number.activationState !== 'activated') return wait('NUMBER_PENDING', { ...params, state: number.activationState }, state.operationId);
+    if (state.operationId) {
+      const operation = await ctx.directory.getNumberOperation(state.operationId);
+      if (operation?.status === 'failed') return fail('TENANT_OPERATION_FAILED', { ...params, detail: operation.statusDetail ?? '' });
+    }
+    const operation = await ctx.directory.unassignNumber({ telephoneNumber: step.telephoneNumber, numberType: step.numberType });
+    if (operation.status === 'failed') return fail('TENANT_OPERATION_FAILED', { ...params, detail: operation.statusDetail ?? '' });
+    const after = await ctx.directory.getPhoneNumber(step.telephoneNumber);
+    if (!after || after.assignmentTargetId !== current.id) return done(true);
+    return wait('NUMBER_PENDING', { ...params, state: after.activationState }, operation.id);
+  },
+
+  async associate(ctx, step) {
+    const current = await requireAccount(ctx);
+    if (current.associations.some((a) => a.configurationId === step.configurationId)) return done(false);
+    await ctx.directory.associate(current.id, step.configurationId);
+    return done(true);
+  },
+
+  async dissociate(ctx, step) {
+    const current = await account(ctx);
+    if (!current || !current.associations.some((a) => a.configurationId === step.configurationId)) return done(false);
+    await ctx.directory.dissociate(current.id, step.configurationId);
+    return done(true);
+  },
+
+  async updateAccount(ctx, step) {
+    const current = await requireAccount(ctx);
+    const change: { displayName?: string; accountType?: typeof current.accountType } = {};
+    if (step.displayName !== undefined && step.displayName !== current.displayName) change.displayName = step.displayName;
+    if (step.accountType !== undefined && step.accountType !== current.accountType) {
+      // A type change is refused while the account serves an AA/CQ (DOMAIN.md F6).
+      const association = current.associations[0];
+      if (association) return fail('EDIT_TYPE_WHILE_ASSOCIATED', { upn: current.userPrincipalName, voiceApp: association.name });
+      change.accountType = step.accountType;
+    }
+    if (Object.keys(change).length === 0) return done(false);
+    await ctx.directory.updateAccount(current.id, change);
+    return done(true);
+  },
+
+  async deleteAccount(ctx) {
+    const current = await account(ctx);
+    if (!current) return done(false);
+    // Never delete while a number is attached: it would be stuck "pending" (F1).
+    if (current.phoneNumber) return fail('DELETE_NUMBER_STILL_ASSIGNED', { upn: current.userPrincipalName, number: current.phoneNumber });
+    await ctx.directory.deleteAccount(current.id);
+    return done(true);
+  },
+};
+
+async function verifyAssigned(ctx: StepContext, telephoneNumber: string, accountId: string, operationId: string): Promise<StepOutcome> {
+  const number = await ctx.directory.getPhoneNumber(telephoneNumber);
+  if (number?.assignmentTargetId === accountId && number.activationState === 'activated') return done(true);
+  return wait('NUMBER_PENDING', { number: telephoneNumber, state: number?.activationState ?? 'unknown' }, operationId);
+}
