@@ -1,12 +1,27 @@
 import { format, strings, type Locale } from '../i18n';
-import type { LicenseSku, ResourceAccount } from '../provisioning/model';
+import { licenseKindsOf, type LicenseSku, type ResourceAccount } from '../provisioning/model';
 import { accountView } from './describe';
 import { renderCard, type CardJson } from './render';
 
-export function accountDetailsCard(account: ResourceAccount, skus: readonly LicenseSku[], locale: Locale, created = false): CardJson {
+/**
+ * One account with what can be done to it next. Buttons are offered only when the rules allow the
+ * request (the service checks again when it comes); admins only, since others cannot act.
+ */
+export function accountDetailsCard(account: ResourceAccount, skus: readonly LicenseSku[], locale: Locale, created = false, canChange = true): CardJson {
   const s = strings(locale).account;
   const view = accountView(account, skus, locale);
-  const licensed = account.assignedLicenses.length > 0;
+  const kinds = licenseKindsOf(account, skus);
+  const licensed = kinds.length > 0;
+  const associated = account.associations.length > 0;
+  const can = {
+    assignNumber: canChange && licensed && !account.phoneNumber && !account.broken,
+    unassignNumber: canChange && account.phoneNumber !== null,
+    associate: canChange && !associated && !account.broken,
+    edit: canChange,
+    switchLicense: canChange && kinds.includes('phoneSystem'),
+    dissociate: canChange && associated,
+    delete: canChange,
+  };
   const nextStep = account.broken || account.phoneNumber ? '' : licensed ? format(s.nextStepNumber, { upn: account.userPrincipalName }) : s.nextStepLicense;
-  return renderCard('account-details', { s, title: created ? s.created : s.details, created, account: view, nextStep });
+  return renderCard('account-details', { s, title: created ? s.created : s.details, created, account: view, nextStep, can });
 }

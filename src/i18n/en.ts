@@ -111,6 +111,13 @@ export const en = {
     nextStepLicense: 'Next step: assign a license so that it can get a phone number.',
     broken: 'This account no longer works and should be replaced.',
     listAll: 'All accounts',
+    assignNumber: 'Assign number',
+    unassignNumber: 'Unassign number',
+    associate: 'Use with AA / CQ',
+    edit: 'Edit',
+    switchLicense: 'Switch to Resource Account license',
+    dissociate: 'Remove from AA / CQ',
+    delete: 'Delete',
   },
   list: {
     title: 'Resource accounts',

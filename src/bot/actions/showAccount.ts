@@ -20,6 +20,6 @@ export const showAccount: CardAction<z.infer<typeof ShowData>> = {
       const refusal = refuse('ACCOUNT_NOT_FOUND', { username: data.accountId });
       return messageCard(strings(scope.locale).errors.refusedTitle, describeRefusal(refusal, scope.locale), 'attention');
     }
-    return accountDetailsCard(account, facts.skus, scope.locale);
+    return accountDetailsCard(account, facts.skus, scope.locale, false, scope.roles.admin);
   },
 };

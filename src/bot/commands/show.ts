@@ -15,6 +15,6 @@ export const show: Command = {
     const found = await provisioning.findAccount(username.slice(0, 200));
     if (!found.ok) return messageCard(s.refusedTitle, describeRefusal(found, scope.locale), 'attention');
     const facts = await provisioning.tenantFacts();
-    return accountDetailsCard(found.value, facts.skus, scope.locale);
+    return accountDetailsCard(found.value, facts.skus, scope.locale, false, scope.roles.admin);
   },
 };
