@@ -251,7 +251,9 @@ export class PlanRunner {
       if (outcome.status === 'waiting') p.nextRunAt = new Date(this.now().getTime() + this.delay(waits)).toISOString();
       return p;
     });
-    if (outcome.status === 'done' && outcome.acted) {
+    // A step that started a tenant operation earlier acted then, even when it only verifies now.
+    const acted = outcome.status === 'done' && (outcome.acted || plan.steps[index]!.state.operationId !== undefined);
+    if (acted) {
       await this.audit.append({ actor: plan.requestedBy, action: AUDIT_ACTION[kind], target: plan.account.userPrincipalName, outcome: 'succeeded', requestId: plan.id, detail: stepDetail(plan.steps[index]!.step) });
     } else if (outcome.status === 'failed') {
       await this.audit.append({ actor: plan.requestedBy, action: AUDIT_ACTION[kind], target: plan.account.userPrincipalName, outcome: 'failed', reason: outcome.note.reason, requestId: plan.id, detail: stepDetail(plan.steps[index]!.step) });

@@ -1,4 +1,4 @@
-import { TestAdapter, type Activity } from 'botbuilder';
+import { TestAdapter, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
 import type { App } from '../../src/app';
 
 export interface CardAttachment {
@@ -6,12 +6,47 @@ export interface CardAttachment {
   content: Record<string, unknown>;
 }
 
+/**
+ * botbuilder's TestAdapter, plus what it lacks for proactive work: continueConversationAsync, and a
+ * record of the cards updated in place (updateActivity) or sent later.
+ */
+export class RecordingAdapter extends TestAdapter {
+  readonly updates: Partial<Activity>[] = [];
+  readonly later: Partial<Activity>[] = [];
+  private nextId = 0;
+
+  override async continueConversationAsync(
+    _botAppId: unknown,
+    reference: Partial<ConversationReference>,
+    logic: ((context: TurnContext) => Promise<void>) | string,
+    maybeLogic?: (context: TurnContext) => Promise<void>,
+  ): Promise<void> {
+    const run = typeof logic === 'function' ? logic : maybeLogic!;
+    const context = new TurnContext(this, TurnContext.applyConversationReference({ type: 'event', name: 'continue' }, reference, true));
+    context.onSendActivities(async (_ctx, activities) => {
+      this.later.push(...activities);
+      return activities.map((): ResourceResponse => ({ id: `later-${++this.nextId}` }));
+    });
+    await run(context);
+  }
+
+  override async updateActivity(_context: TurnContext, activity: Partial<Activity>): Promise<void> {
+    this.updates.push(activity);
+  }
+}
+
 /** Drives the real bot through botbuilder's TestAdapter and returns what it sent back. */
 export class Conversation {
-  readonly adapter: TestAdapter;
+  readonly adapter: RecordingAdapter;
 
-  constructor(app: App) {
-    this.adapter = new TestAdapter(async (context) => app.bot.run(context));
+  constructor(private readonly app: App) {
+    this.adapter = new RecordingAdapter(async (context) => app.bot.run(context));
+    app.cardUpdates.useAdapter(this.adapter);
+  }
+
+  /** Waits until the plans' card updates have gone out. */
+  async settled(): Promise<void> {
+    await this.app.cardUpdates.idle();
   }
 
   async send(activity: Partial<Activity>): Promise<Partial<Activity>[]> {

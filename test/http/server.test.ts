@@ -7,13 +7,19 @@ import { execute, message } from '../helpers/activities';
 import { cardTexts } from '../helpers/conversation';
 
 /** A stand-in for the Bot Connector: records what the bot posts to its serviceUrl. */
-async function captureServer(): Promise<{ url: string; posts: { url: string; body: Record<string, unknown> }[]; close(): Promise<void> }> {
-  const posts: { url: string; body: Record<string, unknown> }[] = [];
+interface Captured {
+  method: string;
+  url: string;
+  body: Record<string, unknown>;
+}
+
+async function captureServer(): Promise<{ url: string; posts: Captured[]; close(): Promise<void> }> {
+  const posts: Captured[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      posts.push({ url: req.url ?? '', body: JSON.parse(body || '{}') as Record<string, unknown> });
+      posts.push({ method: req.method ?? '', url: req.url ?? '', body: JSON.parse(body || '{}') as Record<string, unknown> });
       // restify patches ServerResponse.writeHead process-wide (stack.md §1): call end separately.
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ id: `posted-${posts.length}` }));
@@ -109,6 +115,47 @@ describe('the real restify server on loopback, local mode', () => {
     expect(response.status).toBe(200);
     expect(cardTexts((response.body as { value: unknown }).value)).toContain('Add resource account');
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('a plan over real HTTP with a slow tenant', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let app: App;
+  let server: RunningServer;
+
+  beforeEach(async () => {
+    dir = await tempDir();
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '20', SWITCHBOARD_SIM_NUMBER_DELAY_MS: '2500' });
+    server = await app.start();
+  });
+
+  afterEach(async () => {
+    await server.stop();
+    await app.close();
+    await dir.remove();
+  });
+
+  it('answers Confirm at once, then updates the plan card in place through the connector (PUT)', async () => {
+    const connector = await captureServer();
+    try {
+      await post(`${server.url}/api/messages`, message('unassign aa-main', { serviceUrl: connector.url }));
+      expect(connector.posts).toHaveLength(1);
+      const planId = /"planId":"([0-9a-f-]{36})"/.exec(JSON.stringify(connector.posts[0]!.body))![1]!;
+
+      const clicked = { ...execute('confirmPlan', { planId }, { serviceUrl: connector.url }), replyToId: 'posted-1' };
+      const response = await post(`${server.url}/api/messages`, clicked);
+      expect(response.status).toBe(200);
+      expect(cardTexts((response.body as { value: unknown }).value)[1]).toMatch(/^(Working on it…|Waiting for the tenant: )/);
+
+      const deadline = Date.now() + 8_000;
+      const isFinalUpdate = (p: Captured) => p.method === 'PUT' && JSON.stringify(p.body).includes('"Done."');
+      while (!connector.posts.some(isFinalUpdate) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      const update = connector.posts.find(isFinalUpdate)!;
+      expect(update.url).toBe('/v3/conversations/a%3Apersonal-chat/activities/posted-1');
+      expect(cardTexts((update.body.attachments as { content: unknown }[])[0]!.content).slice(0, 2)).toEqual(['Unassign the number of aa-main@contoso.com', 'Done.']);
+    } finally {
+      await connector.close();
+    }
   });
 });
 
