@@ -1,6 +1,10 @@
 import path from 'node:path';
 import { SwitchboardAdapter } from './bot/adapter';
+import { ApprovalCards } from './bot/approvalCards';
 import { CardUpdates } from './bot/cardUpdates';
+import { ApprovalService } from './approvals/service';
+import { ConversationDirectory } from './store/conversations';
+import { RequestRepository } from './store/requests';
 import { SwitchboardBot } from './bot/SwitchboardBot';
 import { StartupError, type Config } from './config';
 import { createLogger, type Logger } from './log/logger';
@@ -25,6 +29,9 @@ export interface App {
   audit: AuditLog;
   provisioning: ProvisioningService;
   plans: PlanRunner;
+  approvals: ApprovalService;
+  approvalCards: ApprovalCards;
+  contacts: ConversationDirectory;
   bot: SwitchboardBot;
   adapter: SwitchboardAdapter;
   cardUpdates: CardUpdates;
@@ -59,20 +66,37 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     onFault: (error, plan) => log.error({ err: error, planId: plan.id }, 'plan step fault'),
   });
   const provisioning = new ProvisioningService(directory, audit, plans);
+  const [requestRepository, contacts] = await Promise.all([
+    RequestRepository.open(path.join(config.dataDir, 'requests.json')),
+    ConversationDirectory.open(path.join(config.dataDir, 'conversations.json')),
+  ]);
+  const approvals = new ApprovalService(
+    requestRepository,
+    plans,
+    audit,
+    { kinds: new Set(config.approvals.kinds), expiresAfterMs: config.approvals.expiresAfterMs, approverIds: config.approverIds },
+    options.now,
+  );
+  const adapter = new SwitchboardAdapter(config, log);
+  const approvalCards = new ApprovalCards(adapter, config.bot.appId, { approvals, plans }, contacts, config.approvals.channelId, log);
+  const services = { provisioning, approvals, approvalCards };
   const bot = new SwitchboardBot({
     gate: { tenantId: config.tenantId, requireTeamsChannel: !config.localMode, adminIds: config.adminIds, approverIds: config.approverIds },
-    services: { provisioning },
+    services,
     audit,
+    contacts,
     log,
   });
-  const adapter = new SwitchboardAdapter(config, log);
-  const cardUpdates = new CardUpdates(adapter, config.bot.appId, provisioning, log);
-  // Plans that were running or waiting when the process stopped carry on.
+  const cardUpdates = new CardUpdates(adapter, config.bot.appId, services, log);
+  // Plans that were running or waiting when the process stopped carry on; due requests expire.
   plans.resumeAll();
+  await approvals.expireDue();
+  approvals.startSweeping(60_000);
   const flush = async () => {
+    approvals.stop();
     await plans.stop();
-    await cardUpdates.idle();
-    await Promise.all([audit.flush(), directory.flush(), planRepository.flush()]);
+    await Promise.all([cardUpdates.idle(), approvalCards.idle()]);
+    await Promise.all([audit.flush(), directory.flush(), planRepository.flush(), requestRepository.flush(), contacts.flush()]);
   };
   return {
     config,
@@ -81,13 +105,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     audit,
     provisioning,
     plans,
+    approvals,
+    approvalCards,
+    contacts,
     bot,
     adapter,
     cardUpdates,
     flush,
     close: async () => {
       await flush();
-      await Promise.all([directory.close(), planRepository.close()]);
+      await Promise.all([directory.close(), planRepository.close(), requestRepository.close(), contacts.close()]);
     },
     start: () =>
       createServer({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PlanKindSchema, type PlanKind } from './provisioning/plans';
 
 /** The Agents Playground's fixed identity (shared/reference/playground.md): accepted in local mode. */
 export const PLAYGROUND_TENANT_ID = '00000000-0000-0000-0000-0000000000001';
@@ -25,6 +26,13 @@ const EnvSchema = z
     SWITCHBOARD_APPROVER_IDS: idList,
     SWITCHBOARD_DATA_DIR: z.string().trim().min(1).default('./data'),
     SWITCHBOARD_BACKEND: z.enum(['simulated', 'microsoft']).default('simulated'),
+    SWITCHBOARD_APPROVAL_OPERATIONS: z
+      .string()
+      .default('deleteAccount,switchLicense,unassignNumber')
+      .transform((v) => (v.trim().toLowerCase() === 'none' ? [] : v.split(',').map((x) => x.trim()).filter(Boolean)))
+      .pipe(z.array(PlanKindSchema)),
+    SWITCHBOARD_APPROVAL_EXPIRY_HOURS: z.coerce.number().positive().max(24 * 90).default(72),
+    SWITCHBOARD_APPROVALS_CHANNEL_ID: z.string().trim().max(200).optional(),
     SWITCHBOARD_PLAN_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
     SWITCHBOARD_SIM_LICENSE_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
     SWITCHBOARD_SIM_NUMBER_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
@@ -69,6 +77,13 @@ export interface Config {
   approverIds: string[];
   dataDir: string;
   backend: 'simulated' | 'microsoft';
+  approvals: {
+    /** Which requests need an approver's decision (four-eyes). */
+    kinds: PlanKind[];
+    expiresAfterMs: number;
+    /** A Teams channel (19:…@thread.tacv2) where every request is also posted, if the bot is installed there. */
+    channelId: string | undefined;
+  };
   /** How often a waiting plan looks at the tenant again (doubling up to a minute). */
   planPollMs: number;
   /** How slow the simulated tenant is, to demo and test the waiting and resume paths (DOMAIN.md F13, F14). */
@@ -97,7 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(`Configuration error: ${variable} ${issue.message.replace(/^Invalid input: /, 'is invalid: ')}`);
+    throw new ConfigError(`Configuration error: ${variable} ${issue.message.replace(/^Invalid (input|option): /, 'is invalid: ')}`);
   }
   const e = parsed.data;
   const localMode = !e.MicrosoftAppId;
@@ -112,6 +127,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     approverIds: e.SWITCHBOARD_APPROVER_IDS,
     dataDir: e.SWITCHBOARD_DATA_DIR,
     backend: e.SWITCHBOARD_BACKEND,
+    approvals: {
+      kinds: e.SWITCHBOARD_APPROVAL_OPERATIONS,
+      expiresAfterMs: Math.round(e.SWITCHBOARD_APPROVAL_EXPIRY_HOURS * 3_600_000),
+      channelId: e.SWITCHBOARD_APPROVALS_CHANNEL_ID || undefined,
+    },
     planPollMs: e.SWITCHBOARD_PLAN_POLL_MS,
     simulatedSlowness: {
       licenseProvisioningMs: e.SWITCHBOARD_SIM_LICENSE_DELAY_MS,

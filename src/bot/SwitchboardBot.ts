@@ -14,6 +14,7 @@ import type { CardJson } from '../cards/render';
 import { format, localeOf, strings } from '../i18n';
 import type { Logger } from '../log/logger';
 import type { AuditLog } from '../store/audit';
+import type { ConversationDirectory } from '../store/conversations';
 import { cardActions } from './actions';
 import { commands, parseCommand } from './commands';
 import { gate, type GateSettings } from './gate';
@@ -37,6 +38,7 @@ export interface BotDependencies {
   gate: GateSettings;
   services: Services;
   audit: AuditLog;
+  contacts: ConversationDirectory;
   log: Logger;
 }
 
@@ -66,7 +68,9 @@ export class SwitchboardBot extends TeamsActivityHandler {
       if (context.activity.type === ActivityTypes.Invoke) await sendInvokeResponse(context, { status: 403 });
       return;
     }
-    context.turnState.set(SCOPE_KEY, this.scopeFor(context, outcome.actor, outcome.roles));
+    const scope = this.scopeFor(context, outcome.actor, outcome.roles);
+    context.turnState.set(SCOPE_KEY, scope);
+    await this.rememberWhereToReach(context, scope);
     await super.onTurnActivity(context);
   }
 
@@ -135,9 +139,11 @@ export class SwitchboardBot extends TeamsActivityHandler {
     const s = strings(scope.locale).errors;
     const text = !scope.actor.aadObjectId
       ? s.noIdentity
-      : format(requirement === 'admin' ? s.notAdmin : s.notReader, { aadObjectId: scope.actor.aadObjectId });
+      : requirement === 'approver'
+        ? format(strings(scope.locale).reasons.REQUEST_NOT_APPROVER, { aadObjectId: scope.actor.aadObjectId })
+        : format(requirement === 'admin' ? s.notAdmin : s.notReader, { aadObjectId: scope.actor.aadObjectId });
     scope.log.warn({ what, aadObjectId: scope.actor.aadObjectId }, 'refused: role');
-    await this.deps.audit.append({ actor: scope.actor, action: what, target: '-', outcome: 'refused', reason: requirement === 'admin' ? 'NOT_ADMIN' : 'NOT_READER' });
+    await this.deps.audit.append({ actor: scope.actor, action: what, target: '-', outcome: 'refused', reason: { admin: 'NOT_ADMIN', approver: 'NOT_APPROVER', reader: 'NOT_READER', anyone: '' }[requirement] });
     return this.refusalCard(scope, text);
   }
 
@@ -171,10 +177,40 @@ export class SwitchboardBot extends TeamsActivityHandler {
     return messageCard(strings(scope.locale).errors.refusedTitle, text, 'attention');
   }
 
+  /**
+   * Saves how to reach this user (their personal chat) and the channel the bot is installed in, from
+   * this authenticated activity, for approval cards sent later (teams-platform.md must-have 9).
+   */
+  private async rememberWhereToReach(context: TurnContext, scope: TurnScope): Promise<void> {
+    const activity = context.activity;
+    const reference = JSON.parse(JSON.stringify(TurnContext.getConversationReference(activity))) as Record<string, unknown>;
+    try {
+      if (scope.actor.aadObjectId && activity.conversation?.conversationType === 'personal' && activity.from?.id) {
+        await this.deps.contacts.saveContact({
+          aadObjectId: scope.actor.aadObjectId,
+          userId: activity.from.id.slice(0, 200),
+          name: scope.actor.name,
+          conversation: reference,
+          locale: scope.locale,
+          updatedAt: new Date().toISOString(),
+        });
+      }
+      const channelId = (activity.channelData as { channel?: { id?: unknown } } | undefined)?.channel?.id;
+      if (typeof channelId === 'string' && channelId.length < 200) {
+        // A new post in the channel (not a reply in this thread) goes to the channel's own id.
+        const conversation = { ...(reference.conversation as Record<string, unknown>), id: channelId, isGroup: true, conversationType: 'channel' };
+        await this.deps.contacts.saveChannel(channelId, { ...reference, conversation }, new Date().toISOString());
+      }
+    } catch (error) {
+      scope.log.warn({ err: error }, 'could not save the conversation reference');
+    }
+  }
+
   private scopeFor(context: TurnContext, actor: TurnScope['actor'], roles: TurnScope['roles']): TurnScope {
     const correlationId = randomUUID();
     return {
       actor,
+      userId: typeof context.activity.from?.id === 'string' ? context.activity.from.id.slice(0, 200) : '',
       roles,
       locale: localeOf(context.activity.locale),
       correlationId,

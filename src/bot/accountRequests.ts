@@ -20,7 +20,7 @@ export function refusalReply(scope: TurnScope, refusal: Extract<Result<unknown>,
 /** A proposed plan answers with its card (Confirm / Cancel); a refusal says why and changes nothing. */
 export async function proposalReply(scope: TurnScope, proposed: Result<Plan>): Promise<Reply> {
   if (!proposed.ok) return refusalReply(scope, proposed);
-  return new PlanReply(await planView(scope.services.provisioning, proposed.value, scope.locale), proposed.value.id);
+  return new PlanReply(await planView(scope.services, proposed.value, scope.locale), proposed.value.id);
 }
 
 export type AccountRequest = (scope: TurnScope, accountId: string) => Promise<Result<Plan>>;

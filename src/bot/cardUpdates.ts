@@ -1,8 +1,8 @@
 import { CardFactory, MessageFactory, type BotAdapter, type ConversationReference } from 'botbuilder';
 import type { Logger } from '../log/logger';
 import type { Plan } from '../provisioning/plans';
-import type { ProvisioningService } from '../provisioning/service';
 import { planView } from './planView';
+import type { Services } from './scope';
 
 /**
  * Keeps a plan's card current after the click was answered: when the plan waits, fails or finishes,
@@ -16,11 +16,16 @@ export class CardUpdates {
   constructor(
     adapter: BotAdapter,
     private readonly appId: string,
-    private readonly provisioning: ProvisioningService,
+    private readonly services: Services,
     private readonly log: Logger,
   ) {
     this.adapter = adapter;
-    provisioning.plans.onChange((plan) => this.enqueue(plan));
+    services.provisioning.plans.onChange((plan) => this.enqueue(plan));
+    // A plan's card also shows its approval: a decision updates it too.
+    services.approvals.onChange((request) => {
+      const plan = services.provisioning.plans.get(request.id);
+      if (plan) this.enqueue(plan, true);
+    });
   }
 
   /** Tests drive the bot through another adapter (botbuilder's TestAdapter). */
@@ -33,9 +38,9 @@ export class CardUpdates {
     await Promise.allSettled([...this.queues.values()]);
   }
 
-  private enqueue(plan: Plan): void {
+  private enqueue(plan: Plan, always = false): void {
     // "Running" is what the click's own answer shows; only resting states are pushed.
-    if (!plan.card || plan.status === 'running') return;
+    if (!plan.card || (plan.status === 'running' && !always)) return;
     const previous = this.queues.get(plan.id) ?? Promise.resolve();
     const next = previous.then(() => this.update(plan)).catch((error: unknown) => this.log.warn({ err: error, planId: plan.id }, 'card update failed'));
     this.queues.set(plan.id, next);
@@ -48,8 +53,8 @@ export class CardUpdates {
     const ref = plan.card;
     if (!ref) return;
     // Render from the stored plan: a later update must never show an older state.
-    const latest = this.provisioning.plans.get(plan.id) ?? plan;
-    const card = await planView(this.provisioning, latest, ref.locale);
+    const latest = this.services.provisioning.plans.get(plan.id) ?? plan;
+    const card = await planView(this.services, latest, ref.locale);
     const reference = ref.conversation as Partial<ConversationReference>;
     await this.adapter.continueConversationAsync(this.appId, reference, async (context) => {
       const activity = MessageFactory.attachment(CardFactory.adaptiveCard(card));
@@ -57,7 +62,7 @@ export class CardUpdates {
         await context.updateActivity({ ...activity, id: ref.activityId });
       } else {
         const sent = await context.sendActivity(activity);
-        if (sent?.id) await this.provisioning.plans.attachCard(plan.id, { ...ref, activityId: sent.id });
+        if (sent?.id) await this.services.provisioning.plans.attachCard(plan.id, { ...ref, activityId: sent.id });
       }
     });
   }

@@ -2,15 +2,20 @@ import type { Locale } from '../i18n';
 import type { Logger } from '../log/logger';
 import type { Actor } from '../provisioning/model';
 import type { ProvisioningService } from '../provisioning/service';
+import type { ApprovalService } from '../approvals/service';
+import type { ChangeRequest } from '../approvals/requests';
+import type { Viewer } from '../cards/approvalRequest';
 import type { CardJson } from '../cards/render';
 import type { z } from 'zod';
 
 export type Role = 'admin' | 'approver';
-export type Requirement = 'anyone' | 'reader' | 'admin';
+export type Requirement = 'anyone' | 'reader' | 'admin' | 'approver';
 
 /** What every command and card-action handler gets: identity from the activity, never from card data. */
 export interface TurnScope {
   actor: Actor;
+  /** The Teams user id (29:…) of the caller, which Universal Actions refresh lists need. */
+  userId: string;
   roles: { admin: boolean; approver: boolean };
   locale: Locale;
   correlationId: string;
@@ -20,6 +25,15 @@ export interface TurnScope {
 
 export interface Services {
   provisioning: ProvisioningService;
+  approvals: ApprovalService;
+  approvalCards: ApprovalCardsPort;
+}
+
+/** What handlers need from the approval-card delivery (src/bot/approvalCards.ts). */
+export interface ApprovalCardsPort {
+  deliver(request: ChangeRequest): Promise<ChangeRequest>;
+  cardFor(request: ChangeRequest, viewer: Viewer, locale: Locale): CardJson;
+  viewerOf(request: ChangeRequest, aadObjectId: string): Viewer;
 }
 
 /** A card that shows a plan: the bot remembers where it was sent so that it can update it in place. */
@@ -56,6 +70,8 @@ export function allowed(requirement: Requirement, roles: TurnScope['roles']): bo
       return roles.admin || roles.approver;
     case 'admin':
       return roles.admin;
+    case 'approver':
+      return roles.approver;
   }
 }
 

@@ -1,20 +1,72 @@
 import { format, strings, type Locale } from '../i18n';
-import type { Page } from '../provisioning/directory';
+import type { AccountQuery, Page } from '../provisioning/directory';
 import type { LicenseSku, ResourceAccount } from '../provisioning/model';
 import { accountView } from './describe';
 import { renderCard, type CardJson } from './render';
 
-export function accountListCard(page: Page<ResourceAccount>, skus: readonly LicenseSku[], locale: Locale): CardJson {
-  const s = strings(locale).list;
+/** The list card's filter inputs and the values each can take; the first value means "no filter". */
+export const ACCOUNT_TYPE_FILTERS = ['all', 'autoAttendant', 'callQueue'] as const;
+export const LICENSE_FILTERS = ['all', 'licensed', 'unlicensed'] as const;
+export const NUMBER_FILTERS = ['all', 'with', 'without'] as const;
+export const SEARCH_MAX = 200;
+
+/**
+ * What the list shows: the card's inputs, and the data its Previous / Next buttons carry. Those
+ * buttons send no inputs (associatedInputs "none"), so that paging keeps the filters that were
+ * applied, not a half-edited search; Apply sends the inputs and starts again at the first page.
+ */
+export interface ListFilters {
+  accountType: (typeof ACCOUNT_TYPE_FILTERS)[number];
+  license: (typeof LICENSE_FILTERS)[number];
+  number: (typeof NUMBER_FILTERS)[number];
+  text: string;
+}
+
+export const NO_FILTERS: ListFilters = { accountType: 'all', license: 'all', number: 'all', text: '' };
+
+/** The directory query for one page of the filtered list. */
+export function accountQuery(filters: ListFilters, offset: number, limit: number): AccountQuery {
+  const text = filters.text.trim();
+  return {
+    offset,
+    limit,
+    ...(filters.accountType !== 'all' ? { accountType: filters.accountType } : {}),
+    ...(filters.license !== 'all' ? { licensed: filters.license === 'licensed' } : {}),
+    ...(filters.number !== 'all' ? { hasNumber: filters.number === 'with' } : {}),
+    ...(text ? { text } : {}),
+  };
+}
+
+export function accountListCard(page: Page<ResourceAccount>, skus: readonly LicenseSku[], locale: Locale, filters: ListFilters = NO_FILTERS): CardJson {
+  const all = strings(locale);
+  const s = all.list;
   const rows = page.items.map((a) => {
     const v = accountView(a, skus, locale);
     return { id: v.id, displayName: v.displayName, upn: v.userPrincipalName, type: v.type, license: v.license, number: v.number };
   });
+  // "11–20 of 10,000": tenants can hold thousands of accounts, so the counts get digit grouping.
+  const count = new Intl.NumberFormat(locale);
   const from = page.total === 0 ? 0 : page.offset + 1;
   return renderCard('account-list', {
     s,
     rows,
-    summary: format(s.summary, { from, to: page.offset + rows.length, total: page.total }),
+    filters,
+    typeChoices: [
+      { title: s.allTypes, value: 'all' },
+      { title: all.accountType.autoAttendant, value: 'autoAttendant' },
+      { title: all.accountType.callQueue, value: 'callQueue' },
+    ],
+    licenseChoices: [
+      { title: s.anyLicense, value: 'all' },
+      { title: s.licensed, value: 'licensed' },
+      { title: s.unlicensed, value: 'unlicensed' },
+    ],
+    numberChoices: [
+      { title: s.anyNumber, value: 'all' },
+      { title: s.withNumber, value: 'with' },
+      { title: s.withoutNumber, value: 'without' },
+    ],
+    summary: format(s.summary, { from: count.format(from), to: count.format(page.offset + rows.length), total: count.format(page.total) }),
     hasPrevious: page.offset > 0,
     hasNext: page.offset + rows.length < page.total,
     previousOffset: Math.max(0, page.offset - page.limit),

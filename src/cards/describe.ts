@@ -3,9 +3,20 @@ import type { Refusal } from '../provisioning/result';
 import { countryName } from '../provisioning/countries';
 import { licenseKindsOf, type LicenseSku, type ResourceAccount } from '../provisioning/model';
 
-/** The human message of a refusal, in the viewer's language. */
+/** The human message of a refusal, in the viewer's language; type codes read as words. */
 export function describeRefusal(refusal: Refusal, locale: Locale): string {
-  return format(strings(locale).reasons[refusal.reason], refusal.params);
+  const s = strings(locale);
+  const params: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(refusal.params)) {
+    const text = String(value);
+    params[key] =
+      key === 'accountType' && (text === 'autoAttendant' || text === 'callQueue')
+        ? s.accountType[text]
+        : (key === 'actual' || key === 'expected') && (text === 'callingPlan' || text === 'operatorConnect' || text === 'directRouting')
+          ? s.numberType[text]
+          : value;
+  }
+  return format(s.reasons[refusal.reason], params);
 }
 
 /** How an account reads in a card: plain strings, localized. */

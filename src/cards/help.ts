@@ -14,10 +14,18 @@ export function helpCard(locale: Locale, roles: Roles, aadObjectId: string, unkn
     note: unknownText === undefined ? '' : format(s.unknownCommand, { text: unknownText.slice(0, 80) }),
     roleLine,
     canChange: roles.admin,
+    // Every registered command (src/bot/commands/index.ts), reading first, then changes to one account.
     commands: [
       { command: 'add', description: s.add },
-      { command: 'list', description: s.list },
+      { command: s.listSyntax, description: s.listCmd },
       { command: 'show <username>', description: s.show },
+      { command: 'edit <username>', description: s.editCmd },
+      { command: 'associate <username>', description: s.associateCmd },
+      { command: 'number <username>', description: s.numberCmd },
+      { command: 'unassign <username>', description: s.unassignCmd },
+      { command: 'switch <username>', description: s.switchCmd },
+      { command: 'dissociate <username>', description: s.dissociateCmd },
+      { command: 'delete <username>', description: s.deleteCmd },
       { command: 'help', description: s.helpCmd },
     ],
   });

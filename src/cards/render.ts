@@ -34,7 +34,13 @@ function addSubmitFallbacks(node: unknown): void {
   const record = node as Record<string, unknown>;
   const action = ExecuteAction.safeParse(record);
   if (action.success && record.fallback === undefined) {
-    record.fallback = { type: 'Action.Submit', title: record.title, data: { ...(action.data.data ?? {}), verb: action.data.verb } };
+    record.fallback = {
+      type: 'Action.Submit',
+      title: record.title,
+      data: { ...(action.data.data ?? {}), verb: action.data.verb },
+      // Cancel and paging buttons must not send the form's inputs through the fallback either.
+      ...(record.associatedInputs !== undefined ? { associatedInputs: record.associatedInputs } : {}),
+    };
   }
   Object.values(record).forEach(addSubmitFallbacks);
 }

@@ -59,6 +59,13 @@ export const REASON_CODES = [
   'PLAN_ACCOUNT_BUSY',
   'PLAN_NOT_FOUND',
   'PLAN_ALREADY_DECIDED',
+  // Approvals
+  'REQUEST_NOT_FOUND',
+  'REQUEST_NOT_APPROVER',
+  'REQUEST_OWN',
+  'REQUEST_NOT_REQUESTER',
+  'REQUEST_REASON_REQUIRED',
+  'REQUEST_NO_APPROVER',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

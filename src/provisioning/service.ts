@@ -170,6 +170,12 @@ export class ProvisioningService {
    * assign. Every rule of DOMAIN.md "Numbers" is checked first; nothing changes before confirmation.
    */
   async planAssignNumber(actor: Actor, accountId: string, numberTypeRaw: string, rawNumber: string, card?: CardRef): Promise<Result<Plan>> {
+    const result = await this.proposeAssignNumber(actor, accountId, numberTypeRaw, rawNumber, card);
+    if (!result.ok) await this.auditRefusal(actor, 'number.assign', accountId, result, rawNumber);
+    return result;
+  }
+
+  private async proposeAssignNumber(actor: Actor, accountId: string, numberTypeRaw: string, rawNumber: string, card?: CardRef): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
     if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
     const type = NumberTypeSchema.safeParse(numberTypeRaw);
@@ -236,8 +242,15 @@ export class ProvisioningService {
 
   /** Display name and type; a type change is refused while the account serves an AA/CQ (F6). */
   async editAccount(actor: Actor, accountId: string, form: EditForm, card?: CardRef): Promise<FormResult<Plan>> {
+    const result = await this.proposeEdit(actor, accountId, form, card);
+    if (!result.ok) await this.auditRefusal(actor, 'account.update', accountId, result.refusals[0]!, result.refusals.map((r) => r.reason).join(','));
+    return result;
+  }
+
+  private async proposeEdit(actor: Actor, accountId: string, form: EditForm, card?: CardRef): Promise<FormResult<Plan>> {
     const account = await this.directory.getAccount(accountId);
     if (!account) return { ok: false, refusals: [refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) })] };
+    if (account.broken) return { ok: false, refusals: [refuse('ACCOUNT_BROKEN', { upn: account.userPrincipalName })] };
     const refusals: Refusal[] = [];
     const displayName = checkDisplayName(form.displayName);
     if (!displayName.ok) refusals.push(displayName);
@@ -258,8 +271,15 @@ export class ProvisioningService {
 
   /** Uses the account with an AA or CQ of its own type (the seed's "next step"). */
   async associate(actor: Actor, accountId: string, configurationId: string, card?: CardRef): Promise<Result<Plan>> {
+    const result = await this.proposeAssociate(actor, accountId, configurationId, card);
+    if (!result.ok) await this.auditRefusal(actor, 'account.associate', accountId, result, configurationId);
+    return result;
+  }
+
+  private async proposeAssociate(actor: Actor, accountId: string, configurationId: string, card?: CardRef): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
     if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
+    if (account.broken) return refuse('ACCOUNT_BROKEN', { upn: account.userPrincipalName });
     const app = (await this.directory.listVoiceApplications()).find((a) => a.configurationId === configurationId);
     if (!app) return refuse('VOICE_APP_NOT_FOUND', { name: configurationId.slice(0, 100) }, 'voiceApplication');
     const current = account.associations[0];
@@ -298,6 +318,19 @@ export class ProvisioningService {
     for (const a of account.associations) steps.push({ kind: 'dissociate', configurationId: a.configurationId, name: a.name });
     steps.push({ kind: 'deleteAccount' });
     return ok(await this.plans.propose({ kind: 'deleteAccount', account: accountRef(account), requestedBy: actor, steps, ...(card ? { card } : {}) }));
+  }
+
+  /** Refused requests are audited too: who tried what, and why it was refused. */
+  private async auditRefusal(actor: Actor, action: string, accountId: string, refusal: Refusal, detail: string): Promise<void> {
+    const account = await this.directory.getAccount(accountId);
+    await this.audit.append({
+      actor,
+      action,
+      target: account?.userPrincipalName ?? accountId.slice(0, 100),
+      outcome: 'refused',
+      reason: refusal.reason,
+      detail: { value: detail.slice(0, 100) },
+    });
   }
 
   private async unassignStep(account: ResourceAccount): Promise<Step | null> {

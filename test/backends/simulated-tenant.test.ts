@@ -260,7 +260,7 @@ describe('refusals: the tenant answers like a 4xx and changes nothing', () => {
       name: 'second number for an account',
       reason: 'NUMBER_ACCOUNT_HAS_NUMBER',
       act: () => assign(A.mainLine.id, N.usToll[0]),
-      params: { telephoneNumber: N.mainLine },
+      params: { number: N.mainLine },
     },
     {
       name: 'unassign a free number',
@@ -281,7 +281,7 @@ describe('refusals: the tenant answers like a 4xx and changes nothing', () => {
       name: 'account already serving an AA',
       reason: 'ACCOUNT_ALREADY_ASSOCIATED',
       act: () => sut.associate(A.mainLine.id, V.afterHours.configurationId),
-      params: { name: 'Main line' },
+      params: { upn: A.mainLine.upn, voiceApp: 'Main line' },
     },
     { name: 'unknown voice app', reason: 'VOICE_APP_NOT_FOUND', act: () => sut.associate(A.paris.id, 'missing') },
     {
@@ -293,7 +293,7 @@ describe('refusals: the tenant answers like a 4xx and changes nothing', () => {
       name: 'type change while associated',
       reason: 'EDIT_TYPE_WHILE_ASSOCIATED',
       act: () => sut.updateAccount(A.mainLine.id, { accountType: 'callQueue' }),
-      params: { name: 'Main line' },
+      params: { upn: A.mainLine.upn, voiceApp: 'Main line' },
     },
   ])('$reason: $name', async ({ act, reason, params }) => {
     await expectRefusal(act, reason, params);

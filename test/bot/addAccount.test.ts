@@ -175,7 +175,7 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     const card = await sut.card(message('add'));
     const actions = JSON.stringify(card);
     expect(actions).toContain('"fallback":{"type":"Action.Submit","title":"Add","data":{"verb":"addAccount"}}');
-    expect(actions).toContain('"fallback":{"type":"Action.Submit","title":"Cancel","data":{"verb":"cancel"}}');
+    expect(actions).toContain('"fallback":{"type":"Action.Submit","title":"Cancel","data":{"verb":"cancel"},"associatedInputs":"none"}');
   });
 
   it('refuses a non-admin, changes nothing, and audits the refusal', async () => {

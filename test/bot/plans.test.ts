@@ -35,7 +35,7 @@ describe('confirmable plans in the conversation', () => {
 
   describe('with a fast tenant', () => {
     beforeEach(async () => {
-      app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10' });
+      app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
       sut = new Conversation(app);
     });
 
@@ -125,7 +125,7 @@ describe('confirmable plans in the conversation', () => {
 
   describe('with a slow tenant', () => {
     beforeEach(async () => {
-      app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '20', SWITCHBOARD_SIM_NUMBER_DELAY_MS: '2500' });
+      app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '20', SWITCHBOARD_SIM_NUMBER_DELAY_MS: '2500', SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
       sut = new Conversation(app);
     });
 

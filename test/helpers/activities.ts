@@ -20,14 +20,16 @@ let sequence = 0;
 /** The envelope Teams puts on every activity in a personal chat (teams-platform.md §1.3). */
 function envelope(options: Envelope): Partial<Activity> {
   const tenantId = options.tenantId ?? TENANT;
+  const from = options.from ?? ADMIN;
   sequence += 1;
   return {
     id: `act-${sequence}`,
     channelId: options.channelId ?? 'msteams',
     serviceUrl: options.serviceUrl ?? 'http://127.0.0.1:1/',
-    from: options.from ?? ADMIN,
+    from,
     recipient: { id: '28:switchboard', name: 'Switchboard' },
-    conversation: { id: 'a:personal-chat', conversationType: 'personal', tenantId, isGroup: false, name: '' },
+    // Each user has their own personal chat with the bot.
+    conversation: { id: from === ADMIN ? 'a:personal-chat' : `a:personal-${from.id}`, conversationType: 'personal', tenantId, isGroup: false, name: '' },
     channelData: { tenant: { id: tenantId } },
     locale: options.locale ?? 'en-US',
   };

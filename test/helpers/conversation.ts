@@ -24,8 +24,9 @@ export class RecordingAdapter extends TestAdapter {
     const run = typeof logic === 'function' ? logic : maybeLogic!;
     const context = new TurnContext(this, TurnContext.applyConversationReference({ type: 'event', name: 'continue' }, reference, true));
     context.onSendActivities(async (_ctx, activities) => {
-      this.later.push(...activities);
-      return activities.map((): ResourceResponse => ({ id: `later-${++this.nextId}` }));
+      const sent = activities.map((a) => ({ ...a, id: `later-${++this.nextId}` }));
+      this.later.push(...sent);
+      return sent.map((a): ResourceResponse => ({ id: a.id }));
     });
     await run(context);
   }
@@ -42,11 +43,12 @@ export class Conversation {
   constructor(private readonly app: App) {
     this.adapter = new RecordingAdapter(async (context) => app.bot.run(context));
     app.cardUpdates.useAdapter(this.adapter);
+    app.approvalCards.useAdapter(this.adapter);
   }
 
-  /** Waits until the plans' card updates have gone out. */
+  /** Waits until the plans' and requests' card updates have gone out. */
   async settled(): Promise<void> {
-    await this.app.cardUpdates.idle();
+    for (let i = 0; i < 3; i++) await Promise.all([this.app.cardUpdates.idle(), this.app.approvalCards.idle()]);
   }
 
   async send(activity: Partial<Activity>): Promise<Partial<Activity>[]> {

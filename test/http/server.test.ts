@@ -47,7 +47,7 @@ describe('the real restify server on loopback, local mode', () => {
 
   beforeEach(async () => {
     dir = await tempDir();
-    app = await testApp(dir.dir);
+    app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
     server = await app.start();
   });
 
@@ -125,7 +125,7 @@ describe('a plan over real HTTP with a slow tenant', () => {
 
   beforeEach(async () => {
     dir = await tempDir();
-    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '20', SWITCHBOARD_SIM_NUMBER_DELAY_MS: '2500' });
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '20', SWITCHBOARD_SIM_NUMBER_DELAY_MS: '2500', SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
     server = await app.start();
   });
 

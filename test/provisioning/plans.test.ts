@@ -42,7 +42,7 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
   const run = async (plan: Plan) => (await app.plans.run(plan.id))!;
 
   it('walks the whole lifecycle: add with license → number → unassign → delete', async () => {
-    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10' });
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
     const sut = app.provisioning;
     const form = { displayName: 'Night line', username: 'aa-night', domain: 'contoso.com', accountType: 'autoAttendant', usageLocation: 'US', license: 'resourceAccount' };
 
@@ -78,7 +78,7 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
   });
 
   it('switches Phone System → Resource Account in ONE license operation and keeps the number (F2)', async () => {
-    app = await testApp(dir.dir);
+    app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
     const assignLicense = jest.spyOn(app.directory, 'assignLicense');
     const plan = expectOk(await app.provisioning.planSwitchLicense(actor, DEMO.accounts.reception.id));
     expect(assignLicense).not.toHaveBeenCalled();
@@ -98,7 +98,7 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
   });
 
   it('refuses a switch for an account without Phone System, and when no Resource Account seat is free', async () => {
-    app = await testApp(dir.dir);
+    app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
     expect(await app.provisioning.planSwitchLicense(actor, DEMO.accounts.mainLine.id)).toMatchObject({ ok: false, reason: 'LICENSE_SWITCH_NOT_APPLICABLE' });
     const facts = await app.directory.getTenantFacts();
     const ra = facts.skus.find((s) => s.kind === 'resourceAccount')!;
@@ -108,7 +108,7 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
   });
 
   it('parks a plan that fails mid-way with the step and the reason; Retry completes it without redoing done steps', async () => {
-    app = await testApp(dir.dir);
+    app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
     const createAccount = jest.spyOn(app.directory, 'createAccount');
     jest.spyOn(app.directory, 'assignLicense').mockRejectedValueOnce(new Error('503 Service Unavailable'));
     const form = { displayName: 'Overflow', username: 'cq-overflow', domain: 'contoso.com', accountType: 'callQueue', usageLocation: 'FR', license: 'resourceAccount' };
@@ -131,7 +131,7 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
   });
 
   it('changes nothing before the delete is confirmed, and nothing when it is cancelled (F11)', async () => {
-    app = await testApp(dir.dir);
+    app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
     const before = { account: await app.directory.getAccount(DEMO.accounts.mainLine.id), number: await app.directory.getPhoneNumber(DEMO.numbers.mainLine) };
     const plan = expectOk(await app.provisioning.planDelete(actor, DEMO.accounts.mainLine.id));
     expect(plan.status).toBe('awaitingConfirmation');
@@ -150,7 +150,7 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
 
   it('deletes only after the number is really unassigned, so it is never left pending (F1)', async () => {
     const clock = fakeClock();
-    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10' }, { now: clock.now, slowness: { numberOperationMs: 60_000 } });
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', SWITCHBOARD_APPROVAL_OPERATIONS: 'none' }, { now: clock.now, slowness: { numberOperationMs: 60_000 } });
     const deleteAccount = jest.spyOn(app.directory, 'deleteAccount');
     const plan = expectOk(await app.provisioning.planDelete(actor, DEMO.accounts.mainLine.id));
     expectOk(await app.plans.confirm(plan.id, actor));
@@ -168,7 +168,7 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
 
   it('waits while the license is still provisioning (F14), then assigns the number by itself', async () => {
     const clock = fakeClock();
-    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10' }, { now: clock.now, slowness: { licenseProvisioningMs: 3_600_000 } });
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', SWITCHBOARD_APPROVAL_OPERATIONS: 'none' }, { now: clock.now, slowness: { licenseProvisioningMs: 3_600_000 } });
     const form = { displayName: 'Hotline', username: 'cq-hotline', domain: 'contoso.com', accountType: 'callQueue', usageLocation: 'US', license: 'resourceAccount' };
     const added = await run(expectOk(await app.provisioning.addAccount(actor, form)));
     const plan = expectOk(await app.provisioning.planAssignNumber(actor, added.account.id!, 'callingPlan', DEMO.numbers.usToll[1]));
@@ -185,7 +185,7 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
 
   it('resumes a plan interrupted by a process restart', async () => {
     const clock = fakeClock();
-    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10' }, { now: clock.now, slowness: { numberOperationMs: 300_000 } });
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', SWITCHBOARD_APPROVAL_OPERATIONS: 'none' }, { now: clock.now, slowness: { numberOperationMs: 300_000 } });
     const plan = expectOk(await app.provisioning.planAssignNumber(actor, DEMO.accounts.supportFr.id, 'callingPlan', DEMO.numbers.frToll[0]));
     expectOk(await app.plans.confirm(plan.id, actor));
     await until(() => app.plans.get(plan.id)?.status === 'waiting');
@@ -194,14 +194,14 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
     await app.close();
 
     clock.advance(301_000);
-    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10' }, { now: clock.now, slowness: { numberOperationMs: 300_000 } });
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', SWITCHBOARD_APPROVAL_OPERATIONS: 'none' }, { now: clock.now, slowness: { numberOperationMs: 300_000 } });
     await until(() => app.plans.get(plan.id)?.status === 'done');
     expect(await app.directory.getAccount(DEMO.accounts.supportFr.id)).toMatchObject({ phoneNumber: DEMO.numbers.frToll[0] });
     expect((await app.audit.readAll()).filter((e) => e.action === 'number.assign')).toHaveLength(1);
   });
 
   it('resumes after a crash between the tenant acting and the plan recording it, without doing it twice', async () => {
-    app = await testApp(dir.dir);
+    app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
     const form = { displayName: 'Crash test', username: 'aa-crash', domain: 'contoso.com', accountType: 'autoAttendant', usageLocation: '', license: 'none' };
     // The tenant created the account, then the process died before the plan saved the step.
     await app.directory.createAccount({ userPrincipalName: 'aa-crash@contoso.com', displayName: 'Crash test', accountType: 'autoAttendant' });
@@ -220,7 +220,7 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
   });
 
   it('runs a plan exactly once when it is confirmed twice at the same moment', async () => {
-    app = await testApp(dir.dir);
+    app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
     const deleteAccount = jest.spyOn(app.directory, 'deleteAccount');
     const plan = expectOk(await app.provisioning.planDelete(actor, DEMO.accounts.helpdesk.id));
     const results = await Promise.all(Array.from({ length: 10 }, () => app.plans.confirm(plan.id, actor)));
@@ -232,7 +232,7 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
 
   it('refuses to start a second change on an account while one is in progress', async () => {
     const clock = fakeClock();
-    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10' }, { now: clock.now, slowness: { numberOperationMs: 60_000 } });
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', SWITCHBOARD_APPROVAL_OPERATIONS: 'none' }, { now: clock.now, slowness: { numberOperationMs: 60_000 } });
     const first = expectOk(await app.provisioning.planUnassignNumber(actor, DEMO.accounts.sales.id));
     const second = expectOk(await app.provisioning.planDelete(actor, DEMO.accounts.sales.id));
     expectOk(await app.plans.confirm(first.id, actor));

@@ -55,7 +55,7 @@ export function updateAccount(account: StoredAccount, change: AccountChange): vo
   const association = account.associations[0];
   // The type may not change under an AA/CQ that uses the account (teams-apis.md §3.2, DOMAIN.md F6).
   if (change.accountType !== undefined && change.accountType !== account.accountType && association) {
-    throw new DirectoryRefusal('EDIT_TYPE_WHILE_ASSOCIATED', { name: association.name }, 'accountType');
+    throw new DirectoryRefusal('EDIT_TYPE_WHILE_ASSOCIATED', { upn: account.userPrincipalName, voiceApp: association.name }, 'accountType');
   }
 
   if (change.displayName !== undefined) account.displayName = change.displayName.trim();

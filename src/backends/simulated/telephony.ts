@@ -43,7 +43,7 @@ export function startAssignment(
   if (held) {
     throw new DirectoryRefusal(
       'NUMBER_ACCOUNT_HAS_NUMBER',
-      { upn: account.userPrincipalName, telephoneNumber: held },
+      { upn: account.userPrincipalName, number: held },
       'telephoneNumber',
     );
   }

@@ -5,7 +5,7 @@ import { own, type StoredAccount, type TenantState } from './state';
 
 function voiceAppOrRefuse(state: TenantState, configurationId: string): Association {
   const app = own(state.voiceApps, configurationId);
-  if (!app) throw new DirectoryRefusal('VOICE_APP_NOT_FOUND', { configurationId }, 'voiceApplication');
+  if (!app) throw new DirectoryRefusal('VOICE_APP_NOT_FOUND', { name: configurationId }, 'voiceApplication');
   return app;
 }
 
@@ -18,13 +18,13 @@ export function associate(state: TenantState, account: StoredAccount, configurat
   if (app.configurationType !== account.accountType) {
     throw new DirectoryRefusal(
       'ASSOCIATION_TYPE_MISMATCH',
-      { accountType: account.accountType, voiceAppType: app.configurationType, name: app.name },
+      { upn: account.userPrincipalName, accountType: account.accountType, voiceAppType: app.configurationType, voiceApp: app.name },
       'voiceApplication',
     );
   }
   const current = account.associations[0];
   if (current) {
-    throw new DirectoryRefusal('ACCOUNT_ALREADY_ASSOCIATED', { name: current.name }, 'voiceApplication');
+    throw new DirectoryRefusal('ACCOUNT_ALREADY_ASSOCIATED', { upn: account.userPrincipalName, voiceApp: current.name }, 'voiceApplication');
   }
   account.associations = [{ ...app }];
 }
@@ -33,7 +33,7 @@ export function associate(state: TenantState, account: StoredAccount, configurat
 export function dissociate(state: TenantState, account: StoredAccount, configurationId: string): void {
   const app = voiceAppOrRefuse(state, configurationId);
   if (!account.associations.some((a) => a.configurationId === configurationId)) {
-    throw new DirectoryRefusal('ASSOCIATION_NOT_FOUND', { name: app.name }, 'voiceApplication');
+    throw new DirectoryRefusal('ASSOCIATION_NOT_FOUND', { upn: account.userPrincipalName, voiceApp: app.name }, 'voiceApplication');
   }
   account.associations = account.associations.filter((a) => a.configurationId !== configurationId);
 }

@@ -22,6 +22,6 @@ export const addAccount: CardAction<z.infer<typeof AddAccountData>> = {
     const { provisioning } = scope.services;
     const result = await provisioning.addAccount(scope.actor, form);
     if (!result.ok) return addAccountFormCard(await provisioning.tenantFacts(), scope.locale, form, result.refusals);
-    return settledPlanReply(provisioning, result.value, scope.locale);
+    return settledPlanReply(scope.services, result.value, scope.locale);
   },
 };

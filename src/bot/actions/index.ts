@@ -1,17 +1,29 @@
 import { register, type RegisteredAction } from '../scope';
 import { addAccount } from './addAccount';
+import { approveRequest } from './approveRequest';
+import { cancelRequest } from './cancelRequest';
+import { refreshRequest } from './refreshRequest';
+import { rejectRequest } from './rejectRequest';
+import { associate } from './associate';
 import { cancel } from './cancel';
 import { cancelPlan } from './cancelPlan';
+import { chooseNumberType } from './chooseNumberType';
 import { confirmPlan } from './confirmPlan';
+import { editAccount } from './editAccount';
 import { listAccounts } from './listAccounts';
 import { openAddForm } from './openAddForm';
+import { openAssociate } from './openAssociate';
+import { openEditForm } from './openEditForm';
+import { pickNumber } from './pickNumber';
 import { refreshPlan } from './refreshPlan';
 import { requestDelete } from './requestDelete';
 import { requestDissociate } from './requestDissociate';
 import { requestSwitch } from './requestSwitch';
 import { requestUnassign } from './requestUnassign';
 import { retryPlan } from './retryPlan';
+import { searchNumbers } from './searchNumbers';
 import { showAccount } from './showAccount';
+import { startNumber } from './startNumber';
 
 /** Every card verb the bot answers, registered in one list. */
 const registry: RegisteredAction[] = [
@@ -28,6 +40,18 @@ const registry: RegisteredAction[] = [
   register(requestUnassign),
   register(requestSwitch),
   register(requestDissociate),
+  register(approveRequest),
+  register(rejectRequest),
+  register(cancelRequest),
+  register(refreshRequest),
+  register(startNumber),
+  register(chooseNumberType),
+  register(searchNumbers),
+  register(pickNumber),
+  register(openEditForm),
+  register(editAccount),
+  register(openAssociate),
+  register(associate),
 ];
 
 export const cardActions: ReadonlyMap<string, RegisteredAction> = new Map(registry.map((a) => [a.verb, a]));

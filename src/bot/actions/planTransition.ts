@@ -26,6 +26,6 @@ export async function afterTransition(scope: TurnScope, planId: string, moved: R
     const s = strings(scope.locale).errors;
     return messageCard(s.refusedTitle, describeRefusal(moved, scope.locale), 'attention');
   }
-  return moved.ok ? settledPlanReply(provisioning, moved.value, scope.locale) : new PlanReply(await planView(provisioning, plan, scope.locale), plan.id);
+  return moved.ok ? settledPlanReply(scope.services, moved.value, scope.locale) : new PlanReply(await planView(scope.services, plan, scope.locale), plan.id);
 }
 

@@ -10,6 +10,6 @@ export const refreshPlan: CardAction<PlanData> = {
   async handle(scope, data) {
     const plan = scope.services.provisioning.plans.get(data.planId);
     if (!plan) return afterTransition(scope, data.planId, { ok: false, reason: 'PLAN_NOT_FOUND', params: {} });
-    return new PlanReply(await planView(scope.services.provisioning, plan, scope.locale), plan.id);
+    return new PlanReply(await planView(scope.services, plan, scope.locale), plan.id);
   },
 };

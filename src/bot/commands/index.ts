@@ -1,15 +1,18 @@
 import type { Command } from '../scope';
 import { add } from './add';
+import { associateCommand } from './associate';
 import { deleteCommand } from './delete';
 import { dissociateCommand } from './dissociate';
+import { editCommand } from './edit';
 import { help } from './help';
 import { list } from './list';
+import { numberCommand } from './number';
 import { show } from './show';
 import { switchCommand } from './switch';
 import { unassignCommand } from './unassign';
 
 /** Every text command, registered in one list. */
-const registry: Command[] = [help, add, list, show, deleteCommand, unassignCommand, switchCommand, dissociateCommand];
+const registry: Command[] = [help, add, list, show, deleteCommand, unassignCommand, switchCommand, dissociateCommand, editCommand, associateCommand, numberCommand];
 
 export const commands: ReadonlyMap<string, Command> = new Map(registry.map((c) => [c.name, c]));
 

@@ -1,0 +1,84 @@
+import type { ChangeRequest } from '../approvals/requests';
+import { isFinalRequest } from '../approvals/requests';
+import { format, strings, type Locale } from '../i18n';
+import type { Plan } from '../provisioning/plans';
+import { failedStep } from '../provisioning/plans';
+import { describeRefusal } from './describe';
+import type { Tone } from './message';
+import { stepText } from './planCard';
+import { renderCard, type CardJson } from './render';
+
+export type Viewer = 'approver' | 'requester' | 'other';
+
+/** Times are shown in UTC: approvers and requesters may sit in different time zones. */
+export function when(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+const TONE: Record<ChangeRequest['status'], Tone> = {
+  pending: 'warning',
+  approved: 'default',
+  executing: 'default',
+  done: 'good',
+  failed: 'attention',
+  rejected: 'attention',
+  cancelled: 'default',
+  expired: 'default',
+};
+
+export function approvalStatusLine(request: ChangeRequest, plan: Plan | undefined, locale: Locale): string {
+  const s = strings(locale).approval.status;
+  const by = request.decision ? { name: request.decision.name || request.decision.aadObjectId, at: when(request.decision.at) } : { name: '', at: '' };
+  switch (request.status) {
+    case 'pending':
+      return format(s.pending, { expires: when(request.expiresAt) });
+    case 'rejected':
+      return format(s.rejected, { ...by, reason: request.decision?.reason ?? '' });
+    case 'expired':
+      return format(s.expired, { at: when(request.expiresAt) });
+    case 'failed': {
+      const failure = plan ? failedStep(plan) : null;
+      const detail = failure?.note ? describeRefusal({ ok: false, reason: failure.note.reason, params: failure.note.params }, locale) : '';
+      return format(s.failed, { ...by, detail });
+    }
+    default:
+      return format(s[request.status], by);
+  }
+}
+
+/**
+ * The approval card, as one viewer sees it (Universal Actions user-specific views): approvers get
+ * Approve / Reject, the requester Cancel, anyone else a read-only view; once decided, everyone sees
+ * the final state (who, when, why). Buttons carry the request id only.
+ */
+export function approvalRequestCard(request: ChangeRequest, plan: Plan | undefined, viewer: Viewer, locale: Locale, refreshUserIds: string[]): CardJson {
+  const s = strings(locale);
+  const what = format(s.plan.title[request.kind], { upn: request.account.userPrincipalName });
+  const pending = request.status === 'pending';
+  const names = (people: { name: string; aadObjectId: string }[]) => people.map((p) => p.name || p.aadObjectId).join(', ');
+  const note =
+    !pending ? '' : viewer === 'other' ? s.approval.readOnly : viewer === 'requester' && request.unreachable.length ? format(s.approval.unreachable, { names: names(request.unreachable) }) : '';
+  const card = renderCard('approval-request', {
+    s: s.plan,
+    a: s.approval,
+    title: format(s.approval.title, { what }),
+    statusLine: approvalStatusLine(request, plan, locale),
+    tone: TONE[request.status],
+    facts: [
+      { title: s.account.upn, value: request.account.userPrincipalName },
+      { title: s.approval.requestedBy, value: request.requestedBy.name || request.requestedBy.aadObjectId },
+      { title: s.approval.requestedAt, value: when(request.createdAt) },
+    ],
+    steps: plan ? plan.steps.map(({ step }, i) => `${i + 1}. ${stepText(step, plan, locale)}`) : [],
+    note,
+    canDecide: viewer === 'approver' && pending,
+    canCancel: viewer === 'requester' && pending,
+    requestId: request.id,
+  });
+  // Universal Actions: each listed user's client asks for its own view (≤ 60 ids); none once final.
+  card.refresh = {
+    action: { type: 'Action.Execute', verb: 'refreshRequest', data: { requestId: request.id } },
+    userIds: isFinalRequest(request.status) ? [] : refreshUserIds.slice(0, 60),
+  };
+  return card;
+}

@@ -1,0 +1,117 @@
+import { format, strings, type Locale } from '../i18n';
+import { countryName } from '../provisioning/countries';
+import { equivalentOf } from '../provisioning/equivalents';
+import type { LicenseSku, ResourceAccount, TenantFacts } from '../provisioning/model';
+import type { Plan, Step, StepState } from '../provisioning/plans';
+import { accountView, describeRefusal } from './describe';
+import type { Tone } from './message';
+import { renderCard, type CardJson } from './render';
+
+const ICON: Record<StepState['status'], string> = { pending: '○', waiting: '⏳', done: '✓', failed: '✗' };
+const STEP_TONE: Record<StepState['status'], Tone> = { pending: 'default', waiting: 'warning', done: 'good', failed: 'attention' };
+
+export function stepText(step: Step, plan: Plan, locale: Locale): string {
+  const s = strings(locale);
+  const t = s.plan.step;
+  switch (step.kind) {
+    case 'createAccount':
+      return format(t.createAccount, { upn: step.userPrincipalName, type: s.accountType[step.accountType], displayName: step.displayName });
+    case 'setUsageLocation':
+      return format(t.setUsageLocation, { country: `${countryName(step.usageLocation, locale)} (${step.usageLocation})` });
+    case 'assignLicense':
+      return format(t.assignLicense, { license: s.license[step.license] });
+    case 'assignNumber':
+    case 'unassignNumber':
+      return format(t[step.kind], { number: step.telephoneNumber, numberType: s.numberType[step.numberType] });
+    case 'associate':
+    case 'dissociate':
+      return format(t[step.kind], { name: step.name });
+    case 'updateAccount':
+      return [
+        step.displayName !== undefined ? format(t.updateDisplayName, { displayName: step.displayName }) : '',
+        step.accountType !== undefined ? format(t.updateType, { type: s.accountType[step.accountType] }) : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
+    default:
+      return format(t[step.kind], { upn: plan.account.userPrincipalName });
+  }
+}
+
+function statusLine(plan: Plan, locale: Locale): { text: string; tone: Tone } {
+  const s = strings(locale).plan.status;
+  const index = plan.steps.findIndex((x) => x.state.status === 'failed' || x.state.status === 'waiting');
+  const note = index >= 0 ? plan.steps[index]!.state.note : undefined;
+  const noteText = note ? describeRefusal({ ok: false, reason: note.reason, params: note.params }, locale) : '';
+  switch (plan.status) {
+    case 'failed':
+      return { text: format(s.failed, { step: index + 1, note: noteText }), tone: 'attention' };
+    case 'waiting':
+      return { text: format(s.waiting, { note: noteText }), tone: 'warning' };
+    case 'done':
+      return { text: s.done, tone: 'good' };
+    case 'cancelled':
+      return { text: s.cancelled, tone: 'default' };
+    case 'running':
+      return { text: s.running, tone: 'default' };
+    case 'awaitingConfirmation':
+      return { text: s.awaitingConfirmation, tone: 'warning' };
+  }
+}
+
+/**
+ * A plan as the admin sees it: what will happen (or happened) step by step, where it stands, and
+ * the same steps as PowerShell/Graph calls. Buttons carry the plan id only.
+ */
+export interface ApprovalState {
+  /** What the approval stands at, in words (approvalStatusLine). */
+  line: string;
+  tone: Tone;
+  pending: boolean;
+  requestId: string;
+  /** Who was asked, and who could not be reached (told to the requester). */
+  note: string;
+}
+
+export function planCard(plan: Plan, facts: TenantFacts, locale: Locale, account: ResourceAccount | null = null, approval?: ApprovalState): CardJson {
+  const s = strings(locale);
+  // While a request waits for an approver, the plan card says so instead of offering Confirm.
+  const line = approval && plan.status === 'awaitingConfirmation' ? { text: approval.line, tone: approval.tone } : statusLine(plan, locale);
+  const awaitingApproval = approval !== undefined && plan.status === 'awaitingConfirmation';
+  const view = account ? accountView(account, facts.skus as LicenseSku[], locale) : null;
+  const accountFacts = view
+    ? [
+        { title: s.account.upn, value: view.userPrincipalName },
+        { title: s.account.type, value: view.type },
+        { title: s.account.license, value: view.license },
+        { title: s.account.number, value: view.number },
+        { title: s.account.associations, value: view.associations },
+        { title: s.plan.requestedBy, value: plan.requestedBy.name || plan.requestedBy.aadObjectId },
+      ]
+    : [{ title: s.plan.requestedBy, value: plan.requestedBy.name || plan.requestedBy.aadObjectId }];
+  return renderCard('plan', {
+    s: s.plan,
+    a: s.approval,
+    title: format(s.plan.title[plan.kind], { upn: plan.account.userPrincipalName }),
+    statusLine: line.text,
+    tone: line.tone,
+    facts: accountFacts,
+    steps: plan.steps.map(({ step, state }, i) => ({
+      icon: ICON[state.status],
+      text: `${i + 1}. ${stepText(step, plan, locale)}`,
+      tone: STEP_TONE[state.status],
+      note: state.status === 'waiting' && state.note ? describeRefusal({ ok: false, reason: state.note.reason, params: state.note.params }, locale) : '',
+    })),
+    commands: plan.steps.map(({ step }) => equivalentOf(step, plan, facts)),
+    planId: plan.id,
+    accountId: plan.account.id ?? '',
+    requestId: approval?.requestId ?? '',
+    approvalNote: awaitingApproval ? approval.note : '',
+    canConfirm: plan.status === 'awaitingConfirmation' && !awaitingApproval,
+    canCancelRequest: awaitingApproval && approval.pending,
+    canRetry: plan.status === 'failed',
+    canRefresh: plan.status === 'running' || plan.status === 'waiting' || (awaitingApproval && approval.pending),
+    canCancel: (plan.status === 'awaitingConfirmation' && !awaitingApproval) || plan.status === 'failed',
+    canShowAccount: plan.status === 'done' && plan.kind !== 'deleteAccount' && plan.account.id !== null,
+  });
+}
