@@ -1,8 +1,10 @@
 import path from 'node:path';
+import { access, constants } from 'node:fs/promises';
 import { SwitchboardAdapter } from './bot/adapter';
 import { ApprovalCards } from './bot/approvalCards';
 import { CardUpdates } from './bot/cardUpdates';
 import { ApprovalService } from './approvals/service';
+import { ExportLinks } from './audit/exports';
 import { ConversationDirectory } from './store/conversations';
 import { RequestRepository } from './store/requests';
 import { SwitchboardBot } from './bot/SwitchboardBot';
@@ -32,6 +34,7 @@ export interface App {
   approvals: ApprovalService;
   approvalCards: ApprovalCards;
   contacts: ConversationDirectory;
+  exports: ExportLinks;
   bot: SwitchboardBot;
   adapter: SwitchboardAdapter;
   cardUpdates: CardUpdates;
@@ -52,6 +55,17 @@ async function openDirectory(config: Config, options: AppOptions): Promise<Simul
     ...(options.now ? { now: options.now } : {}),
     slowness: options.slowness ?? config.simulatedSlowness,
   });
+}
+
+/** The store is healthy when its folder is writable; the counts tell what it holds. */
+async function storeHealth(dataDir: string, plans: PlanRunner, approvals: ApprovalService): Promise<{ ok: boolean; detail: string }> {
+  try {
+    await access(dataDir, constants.W_OK);
+  } catch {
+    return { ok: false, detail: `${dataDir} is not writable` };
+  }
+  const counts = Object.entries(plans.counts()).map(([status, n]) => `${n} ${status}`).join(', ') || 'none';
+  return { ok: true, detail: `plans: ${counts}; pending approvals: ${approvals.pendingCount()}` };
 }
 
 /** Composition root: config → stores → directory → services → bot → server. */
@@ -79,7 +93,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   const adapter = new SwitchboardAdapter(config, log);
   const approvalCards = new ApprovalCards(adapter, config.bot.appId, { approvals, plans }, contacts, config.approvals.channelId, log);
-  const services = { provisioning, approvals, approvalCards };
+  const exports = new ExportLinks();
+  if (config.publicUrl) exports.setBaseUrl(config.publicUrl);
+  const services = { provisioning, approvals, approvalCards, audit, exports };
   const bot = new SwitchboardBot({
     gate: { tenantId: config.tenantId, requireTeamsChannel: !config.localMode, adminIds: config.adminIds, approverIds: config.approverIds },
     services,
@@ -108,6 +124,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     approvals,
     approvalCards,
     contacts,
+    exports,
     bot,
     adapter,
     cardUpdates,
@@ -123,7 +140,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         bot,
         log,
         flush,
-        health: [{ name: 'backend', check: () => directory.health() }],
-      }).start(),
+        exports,
+        health: [
+          { name: 'backend', check: () => directory.health() },
+          { name: 'store', check: () => storeHealth(config.dataDir, plans, approvals) },
+        ],
+      })
+        .start()
+        .then((running) => {
+          // Export links point at this server unless a public address was configured.
+          if (!config.publicUrl) exports.setBaseUrl(running.url);
+          return running;
+        }),
   };
 }

@@ -33,6 +33,7 @@ const EnvSchema = z
       .pipe(z.array(PlanKindSchema)),
     SWITCHBOARD_APPROVAL_EXPIRY_HOURS: z.coerce.number().positive().max(24 * 90).default(72),
     SWITCHBOARD_APPROVALS_CHANNEL_ID: z.string().trim().max(200).optional(),
+    SWITCHBOARD_PUBLIC_URL: z.string().trim().url().optional().or(z.literal('')),
     SWITCHBOARD_PLAN_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
     SWITCHBOARD_SIM_LICENSE_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
     SWITCHBOARD_SIM_NUMBER_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
@@ -84,6 +85,8 @@ export interface Config {
     /** A Teams channel (19:…@thread.tacv2) where every request is also posted, if the bot is installed there. */
     channelId: string | undefined;
   };
+  /** The address users reach this server at (https://…), for history export links. */
+  publicUrl: string | undefined;
   /** How often a waiting plan looks at the tenant again (doubling up to a minute). */
   planPollMs: number;
   /** How slow the simulated tenant is, to demo and test the waiting and resume paths (DOMAIN.md F13, F14). */
@@ -132,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       expiresAfterMs: Math.round(e.SWITCHBOARD_APPROVAL_EXPIRY_HOURS * 3_600_000),
       channelId: e.SWITCHBOARD_APPROVALS_CHANNEL_ID || undefined,
     },
+    publicUrl: e.SWITCHBOARD_PUBLIC_URL || undefined,
     planPollMs: e.SWITCHBOARD_PLAN_POLL_MS,
     simulatedSlowness: {
       licenseProvisioningMs: e.SWITCHBOARD_SIM_LICENSE_DELAY_MS,

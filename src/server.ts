@@ -7,6 +7,7 @@ import type { SwitchboardAdapter } from './bot/adapter';
 import type { SwitchboardBot } from './bot/SwitchboardBot';
 import type { Config } from './config';
 import type { Logger } from './log/logger';
+import type { ExportLinks } from './audit/exports';
 
 /**
  * The activity's outer shape, checked before botbuilder sees it: a missing or non-string `type` and
@@ -37,6 +38,7 @@ export interface ServerDependencies {
   health: HealthSource[];
   /** Flushed on shutdown after the last turn finished. */
   flush: () => Promise<void>;
+  exports: ExportLinks;
 }
 
 export interface RunningServer {
@@ -89,6 +91,20 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
       inFlight -= 1;
       if (stopping && inFlight === 0) drained?.();
     }
+  });
+
+  // History exports: a one-time, short-lived link created for an admin in the chat (src/audit/exports.ts).
+  server.get('/exports/:file', async (req: restify.Request, res: restify.Response) => {
+    const token = /^([0-9a-f]{32})\.csv$/.exec(String(req.params.file ?? ''))?.[1];
+    const found = token ? deps.exports.take(token) : undefined;
+    if (!found) {
+      res.send(404, { error: 'this export link is unknown, used or expired; export again from the chat' });
+      return;
+    }
+    res.setHeader('content-type', 'text/csv; charset=utf-8');
+    res.setHeader('content-disposition', `attachment; filename="${found.fileName}"`);
+    res.setHeader('cache-control', 'no-store');
+    res.sendRaw(200, found.csv);
   });
 
   server.get('/healthz', async (_req: restify.Request, res: restify.Response) => {

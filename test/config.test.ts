@@ -17,6 +17,7 @@ describe('configuration from the environment', () => {
       dataDir: './data',
       backend: 'simulated',
       approvals: { kinds: ['deleteAccount', 'switchLicense', 'unassignNumber'], expiresAfterMs: 72 * 3_600_000, channelId: undefined },
+      publicUrl: undefined,
       planPollMs: 2000,
       simulatedSlowness: { licenseProvisioningMs: 0, numberOperationMs: 0, accountPropagationMs: 0 },
       logLevel: 'info',

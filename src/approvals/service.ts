@@ -36,6 +36,11 @@ export class ApprovalService {
     this.listeners.push(listener);
   }
 
+  /** How many requests are pending (health and monitoring). */
+  pendingCount(): number {
+    return this.repository.all().filter((r) => isOpen(r.status)).length;
+  }
+
   needsApproval(plan: Plan): boolean {
     return needsApproval(this.policy, plan.kind);
   }

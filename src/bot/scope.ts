@@ -3,6 +3,8 @@ import type { Logger } from '../log/logger';
 import type { Actor } from '../provisioning/model';
 import type { ProvisioningService } from '../provisioning/service';
 import type { ApprovalService } from '../approvals/service';
+import type { ExportLinks } from '../audit/exports';
+import type { AuditLog } from '../store/audit';
 import type { ChangeRequest } from '../approvals/requests';
 import type { Viewer } from '../cards/approvalRequest';
 import type { CardJson } from '../cards/render';
@@ -27,6 +29,8 @@ export interface Services {
   provisioning: ProvisioningService;
   approvals: ApprovalService;
   approvalCards: ApprovalCardsPort;
+  audit: AuditLog;
+  exports: ExportLinks;
 }
 
 /** What handlers need from the approval-card delivery (src/bot/approvalCards.ts). */

@@ -26,6 +26,8 @@ export function helpCard(locale: Locale, roles: Roles, aadObjectId: string, unkn
       { command: 'switch <username>', description: s.switchCmd },
       { command: 'dissociate <username>', description: s.dissociateCmd },
       { command: 'delete <username>', description: s.deleteCmd },
+      { command: 'history [username]', description: s.historyCmd },
+      { command: 'export history [username]', description: s.exportCmd },
       { command: 'help', description: s.helpCmd },
     ],
   });

@@ -82,6 +82,13 @@ export class PlanRunner {
     return this.repository.get(id);
   }
 
+  /** How many plans the store holds, by status (health and monitoring). */
+  counts(): Partial<Record<Plan['status'], number>> {
+    const counts: Partial<Record<Plan['status'], number>> = {};
+    for (const plan of this.repository.all()) counts[plan.status] = (counts[plan.status] ?? 0) + 1;
+    return counts;
+  }
+
   /** Saves a new plan. Nothing runs until confirm(), unless `start` says the request itself is the confirmation. */
   async propose(input: NewPlan, start = false): Promise<Plan> {
     const at = this.now().toISOString();

@@ -98,7 +98,14 @@ describe('the real restify server on loopback, local mode', () => {
   it('reports health', async () => {
     const response = await fetch(`${server.url}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok', localMode: true, checks: [{ name: 'backend', ok: true, detail: expect.any(String) }] });
+    expect(await response.json()).toEqual({
+      status: 'ok',
+      localMode: true,
+      checks: [
+        { name: 'backend', ok: true, detail: 'simulated tenant "Contoso (demo)": 6 accounts, 70 numbers' },
+        { name: 'store', ok: true, detail: 'plans: none; pending approvals: 0' },
+      ],
+    });
   });
 
   it('finishes an in-flight turn before it stops, then refuses new work', async () => {

@@ -1,5 +1,7 @@
 import { register, type RegisteredAction } from '../scope';
 import { addAccount } from './addAccount';
+import { exportHistory } from './exportHistory';
+import { historyPage } from './historyPage';
 import { approveRequest } from './approveRequest';
 import { cancelRequest } from './cancelRequest';
 import { refreshRequest } from './refreshRequest';
@@ -44,6 +46,8 @@ const registry: RegisteredAction[] = [
   register(rejectRequest),
   register(cancelRequest),
   register(refreshRequest),
+  register(historyPage),
+  register(exportHistory),
   register(startNumber),
   register(chooseNumberType),
   register(searchNumbers),

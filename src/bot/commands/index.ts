@@ -4,7 +4,9 @@ import { associateCommand } from './associate';
 import { deleteCommand } from './delete';
 import { dissociateCommand } from './dissociate';
 import { editCommand } from './edit';
+import { exportCommand } from './export';
 import { help } from './help';
+import { historyCommand } from './history';
 import { list } from './list';
 import { numberCommand } from './number';
 import { show } from './show';
@@ -12,7 +14,7 @@ import { switchCommand } from './switch';
 import { unassignCommand } from './unassign';
 
 /** Every text command, registered in one list. */
-const registry: Command[] = [help, add, list, show, deleteCommand, unassignCommand, switchCommand, dissociateCommand, editCommand, associateCommand, numberCommand];
+const registry: Command[] = [help, add, list, show, deleteCommand, unassignCommand, switchCommand, dissociateCommand, editCommand, associateCommand, numberCommand, historyCommand, exportCommand];
 
 export const commands: ReadonlyMap<string, Command> = new Map(registry.map((c) => [c.name, c]));
 

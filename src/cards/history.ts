@@ -1,0 +1,28 @@
+import type { HistoryPage } from '../audit/history';
+import { format, strings, type Locale } from '../i18n';
+import { when } from './approvalRequest';
+import type { Tone } from './message';
+import { renderCard, type CardJson } from './render';
+
+const TONE: Record<'requested' | 'succeeded' | 'refused' | 'failed', Tone> = { requested: 'default', succeeded: 'good', refused: 'warning', failed: 'attention' };
+
+/** The audit log as an admin reads it: what, on which account, outcome and reason; who and when. */
+export function historyCard(page: HistoryPage, locale: Locale, username: string): CardJson {
+  const s = strings(locale).history;
+  const rows = page.entries.map((e) => ({
+    what: [e.action, e.target !== '-' ? e.target : '', s.outcome[e.outcome], e.reason ?? ''].filter(Boolean).join(' · '),
+    who: format(s.line, { at: when(e.at), actor: e.actor.name || e.actor.aadObjectId }),
+    tone: TONE[e.outcome],
+  }));
+  return renderCard('history', {
+    s,
+    title: username ? format(s.titleFor, { username }) : s.title,
+    summary: format(s.summary, { from: page.total === 0 ? 0 : page.offset + 1, to: page.offset + rows.length, total: page.total }),
+    rows,
+    username,
+    hasPrevious: page.offset > 0,
+    hasNext: page.offset + rows.length < page.total,
+    previousOffset: Math.max(0, page.offset - page.limit),
+    nextOffset: page.offset + page.limit,
+  });
+}
