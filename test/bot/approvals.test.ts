@@ -201,6 +201,29 @@ describe('four-eyes approvals with Universal Actions', () => {
     ]);
   });
 
+  it('also posts the request in the approvals channel and keeps that copy current', async () => {
+    await app.close();
+    const channelId = '19:approvals@thread.tacv2';
+    app = await testApp(dir.dir, { SWITCHBOARD_APPROVER_IDS: APPROVER.aadObjectId, SWITCHBOARD_APPROVALS_CHANNEL_ID: channelId }, { now: clock.now });
+    sut = new Conversation(app);
+    // The bot learns where the channel is from an activity in it (e.g. when it is installed in the team).
+    const inChannel = message('help', { from: APPROVER });
+    await sut.send({
+      ...inChannel,
+      conversation: { id: `${channelId};messageid=1`, conversationType: 'channel', isGroup: true, name: '', tenantId: inChannel.conversation!.tenantId },
+      channelData: { ...(inChannel.channelData as object), team: { id: '19:team@thread.tacv2' }, channel: { id: channelId } },
+    });
+    const { planId } = await requestDelete();
+    const channelCopy = sut.adapter.later.find((a) => a.conversation?.id === channelId)!;
+    expect(cardTexts(channelCopy.attachments![0]!.content)).toContain('You can follow this request here; only approvers decide.');
+    expect(buttons(channelCopy.attachments![0]!.content)).toEqual([]);
+
+    await sut.invoke(execute('approveRequest', { requestId: planId }, { from: APPROVER }));
+    await sut.settled();
+    const updated = sut.adapter.updates.filter((u) => u.id === channelCopy.id).map((u) => cardTexts(u.attachments![0]!.content)[1]);
+    expect(updated.at(-1)).toBe('Approved by Bob Approver on 2026-11-28 10:00 UTC. Done.');
+  });
+
   it('runs requests outside the policy without approval', async () => {
     const planId = idOf(await sut.card(message('dissociate aa-main')), 'planId');
     const done = bodyOf(await sut.invoke(execute('confirmPlan', { planId })));
