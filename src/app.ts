@@ -8,7 +8,8 @@ import { ExportLinks } from './audit/exports';
 import { ConversationDirectory } from './store/conversations';
 import { RequestRepository } from './store/requests';
 import { SwitchboardBot } from './bot/SwitchboardBot';
-import { StartupError, type Config } from './config';
+import type { Config } from './config';
+import { openMicrosoftDirectory } from './backends/microsoft';
 import { createLogger, type Logger } from './log/logger';
 import type { TenantDirectory } from './provisioning/directory';
 import { PlanRunner } from './provisioning/runner';
@@ -22,6 +23,8 @@ export interface AppOptions {
   log?: Logger;
   now?: () => Date;
   slowness?: Slowness;
+  /** The environment the Microsoft 365 backend reads its own settings from (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface App {
@@ -45,9 +48,12 @@ export interface App {
   close(): Promise<void>;
 }
 
-async function openDirectory(config: Config, options: AppOptions): Promise<SimulatedTenant> {
+type Directory = TenantDirectory & { flush(): Promise<void>; close(): Promise<void> };
+
+async function openDirectory(config: Config, options: AppOptions, log: Logger): Promise<Directory> {
   if (config.backend === 'microsoft') {
-    throw new StartupError('SWITCHBOARD_BACKEND=microsoft: the Microsoft 365 backend is not available in this version; use simulated.');
+    // Its own variables (SWITCHBOARD_M365_*) are parsed there; docs/microsoft-backend.md.
+    return openMicrosoftDirectory(options.env ?? process.env, { log, ...(options.now ? { now: options.now } : {}) });
   }
   return SimulatedTenant.open({
     file: path.join(config.dataDir, 'tenant.json'),
@@ -72,7 +78,7 @@ async function storeHealth(dataDir: string, plans: PlanRunner, approvals: Approv
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger(config.logLevel);
   const audit = new AuditLog(path.join(config.dataDir, 'audit.jsonl'), options.now);
-  const directory = await openDirectory(config, options);
+  const directory = await openDirectory(config, options, log);
   const planRepository = await LowdbPlanRepository.open(path.join(config.dataDir, 'plans.json'));
   const plans = new PlanRunner(planRepository, directory, audit, {
     pollMs: config.planPollMs,

@@ -14,7 +14,9 @@ export function describeRefusal(refusal: Refusal, locale: Locale): string {
         ? s.accountType[text]
         : (key === 'actual' || key === 'expected') && (text === 'callingPlan' || text === 'operatorConnect' || text === 'directRouting')
           ? s.numberType[text]
-          : value;
+          : key === 'status' && Object.hasOwn(s.plan.state, text)
+            ? s.plan.state[text as keyof typeof s.plan.state]
+            : value;
   }
   return format(s.reasons[refusal.reason], params);
 }

@@ -1,3 +1,4 @@
+import type { PlanStatus } from '../provisioning/plans';
 import type { ReasonCode } from '../provisioning/result';
 
 /** English strings. Every user-facing text lives here (and in fr.ts); placeholders are {name}. */
@@ -96,6 +97,8 @@ export const en = {
     roleAdminApprover: 'You are an admin and an approver.',
     roleNone: 'You have no Switchboard role yet: ask an admin to add your account ({aadObjectId}).',
     unknownCommand: 'I did not understand "{text}".',
+    argUsername: '<username>',
+    argOptionalUsername: '[username]',
   },
   add: {
     title: 'Add resource account',
@@ -267,6 +270,15 @@ export const en = {
       done: 'Done.',
       cancelled: 'Cancelled. Nothing more was changed.',
     },
+    /** A plan's status as one word, e.g. in "This request is already {status}". */
+    state: {
+      awaitingConfirmation: 'awaiting confirmation',
+      running: 'running',
+      waiting: 'waiting',
+      failed: 'failed',
+      done: 'done',
+      cancelled: 'cancelled',
+    } satisfies Record<PlanStatus, string>,
     step: {
       createAccount: 'Create {upn} ({type}) named "{displayName}"',
       setUsageLocation: 'Set the usage location to {country}',

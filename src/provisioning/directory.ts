@@ -6,6 +6,7 @@ import type {
   ResourceAccount,
   TenantFacts,
 } from './model';
+import type { ReasonCode } from './result';
 
 /**
  * The port through which the domain sees a tenant. Two backends implement it: the simulated tenant
@@ -125,6 +126,11 @@ export interface NumberOperation {
   telephoneNumber: string;
   /** The tenant's own words when it failed; shown to the admin. */
   statusDetail?: string;
+  /**
+   * What the backend reads in statusDetail, when it knows: "…on-premises…" really means the account
+   * has no license (teams-apis.md §3.5, DOMAIN.md F3).
+   */
+  reason?: ReasonCode;
 }
 
 export interface VoiceApplication extends Association {

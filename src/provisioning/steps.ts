@@ -1,4 +1,4 @@
-import type { TenantDirectory } from './directory';
+import type { NumberOperation, TenantDirectory } from './directory';
 import { freeSeats, licenseKindsOf, type ResourceAccount, type TenantFacts } from './model';
 import { checkNumberAssignable, checkNumberCountry, countryOfCallingCode } from './numbers';
 import type { Step, StepNote, StepState } from './plans';
@@ -117,7 +117,8 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
       if (operation && (operation.status === 'running' || operation.status === 'notStarted')) {
         return wait('NUMBER_PENDING', { ...params, state: operation.status }, state.operationId);
       }
-      if (operation?.status === 'failed') return fail('TENANT_OPERATION_FAILED', { ...params, detail: operation.statusDetail ?? '' });
+      // "User not found" right after creation is propagation delay (F13): assign again below.
+      if (operation?.status === 'failed' && operation.reason !== 'ACCOUNT_NOT_YET_VISIBLE') return operationFailed(operation, params);
     }
     const number = await ctx.directory.getPhoneNumber(step.telephoneNumber);
     if (number && number.assignmentTargetId === current.id) {
@@ -137,7 +138,7 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
     }
     if (licenseKindsOf(current, ctx.facts.skus).length === 0) return fail('NUMBER_ACCOUNT_NOT_LICENSED', { upn: current.userPrincipalName });
     const operation = await ctx.directory.assignNumber({ telephoneNumber: step.telephoneNumber, numberType: step.numberType, assignmentTargetId: current.id });
-    if (operation.status === 'failed') return fail('TENANT_OPERATION_FAILED', { ...params, detail: operation.statusDetail ?? '' });
+    if (operation.status === 'failed') return operationFailed(operation, params);
     if (operation.status === 'succeeded') return verifyAssigned(ctx, step.telephoneNumber, current.id, operation.id);
     return wait('NUMBER_PENDING', { ...params, state: operation.status }, operation.id);
   },
@@ -152,10 +153,10 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
     if (number.activationState !== 'activated') return wait('NUMBER_PENDING', { ...params, state: number.activationState }, state.operationId);
     if (state.operationId) {
       const operation = await ctx.directory.getNumberOperation(state.operationId);
-      if (operation?.status === 'failed') return fail('TENANT_OPERATION_FAILED', { ...params, detail: operation.statusDetail ?? '' });
+      if (operation?.status === 'failed') return operationFailed(operation, params);
     }
     const operation = await ctx.directory.unassignNumber({ telephoneNumber: step.telephoneNumber, numberType: step.numberType });
-    if (operation.status === 'failed') return fail('TENANT_OPERATION_FAILED', { ...params, detail: operation.statusDetail ?? '' });
+    if (operation.status === 'failed') return operationFailed(operation, params);
     const after = await ctx.directory.getPhoneNumber(step.telephoneNumber);
     if (!after || after.assignmentTargetId !== current.id) return done(true);
     return wait('NUMBER_PENDING', { ...params, state: after.activationState }, operation.id);
@@ -199,6 +200,11 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
     return done(true);
   },
 };
+
+/** A failed tenant operation: our reason when the backend recognised the tenant's words, else the words. */
+function operationFailed(operation: NumberOperation, params: { number: string; upn: string }): StepOutcome {
+  return operation.reason ? fail(operation.reason, params) : fail('TENANT_OPERATION_FAILED', { ...params, detail: operation.statusDetail ?? '' });
+}
 
 async function verifyAssigned(ctx: StepContext, telephoneNumber: string, accountId: string, operationId: string): Promise<StepOutcome> {
   const number = await ctx.directory.getPhoneNumber(telephoneNumber);

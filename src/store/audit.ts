@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
@@ -19,14 +19,50 @@ export const AuditEntrySchema = z.object({
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
 
+export interface AuditPageQuery {
+  /** How many (matching) entries to skip, newest first. */
+  offset?: number;
+  limit: number;
+  /** Only the entries about this target (e.g. a UPN), compared case-insensitively. */
+  target?: string;
+}
+
+export interface AuditPage {
+  /** Newest first. */
+  items: AuditEntry[];
+  offset: number;
+  limit: number;
+  /** Older matching entries exist beyond this page. */
+  hasMore: boolean;
+}
+
+/** Pages are read from the end of the file in chunks of this size. */
+const CHUNK_BYTES = 64 * 1024;
+const NEWLINE = 0x0a;
+
+function parseLine(line: string): AuditEntry | undefined {
+  if (!line.trim()) return undefined;
+  try {
+    const parsed = AuditEntrySchema.safeParse(JSON.parse(line));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined; // torn line
+  }
+}
+
 /**
  * The audit log is append-only JSON lines, kept outside the lowdb documents: lowdb rewrites its whole
  * file on every write, which is neither append-only nor cheap at 100k entries (stack.md §3).
- * Appends are serialized in-process so lines never interleave.
+ * Appends are serialized in-process so lines never interleave. Reading a page walks the file
+ * backwards from its end, so the newest entries cost the same at 100 or 100,000 entries.
  */
 export class AuditLog {
   private tail: Promise<void> = Promise.resolve();
   private ready: Promise<void> | undefined;
+  /** The file ended without a newline (a crash mid-append): the next line starts on a line of its own. */
+  private tornEnd = false;
+  /** Entries in the file, once count() has counted them; kept up to date by append(). */
+  private counted: number | undefined;
 
   constructor(
     readonly file: string,
@@ -36,8 +72,15 @@ export class AuditLog {
   append(entry: NewAuditEntry): Promise<AuditEntry> {
     const full: AuditEntry = { id: randomUUID(), at: this.now().toISOString(), ...entry };
     const line = JSON.stringify(full) + '\n';
-    this.ready ??= mkdir(path.dirname(this.file), { recursive: true }).then(() => undefined);
-    const write = this.tail.then(() => this.ready).then(() => appendFile(this.file, line, 'utf8'));
+    this.ready ??= this.prepare();
+    const write = this.tail
+      .then(() => this.ready)
+      .then(async () => {
+        // Without this, the torn line and the new one would make one unreadable line together.
+        await appendFile(this.file, this.tornEnd ? `\n${line}` : line, 'utf8');
+        this.tornEnd = false;
+        if (this.counted !== undefined) this.counted += 1;
+      });
     this.tail = write.catch(() => undefined);
     return write.then(() => full);
   }
@@ -54,18 +97,128 @@ export class AuditLog {
     }
     const entries: AuditEntry[] = [];
     for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const parsed = AuditEntrySchema.safeParse(JSON.parse(line));
-        if (parsed.success) entries.push(parsed.data);
-      } catch {
-        // torn line: skip
-      }
+      const entry = parseLine(line);
+      if (entry) entries.push(entry);
     }
     return entries;
   }
 
+  /**
+   * One page of entries, newest first, read from the end of the file: the cost grows with
+   * offset + limit (and, with a target, with how far back its entries lie), not with the log's size.
+   */
+  async page(query: AuditPageQuery): Promise<AuditPage> {
+    const offset = Math.max(0, Math.floor(query.offset ?? 0));
+    const limit = Math.max(0, Math.floor(query.limit));
+    const target = query.target?.toLowerCase();
+    // JSON.stringify escapes only quotes, backslashes and control characters: the target's text as it
+    // appears in a line, to skip most lines without parsing them.
+    const needle = target === undefined ? undefined : JSON.stringify(target).slice(1, -1);
+    const items: AuditEntry[] = [];
+    let skipped = 0;
+    let hasMore = false;
+    await this.tail;
+    await this.eachLineFromEnd((line) => {
+      if (needle !== undefined && !line.toLowerCase().includes(needle)) return true;
+      const entry = parseLine(line);
+      if (!entry || (target !== undefined && entry.target.toLowerCase() !== target)) return true;
+      if (skipped < offset) {
+        skipped += 1;
+        return true;
+      }
+      if (items.length < limit) {
+        items.push(entry);
+        return true;
+      }
+      hasMore = true;
+      return false;
+    });
+    return { items, offset, limit, hasMore };
+  }
+
+  /**
+   * How many entries the log holds. The first call reads the file once (complete lines that look
+   * like entries; a line torn by a crash is not counted); appends keep the count from then on.
+   */
+  async count(): Promise<number> {
+    const counting = this.tail.then(async () => {
+      if (this.counted !== undefined) return this.counted;
+      let n = 0;
+      await this.eachLineFromEnd((line) => {
+        const trimmed = line.trim();
+        if (trimmed.startsWith('{') && trimmed.endsWith('}')) n += 1;
+        return true;
+      });
+      this.counted = n;
+      return n;
+    });
+    this.tail = counting.then(
+      () => undefined,
+      () => undefined,
+    );
+    return counting;
+  }
+
   async flush(): Promise<void> {
     await this.tail;
+  }
+
+  private async prepare(): Promise<void> {
+    await mkdir(path.dirname(this.file), { recursive: true });
+    const handle = await open(this.file, 'r').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (!handle) return;
+    try {
+      const { size } = await handle.stat();
+      if (size === 0) return;
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      this.tornEnd = last[0] !== NEWLINE;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Calls `visit` with each line of the file (as it was when the call started), last line first,
+   * until `visit` returns false. Lines are split on the newline byte, which never occurs inside a
+   * multi-byte UTF-8 character.
+   */
+  private async eachLineFromEnd(visit: (line: string) => boolean): Promise<void> {
+    const handle = await open(this.file, 'r').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (!handle) return;
+    try {
+      let position = (await handle.stat()).size;
+      // The start of the line that continues into the chunk read before (a later part of the file).
+      let carry: Buffer = Buffer.alloc(0);
+      // Bounded by the file's size: each pass moves `position` back by up to one chunk.
+      while (position > 0) {
+        const length = Math.min(CHUNK_BYTES, position);
+        position -= length;
+        const chunk = Buffer.alloc(length);
+        let read = 0;
+        while (read < length) {
+          const { bytesRead } = await handle.read(chunk, read, length - read, position + read);
+          if (bytesRead === 0) break;
+          read += bytesRead;
+        }
+        const buffer = carry.length > 0 ? Buffer.concat([chunk.subarray(0, read), carry]) : chunk.subarray(0, read);
+        let end = buffer.length;
+        for (let i = buffer.length - 1; i >= 0; i--) {
+          if (buffer[i] !== NEWLINE) continue;
+          if (end > i + 1 && !visit(buffer.toString('utf8', i + 1, end))) return;
+          end = i;
+        }
+        carry = Buffer.from(buffer.subarray(0, end));
+      }
+      if (carry.length > 0) visit(carry.toString('utf8'));
+    } finally {
+      await handle.close();
+    }
   }
 }

@@ -1,33 +1,70 @@
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
+import { DataFile } from 'lowdb/node';
+
+/**
+ * Write-behind: update() returns once the in-memory document has changed, and one write follows a
+ * window later for every change made meanwhile. The window is 20× the time the last serialization
+ * took (so background writes use at most ~5% of the main thread however large the document), kept
+ * between `minMs` and `maxMs`. A crash (kill -9, power loss) loses the changes of the current window
+ * and of a write in flight; flush() and close() write everything first.
+ */
+export interface WriteBehind {
+  minMs: number;
+  maxMs: number;
+}
+
+export interface JsonFileStoreOptions {
+  /** Without it (the default), update() resolves once a write that includes the change is on disk. */
+  writeBehind?: WriteBehind;
+}
+
+/** Background writes get at most 1/WINDOW_FACTOR of the main thread. */
+const WINDOW_FACTOR = 20;
 
 /**
  * One lowdb document per file. lowdb is single-writer: two Low instances on the same file lose writes
  * (shared/reference/stack.md §3), so instances are shared per resolved path within the process.
  * Mutations run synchronously on the in-memory document, so a check-then-change inside one `update`
- * is atomic (the compare-and-set every state transition relies on); steno then serializes and
- * coalesces the file writes (temp file + rename).
+ * is atomic (the compare-and-set every state transition relies on).
+ *
+ * Writes are group commits: the document is serialized (compact JSON) once per write, for every
+ * change made since the previous one, and written through steno (temp file + rename). lowdb's own
+ * `db.write()` per update would serialize the whole document once per change, which at 10,000
+ * accounts costs tens of milliseconds of main thread each time (stack.md §3).
  */
 export class JsonFileStore<T extends object> {
   private static readonly open_ = new Map<string, Promise<JsonFileStore<object>>>();
-  private readonly pending = new Set<Promise<void>>();
+  /** Changes applied in memory, and how many of them are on disk. */
+  private changed = 0;
+  private written = 0;
+  private pump: Promise<void> | undefined;
+  private timeout: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private failure: { error: unknown; generation: number } | undefined;
+  private readonly waiters: { generation: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   private constructor(
     readonly file: string,
     private readonly db: Low<T>,
+    private readonly writeBehind: WriteBehind | undefined,
   ) {}
 
-  static open<T extends object>(file: string, makeDefaults: () => T): Promise<JsonFileStore<T>> {
+  /** How long the last serialization of the document blocked the main thread (ms). */
+  lastSerializeMs = 0;
+
+  static open<T extends object>(file: string, makeDefaults: () => T, options: JsonFileStoreOptions = {}): Promise<JsonFileStore<T>> {
     const key = path.resolve(file);
     let opening = JsonFileStore.open_.get(key);
     if (!opening) {
       opening = (async () => {
         await mkdir(path.dirname(key), { recursive: true });
-        const db = new Low<T>(new JSONFile<T>(key), makeDefaults());
+        // Compact JSON: a third smaller and faster to write than lowdb's pretty JSONFile; reads either.
+        const adapter = new DataFile<T>(key, { parse: JSON.parse, stringify: (data) => JSON.stringify(data) });
+        const db = new Low<T>(adapter, makeDefaults());
         await db.read();
-        return new JsonFileStore<T>(key, db) as unknown as JsonFileStore<object>;
+        return new JsonFileStore<T>(key, db, options.writeBehind) as unknown as JsonFileStore<object>;
       })();
       JsonFileStore.open_.set(key, opening);
       opening.catch(() => JsonFileStore.open_.delete(key));
@@ -41,29 +78,110 @@ export class JsonFileStore<T extends object> {
   }
 
   /**
-   * Applies `change` to the document and persists it. `change` must check before it mutates: a
-   * throw after a partial mutation would leave the in-memory document changed.
+   * Applies `change` to the document and persists it (write-through: resolves once on disk;
+   * write-behind: resolves at once). `change` must check before it mutates: a throw after a partial
+   * mutation would leave the in-memory document changed.
    */
   async update<R>(change: (data: T) => R): Promise<R> {
     const result = change(this.db.data);
-    const write = this.db.write();
-    this.pending.add(write);
-    try {
-      await write;
-    } finally {
-      this.pending.delete(write);
+    const generation = ++this.changed;
+    if (this.writeBehind) {
+      this.schedule(this.windowMs());
+      return result;
     }
+    await this.persisted(generation);
     return result;
   }
 
-  /** Waits for every write in flight (graceful shutdown). */
+  /** Writes every change made so far (write-behind included) and waits for it (graceful shutdown). */
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
+    if (this.written >= this.changed) return;
+    await this.persisted(this.changed);
   }
 
   /** Forgets the instance so that a later open() re-reads the file (tests of a restart). */
   async close(): Promise<void> {
-    await this.flush();
-    JsonFileStore.open_.delete(this.file);
+    try {
+      await this.flush();
+    } finally {
+      JsonFileStore.open_.delete(this.file);
+    }
+  }
+
+  /** Resolves once generation `generation` is on disk; starts a write now if none is under way. */
+  private persisted(generation: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ generation, resolve, reject });
+      this.schedule(0);
+    });
+  }
+
+  /**
+   * Starts the writer after `delayMs` (0: on the next turn of the event loop, so that changes made
+   * together share one write). A writer already running picks the new changes up when its write ends.
+   */
+  private schedule(delayMs: number): void {
+    if (this.pump || this.immediate) return;
+    if (delayMs > 0) {
+      this.timeout ??= setTimeout(() => this.start(), delayMs);
+      return;
+    }
+    if (this.timeout) clearTimeout(this.timeout);
+    this.timeout = undefined;
+    this.immediate = setImmediate(() => this.start());
+  }
+
+  private start(): void {
+    if (this.timeout) clearTimeout(this.timeout);
+    this.timeout = undefined;
+    this.immediate = undefined;
+    this.pump ??= this.run().finally(() => {
+      this.pump = undefined;
+      // Changes made during the last write, or waiters that came late, get a writer of their own.
+      if (this.waiters.length > 0) this.schedule(0);
+      else if (this.written < this.changed && !this.failure) this.schedule(this.windowMs());
+    });
+  }
+
+  private async run(): Promise<void> {
+    this.failure = undefined;
+    // Bounded: each pass writes everything changed so far; a waiter never needs more than two.
+    for (let pass = 0; pass < 2 && this.written < this.changed; pass++) {
+      const generation = this.changed;
+      try {
+        // Serializes now (synchronously: the document cannot change under it), then writes.
+        const started = performance.now();
+        const write = this.db.write();
+        this.lastSerializeMs = performance.now() - started;
+        await write;
+        this.written = generation;
+      } catch (error) {
+        this.failure = { error, generation };
+      }
+      this.settle();
+      if (this.failure) return;
+      // Write-behind: the next write waits its turn (schedule), so that writes stay at most one per window.
+      if (this.writeBehind && this.waiters.length === 0) return;
+    }
+  }
+
+  /** 0 (write-through) or the write-behind window. */
+  private windowMs(): number {
+    if (!this.writeBehind) return 0;
+    const { minMs, maxMs } = this.writeBehind;
+    return Math.min(maxMs, Math.max(minMs, Math.ceil(this.lastSerializeMs * WINDOW_FACTOR)));
+  }
+
+  private settle(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i]!;
+      if (waiter.generation <= this.written) {
+        this.waiters.splice(i, 1);
+        waiter.resolve();
+      } else if (this.failure && waiter.generation <= this.failure.generation) {
+        this.waiters.splice(i, 1);
+        waiter.reject(this.failure.error);
+      }
+    }
   }
 }

@@ -1,8 +1,6 @@
 import type { PhoneNumber, ResourceAccount } from '../../provisioning/model';
 import type { AccountQuery, NumberQuery, Page } from '../../provisioning/directory';
-import { type StoredAccount, type TenantState, toResourceAccount } from './state';
-
-// Each query is one pass to filter, one sort of the matches and one slice: O(n log n) at 10,000 accounts.
+import { own, type StoredAccount, type TenantState, toResourceAccount } from './state';
 
 const byName = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 
@@ -11,27 +9,156 @@ function page<T>(matches: T[], offset: number, limit: number): Page<T> {
   return { items: matches.slice(start, start + Math.max(0, limit)), total: matches.length, offset, limit };
 }
 
-export function listAccounts(state: TenantState, query: AccountQuery): Page<ResourceAccount> {
+/** One account as the index saw it: the sort keys are copies, so a rename is noticed. */
+interface Entry {
+  id: string;
+  account: StoredAccount;
+  displayName: string;
+  userPrincipalName: string;
+  /** Lower-case copies for the text filter. */
+  nameLower: string;
+  upnLower: string;
+}
+
+function entryOf(account: StoredAccount): Entry {
+  return {
+    id: account.id,
+    account,
+    displayName: account.displayName,
+    userPrincipalName: account.userPrincipalName,
+    nameLower: account.displayName.toLowerCase(),
+    upnLower: account.userPrincipalName.toLowerCase(),
+  };
+}
+
+/** The list order: display name, then UPN (collated, case-insensitive, numeric), then id. */
+function compare(a: Entry, b: Entry): number {
+  return byName.compare(a.displayName, b.displayName) || byName.compare(a.userPrincipalName, b.userPrincipalName) || a.id.localeCompare(b.id);
+}
+
+/** Above this many changed accounts in one sync, a full sort is cheaper than inserting one by one. */
+const RESORT_ABOVE = 256;
+
+/**
+ * The accounts in list order and by lower-case UPN, kept in memory beside the document so that a
+ * page of 10 out of 10,000 is a walk over a sorted array (no sort per page) and a UPN lookup is one
+ * map access (no scan). The index follows the document by itself: after any change (the caller
+ * says so with `generation`), sync() compares each entry with the document — one cheap pass — and
+ * moves only the accounts that were added, removed, renamed or replaced.
+ */
+export class AccountIndex {
+  private entries: Entry[] = [];
+  private readonly byUpn = new Map<string, Entry>();
+  private syncedGeneration: number | undefined;
+
+  /** Brings the index up to date with `state` unless it already saw `generation`. */
+  sync(state: TenantState, generation: number): void {
+    if (this.syncedGeneration === generation) return;
+    if (this.syncedGeneration === undefined) this.rebuild(state);
+    else this.catchUp(state);
+    this.syncedGeneration = generation;
+  }
+
+  /** Accounts matching the query, in list order; one page of them as ResourceAccounts. */
+  list(query: AccountQuery, skuIds: ReadonlySet<string>): Page<ResourceAccount> {
+    const needle = query.text?.trim().toLowerCase();
+    const filtered = query.accountType !== undefined || query.licensed !== undefined || query.hasNumber !== undefined || !!needle;
+    const start = Math.max(0, query.offset);
+    const end = start + Math.max(0, query.limit);
+    if (!filtered) {
+      const items = this.entries.slice(start, end).map((e) => toResourceAccount(e.account));
+      return { items, total: this.entries.length, offset: query.offset, limit: query.limit };
+    }
+    const items: ResourceAccount[] = [];
+    let total = 0;
+    for (const entry of this.entries) {
+      const account = entry.account;
+      if (query.accountType !== undefined && account.accountType !== query.accountType) continue;
+      if (query.licensed !== undefined && account.assignedLicenses.some((id) => skuIds.has(id)) !== query.licensed) continue;
+      if (query.hasNumber !== undefined && (account.phoneNumber !== null) !== query.hasNumber) continue;
+      if (needle && !entry.nameLower.includes(needle) && !entry.upnLower.includes(needle)) continue;
+      if (total >= start && total < end) items.push(toResourceAccount(account));
+      total += 1;
+    }
+    return { items, total, offset: query.offset, limit: query.limit };
+  }
+
+  /** The account with this UPN, compared case-insensitively. */
+  findByUpn(userPrincipalName: string): StoredAccount | undefined {
+    return this.byUpn.get(userPrincipalName.toLowerCase())?.account;
+  }
+
+  private rebuild(state: TenantState): void {
+    const entries = Object.values(state.accounts).map(entryOf);
+    this.byUpn.clear();
+    // The first account in document order wins, as a scan of the document would find it.
+    for (const entry of entries) if (!this.byUpn.has(entry.upnLower)) this.byUpn.set(entry.upnLower, entry);
+    this.entries = entries.sort(compare);
+  }
+
+  private catchUp(state: TenantState): void {
+    const kept: Entry[] = [];
+    const moved: StoredAccount[] = [];
+    const forgotten: string[] = [];
+    let present = 0;
+    for (const entry of this.entries) {
+      const account = own(state.accounts, entry.id);
+      if (account) present += 1;
+      if (account === entry.account && account.displayName === entry.displayName && account.userPrincipalName === entry.userPrincipalName) {
+        kept.push(entry);
+        continue;
+      }
+      if (this.byUpn.get(entry.upnLower) === entry) {
+        this.byUpn.delete(entry.upnLower);
+        forgotten.push(entry.upnLower);
+      }
+      if (account) moved.push(account);
+    }
+    // Accounts the index has not seen yet (created since the last sync).
+    if (present !== Object.keys(state.accounts).length) {
+      const known = new Set(this.entries.map((e) => e.id));
+      for (const account of Object.values(state.accounts)) if (!known.has(account.id)) moved.push(account);
+    }
+    if (moved.length === 0 && kept.length === this.entries.length) return;
+    const added = moved.map(entryOf);
+    if (added.length > RESORT_ABOVE) {
+      this.entries = [...kept, ...added].sort(compare);
+    } else {
+      this.entries = kept;
+      for (const entry of added) this.entries.splice(this.insertionPoint(entry), 0, entry);
+    }
+    for (const entry of added) if (!this.byUpn.has(entry.upnLower)) this.byUpn.set(entry.upnLower, entry);
+    // A UPN given up by one account may still belong to another (only a hand-edited file has twins).
+    for (const key of forgotten) {
+      if (this.byUpn.has(key)) continue;
+      const twin = this.entries.find((e) => e.upnLower === key);
+      if (twin) this.byUpn.set(key, twin);
+    }
+  }
+
+  /** Binary search: the first position whose entry sorts after `entry`. */
+  private insertionPoint(entry: Entry): number {
+    let low = 0;
+    let high = this.entries.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (compare(this.entries[mid]!, entry) <= 0) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+}
+
+/**
+ * A page of accounts. With the tenant's index this is a walk over the sorted accounts (O(n) with a
+ * cheap test per account when filtered, O(limit) when not); without one, the index is built for this
+ * call (one sort, O(n log n)).
+ */
+export function listAccounts(state: TenantState, query: AccountQuery, index?: AccountIndex): Page<ResourceAccount> {
   const teamsPhoneSkus = new Set(state.skus.map((s) => s.skuId));
-  const needle = query.text?.trim().toLowerCase();
-  const matches = (account: StoredAccount): boolean =>
-    (query.accountType === undefined || account.accountType === query.accountType) &&
-    (query.licensed === undefined ||
-      account.assignedLicenses.some((id) => teamsPhoneSkus.has(id)) === query.licensed) &&
-    (query.hasNumber === undefined || (account.phoneNumber !== null) === query.hasNumber) &&
-    (!needle ||
-      account.displayName.toLowerCase().includes(needle) ||
-      account.userPrincipalName.toLowerCase().includes(needle));
-  const sorted = Object.values(state.accounts)
-    .filter(matches)
-    .sort(
-      (a, b) =>
-        byName.compare(a.displayName, b.displayName) ||
-        byName.compare(a.userPrincipalName, b.userPrincipalName) ||
-        a.id.localeCompare(b.id),
-    );
-  const result = page(sorted, query.offset, query.limit);
-  return { ...result, items: result.items.map(toResourceAccount) };
+  const use = index ?? new AccountIndex();
+  if (!index) use.sync(state, 0);
+  return use.list(query, teamsPhoneSkus);
 }
 
 /** Assignable to a resource account (teams-apis.md §4, "Number eligibility"). */
@@ -45,6 +172,7 @@ function isAssignable(n: PhoneNumber): boolean {
   );
 }
 
+// One pass to filter, one sort of the matches and one slice: O(n log n) in the tenant's numbers.
 export function listPhoneNumbers(state: TenantState, query: NumberQuery): Page<PhoneNumber> {
   const country = query.isoCountryCode?.toUpperCase();
   const prefix = query.prefix?.replace(/^\+/, '');

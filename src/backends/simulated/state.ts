@@ -9,7 +9,7 @@ import {
   type ResourceAccount,
 } from '../../provisioning/model';
 import type { NumberOperation } from '../../provisioning/directory';
-import { DirectoryRefusal } from '../../provisioning/result';
+import { DirectoryRefusal, REASON_CODES } from '../../provisioning/result';
 
 /**
  * The whole simulated tenant as one lowdb document. Collections are keyed by id (accounts,
@@ -34,6 +34,8 @@ export const StoredOperationSchema = z.object({
   /** The account the number goes to (assign) or came from (unassign). */
   targetId: z.string().nullable(),
   statusDetail: z.string().optional(),
+  /** Our reading of statusDetail (the port's NumberOperation.reason). */
+  reason: z.enum(REASON_CODES).optional(),
   createdAt: z.string(),
   /** When the tenant finishes the work; applied the first time the tenant is observed after it. */
   dueAt: z.string(),
@@ -86,8 +88,8 @@ export function toResourceAccount(stored: StoredAccount): ResourceAccount {
 }
 
 export function toNumberOperation(stored: StoredOperation): NumberOperation {
-  const { id, status, telephoneNumber, statusDetail } = stored;
-  return statusDetail === undefined ? { id, status, telephoneNumber } : { id, status, telephoneNumber, statusDetail };
+  const { id, status, telephoneNumber, statusDetail, reason } = stored;
+  return { id, status, telephoneNumber, ...(statusDetail !== undefined ? { statusDetail } : {}), ...(reason ? { reason } : {}) };
 }
 
 export function addMs(at: Date, ms: number): string {

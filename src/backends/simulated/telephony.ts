@@ -113,6 +113,7 @@ function completeAssignment(state: TenantState, op: StoredOperation, licenseProv
     releaseNumber(state, number);
     op.status = 'failed';
     op.statusDetail = unlicensedDetail(account.id);
+    op.reason = 'NUMBER_ACCOUNT_NOT_LICENSED';
     return;
   }
   number.activationState = 'activated';

@@ -15,17 +15,16 @@ import type {
   TenantDirectory,
   VoiceApplication,
 } from '../../provisioning/directory';
-import { JsonFileStore } from '../../store/jsonFile';
+import { JsonFileStore, type WriteBehind } from '../../store/jsonFile';
 import {
   createAccount,
   deleteAccount,
-  findByUpn,
   refuseIfNotYetVisible,
   setUsageLocation,
   updateAccount,
 } from './accounts';
 import { assignLicense, provisioningAt } from './licensing';
-import { listAccounts, listPhoneNumbers } from './queries';
+import { AccountIndex, listAccounts, listPhoneNumbers } from './queries';
 import { demoTenant } from './seed';
 import {
   accountOrRefuse,
@@ -37,7 +36,7 @@ import {
   toNumberOperation,
   toResourceAccount,
 } from './state';
-import { hasDueOperations, settleOperations, startAssignment, startUnassignment } from './telephony';
+import { settleOperations, startAssignment, startUnassignment } from './telephony';
 import { associate, dissociate, listVoiceApplications } from './voiceApps';
 
 export type { Slowness };
@@ -52,7 +51,17 @@ export interface SimulatedTenantOptions {
   slowness?: Slowness;
   /** The state a new file starts with: the demo tenant (seed.ts) unless given. */
   seed?: (tenantId: string, now: Date) => TenantState;
+  /** How far the file may lag behind the tenant (write-behind); TENANT_WRITE_BEHIND unless given. */
+  writeBehind?: WriteBehind;
 }
+
+/**
+ * The tenant file is written behind the changes: a mutation returns once the in-memory tenant has
+ * changed, and the whole file (about 4 MB at 10,000 accounts) is rewritten at most once per window —
+ * 20× the time one serialization takes, between 100 ms and 2 s (jsonFile.ts). A crash (kill -9,
+ * power loss) loses the last window of changes; a graceful stop (app.close, SIGTERM) writes them.
+ */
+export const TENANT_WRITE_BEHIND: WriteBehind = { minMs: 100, maxMs: 2_000 };
 
 /**
  * An embedded Microsoft 365 tenant behind the TenantDirectory port. It refuses what a real tenant
@@ -60,6 +69,13 @@ export interface SimulatedTenantOptions {
  * the domain's safeguards are tested against something that bites.
  */
 export class SimulatedTenant implements TenantDirectory {
+  /** Bumped (synchronously, inside the store's update) on every change to the tenant. */
+  private generation = 0;
+  /** List order and UPN lookup, kept beside the document (queries.ts). */
+  private readonly index = new AccountIndex();
+  /** The earliest due time of a running number operation, as of `generation`. */
+  private due = { generation: -1, earliest: Number.POSITIVE_INFINITY };
+
   private constructor(
     private readonly store: JsonFileStore<TenantState>,
     private readonly now: () => Date,
@@ -77,7 +93,9 @@ export class SimulatedTenant implements TenantDirectory {
     };
     // lowdb seeds only a missing file; an empty one (e.g. from `touch`) is new too.
     if ((await stat(file).catch(() => undefined))?.size === 0) await rm(file);
-    const store = await JsonFileStore.open<TenantState>(file, () => seed(tenantId, now())).catch((e: unknown) => {
+    const store = await JsonFileStore.open<TenantState>(file, () => seed(tenantId, now()), {
+      writeBehind: options.writeBehind ?? TENANT_WRITE_BEHIND,
+    }).catch((e: unknown) => {
       throw new Error(`simulated tenant: cannot read ${file} (${String(e)}); fix or delete the file`, { cause: e });
     });
     const parsed = TenantStateSchema.safeParse(store.data);
@@ -90,8 +108,10 @@ export class SimulatedTenant implements TenantDirectory {
       await store.close();
       throw new Error(`simulated tenant: ${file} belongs to tenant ${parsed.data.tenantId}, not ${tenantId}`);
     }
-    // Persists the seed on first open, and the parsed form (defaults filled in) on every open.
+    // Persists the seed on first open, and the parsed form (defaults filled in) on every open, before
+    // the tenant is used.
     await store.update((data) => Object.assign(data, parsed.data));
+    await store.flush();
     return new SimulatedTenant(store, now, slowness);
   }
 
@@ -112,7 +132,7 @@ export class SimulatedTenant implements TenantDirectory {
 
   // --- accounts --------------------------------------------------------------------------------
   async findAccountByUpn(userPrincipalName: string): Promise<ResourceAccount | null> {
-    const account = findByUpn(await this.observe(), userPrincipalName);
+    const account = this.indexed(await this.observe()).findByUpn(userPrincipalName);
     return account ? toResourceAccount(account) : null;
   }
 
@@ -122,7 +142,8 @@ export class SimulatedTenant implements TenantDirectory {
   }
 
   async listAccounts(query: AccountQuery): Promise<Page<ResourceAccount>> {
-    return listAccounts(await this.observe(), query);
+    const state = await this.observe();
+    return listAccounts(state, query, this.indexed(state));
   }
 
   createAccount(input: NewAccount): Promise<ResourceAccount> {
@@ -226,8 +247,11 @@ export class SimulatedTenant implements TenantDirectory {
   /** The tenant as seen now: number operations whose time has come are finished first. */
   private async observe(): Promise<TenantState> {
     const now = this.now();
-    if (hasDueOperations(this.store.data, now)) {
-      await this.store.update((state) => settleOperations(state, now, this.slowness.licenseProvisioningMs));
+    if (this.hasDueOperations(now)) {
+      await this.store.update((state) => {
+        this.generation += 1;
+        settleOperations(state, now, this.slowness.licenseProvisioningMs);
+      });
     }
     return this.store.data;
   }
@@ -236,7 +260,31 @@ export class SimulatedTenant implements TenantDirectory {
   private async change<R>(change: (state: TenantState, now: Date) => R): Promise<R> {
     await this.observe();
     const now = this.now();
-    return this.store.update((state) => change(state, now));
+    return this.store.update((state) => {
+      // Before the change, in the same synchronous step: no reader can see the change with an index
+      // that does not know about it.
+      this.generation += 1;
+      return change(state, now);
+    });
+  }
+
+  /** The account index, brought up to date with every change made so far. */
+  private indexed(state: TenantState): AccountIndex {
+    this.index.sync(state, this.generation);
+    return this.index;
+  }
+
+  /** A running number operation is due (the earliest due time is kept until the tenant changes). */
+  private hasDueOperations(now: Date): boolean {
+    if (this.due.generation !== this.generation) {
+      let earliest = Number.POSITIVE_INFINITY;
+      for (const op of Object.values(this.store.data.operations)) {
+        const at = op.status === 'running' ? Date.parse(op.dueAt) : Number.NaN;
+        if (at < earliest) earliest = at;
+      }
+      this.due = { generation: this.generation, earliest };
+    }
+    return this.due.earliest <= now.getTime();
   }
 
   private visibleAccount(state: TenantState, id: string, now: Date): StoredAccount {

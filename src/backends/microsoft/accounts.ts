@@ -1,0 +1,169 @@
+import { z } from 'zod';
+import type { AccountQuery, Page } from '../../provisioning/directory';
+import { DirectoryRefusal } from '../../provisioning/result';
+import type { Association, PhoneNumber, ResourceAccount } from '../../provisioning/model';
+import { isObjectId, odataString, path, type Tenant } from './context';
+import { toPhoneNumber } from './graph/mapping';
+import { GraphUserSchema, NumberAssignmentSchema, USER_SELECT, type GraphUser } from './graph/schemas';
+import type { ApplicationInstance, VoiceAppRecord } from './powershell/cmdlets';
+
+/**
+ * How the backend tells a resource account from a user, and its type: the application instance.
+ * Get-CsOnlineApplicationInstance (Teams PowerShell) is the authority on which objects are resource
+ * accounts and on their ApplicationId (AA or CQ); Graph has no such API (teams-apis.md §0.1, §2) and
+ * user.isResourceAccount is "reserved". Graph then enriches each instance with what Entra holds
+ * (usage location, licenses, creation date), the number comes from numberAssignments and the
+ * associations from the AA/CQ listings. A Graph user without an AA/CQ instance is not ours: the
+ * backend never reads, changes or deletes it.
+ */
+
+/** Resource accounts carry this department (teams-apis.md §1.1); used only to list them in bulk. */
+const RESOURCE_ACCOUNT_DEPARTMENT = 'Microsoft Communication Application Instance';
+
+export interface Observed {
+  account: ResourceAccount;
+  /** False while Teams knows the new account and Entra/Graph does not show it yet (DOMAIN.md F13). */
+  inGraph: boolean;
+}
+
+/** The instance, from the cached listing or, when missing there, asked for directly. */
+async function instanceOf(tenant: Tenant, id: string): Promise<ApplicationInstance | null> {
+  const cached = (await tenant.instances.get()).get(id.toLowerCase());
+  if (cached) return cached;
+  return tenant.recent.get(id)?.instance ?? (await tenant.teams.getInstance(id));
+}
+
+/** The number on the account: assigned and settled, or being unassigned (as the simulated tenant shows it). */
+function numberOnAccount(numbers: readonly PhoneNumber[]): string | null {
+  const onIt = numbers.find((n) => n.activationState !== 'assignmentPending' && n.activationState !== 'assignmentFailed');
+  return onIt?.telephoneNumber ?? null;
+}
+
+function associationsOf(id: string, apps: readonly VoiceAppRecord[]): Association[] {
+  return apps
+    .filter((a) => a.accountIds.includes(id.toLowerCase()))
+    .map(({ configurationId, configurationType, name }) => ({ configurationId, configurationType, name }));
+}
+
+function toAccount(
+  instance: ApplicationInstance & { accountType: NonNullable<ApplicationInstance['accountType']> },
+  user: GraphUser | null,
+  phoneNumber: string | null,
+  associations: Association[],
+  createdAt: string,
+): ResourceAccount {
+  return {
+    id: user?.id ?? instance.objectId,
+    userPrincipalName: user?.userPrincipalName ?? instance.userPrincipalName,
+    displayName: user?.displayName ?? instance.displayName,
+    accountType: instance.accountType,
+    // Resource accounts are disabled for sign-in and must stay so (teams-apis.md §1.1).
+    accountEnabled: false,
+    usageLocation: user?.usageLocation ?? null,
+    assignedLicenses: (user?.assignedLicenses ?? []).map((l) => l.skuId),
+    phoneNumber,
+    associations,
+    broken: false,
+    createdAt: user?.createdDateTime ?? createdAt,
+  };
+}
+
+/** Numbers held by (or on their way to or from) an account. */
+export async function numbersTargeting(tenant: Tenant, id: string): Promise<PhoneNumber[]> {
+  const records = await tenant.graph.getAll('/admin/teams/telephoneNumberManagement/numberAssignments', NumberAssignmentSchema, {
+    $filter: `assignmentTargetId eq ${odataString(id)}`,
+  });
+  return records.flatMap((r) => toPhoneNumber(r) ?? []);
+}
+
+export async function observeAccount(tenant: Tenant, id: string): Promise<Observed | null> {
+  if (!isObjectId(id)) return null;
+  const [user, instance] = await Promise.all([
+    tenant.graph.getOrNull(path('users', id), GraphUserSchema, { $select: USER_SELECT }),
+    instanceOf(tenant, id),
+  ]);
+  if (!instance?.accountType) return null;
+  const recent = tenant.recent.get(id);
+  if (!user && !recent) return null;
+  const typed = { ...instance, accountType: instance.accountType };
+  const createdAt = new Date(recent?.at ?? tenant.now().getTime()).toISOString();
+  if (!user) return { account: toAccount(typed, null, null, [], createdAt), inGraph: false };
+  const [numbers, apps] = await Promise.all([numbersTargeting(tenant, user.id), tenant.voiceApps.get()]);
+  return { account: toAccount(typed, user, numberOnAccount(numbers), associationsOf(user.id, apps), createdAt), inGraph: true };
+}
+
+/** The account, or ACCOUNT_NOT_FOUND; with `visible`, ACCOUNT_NOT_YET_VISIBLE while Graph lags (F13). */
+export async function accountOrRefuse(tenant: Tenant, id: string, visible = false): Promise<ResourceAccount> {
+  const observed = await observeAccount(tenant, id);
+  if (!observed) throw new DirectoryRefusal('ACCOUNT_NOT_FOUND', { username: id });
+  if (visible && !observed.inGraph) {
+    throw new DirectoryRefusal('ACCOUNT_NOT_YET_VISIBLE', { upn: observed.account.userPrincipalName });
+  }
+  return observed.account;
+}
+
+export async function findAccountByUpn(tenant: Tenant, userPrincipalName: string): Promise<ResourceAccount | null> {
+  const upn = userPrincipalName.trim();
+  if (!upn.includes('@') || upn.length > 113) return null;
+  const user = await tenant.graph.getOrNull(path('users', upn), IdOnlySchema, { $select: 'id' });
+  // Graph may not show an account Teams just created (F13): the instance list knows it already.
+  const lower = upn.toLowerCase();
+  const id = user?.id ?? [...(await tenant.instances.get()).values()].find((i) => i.userPrincipalName.toLowerCase() === lower)?.objectId;
+  return id ? ((await observeAccount(tenant, id))?.account ?? null) : null;
+}
+
+const IdOnlySchema = z.object({ id: z.string() });
+
+const byName = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
+
+/**
+ * Every resource account joined once (instances + users in pages of 999 + assigned numbers + voice
+ * apps), then filtered, sorted and paged here: Graph cannot filter on what Teams knows.
+ */
+export async function listAccounts(tenant: Tenant, query: AccountQuery): Promise<Page<ResourceAccount>> {
+  const [instances, users, numbers, apps, facts] = await Promise.all([
+    tenant.instances.get(),
+    tenant.graph.getAll('/users', GraphUserSchema, {
+      $filter: `department eq ${odataString(RESOURCE_ACCOUNT_DEPARTMENT)}`,
+      $select: USER_SELECT,
+      $top: 999,
+    }),
+    tenant.graph.getAll('/admin/teams/telephoneNumberManagement/numberAssignments', NumberAssignmentSchema, {
+      $filter: "assignmentStatus eq 'voiceApplicationAssigned'",
+      $top: 1000,
+    }),
+    tenant.voiceApps.get(),
+    tenant.facts.get(),
+  ]);
+  const usersById = new Map(users.map((u) => [u.id.toLowerCase(), u]));
+  const numbersByTarget = new Map<string, PhoneNumber[]>();
+  for (const number of numbers.flatMap((r) => toPhoneNumber(r) ?? [])) {
+    const target = number.assignmentTargetId?.toLowerCase();
+    if (target) numbersByTarget.set(target, [...(numbersByTarget.get(target) ?? []), number]);
+  }
+  const accounts: ResourceAccount[] = [];
+  for (const instance of instances.values()) {
+    if (!instance.accountType) continue;
+    // An admin may have changed the department: such accounts are read one by one.
+    const user = usersById.get(instance.objectId) ?? (await tenant.graph.getOrNull(path('users', instance.objectId), GraphUserSchema, { $select: USER_SELECT }));
+    if (!user && !tenant.recent.has(instance.objectId)) continue;
+    const typed = { ...instance, accountType: instance.accountType };
+    const number = numberOnAccount(numbersByTarget.get(instance.objectId) ?? []);
+    accounts.push(toAccount(typed, user, number, associationsOf(instance.objectId, apps), tenant.now().toISOString()));
+  }
+  const teamsPhone = new Set(facts.skus.map((s) => s.skuId.toLowerCase()));
+  const needle = query.text?.trim().toLowerCase();
+  const matches = (a: ResourceAccount): boolean =>
+    (query.accountType === undefined || a.accountType === query.accountType) &&
+    (query.licensed === undefined || a.assignedLicenses.some((id) => teamsPhone.has(id.toLowerCase())) === query.licensed) &&
+    (query.hasNumber === undefined || (a.phoneNumber !== null) === query.hasNumber) &&
+    (!needle || a.displayName.toLowerCase().includes(needle) || a.userPrincipalName.toLowerCase().includes(needle));
+  const sorted = accounts
+    .filter(matches)
+    .sort(
+      (a, b) =>
+        byName.compare(a.displayName, b.displayName) || byName.compare(a.userPrincipalName, b.userPrincipalName) || a.id.localeCompare(b.id),
+    );
+  const start = Math.max(0, query.offset);
+  return { items: sorted.slice(start, start + Math.max(0, query.limit)), total: sorted.length, offset: query.offset, limit: query.limit };
+}

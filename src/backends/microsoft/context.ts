@@ -1,0 +1,100 @@
+import type { TenantFacts } from '../../provisioning/model';
+import type { GraphClient } from './graph/http';
+import type { TeamsCmdlets, ApplicationInstance, VoiceAppRecord } from './powershell/cmdlets';
+
+/** A value read from the tenant, kept for a short while; writes by this process invalidate it. */
+export class Cached<T> {
+  private value: { at: number; data: Promise<T> } | undefined;
+
+  constructor(
+    private readonly load: () => Promise<T>,
+    private readonly ttlMs: number,
+    private readonly now: () => Date,
+  ) {}
+
+  get(): Promise<T> {
+    const t = this.now().getTime();
+    if (!this.value || t - this.value.at >= this.ttlMs) {
+      const data = this.load();
+      this.value = { at: t, data };
+      // A failed load is not cached.
+      data.catch(() => {
+        if (this.value?.data === data) this.value = undefined;
+      });
+    }
+    return this.value.data;
+  }
+
+  invalidate(): void {
+    this.value = undefined;
+  }
+
+  /**
+   * Applies our own write to the cached value instead of reloading it: with Teams PowerShell a reload
+   * costs a pwsh start and a full listing. Nothing happens when nothing is cached.
+   */
+  update(change: (data: T) => void): void {
+    if (!this.value) return;
+    const data = this.value.data.then((current) => {
+      change(current);
+      return current;
+    });
+    data.catch(() => undefined);
+    this.value = { ...this.value, data };
+  }
+}
+
+/** Accounts this process created, by object id: "not found" then means "not visible yet" (DOMAIN.md F13). */
+export class RecentlyCreated {
+  private readonly created = new Map<string, { at: number; instance: ApplicationInstance }>();
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly now: () => Date,
+  ) {}
+
+  add(instance: ApplicationInstance): void {
+    this.created.set(instance.objectId, { at: this.now().getTime(), instance });
+  }
+
+  get(id: string): { at: number; instance: ApplicationInstance } | undefined {
+    const entry = this.created.get(id.toLowerCase());
+    if (entry && this.now().getTime() - entry.at > this.windowMs) {
+      this.created.delete(id.toLowerCase());
+      return undefined;
+    }
+    return entry;
+  }
+
+  has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  forget(id: string): void {
+    this.created.delete(id.toLowerCase());
+  }
+}
+
+/** Everything the backend's modules share. */
+export interface Tenant {
+  graph: GraphClient;
+  teams: TeamsCmdlets;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  facts: Cached<TenantFacts & { allSkuIds: string[] }>;
+  instances: Cached<Map<string, ApplicationInstance>>;
+  voiceApps: Cached<VoiceAppRecord[]>;
+  recent: RecentlyCreated;
+  /** Operation id → telephone number, for operations started by this process. */
+  operations: Map<string, string>;
+  /** How long assignNumber/unassignNumber wait for the operation before returning it running. */
+  operationWaitMs: number;
+}
+
+/** Entra object ids are GUIDs; anything else is no account of ours (and never reaches a URL or filter). */
+export const isObjectId = (id: string): boolean => /^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/.test(id);
+
+/** An OData string literal: quotes doubled (OData ABNF), the whole thing then URL-encoded by URLSearchParams. */
+export const odataString = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+
+export const path = (...segments: string[]): string => segments.map((s) => `/${encodeURIComponent(s)}`).join('');

@@ -1,0 +1,27 @@
+import type { TenantFacts } from '../../provisioning/model';
+import type { GraphClient } from './graph/http';
+import { toDomains, toLicenseSkus } from './graph/mapping';
+import { OrganizationSchema, SubscribedSkuSchema } from './graph/schemas';
+
+/**
+ * GET /organization (verified domains) and GET /subscribedSkus (seats; teams-apis.md §1.5). Costs 1 +
+ * 3 resource units, hence cached for a short while by the caller.
+ */
+export async function readTenantFacts(graph: GraphClient, tenantId: string): Promise<TenantFacts & { allSkuIds: string[] }> {
+  const [organizations, skus] = await Promise.all([
+    graph.get('/organization', OrganizationSchema, { $select: 'id,displayName,verifiedDomains' }),
+    graph.getAll('/subscribedSkus', SubscribedSkuSchema),
+  ]);
+  const organization = organizations.value[0];
+  if (!organization) throw new Error('Graph GET /organization returned no organization');
+  if (organization.id.toLowerCase() !== tenantId) {
+    throw new Error(`Graph answers for tenant ${organization.id}, not the configured ${tenantId}`);
+  }
+  return {
+    tenantId,
+    displayName: organization.displayName ?? '',
+    domains: toDomains(organization),
+    skus: toLicenseSkus(skus),
+    allSkuIds: skus.map((s) => s.skuId.toLowerCase()),
+  };
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/** Graph's error body (teams-apis.md §1.9): code first, then inner codes and details. */
+export const GraphErrorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string().default(''),
+    innerError: z.looseObject({ code: z.string().optional(), 'request-id': z.string().optional() }).optional(),
+    details: z
+      .array(z.object({ code: z.string().optional(), target: z.string().optional(), message: z.string().optional() }))
+      .optional(),
+  }),
+});
+
+/** A Graph answer that is neither success nor retried: the caller maps it to a refusal or lets it fault. */
+export class GraphError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly code: string,
+    readonly graphMessage: string,
+    /** details[].code and innerError.code, e.g. ObjectConflict (teams-apis.md §1.1). */
+    readonly innerCodes: string[],
+    readonly requestId?: string,
+  ) {
+    super(`Graph ${method} ${path} answered ${status} ${code}: ${graphMessage}`);
+    this.name = 'GraphError';
+  }
+
+  static fromBody(method: string, path: string, status: number, body: unknown): GraphError {
+    const parsed = GraphErrorBodySchema.safeParse(body);
+    if (!parsed.success) return new GraphError(method, path, status, `HTTP${status}`, 'no Graph error body', []);
+    const { code, message, innerError, details } = parsed.data.error;
+    const innerCodes = [
+      ...(details ?? []).flatMap((d) => (d.code ? [d.code] : [])),
+      ...(innerError?.code ? [innerError.code] : []),
+    ];
+    return new GraphError(method, path, status, code, message, innerCodes, innerError?.['request-id']);
+  }
+
+  has(code: string): boolean {
+    return this.code === code || this.innerCodes.includes(code);
+  }
+}
+
+/** Throttled or unavailable (429/503/504) for longer than we keep an admin waiting (teams-apis.md §1.9). */
+export class GraphThrottledError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly attempts: number,
+    readonly retryAfterMs: number | null,
+  ) {
+    super(
+      `Graph ${method} ${path} still answers ${status} after ${attempts} attempt(s)` +
+        (retryAfterMs === null ? '' : `; it asks to wait ${Math.ceil(retryAfterMs / 1000)} s more`),
+    );
+    this.name = 'GraphThrottledError';
+  }
+}

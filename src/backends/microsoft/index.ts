@@ -1,0 +1,135 @@
+import type { TokenCredential } from '@azure/identity';
+import { StartupError } from '../../config';
+import type { Logger } from '../../log/logger';
+import { authModeOf, claimsOf, credentialFor, missingRoles, TEAMS_ADMIN_API_RESOURCE, tokenSource } from './auth';
+import { loadMicrosoftConfig, type MicrosoftBackendConfig } from './config';
+import { Cached, RecentlyCreated, type Tenant } from './context';
+import { MicrosoftDirectory } from './directory';
+import { readTenantFacts } from './facts';
+import { GraphError } from './graph/errors';
+import { DEFAULT_RETRY, GraphClient, type RetryPolicy } from './graph/http';
+import { TeamsCmdlets } from './powershell/cmdlets';
+import { PowerShellError, PowerShellUnavailableError, WHAT_ACCESS_NEEDS } from './powershell/errors';
+import { PowerShellRunner, type PowerShell } from './powershell/runner';
+
+export { MicrosoftDirectory } from './directory';
+export { loadMicrosoftConfig, type MicrosoftBackendConfig } from './config';
+export { reasonOfStatusDetail } from './tenantErrors';
+
+export interface MicrosoftDirectoryOptions {
+  /** Where start-up notes go: the device-code sign-in prompt, missing admin roles. */
+  log?: Pick<Logger, 'info' | 'warn'>;
+  /** Replaces the credential built from the environment (tests; a managed credential). */
+  credential?: TokenCredential;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => Date;
+  random?: () => number;
+  /** pwsh's environment (PATH, HOME, PSModulePath); defaults to this process's. */
+  pwshEnv?: NodeJS.ProcessEnv;
+  /** Replaces the pwsh runner altogether. */
+  powerShell?: PowerShell;
+  retry?: Partial<RetryPolicy>;
+  /** How long tenant facts, the instance list and the AA/CQ list are reused (default 60 s). */
+  cacheTtlMs?: number;
+  /** How long after creating an account "not found" means "not visible yet" (default 60 min, DOMAIN.md F13). */
+  propagationWindowMs?: number;
+  /** How long assignNumber / unassignNumber poll their operation before returning it running (default 5 s). */
+  operationWaitMs?: number;
+}
+
+/**
+ * Opens the Microsoft 365 backend and checks, before the bot takes its first message, that it can
+ * work: delegated sign-in in the configured tenant, Graph answering, Teams PowerShell runnable and
+ * allowed to read application instances. Any problem stops start-up with one plain StartupError.
+ */
+export async function openMicrosoftDirectory(env: NodeJS.ProcessEnv, options: MicrosoftDirectoryOptions = {}): Promise<MicrosoftDirectory> {
+  const config = loadMicrosoftConfig(env);
+  // App-only sessions cannot run [Get|Set|New]-CsOnlineApplicationInstance (teams-apis.md §0.2, F12):
+  // without them the backend can neither list nor create accounts, so it does not start half-able.
+  if (config.authMode === 'app-only') throw new StartupError(`SWITCHBOARD_M365_AUTH_MODE=app-only cannot work: ${WHAT_ACCESS_NEEDS}`);
+  const log = options.log;
+  const credential =
+    options.credential ??
+    credentialFor(config, (message) => log?.warn({ tenantId: config.tenantId }, `Microsoft 365 sign-in needed: ${message}`));
+  const tokens = tokenSource(credential, config.graphBaseUrl);
+  await checkTokens(config, tokens, log);
+
+  const now = options.now ?? (() => new Date());
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const deps = { fetch: options.fetch ?? fetch, sleep, now, random: options.random ?? Math.random };
+  const graph = new GraphClient(config.graphBaseUrl, tokens.graph, deps, { ...DEFAULT_RETRY, ...options.retry });
+  const powerShell =
+    options.powerShell ??
+    new PowerShellRunner({ pwshPath: config.pwshPath, timeoutMs: config.pwshTimeoutMs, tokens, ...(options.pwshEnv ? { env: options.pwshEnv } : {}) });
+  const teams = new TeamsCmdlets(powerShell);
+  const ttl = options.cacheTtlMs ?? 60_000;
+  const tenant: Tenant = {
+    graph,
+    teams,
+    now,
+    sleep,
+    facts: new Cached(() => readTenantFacts(graph, config.tenantId), ttl, now),
+    instances: new Cached(async () => new Map((await teams.listInstances()).map((i) => [i.objectId, i])), ttl, now),
+    voiceApps: new Cached(() => teams.voiceApps(), ttl, now),
+    recent: new RecentlyCreated(options.propagationWindowMs ?? 60 * 60_000, now),
+    operations: new Map(),
+    operationWaitMs: options.operationWaitMs ?? 5_000,
+  };
+  // Both checks run at once (a pwsh start takes seconds); the AA/CQ list is warmed on the side.
+  const checks = await Promise.allSettled([
+    startupCheck('Microsoft Graph', () => tenant.facts.get()),
+    startupCheck('Teams PowerShell', () => tenant.instances.get()),
+    tenant.voiceApps.get(),
+  ]);
+  const failed = checks.slice(0, 2).find((c) => c.status === 'rejected');
+  if (failed?.status === 'rejected') throw failed.reason;
+  log?.info({ tenantId: config.tenantId, graph: config.graphBaseUrl }, 'Microsoft 365 backend ready (Graph + Teams PowerShell, delegated)');
+  return new MicrosoftDirectory(tenant, `Graph ${config.graphBaseUrl}, Teams PowerShell, delegated`);
+}
+
+/** The token says which tenant and which kind of session this is (F12); a mismatch stops start-up. */
+async function checkTokens(config: MicrosoftBackendConfig, tokens: ReturnType<typeof tokenSource>, log: MicrosoftDirectoryOptions['log']) {
+  const graphToken = await tokens.graph().catch((e: unknown) => {
+    throw new StartupError(`Microsoft 365 sign-in failed for SWITCHBOARD_M365_CLIENT_ID ${config.clientId}: ${messageOf(e)}`);
+  });
+  const claims = claimsOf(graphToken);
+  if (claims && authModeOf(claims) === 'app-only') {
+    throw new StartupError(`the Microsoft 365 credential gives an app-only session: ${WHAT_ACCESS_NEEDS}`);
+  }
+  if (claims?.tid && claims.tid.toLowerCase() !== config.tenantId) {
+    throw new StartupError(`signed in to tenant ${claims.tid}, but SWITCHBOARD_M365_TENANT_ID is ${config.tenantId}`);
+  }
+  const missing = claims ? missingRoles(claims) : [];
+  if (missing.length > 0) {
+    log?.warn({ missing }, `the signed-in account lacks ${missing.join(' and ')}: creating resource accounts will be refused (teams-apis.md §3.1)`);
+  }
+  await tokens.teams().catch((e: unknown) => {
+    throw new StartupError(
+      `no token for the Skype and Teams Tenant Admin API (${TEAMS_ADMIN_API_RESOURCE}): grant the app registration its delegated ` +
+        `permission user_impersonation, with admin consent (${messageOf(e)})`,
+    );
+  });
+}
+
+async function startupCheck(what: string, check: () => Promise<unknown>): Promise<void> {
+  try {
+    await check();
+  } catch (e) {
+    if (e instanceof PowerShellUnavailableError) throw new StartupError(e.message);
+    if (e instanceof PowerShellError && e.accessDenied) throw new StartupError(`Teams PowerShell answered "Access Denied": ${WHAT_ACCESS_NEEDS}`);
+    if (e instanceof PowerShellError && e.moduleMissing) {
+      throw new StartupError('Teams PowerShell: the MicrosoftTeams module is not installed for pwsh (Install-Module MicrosoftTeams -Scope AllUsers)');
+    }
+    if (e instanceof GraphError && (e.status === 401 || e.status === 403)) {
+      throw new StartupError(
+        `Microsoft Graph refused the backend (${e.status} ${e.code}): grant the app registration the permissions in docs/microsoft-backend.md, with admin consent`,
+      );
+    }
+    throw new StartupError(`${what} is not usable: ${messageOf(e)}`);
+  }
+}
+
+function messageOf(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]?.slice(0, 300) ?? '';
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+/**
+ * The only Teams PowerShell cmdlets Switchboard runs, with the parameters each may receive and the
+ * properties kept from its output. Graph cannot create or edit an application instance, nor manage
+ * AA/CQ associations (teams-apis.md §0.1, §5.1); everything else goes through Graph.
+ *
+ * Values travel as data: the runner writes them as JSON on stdin and the fixed script splats them
+ * (`& $name @parameters`), so no value ever becomes part of a command string.
+ */
+
+const text = z.string().max(1024);
+const identity = z.string().min(1).max(256);
+const count = z.number().int().min(0).max(10_000);
+
+const INSTANCE = ['ObjectId', 'UserPrincipalName', 'DisplayName', 'ApplicationId', 'PhoneNumber'];
+const ASSOCIATION_RESULT = ['Id', 'ConfigurationId', 'ConfigurationType', 'Result', 'StatusCode', 'StatusMessage'];
+const VOICE_APP = ['Identity', 'Name', 'ApplicationInstances'];
+
+export const ALLOW_LIST = {
+  // §3.2: without -Identity it lists every instance (-ResultSize is documented as not working).
+  'Get-CsOnlineApplicationInstance': { parameters: z.strictObject({ Identity: identity.optional() }), select: INSTANCE },
+  'New-CsOnlineApplicationInstance': {
+    parameters: z.strictObject({ UserPrincipalName: identity, ApplicationId: z.uuid(), DisplayName: text }),
+    select: INSTANCE,
+  },
+  'Set-CsOnlineApplicationInstance': {
+    parameters: z.strictObject({ Identity: identity, ApplicationId: z.uuid().optional(), DisplayName: text.optional() }),
+    select: INSTANCE,
+  },
+  'Get-CsOnlineApplicationInstanceAssociation': {
+    parameters: z.strictObject({ Identity: identity }),
+    select: ['Id', 'ConfigurationId', 'ConfigurationType', 'CallPriority'],
+  },
+  'New-CsOnlineApplicationInstanceAssociation': {
+    parameters: z.strictObject({
+      Identities: z.array(identity).min(1).max(20),
+      ConfigurationId: identity,
+      ConfigurationType: z.enum(['AutoAttendant', 'CallQueue']),
+    }),
+    select: ASSOCIATION_RESULT,
+  },
+  'Remove-CsOnlineApplicationInstanceAssociation': {
+    parameters: z.strictObject({ Identities: z.array(identity).min(1).max(20) }),
+    select: ASSOCIATION_RESULT,
+  },
+  // -ExcludeContent would drop ApplicationInstances, which is what we read; -First defaults to 100.
+  'Get-CsAutoAttendant': {
+    parameters: z.strictObject({ Identity: identity.optional(), First: count.optional(), Skip: count.optional() }),
+    select: VOICE_APP,
+  },
+  'Get-CsCallQueue': {
+    parameters: z.strictObject({ Identity: identity.optional(), First: count.optional(), Skip: count.optional() }),
+    select: VOICE_APP,
+  },
+} as const;
+
+export type CmdletName = keyof typeof ALLOW_LIST;
+export type CmdletParameters<C extends CmdletName> = z.infer<(typeof ALLOW_LIST)[C]['parameters']>;
+
+/** Cmdlets that refuse app-only sessions with "Access Denied" (teams-apis.md §0.2, §3.1). */
+export const DELEGATED_ONLY: ReadonlySet<CmdletName> = new Set([
+  'Get-CsOnlineApplicationInstance',
+  'New-CsOnlineApplicationInstance',
+  'Set-CsOnlineApplicationInstance',
+]);
+
+export function isCmdletName(name: string): name is CmdletName {
+  return Object.hasOwn(ALLOW_LIST, name);
+}
+
+/** The allow-list as the fixed script embeds it: names only, written by us, never user data. */
+export function allowListForScript(): Record<string, { parameters: string[]; select: string[] }> {
+  return Object.fromEntries(
+    Object.entries(ALLOW_LIST).map(([name, spec]) => [name, { parameters: Object.keys(spec.parameters.shape), select: [...spec.select] }]),
+  );
+}

@@ -1,0 +1,48 @@
+/** A cmdlet failed: FullyQualifiedErrorId (e.g. "BadRequest,Microsoft.Teams…"), message and category. */
+export class PowerShellError extends Error {
+  constructor(
+    readonly cmdlet: string,
+    readonly errorId: string,
+    readonly psMessage: string,
+    readonly category: string,
+  ) {
+    super(`PowerShell ${cmdlet} failed (${errorId || 'no error id'}): ${psMessage}`);
+    this.name = 'PowerShellError';
+  }
+
+  /** The leading part of FullyQualifiedErrorId: BadRequest, NotFound, Forbidden… (teams-apis.md §5.3). */
+  get kind(): string {
+    return this.errorId.split(',')[0]?.trim() ?? '';
+  }
+
+  get accessDenied(): boolean {
+    return this.kind === 'Forbidden' || this.category === 'PermissionDenied' || /access denied|forbidden/i.test(this.psMessage);
+  }
+
+  get moduleMissing(): boolean {
+    return /MicrosoftTeams/.test(this.psMessage) && /not loaded|no valid module file|not found in any module directory/i.test(this.psMessage);
+  }
+}
+
+/** pwsh itself cannot be started. */
+export class PowerShellUnavailableError extends Error {
+  constructor(
+    readonly pwshPath: string,
+    readonly code: string,
+  ) {
+    super(
+      `cannot start PowerShell at "${pwshPath}" (${code}): install PowerShell 7 and the MicrosoftTeams module ` +
+        '(Install-Module MicrosoftTeams), or set SWITCHBOARD_PWSH_PATH',
+    );
+    this.name = 'PowerShellUnavailableError';
+  }
+}
+
+/**
+ * What an admin must do when Teams PowerShell answers "Access Denied" (teams-apis.md §0.2, §3.1, §5.2;
+ * DOMAIN.md F12). Used at start-up and whenever a cmdlet is refused.
+ */
+export const WHAT_ACCESS_NEEDS =
+  'New-, Set- and Get-CsOnlineApplicationInstance refuse app-only sessions ("Access Denied"). ' +
+  'Use SWITCHBOARD_M365_AUTH_MODE=delegated and sign in with a service account that holds User Administrator ' +
+  'and a Teams admin role (Teams Telephony, Teams Communications or Teams Administrator).';

@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { z } from 'zod';
+import type { TokenSource } from '../auth';
+import { ALLOW_LIST, isCmdletName, type CmdletName, type CmdletParameters } from './allowList';
+import { PowerShellError, PowerShellUnavailableError } from './errors';
+import { PWSH_ARGS, RESULT_MARKER } from './script';
+
+/** Runs one allow-listed Teams cmdlet; the port the backend uses (tests may swap in another). */
+export interface PowerShell {
+  run<C extends CmdletName>(cmdlet: C, parameters: CmdletParameters<C>): Promise<unknown[]>;
+}
+
+export interface PowerShellRunnerOptions {
+  pwshPath: string;
+  timeoutMs: number;
+  tokens: TokenSource;
+  /** The child's environment (PATH, HOME, PSModulePath…). Tokens never go here: they go on stdin. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const ResultSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), output: z.array(z.unknown()).nullish() }),
+  z.object({
+    ok: z.literal(false),
+    error: z.object({
+      fullyQualifiedErrorId: z.string().nullish(),
+      message: z.string().nullish(),
+      category: z.string().nullish(),
+    }),
+  }),
+]);
+
+/** 10,000 instances at a few hundred bytes each fit easily; anything beyond is a fault. */
+const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Starts `pwsh` with the fixed script (script.ts) for each call: import MicrosoftTeams, connect with
+ * the access tokens, run ONE allow-listed cmdlet, print one JSON result line. Parameters are checked
+ * against the allow-list's zod schema here and again by the script.
+ */
+export class PowerShellRunner implements PowerShell {
+  constructor(private readonly options: PowerShellRunnerOptions) {}
+
+  async run<C extends CmdletName>(cmdlet: C, parameters: CmdletParameters<C>): Promise<unknown[]> {
+    // The type already says so; this holds for callers that cast their way around it.
+    if (!isCmdletName(cmdlet)) throw new Error(`PowerShell: ${String(cmdlet).slice(0, 60)} is not in the allow-list`);
+    const spec = ALLOW_LIST[cmdlet];
+    const checked = spec.parameters.safeParse(parameters);
+    if (!checked.success) throw new Error(`PowerShell ${cmdlet}: parameters outside the allow-list (${checked.error.issues[0]?.message})`);
+    const [graphToken, teamsToken] = await Promise.all([this.options.tokens.graph(), this.options.tokens.teams()]);
+    const request = asciiJson({ cmdlet, parameters: checked.data, graphToken, teamsToken });
+    const { stdout, stderr, code } = await this.spawn(request);
+    const line = stdout
+      .split(/\r?\n/)
+      .reverse()
+      .find((l) => l.startsWith(RESULT_MARKER));
+    if (line === undefined) {
+      throw new PowerShellError(cmdlet, 'NoResult', `pwsh exited with code ${code} without a result; stderr: ${stderr.slice(-500)}`, '');
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(line.slice(RESULT_MARKER.length));
+    } catch {
+      throw new PowerShellError(cmdlet, 'BadResult', 'pwsh printed a result line that is not JSON', '');
+    }
+    const result = ResultSchema.safeParse(json);
+    if (!result.success) throw new PowerShellError(cmdlet, 'BadResult', 'pwsh printed a result of an unexpected shape', '');
+    if (!result.data.ok) {
+      const { fullyQualifiedErrorId, message, category } = result.data.error;
+      throw new PowerShellError(cmdlet, fullyQualifiedErrorId ?? '', message ?? '', category ?? '');
+    }
+    return result.data.output ?? [];
+  }
+
+  private spawn(stdin: string): Promise<{ stdout: string; stderr: string; code: number | null }> {
+    const { pwshPath, timeoutMs, env } = this.options;
+    return new Promise((resolve, reject) => {
+      // No shell: the path and the fixed arguments go straight to execve.
+      const child = spawn(pwshPath, [...PWSH_ARGS], { env: withoutSecrets(env ?? process.env), stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let size = 0;
+      let failure: Error | undefined;
+      const fail = (error: Error) => {
+        failure ??= error;
+        child.kill('SIGKILL');
+      };
+      const timer = setTimeout(() => fail(new Error(`pwsh did not finish within ${timeoutMs / 1000} s`)), timeoutMs);
+      child.stdout.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_OUTPUT_BYTES) fail(new Error('pwsh printed more than 64 MB'));
+        else out.push(chunk);
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        if (err.reduce((n, b) => n + b.length, 0) < 64 * 1024) err.push(chunk);
+      });
+      child.on('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(error.code === 'ENOENT' || error.code === 'EACCES' ? new PowerShellUnavailableError(pwshPath, error.code) : error);
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        if (failure) reject(failure);
+        else resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code });
+      });
+      // A child that dies before reading stdin makes the write fail with EPIPE; 'close' reports it.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(stdin, 'utf8');
+    });
+  }
+}
+
+/** pwsh needs PATH, HOME, PSModulePath…, not the bot's secrets (MicrosoftAppPassword, client secrets). */
+export function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !/secret|password|token|credential/i.test(name)));
+}
+
+/** JSON with every non-ASCII character escaped, so no console code page can garble it on the way in. */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -1,0 +1,127 @@
+import { GraphError, GraphThrottledError } from '../../../src/backends/microsoft/graph/errors';
+import { GraphClient, type RetryPolicy } from '../../../src/backends/microsoft/graph/http';
+import { NumberAssignmentSchema, SubscribedSkuSchema } from '../../../src/backends/microsoft/graph/schemas';
+import { FakeClock } from '../../fakes/clock';
+import { fakeJwt } from '../../fakes/credential';
+import type { FakeMicrosoft365 } from '../../fakes/microsoft365';
+import { startFake } from './helpers';
+
+/** Throttling and retries against the fake Graph over real HTTP (teams-apis.md §1.9). */
+
+const POLICY: RetryPolicy = { maxRetries: 3, baseDelayMs: 1_000, maxDelayMs: 8_000, maxRetryAfterMs: 60_000 };
+const SKUS = /^\/subscribedSkus$/;
+
+let fake: FakeMicrosoft365;
+let clock: FakeClock;
+let sut: GraphClient;
+
+function client(fetchImpl: typeof fetch = fetch, policy = POLICY): GraphClient {
+  return new GraphClient(fake.graphBaseUrl, async () => fakeJwt({ scp: 'x' }), { fetch: fetchImpl, sleep: clock.sleep, now: clock.now, random: () => 0.5 }, policy);
+}
+
+beforeEach(async () => {
+  ({ fake, clock } = await startFake());
+  sut = client();
+});
+afterEach(() => fake.close());
+
+const readSkus = () => sut.getAll('/subscribedSkus', SubscribedSkuSchema);
+const throttled = { status: 429, headers: { 'retry-after': '7' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests' } } };
+
+describe('throttling and transient faults', () => {
+  it('waits exactly what Retry-After asks on 429, then succeeds', async () => {
+    fake.inject({ path: SKUS, times: 2, ...throttled });
+    expect(await readSkus()).toHaveLength(3);
+    expect(clock.waits).toEqual([7_000, 7_000]);
+    expect(fake.calls('GET', SKUS)).toHaveLength(3);
+  });
+
+  it('reads Retry-After given as an HTTP date against the clock', async () => {
+    const at = new Date(clock.now().getTime() + 12_000).toUTCString();
+    fake.inject({ path: SKUS, times: 1, status: 429, headers: { 'retry-after': at } });
+    await readSkus();
+    expect(clock.waits).toEqual([12_000]);
+  });
+
+  it('backs off exponentially with jitter on 503/504 without Retry-After', async () => {
+    fake.inject({ path: SKUS, times: 1, status: 503 });
+    fake.inject({ path: SKUS, times: 2, status: 504 });
+    await readSkus();
+    // step = 1 s, 2 s, 4 s; with random() = 0.5 the wait is three quarters of the step.
+    expect(clock.waits).toEqual([750, 1_500, 3_000]);
+  });
+
+  it('gives up after a bounded number of retries', async () => {
+    fake.inject({ path: SKUS, times: 100, ...throttled });
+    const error = await readSkus().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GraphThrottledError);
+    expect(fake.calls('GET', SKUS)).toHaveLength(POLICY.maxRetries + 1);
+    expect(clock.waits).toEqual([7_000, 7_000, 7_000]);
+  });
+
+  it('does not wait out a Retry-After longer than the bound, and says how long was asked', async () => {
+    fake.inject({ path: SKUS, times: 1, status: 429, headers: { 'retry-after': '3600' } });
+    await expect(readSkus()).rejects.toThrow(/asks to wait 3600 s/);
+    expect(clock.waits).toEqual([]);
+    expect(fake.calls('GET', SKUS)).toHaveLength(1);
+  });
+
+  it.each([400, 401, 403, 404, 409])('does not retry a %i', async (status) => {
+    fake.inject({ path: SKUS, times: 1, status, body: { error: { code: 'Request_BadRequest', message: 'no' } } });
+    const error = await readSkus().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GraphError);
+    expect(error).toMatchObject({ status, code: 'Request_BadRequest' });
+    expect(fake.calls('GET', SKUS)).toHaveLength(1);
+    expect(clock.waits).toEqual([]);
+  });
+
+  it('retries a 429 on a POST too (Graph did not process it)', async () => {
+    fake.inject({ method: 'POST', path: /assignLicense$/, times: 1, ...throttled });
+    const response = await sut.send('POST', sut.url('/users/a0000000-0000-4000-8000-000000000005/assignLicense'), { addLicenses: [], removeLicenses: [] });
+    expect(response.status).toBe(200);
+    expect(fake.calls('POST', /assignLicense$/)).toHaveLength(2);
+  });
+
+  it('repeats an idempotent call after a broken connection, never a POST', async () => {
+    let failures = 0;
+    const flaky: typeof fetch = async (input, init) => {
+      if (failures < 1) {
+        failures += 1;
+        throw new TypeError('fetch failed');
+      }
+      return fetch(input, init);
+    };
+    sut = client(flaky);
+    expect(await readSkus()).toHaveLength(3);
+    failures = 0;
+    await expect(sut.send('POST', sut.url('/users/x/assignLicense'), {})).rejects.toThrow('fetch failed');
+    expect(fake.calls('POST', /assignLicense$/)).toHaveLength(0);
+  });
+});
+
+describe('requests and paging', () => {
+  it('sends the bearer token and asks for high priority (an admin is waiting)', async () => {
+    await readSkus();
+    const [request] = fake.calls('GET', SKUS);
+    expect(request?.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.$/);
+    expect(request?.headers['x-ms-throttle-priority']).toBe('High');
+  });
+
+  it('follows @odata.nextLink until the last page', async () => {
+    const numbers = await sut.getAll('/admin/teams/telephoneNumberManagement/numberAssignments', NumberAssignmentSchema, { $top: 1000 });
+    const pages = fake.calls('GET', /numberAssignments$/);
+    expect(numbers.length).toBeGreaterThan(60);
+    expect(pages.length).toBe(Math.ceil(numbers.length / 20));
+    expect(pages[1]?.query.$skiptoken).toBe('20');
+  });
+
+  it('refuses a nextLink that leaves the Graph host (the token would go with it)', async () => {
+    fake.inject({ path: SKUS, times: 1, status: 200, body: { value: [], '@odata.nextLink': 'https://attacker.example/v1.0/subscribedSkus?$skiptoken=1' } });
+    await expect(readSkus()).rejects.toThrow(/nextLink leaves/);
+  });
+
+  it('parses answers at the boundary: a malformed body is a fault, not data', async () => {
+    fake.inject({ path: SKUS, times: 1, status: 200, body: { value: [{ skuId: 1 }] } });
+    await expect(readSkus()).rejects.toThrow(/unexpected answer/);
+  });
+});

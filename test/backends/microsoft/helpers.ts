@@ -1,0 +1,44 @@
+import { openMicrosoftDirectory, type MicrosoftDirectory, type MicrosoftDirectoryOptions } from '../../../src/backends/microsoft';
+import type { Slowness } from '../../../src/backends/simulated/tenant';
+import { microsoftEnv, microsoftOptions, TENANT_ID } from '../../contract/harnesses';
+import { FakeClock } from '../../fakes/clock';
+import { FakeMicrosoft365 } from '../../fakes/microsoft365';
+
+export { TENANT_ID };
+
+export interface OverFake {
+  fake: FakeMicrosoft365;
+  sut: MicrosoftDirectory;
+  clock: FakeClock;
+  close(): Promise<void>;
+}
+
+/** The Microsoft backend over a fresh fake Microsoft 365 (demo tenant) on fake time. */
+export async function openOverFake(
+  options: { slowness?: Slowness; appOnly?: boolean; env?: NodeJS.ProcessEnv; backend?: Partial<MicrosoftDirectoryOptions> } = {},
+): Promise<OverFake> {
+  const clock = new FakeClock();
+  const fake = await FakeMicrosoft365.start({
+    tenantId: TENANT_ID,
+    now: clock.now,
+    ...(options.slowness ? { slowness: options.slowness } : {}),
+    ...(options.appOnly ? { appOnly: true } : {}),
+  });
+  try {
+    const sut = await openMicrosoftDirectory(
+      { ...microsoftEnv(fake), ...options.env },
+      { ...microsoftOptions(fake, clock), ...options.backend },
+    );
+    return { fake, sut, clock, close: () => fake.close() };
+  } catch (e) {
+    await fake.close();
+    throw e;
+  }
+}
+
+/** A listening fake only, for tests that open the backend themselves. */
+export async function startFake(options: { appOnly?: boolean } = {}): Promise<{ fake: FakeMicrosoft365; clock: FakeClock }> {
+  const clock = new FakeClock();
+  const fake = await FakeMicrosoft365.start({ tenantId: TENANT_ID, now: clock.now, ...(options.appOnly ? { appOnly: true } : {}) });
+  return { fake, clock };
+}

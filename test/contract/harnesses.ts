@@ -1,0 +1,77 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { openMicrosoftDirectory, type MicrosoftDirectoryOptions } from '../../src/backends/microsoft';
+import { SimulatedTenant, type Slowness } from '../../src/backends/simulated/tenant';
+import type { TenantDirectory } from '../../src/provisioning/directory';
+import type { FakeClock } from '../fakes/clock';
+import { delegatedClaims, FakeCredential } from '../fakes/credential';
+import { FAKE_PWSH, FakeMicrosoft365 } from '../fakes/microsoft365';
+
+/** Both backends, opened on the same demo tenant (src/backends/simulated/seed.ts). */
+
+export const TENANT_ID = '7d3f0c2e-5b1a-4c8e-9f60-2a7b9c1d4e5f';
+export const CLIENT_ID = '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9';
+
+export interface Opened {
+  sut: TenantDirectory;
+  close(): Promise<void>;
+}
+
+export interface Harness {
+  name: string;
+  open(clock: FakeClock, slowness?: Slowness): Promise<Opened>;
+}
+
+export const simulated: Harness = {
+  name: 'simulated tenant',
+  async open(clock, slowness) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'switchboard-contract-'));
+    const sut = await SimulatedTenant.open({ file: path.join(dir, 'tenant.json'), tenantId: TENANT_ID, now: clock.now, ...(slowness ? { slowness } : {}) });
+    return {
+      sut,
+      close: async () => {
+        await sut.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+/** The environment that points the backend at a fake, with the fake pwsh. */
+export function microsoftEnv(fake: FakeMicrosoft365): NodeJS.ProcessEnv {
+  return {
+    SWITCHBOARD_GRAPH_BASE_URL: fake.graphBaseUrl,
+    SWITCHBOARD_M365_TENANT_ID: TENANT_ID,
+    SWITCHBOARD_M365_CLIENT_ID: CLIENT_ID,
+    SWITCHBOARD_PWSH_PATH: FAKE_PWSH,
+    SWITCHBOARD_PWSH_TIMEOUT_SECONDS: '30',
+  };
+}
+
+/** Options for a backend on fake time: its sleeps let the fake tenant's time pass. */
+export function microsoftOptions(fake: FakeMicrosoft365, clock: FakeClock): MicrosoftDirectoryOptions {
+  return {
+    credential: new FakeCredential(delegatedClaims(TENANT_ID)),
+    now: clock.now,
+    sleep: clock.sleep,
+    random: () => 0.5,
+    pwshEnv: fake.pwshEnv(),
+  };
+}
+
+export const microsoft: Harness = {
+  name: 'microsoft backend over fake Graph and fake pwsh',
+  async open(clock, slowness) {
+    const fake = await FakeMicrosoft365.start({ tenantId: TENANT_ID, now: clock.now, ...(slowness ? { slowness } : {}) });
+    try {
+      const sut = await openMicrosoftDirectory(microsoftEnv(fake), microsoftOptions(fake, clock));
+      return { sut, close: () => fake.close() };
+    } catch (e) {
+      await fake.close();
+      throw e;
+    }
+  },
+};
+
+export const HARNESSES: Harness[] = [simulated, microsoft];
