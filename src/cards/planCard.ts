@@ -100,7 +100,6 @@ export function planCard(plan: Plan, facts: TenantFacts, locale: Locale, account
       icon: ICON[state.status],
       text: `${i + 1}. ${stepText(step, plan, locale)}`,
       tone: STEP_TONE[state.status],
-      note: state.status === 'waiting' && state.note ? describeRefusal({ ok: false, reason: state.note.reason, params: state.note.params }, locale) : '',
     })),
     commands: plan.steps.map(({ step }) => equivalentOf(step, plan, facts)),
     planId: plan.id,
