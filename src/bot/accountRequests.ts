@@ -1,6 +1,6 @@
 import { describeRefusal } from '../cards/describe';
 import { messageCard } from '../cards/message';
-import { strings } from '../i18n';
+import { format, strings } from '../i18n';
 import type { Plan } from '../provisioning/plans';
 import type { Result } from '../provisioning/result';
 import { planView } from './planView';
@@ -33,8 +33,9 @@ export const ACCOUNT_REQUESTS = {
   dissociate: (scope, accountId) => scope.services.provisioning.planDissociate(scope.actor, accountId),
 } satisfies Record<string, AccountRequest>;
 
-export async function requestByCommand(scope: TurnScope, args: string, request: AccountRequest): Promise<Reply> {
-  if (!args.trim()) return messageCard(strings(scope.locale).errors.refusedTitle, strings(scope.locale).errors.showUsage, 'attention');
+export async function requestByCommand(scope: TurnScope, command: string, args: string, request: AccountRequest): Promise<Reply> {
+  const s = strings(scope.locale).errors;
+  if (!args.trim()) return messageCard(s.refusedTitle, format(s.accountUsage, { command }), 'attention');
   const accountId = await resolveAccountId(scope, args);
   if (!accountId.ok) return refusalReply(scope, accountId);
   return proposalReply(scope, await request(scope, accountId.value));

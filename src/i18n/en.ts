@@ -361,7 +361,7 @@ export const en = {
     notReader: 'Only Switchboard admins and approvers can see resource accounts. Ask an admin to add your account ({aadObjectId}).',
     cancelled: 'Cancelled. Nothing was changed.',
     exportUsage: 'Say "export history", or "export history <username>" for one account.',
-    showUsage: 'Say which account: "show <username>", e.g. "show aa-main" or "show aa-main@contoso.com".',
+    accountUsage: 'Say which account: "{command} <username>", e.g. "{command} aa-main" or "{command} aa-main@contoso.com".',
   },
 };
 

@@ -396,6 +396,6 @@ export const fr: Strings = typeset({
       'Seuls les administrateurs et approbateurs Switchboard peuvent voir les comptes de ressources. Demandez à un administrateur d’ajouter votre compte ({aadObjectId}).',
     cancelled: 'Annulé. Rien n’a été modifié.',
     exportUsage: 'Dites « export history », ou « export history <nom d’utilisateur> » pour un seul compte.',
-    showUsage: 'Indiquez le compte : « show <nom d’utilisateur> », p. ex. « show aa-main » ou « show aa-main@contoso.com ».',
+    accountUsage: 'Indiquez le compte : « {command} <nom d’utilisateur> », p. ex. « {command} aa-main » ou « {command} aa-main@contoso.com ».',
   },
 } satisfies Strings);

@@ -19,12 +19,23 @@ export const AuditEntrySchema = z.object({
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
 
-export interface AuditPageQuery {
+/** Which entries a page or a count is about; all of them when empty. */
+export interface AuditFilter {
+  /** Only the entries about this target (e.g. a UPN), compared case-insensitively. */
+  target?: string;
+  /** Only the entries this accepts (e.g. "this username in any domain"). */
+  match?: (entry: AuditEntry) => boolean;
+  /**
+   * A speed-up for `match`: text (case-insensitive) that every line it accepts contains, so that
+   * other lines are skipped without being parsed. Implied by `target`.
+   */
+  contains?: string;
+}
+
+export interface AuditPageQuery extends AuditFilter {
   /** How many (matching) entries to skip, newest first. */
   offset?: number;
   limit: number;
-  /** Only the entries about this target (e.g. a UPN), compared case-insensitively. */
-  target?: string;
 }
 
 export interface AuditPage {
@@ -48,6 +59,27 @@ function parseLine(line: string): AuditEntry | undefined {
   } catch {
     return undefined; // torn line
   }
+}
+
+/** The entry on this line if it is one the filter wants. */
+function acceptor(filter: AuditFilter): (line: string) => AuditEntry | undefined {
+  const target = filter.target?.toLowerCase();
+  // JSON.stringify escapes only quotes, backslashes and control characters: the target's text as it
+  // appears in a line, so that most lines are skipped without being parsed.
+  const needles = [target === undefined ? undefined : JSON.stringify(target).slice(1, -1), filter.contains?.toLowerCase()].filter(
+    (n): n is string => n !== undefined && n !== '',
+  );
+  return (line) => {
+    if (needles.length > 0) {
+      const lower = line.toLowerCase();
+      if (!needles.every((n) => lower.includes(n))) return undefined;
+    }
+    const entry = parseLine(line);
+    if (!entry) return undefined;
+    if (target !== undefined && entry.target.toLowerCase() !== target) return undefined;
+    if (filter.match && !filter.match(entry)) return undefined;
+    return entry;
+  };
 }
 
 /**
@@ -110,18 +142,14 @@ export class AuditLog {
   async page(query: AuditPageQuery): Promise<AuditPage> {
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
     const limit = Math.max(0, Math.floor(query.limit));
-    const target = query.target?.toLowerCase();
-    // JSON.stringify escapes only quotes, backslashes and control characters: the target's text as it
-    // appears in a line, to skip most lines without parsing them.
-    const needle = target === undefined ? undefined : JSON.stringify(target).slice(1, -1);
+    const accepts = acceptor(query);
     const items: AuditEntry[] = [];
     let skipped = 0;
     let hasMore = false;
     await this.tail;
     await this.eachLineFromEnd((line) => {
-      if (needle !== undefined && !line.toLowerCase().includes(needle)) return true;
-      const entry = parseLine(line);
-      if (!entry || (target !== undefined && entry.target.toLowerCase() !== target)) return true;
+      const entry = accepts(line);
+      if (!entry) return true;
       if (skipped < offset) {
         skipped += 1;
         return true;
@@ -137,10 +165,22 @@ export class AuditLog {
   }
 
   /**
-   * How many entries the log holds. The first call reads the file once (complete lines that look
-   * like entries; a line torn by a crash is not counted); appends keep the count from then on.
+   * How many entries the log holds. Unfiltered, the first call reads the file once (complete lines
+   * that look like entries; a line torn by a crash is not counted) and appends keep the count from
+   * then on. With a filter, every call reads the whole file (parsing only the lines that contain
+   * the target or `contains` text).
    */
-  async count(): Promise<number> {
+  async count(filter: AuditFilter = {}): Promise<number> {
+    if (filter.target !== undefined || filter.match || filter.contains !== undefined) {
+      await this.tail;
+      const accepts = acceptor(filter);
+      let n = 0;
+      await this.eachLineFromEnd((line) => {
+        if (accepts(line)) n += 1;
+        return true;
+      });
+      return n;
+    }
     const counting = this.tail.then(async () => {
       if (this.counted !== undefined) return this.counted;
       let n = 0;

@@ -45,14 +45,14 @@ export class JsonFileStore<T extends object> {
   private failure: { error: unknown; generation: number } | undefined;
   private readonly waiters: { generation: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
 
+  /** How long the last serialization of the document blocked the main thread (ms). */
+  private serializeMs = 0;
+
   private constructor(
     readonly file: string,
     private readonly db: Low<T>,
     private readonly writeBehind: WriteBehind | undefined,
   ) {}
-
-  /** How long the last serialization of the document blocked the main thread (ms). */
-  lastSerializeMs = 0;
 
   static open<T extends object>(file: string, makeDefaults: () => T, options: JsonFileStoreOptions = {}): Promise<JsonFileStore<T>> {
     const key = path.resolve(file);
@@ -152,7 +152,7 @@ export class JsonFileStore<T extends object> {
         // Serializes now (synchronously: the document cannot change under it), then writes.
         const started = performance.now();
         const write = this.db.write();
-        this.lastSerializeMs = performance.now() - started;
+        this.serializeMs = performance.now() - started;
         await write;
         this.written = generation;
       } catch (error) {
@@ -169,19 +169,19 @@ export class JsonFileStore<T extends object> {
   private windowMs(): number {
     if (!this.writeBehind) return 0;
     const { minMs, maxMs } = this.writeBehind;
-    return Math.min(maxMs, Math.max(minMs, Math.ceil(this.lastSerializeMs * WINDOW_FACTOR)));
+    return Math.min(maxMs, Math.max(minMs, Math.ceil(this.serializeMs * WINDOW_FACTOR)));
   }
 
+  /** Resolves the waiters whose change is on disk and rejects those the failed write was for, in order. */
   private settle(): void {
-    for (let i = this.waiters.length - 1; i >= 0; i--) {
-      const waiter = this.waiters[i]!;
-      if (waiter.generation <= this.written) {
-        this.waiters.splice(i, 1);
-        waiter.resolve();
-      } else if (this.failure && waiter.generation <= this.failure.generation) {
-        this.waiters.splice(i, 1);
-        waiter.reject(this.failure.error);
-      }
+    const done = this.waiters.filter((w) => w.generation <= this.written || (this.failure !== undefined && w.generation <= this.failure.generation));
+    if (done.length === 0) return;
+    const settled = new Set(done);
+    const rest = this.waiters.filter((w) => !settled.has(w));
+    this.waiters.splice(0, this.waiters.length, ...rest);
+    for (const waiter of done) {
+      if (waiter.generation <= this.written) waiter.resolve();
+      else waiter.reject(this.failure?.error);
     }
   }
 }

@@ -4,5 +4,5 @@ import type { Command } from '../scope';
 export const deleteCommand: Command = {
   name: 'delete',
   requires: 'admin',
-  handle: (scope, args) => requestByCommand(scope, args, ACCOUNT_REQUESTS.delete),
+  handle: (scope, args) => requestByCommand(scope, 'delete', args, ACCOUNT_REQUESTS.delete),
 };

@@ -4,5 +4,5 @@ import type { Command } from '../scope';
 export const dissociateCommand: Command = {
   name: 'dissociate',
   requires: 'admin',
-  handle: (scope, args) => requestByCommand(scope, args, ACCOUNT_REQUESTS.dissociate),
+  handle: (scope, args) => requestByCommand(scope, 'dissociate', args, ACCOUNT_REQUESTS.dissociate),
 };

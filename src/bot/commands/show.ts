@@ -1,7 +1,7 @@
 import { accountDetailsCard } from '../../cards/accountDetails';
 import { describeRefusal } from '../../cards/describe';
 import { messageCard } from '../../cards/message';
-import { strings } from '../../i18n';
+import { format, strings } from '../../i18n';
 import type { Command } from '../scope';
 
 export const show: Command = {
@@ -10,7 +10,7 @@ export const show: Command = {
   async handle(scope, args) {
     const s = strings(scope.locale).errors;
     const username = args.trim().split(/\s+/)[0] ?? '';
-    if (!username) return messageCard(s.refusedTitle, s.showUsage, 'attention');
+    if (!username) return messageCard(s.refusedTitle, format(s.accountUsage, { command: 'show' }), 'attention');
     const { provisioning } = scope.services;
     const found = await provisioning.findAccount(username.slice(0, 200));
     if (!found.ok) return messageCard(s.refusedTitle, describeRefusal(found, scope.locale), 'attention');

@@ -4,5 +4,5 @@ import type { Command } from '../scope';
 export const switchCommand: Command = {
   name: 'switch',
   requires: 'admin',
-  handle: (scope, args) => requestByCommand(scope, args, ACCOUNT_REQUESTS.switch),
+  handle: (scope, args) => requestByCommand(scope, 'switch', args, ACCOUNT_REQUESTS.switch),
 };

@@ -4,5 +4,5 @@ import type { Command } from '../scope';
 export const unassignCommand: Command = {
   name: 'unassign',
   requires: 'admin',
-  handle: (scope, args) => requestByCommand(scope, args, ACCOUNT_REQUESTS.unassign),
+  handle: (scope, args) => requestByCommand(scope, 'unassign', args, ACCOUNT_REQUESTS.unassign),
 };
