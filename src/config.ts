@@ -124,7 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     localMode,
     bot: { appId: e.MicrosoftAppId, appPassword: e.MicrosoftAppPassword, appType: e.MicrosoftAppType, appTenantId: e.MicrosoftAppTenantId },
     port: e.PORT,
-    host: e.HOST ?? (localMode ? '127.0.0.1' : '0.0.0.0'),
+    host: e.HOST || (localMode ? '127.0.0.1' : '0.0.0.0'),
     tenantId: e.SWITCHBOARD_TENANT_ID || PLAYGROUND_TENANT_ID,
     adminIds,
     approverIds: e.SWITCHBOARD_APPROVER_IDS,

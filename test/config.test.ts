@@ -24,6 +24,16 @@ describe('configuration from the environment', () => {
     });
   });
 
+  it('treats empty variables (as copied from .env.example) as unset', () => {
+    expect(loadConfig({ HOST: '', SWITCHBOARD_TENANT_ID: '', SWITCHBOARD_ADMIN_IDS: '', SWITCHBOARD_APPROVALS_CHANNEL_ID: '', SWITCHBOARD_PUBLIC_URL: '' })).toMatchObject({
+      host: '127.0.0.1',
+      tenantId: PLAYGROUND_TENANT_ID,
+      adminIds: [PLAYGROUND_USER_ID],
+      approvals: { channelId: undefined },
+      publicUrl: undefined,
+    });
+  });
+
   it('requires tokens and listens on all interfaces by default with an app id', () => {
     expect(loadConfig({ ...production, SWITCHBOARD_ADMIN_IDS: ' a1a1a1a1-0000-4000-8000-000000000001 , b2b2b2b2-0000-4000-8000-000000000002' })).toMatchObject({
       localMode: false,
