@@ -169,7 +169,13 @@ export class SwitchboardBot extends TeamsActivityHandler {
   private async remember(context: TurnContext, scope: TurnScope, reply: Reply, activityId: string | undefined): Promise<CardJson> {
     if (!(reply instanceof PlanReply)) return reply;
     const conversation = JSON.parse(JSON.stringify(TurnContext.getConversationReference(context.activity))) as Record<string, unknown>;
-    await scope.services.provisioning.plans.attachCard(reply.planId, { conversation, locale: scope.locale, ...(activityId ? { activityId } : {}) });
+    const shownStatus = scope.services.provisioning.plans.get(reply.planId)?.status;
+    await scope.services.provisioning.plans.attachCard(reply.planId, {
+      conversation,
+      locale: scope.locale,
+      ...(activityId ? { activityId } : {}),
+      ...(shownStatus ? { shownStatus } : {}),
+    });
     return reply.card;
   }
 

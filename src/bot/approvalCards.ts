@@ -120,7 +120,7 @@ export class ApprovalCards {
     const params = { what, name: request.decision?.name ?? '', reason: request.decision?.reason ?? '' };
     const status = request.status as 'approved' | 'rejected' | 'expired';
     const tone = status === 'approved' ? 'good' : 'attention';
-    await this.send(contact.conversation, messageCard(format(s.approval.title, { what }), format(s.approval.told[status], params), tone));
+    await this.send(contact.conversation, messageCard(format(s.approval.toldTitle, { what }), format(s.approval.told[status], params), tone));
   }
 
   private async send(conversation: Record<string, unknown>, card: CardJson): Promise<string> {

@@ -61,7 +61,7 @@ export function approvalRequestCard(request: ChangeRequest, plan: Plan | undefin
   const card = renderCard('approval-request', {
     s: s.plan,
     a: s.approval,
-    title: format(s.approval.title, { what }),
+    title: format(pending ? s.approval.title : s.approval.titleDecided, { what }),
     statusLine: approvalStatusLine(request, plan, locale),
     tone: TONE[request.status],
     facts: [

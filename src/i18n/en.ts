@@ -306,6 +306,8 @@ export const en = {
   },
   approval: {
     title: 'Approval needed: {what}',
+    titleDecided: 'Approval request: {what}',
+    toldTitle: 'Your request: {what}',
     status: {
       pending: 'Waiting for an approver. Expires {expires}.',
       approved: 'Approved by {name} on {at}. Running…',
@@ -328,7 +330,7 @@ export const en = {
     unreachable: 'Could not reach {names}: Switchboard is not installed for them. Ask them to install it (or an admin to pre-install it), or use the approvals channel.',
     nobodyReached: 'No approver could be reached, so nobody will see this request. Ask an approver to open a chat with Switchboard, then send the request again.',
     told: {
-      approved: '{name} approved your request: {what}. It is running now.',
+      approved: '{name} approved your request: {what}. Its card shows the progress.',
       rejected: '{name} rejected your request: {what}. Reason: "{reason}".',
       expired: 'Your request expired without a decision: {what}. Nothing was changed.',
     },

@@ -336,6 +336,8 @@ export const fr: Strings = typeset({
   },
   approval: {
     title: 'Approbation requise : {what}',
+    titleDecided: 'Demande d’approbation : {what}',
+    toldTitle: 'Votre demande : {what}',
     status: {
       pending: 'En attente d’un approbateur. Expire le {expires}.',
       approved: 'Approuvé par {name} le {at}. Exécution en cours…',
@@ -360,7 +362,7 @@ export const fr: Strings = typeset({
     nobodyReached:
       'Aucun approbateur n’a pu être joint : personne ne verra donc cette demande. Demandez à un approbateur d’ouvrir une conversation avec Switchboard, puis renvoyez la demande.',
     told: {
-      approved: '{name} a approuvé votre demande : {what}. Elle est en cours d’exécution.',
+      approved: '{name} a approuvé votre demande : {what}. Sa carte montre l’avancement.',
       rejected: '{name} a refusé votre demande : {what}. Motif : « {reason} ».',
       expired: 'Votre demande a expiré sans décision : {what}. Rien n’a été modifié.',
     },

@@ -52,6 +52,8 @@ export const CardRefSchema = z.object({
   conversation: z.record(z.string(), z.unknown()),
   activityId: z.string().optional(),
   locale: z.enum(['en', 'fr']),
+  /** The plan status the card shows now, so that an update never repeats (or undoes) what is shown. */
+  shownStatus: PlanStatusSchema.optional(),
 });
 export type CardRef = z.infer<typeof CardRefSchema>;
 

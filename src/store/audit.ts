@@ -47,8 +47,9 @@ export interface AuditPage {
   hasMore: boolean;
 }
 
-/** Pages are read from the end of the file in chunks of this size. */
-const CHUNK_BYTES = 64 * 1024;
+/** The file is read from its end in chunks: 64 KiB first (a newest page), doubling up to 1 MiB (long scans). */
+const FIRST_CHUNK_BYTES = 64 * 1024;
+const MAX_CHUNK_BYTES = 1024 * 1024;
 const NEWLINE = 0x0a;
 
 function parseLine(line: string): AuditEntry | undefined {
@@ -61,25 +62,68 @@ function parseLine(line: string): AuditEntry | undefined {
   }
 }
 
-/** The entry on this line if it is one the filter wants. */
-function acceptor(filter: AuditFilter): (line: string) => AuditEntry | undefined {
+interface Acceptor {
+  /** The entry on this line if it is one the filter wants. */
+  accepts: (line: string) => AuditEntry | undefined;
+  /** Lines without a match cannot be wanted: they are skipped without being decoded one by one. */
+  prefilter?: RegExp;
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+function acceptor(filter: AuditFilter): Acceptor {
   const target = filter.target?.toLowerCase();
   // JSON.stringify escapes only quotes, backslashes and control characters: the target's text as it
   // appears in a line, so that most lines are skipped without being parsed.
   const needles = [target === undefined ? undefined : JSON.stringify(target).slice(1, -1), filter.contains?.toLowerCase()].filter(
     (n): n is string => n !== undefined && n !== '',
   );
-  return (line) => {
-    if (needles.length > 0) {
-      const lower = line.toLowerCase();
-      if (!needles.every((n) => lower.includes(n))) return undefined;
-    }
-    const entry = parseLine(line);
-    if (!entry) return undefined;
-    if (target !== undefined && entry.target.toLowerCase() !== target) return undefined;
-    if (filter.match && !filter.match(entry)) return undefined;
-    return entry;
+  // A case-insensitive search over a whole chunk finds the candidate lines; for ASCII text only,
+  // where it agrees with toLowerCase() (the check below still decides).
+  const ascii = needles.find((n) => /^[\x20-\x7e]+$/.test(n));
+  return {
+    ...(ascii ? { prefilter: new RegExp(escapeRegExp(ascii), 'giu') } : {}),
+    accepts: (line) => {
+      if (needles.length > 0) {
+        const lower = line.toLowerCase();
+        if (!needles.every((n) => lower.includes(n))) return undefined;
+      }
+      const entry = parseLine(line);
+      if (!entry) return undefined;
+      if (target !== undefined && entry.target.toLowerCase() !== target) return undefined;
+      if (filter.match && !filter.match(entry)) return undefined;
+      return entry;
+    },
   };
+}
+
+/**
+ * Calls `visit` with the lines of `text` (complete lines), last first, until it returns false; with
+ * a prefilter, only the lines it matches. Returns false when `visit` asked to stop.
+ */
+function visitLines(text: string, visit: (line: string) => boolean, prefilter?: RegExp): boolean {
+  if (prefilter) {
+    const lines: [number, number][] = [];
+    prefilter.lastIndex = 0;
+    // Bounded: each match moves lastIndex past the end of its line.
+    for (let match = prefilter.exec(text); match !== null; match = prefilter.exec(text)) {
+      const start = text.lastIndexOf('\n', match.index) + 1;
+      const newline = text.indexOf('\n', match.index);
+      const end = newline < 0 ? text.length : newline;
+      lines.push([start, end]);
+      prefilter.lastIndex = end + 1;
+    }
+    for (let i = lines.length - 1; i >= 0; i--) if (!visit(text.slice(lines[i]![0], lines[i]![1]))) return false;
+    return true;
+  }
+  let end = text.length;
+  // Bounded: `end` moves back by at least one character each time.
+  while (end > 0) {
+    const start = text.lastIndexOf('\n', end - 1) + 1;
+    if (start < end && !visit(text.slice(start, end))) return false;
+    end = start - 1;
+  }
+  return true;
 }
 
 /**
@@ -142,7 +186,7 @@ export class AuditLog {
   async page(query: AuditPageQuery): Promise<AuditPage> {
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
     const limit = Math.max(0, Math.floor(query.limit));
-    const accepts = acceptor(query);
+    const { accepts, prefilter } = acceptor(query);
     const items: AuditEntry[] = [];
     let skipped = 0;
     let hasMore = false;
@@ -160,7 +204,7 @@ export class AuditLog {
       }
       hasMore = true;
       return false;
-    });
+    }, prefilter);
     return { items, offset, limit, hasMore };
   }
 
@@ -173,12 +217,12 @@ export class AuditLog {
   async count(filter: AuditFilter = {}): Promise<number> {
     if (filter.target !== undefined || filter.match || filter.contains !== undefined) {
       await this.tail;
-      const accepts = acceptor(filter);
+      const { accepts, prefilter } = acceptor(filter);
       let n = 0;
       await this.eachLineFromEnd((line) => {
         if (accepts(line)) n += 1;
         return true;
-      });
+      }, prefilter);
       return n;
     }
     const counting = this.tail.then(async () => {
@@ -223,10 +267,11 @@ export class AuditLog {
 
   /**
    * Calls `visit` with each line of the file (as it was when the call started), last line first,
-   * until `visit` returns false. Lines are split on the newline byte, which never occurs inside a
-   * multi-byte UTF-8 character.
+   * until `visit` returns false; with a prefilter, only the lines it matches. The file is read
+   * backwards in chunks, each cut at its first newline byte (which never occurs inside a multi-byte
+   * UTF-8 character) and decoded once.
    */
-  private async eachLineFromEnd(visit: (line: string) => boolean): Promise<void> {
+  private async eachLineFromEnd(visit: (line: string) => boolean, prefilter?: RegExp): Promise<void> {
     const handle = await open(this.file, 'r').catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') return undefined;
       throw e;
@@ -236,11 +281,13 @@ export class AuditLog {
       let position = (await handle.stat()).size;
       // The start of the line that continues into the chunk read before (a later part of the file).
       let carry: Buffer = Buffer.alloc(0);
+      let chunkBytes = FIRST_CHUNK_BYTES;
       // Bounded by the file's size: each pass moves `position` back by up to one chunk.
       while (position > 0) {
-        const length = Math.min(CHUNK_BYTES, position);
+        const length = Math.min(chunkBytes, position);
+        chunkBytes = Math.min(MAX_CHUNK_BYTES, chunkBytes * 2);
         position -= length;
-        const chunk = Buffer.alloc(length);
+        const chunk = Buffer.allocUnsafe(length);
         let read = 0;
         while (read < length) {
           const { bytesRead } = await handle.read(chunk, read, length - read, position + read);
@@ -248,15 +295,19 @@ export class AuditLog {
           read += bytesRead;
         }
         const buffer = carry.length > 0 ? Buffer.concat([chunk.subarray(0, read), carry]) : chunk.subarray(0, read);
-        let end = buffer.length;
-        for (let i = buffer.length - 1; i >= 0; i--) {
-          if (buffer[i] !== NEWLINE) continue;
-          if (end > i + 1 && !visit(buffer.toString('utf8', i + 1, end))) return;
-          end = i;
+        let from = 0;
+        if (position > 0) {
+          // Everything before the first newline belongs to a line that starts in an earlier chunk.
+          const cut = buffer.indexOf(NEWLINE);
+          if (cut < 0) {
+            carry = Buffer.from(buffer);
+            continue;
+          }
+          carry = Buffer.from(buffer.subarray(0, cut));
+          from = cut + 1;
         }
-        carry = Buffer.from(buffer.subarray(0, end));
+        if (!visitLines(buffer.toString('utf8', from), visit, prefilter)) return;
       }
-      if (carry.length > 0) visit(carry.toString('utf8'));
     } finally {
       await handle.close();
     }

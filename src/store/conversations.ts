@@ -48,10 +48,12 @@ export class ConversationDirectory {
   }
 
   /** Saves a contact; skips the write when nothing changed (most messages). */
-  async saveContact(contact: Contact): Promise<void> {
-    const key = contact.aadObjectId.toLowerCase();
+  async saveContact(update: Contact): Promise<void> {
+    const key = update.aadObjectId.toLowerCase();
     const current = this.contact(key);
-    if (current && current.userId === contact.userId && current.locale === contact.locale && JSON.stringify(current.conversation) === JSON.stringify(contact.conversation)) return;
+    // Install and conversation updates often carry no name: keep the one a message gave.
+    const contact = { ...update, name: update.name || current?.name || '' };
+    if (current && current.name === contact.name && current.userId === contact.userId && current.locale === contact.locale && JSON.stringify(current.conversation) === JSON.stringify(contact.conversation)) return;
     await this.store.update((doc) => {
       doc.contacts[key] = { ...contact, aadObjectId: key };
     });

@@ -107,7 +107,7 @@ describe('four-eyes approvals with Universal Actions', () => {
     const response = await sut.invoke(execute('approveRequest', { requestId: planId }, { from: APPROVER }));
     await sut.settled();
 
-    expect(cardTexts(bodyOf(response)).slice(0, 2)).toEqual(['Approval needed: Delete cq-helpdesk@contoso.onmicrosoft.com', 'Approved by Bob Approver on 2026-11-28 10:00 UTC. Done.']);
+    expect(cardTexts(bodyOf(response)).slice(0, 2)).toEqual(['Approval request: Delete cq-helpdesk@contoso.onmicrosoft.com', 'Approved by Bob Approver on 2026-11-28 10:00 UTC. Done.']);
     expect(buttons(bodyOf(response))).toEqual([]);
     expect(await app.directory.getAccount(DEMO.accounts.helpdesk.id)).toBeNull();
 
@@ -115,7 +115,7 @@ describe('four-eyes approvals with Universal Actions', () => {
     for (const copy of approverCards) expect(finalUpdates(copy.id!).at(-1)).toBe('Approved by Bob Approver on 2026-11-28 10:00 UTC. Done.');
     expect(sut.adapter.updates.filter((u) => u.id === 'plan-card-1').map((u) => cardTexts(u.attachments![0]!.content)[1]).at(-1)).toBe('Done.');
     const told = sut.adapter.later.filter((a) => a.conversation?.id === 'a:personal-chat').map((a) => cardTexts(a.attachments![0]!.content)[1]);
-    expect(told).toContain('Bob Approver approved your request: Delete cq-helpdesk@contoso.onmicrosoft.com. It is running now.');
+    expect(told).toContain('Bob Approver approved your request: Delete cq-helpdesk@contoso.onmicrosoft.com. Its card shows the progress.');
     const last = sut.adapter.updates.find((u) => u.id === approverCards[0]!.id && JSON.stringify(u).includes('Done.'))!;
     expect((last.attachments![0]!.content as Card).refresh).toMatchObject({ userIds: [] });
   });
@@ -172,6 +172,11 @@ describe('four-eyes approvals with Universal Actions', () => {
     expect(buttons(bodyOf(response))).toEqual(expected);
     if (note) expect(cardTexts(bodyOf(response))).toContain(note);
     expect((await app.approvals.get(planId))!.status).toBe('pending');
+  });
+
+  it('keeps an approver\'s name when a later install update carries none', async () => {
+    await sut.send({ ...message('', { from: { ...APPROVER, name: '' } }), type: 'installationUpdate', text: undefined });
+    expect(app.contacts.contact(APPROVER.aadObjectId)).toMatchObject({ name: 'Bob Approver', userId: APPROVER.id });
   });
 
   it('tells the requester which approvers could not be reached', async () => {

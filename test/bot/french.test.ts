@@ -137,7 +137,7 @@ const LOCALES = [
       '[Reject]',
     ],
     rejected: `Rejected by Bob Approver on 2026-11-28 10:00 UTC: "Numéro encore publié". Nothing was changed.`,
-    toldRejected: [`Approval needed: Delete ${MAIN.upn}`, `Bob Approver rejected your request: Delete ${MAIN.upn}. Reason: "Numéro encore publié".`],
+    toldRejected: [`Your request: Delete ${MAIN.upn}`, `Bob Approver rejected your request: Delete ${MAIN.upn}. Reason: "Numéro encore publié".`],
     numberSearch: [
       'Calling Plan number for cq-support-fr@contoso.com',
       'Only free service numbers are listed. The number’s country must match the usage location: France (FR).',
@@ -269,7 +269,7 @@ const LOCALES = [
       '[Refuser]',
     ],
     rejected: 'Refusé par Bob Approver le 2026-11-28 10:00 UTC : « Numéro encore publié ». Rien n’a été modifié.',
-    toldRejected: [`Approbation requise : Supprimer ${MAIN.upn}`, `Bob Approver a refusé votre demande : Supprimer ${MAIN.upn}. Motif : « Numéro encore publié ».`],
+    toldRejected: [`Votre demande : Supprimer ${MAIN.upn}`, `Bob Approver a refusé votre demande : Supprimer ${MAIN.upn}. Motif : « Numéro encore publié ».`],
     numberSearch: [
       'Numéro de service Forfait d’appels pour cq-support-fr@contoso.com',
       'Seuls les numéros de service libres sont proposés. Le pays du numéro doit correspondre à l’emplacement d’utilisation : France (FR).',

@@ -79,6 +79,15 @@ describe('confirmable plans in the conversation', () => {
       expect((await app.audit.readAll()).filter((e) => e.action === 'account.delete')).toHaveLength(1);
     });
 
+    it('does not update a card afterwards with what the click already showed (no late overwrite)', async () => {
+      const planId = planIdOf(await sut.card(message('delete cq-helpdesk')));
+      const response = await sut.invoke({ ...execute('confirmPlan', { planId }), replyToId: 'card-7' });
+      expect(cardTexts((response.body as { value: Card }).value)[1]).toBe('Done.');
+      await new Promise((r) => setTimeout(r, 400));
+      await sut.settled();
+      expect(sut.adapter.updates.filter((u) => u.id === 'card-7')).toEqual([]);
+    });
+
     it('handles Confirm sent as an Action.Submit fallback through the same path', async () => {
       const planId = planIdOf(await sut.card(message('switch aa-reception')));
       const replies = await sut.send(submit('confirmPlan', { planId }));
@@ -139,8 +148,10 @@ describe('confirmable plans in the conversation', () => {
       expect(cardTexts(working)[1]).toMatch(/^(Working on it…|Waiting for the tenant: )/);
       expect(buttons(working)).toEqual(['[Refresh]']);
 
+      // The card is updated in place once the plan is done (after a short pause, see CardUpdates).
+      const isDone = () => sut.adapter.updates.some((u) => u.id === 'card-42' && JSON.stringify(u).includes('"Done."'));
       const deadline = Date.now() + 8_000;
-      while (app.plans.get(planId)?.status !== 'done' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      while (!isDone() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       await sut.settled();
       const last = sut.adapter.updates.at(-1)!;
       expect(last.id).toBe('card-42');

@@ -36,6 +36,11 @@ function compare(a: Entry, b: Entry): number {
   return byName.compare(a.displayName, b.displayName) || byName.compare(a.userPrincipalName, b.userPrincipalName) || a.id.localeCompare(b.id);
 }
 
+function hasAny(ids: readonly string[], wanted: ReadonlySet<string>): boolean {
+  for (const id of ids) if (wanted.has(id)) return true;
+  return false;
+}
+
 /** Above this many changed accounts in one sync, a full sort is cheaper than inserting one by one. */
 const RESORT_ABOVE = 256;
 
@@ -74,9 +79,9 @@ export class AccountIndex {
     for (const entry of this.entries) {
       const account = entry.account;
       if (query.accountType !== undefined && account.accountType !== query.accountType) continue;
-      if (query.licensed !== undefined && account.assignedLicenses.some((id) => skuIds.has(id)) !== query.licensed) continue;
       if (query.hasNumber !== undefined && (account.phoneNumber !== null) !== query.hasNumber) continue;
       if (needle && !entry.nameLower.includes(needle) && !entry.upnLower.includes(needle)) continue;
+      if (query.licensed !== undefined && hasAny(account.assignedLicenses, skuIds) !== query.licensed) continue;
       if (total >= start && total < end) items.push(toResourceAccount(account));
       total += 1;
     }
