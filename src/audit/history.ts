@@ -15,15 +15,6 @@ export interface HistoryPage {
   limit: number;
 }
 
-/** Newest first, as an admin reads a history. */
-export function historyPage(all: readonly AuditEntry[], offset: number, limit: number, username?: string): HistoryPage {
-  const matching = username ? all.filter((e) => matchesAccount(e, username)) : all;
-  const total = matching.length;
-  const start = Math.max(0, total - offset - limit);
-  const end = Math.max(0, total - offset);
-  return { entries: matching.slice(start, end).reverse(), total, offset, limit };
-}
-
 // A cell starting with = + - @ (or tab/CR) is run as a formula by spreadsheet apps (CSV injection,
 // OWASP): such cells are prefixed with a quote so that they stay text.
 const FORMULA_START = /^[=+\-@\t\r]/;

@@ -1,25 +1,27 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Template } from 'adaptivecards-templating';
-import { z } from 'zod';
 
 /** Templates live in /cards at the project root, one per screen; this path works from src/ and dist/. */
 export const CARDS_DIR = path.resolve(__dirname, '..', '..', 'cards');
 
 export type CardJson = Record<string, unknown>;
 
-const cache = new Map<string, CardJson>();
+/**
+ * One parsed Template per card: building a Template re-parses every ${…} expression, which cost
+ * about a third of a turn's CPU (bench/results.md). expand() returns fresh objects each time (a test
+ * checks it), so the fallbacks added below never leak into the cached template.
+ */
+const cache = new Map<string, Template>();
 
-function template(name: string): CardJson {
-  let card = cache.get(name);
-  if (!card) {
-    card = JSON.parse(readFileSync(path.join(CARDS_DIR, `${name}.json`), 'utf8')) as CardJson;
-    cache.set(name, card);
+function template(name: string): Template {
+  let parsed = cache.get(name);
+  if (!parsed) {
+    parsed = new Template(JSON.parse(readFileSync(path.join(CARDS_DIR, `${name}.json`), 'utf8')));
+    cache.set(name, parsed);
   }
-  return card;
+  return parsed;
 }
-
-const ExecuteAction = z.looseObject({ type: z.literal('Action.Execute'), verb: z.string(), data: z.record(z.string(), z.unknown()).optional() });
 
 /**
  * Every Action.Execute gets an Action.Submit fallback carrying the verb in its data, for clients
@@ -32,12 +34,13 @@ function addSubmitFallbacks(node: unknown): void {
   }
   if (!node || typeof node !== 'object') return;
   const record = node as Record<string, unknown>;
-  const action = ExecuteAction.safeParse(record);
-  if (action.success && record.fallback === undefined) {
+  // Cards come from our own templates: a plain shape check is enough here (and runs on every node).
+  if (record.type === 'Action.Execute' && typeof record.verb === 'string' && record.fallback === undefined) {
+    const data = record.data && typeof record.data === 'object' ? (record.data as Record<string, unknown>) : {};
     record.fallback = {
       type: 'Action.Submit',
       title: record.title,
-      data: { ...(action.data.data ?? {}), verb: action.data.verb },
+      data: { ...data, verb: record.verb },
       // Cancel and paging buttons must not send the form's inputs through the fallback either.
       ...(record.associatedInputs !== undefined ? { associatedInputs: record.associatedInputs } : {}),
     };
@@ -50,7 +53,7 @@ function addSubmitFallbacks(node: unknown): void {
  * templating engine (stack.md §4), so user input cannot inject expressions.
  */
 export function renderCard(name: string, data: object): CardJson {
-  const expanded = new Template(template(name)).expand({ $root: data }) as CardJson;
+  const expanded = template(name).expand({ $root: data }) as CardJson;
   addSubmitFallbacks(expanded);
   return expanded;
 }

@@ -24,6 +24,9 @@ const DocumentSchema = z.object({
 type ConversationsDocument = z.infer<typeof DocumentSchema>;
 
 export class ConversationDirectory {
+  /** What was last saved per contact, so that the common case (nothing changed) costs no work. */
+  private readonly saved = new Map<string, string>();
+
   private constructor(private readonly store: JsonFileStore<ConversationsDocument>) {}
 
   static async open(file: string): Promise<ConversationDirectory> {
@@ -50,13 +53,26 @@ export class ConversationDirectory {
   /** Saves a contact; skips the write when nothing changed (most messages). */
   async saveContact(update: Contact): Promise<void> {
     const key = update.aadObjectId.toLowerCase();
+    // The reference's activityId changes every turn and is not needed to reach the user: left out,
+    // so that an unchanged contact costs no write.
+    const { activityId: _activityId, ...conversation } = update.conversation;
+    const fingerprint = JSON.stringify([update.name, update.userId, update.locale, conversation]);
+    if (this.saved.get(key) === fingerprint) return;
     const current = this.contact(key);
     // Install and conversation updates often carry no name: keep the one a message gave.
-    const contact = { ...update, name: update.name || current?.name || '' };
-    if (current && current.name === contact.name && current.userId === contact.userId && current.locale === contact.locale && JSON.stringify(current.conversation) === JSON.stringify(contact.conversation)) return;
-    await this.store.update((doc) => {
-      doc.contacts[key] = { ...contact, aadObjectId: key };
-    });
+    const contact = { ...update, conversation, name: update.name || current?.name || '' };
+    const unchanged =
+      current !== undefined &&
+      current.name === contact.name &&
+      current.userId === contact.userId &&
+      current.locale === contact.locale &&
+      JSON.stringify(current.conversation) === JSON.stringify(contact.conversation);
+    if (!unchanged) {
+      await this.store.update((doc) => {
+        doc.contacts[key] = { ...contact, aadObjectId: key };
+      });
+    }
+    this.saved.set(key, fingerprint);
   }
 
   async saveChannel(channelId: string, conversation: Record<string, unknown>, at: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { auditCsv, historyPage, matchesAccount } from '../../src/audit/history';
+import { auditCsv, matchesAccount } from '../../src/audit/history';
 import type { AuditEntry } from '../../src/store/audit';
 
 const entry = (n: number, target: string, extra: Partial<AuditEntry> = {}): AuditEntry => ({
@@ -20,16 +20,8 @@ describe('history pages and CSV export of the audit log', () => {
     ['AA-MAIN@CONTOSO.COM', ['e5', 'e1']],
     ['cq', []],
     ['-', []],
-  ])('finds the entries of account "%s", newest first', (username, ids) => {
-    expect(historyPage(log, 0, 10, username).entries.map((e) => e.id)).toEqual(ids);
-    expect(log.filter((e) => matchesAccount(e, username))).toHaveLength(ids.length);
-  });
-
-  it('pages from the newest entry backwards', () => {
-    expect(historyPage(log, 0, 2)).toMatchObject({ total: 5, offset: 0, limit: 2, entries: [{ id: 'e5' }, { id: 'e4' }] });
-    expect(historyPage(log, 2, 2).entries.map((e) => e.id)).toEqual(['e3', 'e2']);
-    expect(historyPage(log, 4, 2).entries.map((e) => e.id)).toEqual(['e1']);
-    expect(historyPage(log, 6, 2).entries).toEqual([]);
+  ])('finds the entries of account "%s"', (username, ids) => {
+    expect(log.filter((e) => matchesAccount(e, username)).map((e) => e.id).reverse()).toEqual(ids);
   });
 
   it('writes CSV with a header, quoting where needed, and defuses cells a spreadsheet would run as a formula', () => {

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ChangeRequest } from '../../src/approvals/requests';
-import { historyPage } from '../../src/audit/history';
+import { matchesAccount, type HistoryPage } from '../../src/audit/history';
 import { DEMO, demoTenant } from '../../src/backends/simulated/seed';
 import { listAccounts, listPhoneNumbers } from '../../src/backends/simulated/queries';
 import { toResourceAccount, type StoredAccount, type TenantState } from '../../src/backends/simulated/state';
@@ -32,6 +32,13 @@ import type { Plan, PlanKind, PlanStatus, Step, StepState } from '../../src/prov
 import { refuse, type Refusal } from '../../src/provisioning/result';
 import { checkDisplayName, checkFreeSeat, checkUpnUnused } from '../../src/provisioning/rules';
 import { ADMIN, APPROVER, APPROVER_2, TENANT } from '../helpers/identities';
+
+/** A page of the log as the history card gets it (newest first), built from an in-memory list. */
+function historyPage(all: readonly AuditEntry[], offset: number, limit: number, username?: string): HistoryPage {
+  const matching = (username ? all.filter((e) => matchesAccount(e, username)) : [...all]).reverse();
+  return { entries: matching.slice(offset, offset + limit), total: matching.length, offset, limit };
+}
+
 
 /**
  * The card catalogue: every template in cards/ expanded by its real renderer (src/cards/*.ts) with

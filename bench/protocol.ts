@@ -1,0 +1,37 @@
+import type { Summary } from './stats';
+
+/** Parent → bot child (IPC). Each request carries an id; the child answers with the same id. */
+export type Command =
+  | { id: number; cmd: 'micro'; accountIds: string[]; upns: string[] }
+  | { id: number; cmd: 'loopStart' }
+  | { id: number; cmd: 'loopStop' }
+  | { id: number; cmd: 'mem' }
+  | { id: number; cmd: 'gc' }
+  | { id: number; cmd: 'readAll' }
+  | { id: number; cmd: 'stop' };
+
+export interface Memory {
+  /** process.resourceUsage().maxRSS: the kernel's high-water mark for the process, in MB. */
+  maxRssMb: number;
+  /** The highest process.memoryUsage().rss seen by a 50 ms sampler, in MB. */
+  sampledPeakRssMb: number;
+  rssMb: number;
+  heapUsedMb: number;
+}
+
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export type MicroResults = Record<string, Summary & { note?: string }>;
+
+export type Reply =
+  | { id: 0; type: 'ready'; port: number; startupMs: number }
+  | { id: number; type: 'micro'; results: MicroResults }
+  | { id: number; type: 'loop'; delay: LoopDelay }
+  | { id: number; type: 'mem'; memory: Memory }
+  | { id: number; type: 'readAll'; summary: Summary; entries: number; memory: Memory }
+  | { id: number; type: 'stopped'; flushMs: number }
+  | { id: number; type: 'error'; message: string };
