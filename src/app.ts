@@ -147,6 +147,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         log,
         flush,
         exports,
+        audit,
         health: [
           { name: 'backend', check: () => directory.health() },
           { name: 'store', check: () => storeHealth(config.dataDir, plans, approvals) },

@@ -7,7 +7,10 @@ import type { SwitchboardAdapter } from './bot/adapter';
 import type { SwitchboardBot } from './bot/SwitchboardBot';
 import type { Config } from './config';
 import type { Logger } from './log/logger';
+import { once } from 'node:events';
 import type { ExportLinks } from './audit/exports';
+import { accountFilter, AUDIT_CSV_HEADER, auditCsvRow } from './audit/history';
+import type { AuditLog } from './store/audit';
 
 /**
  * The activity's outer shape, checked before botbuilder sees it: a missing or non-string `type` and
@@ -39,6 +42,7 @@ export interface ServerDependencies {
   /** Flushed on shutdown after the last turn finished. */
   flush: () => Promise<void>;
   exports: ExportLinks;
+  audit: AuditLog;
 }
 
 export interface RunningServer {
@@ -93,7 +97,8 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
     }
   });
 
-  // History exports: a one-time, short-lived link created for an admin in the chat (src/audit/exports.ts).
+  // History exports: a one-time, short-lived link created for an admin in the chat (src/audit/exports.ts),
+  // streamed from the audit log so that memory stays flat whatever its length.
   server.get('/exports/:file', async (req: restify.Request, res: restify.Response) => {
     const token = /^([0-9a-f]{32})\.csv$/.exec(String(req.params.file ?? ''))?.[1];
     const found = token ? deps.exports.take(token) : undefined;
@@ -101,10 +106,20 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
       res.send(404, { error: 'this export link is unknown, used or expired; export again from the chat' });
       return;
     }
-    res.setHeader('content-type', 'text/csv; charset=utf-8');
-    res.setHeader('content-disposition', `attachment; filename="${found.fileName}"`);
-    res.setHeader('cache-control', 'no-store');
-    res.sendRaw(200, found.csv);
+    res.writeHead(200, {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${found.fileName}"`,
+      'cache-control': 'no-store',
+    });
+    let chunk = AUDIT_CSV_HEADER;
+    for await (const entry of deps.audit.entries(accountFilter(found.username))) {
+      chunk += auditCsvRow(entry);
+      if (chunk.length > 64 * 1024) {
+        if (!res.write(chunk)) await once(res, 'drain');
+        chunk = '';
+      }
+    }
+    res.end(chunk);
   });
 
   server.get('/healthz', async (_req: restify.Request, res: restify.Response) => {

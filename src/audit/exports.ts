@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
 interface PendingExport {
-  csv: string;
+  /** Whose history: a username, or '' for everything. The CSV is streamed from the log on download. */
+  username: string;
   fileName: string;
   expiresAt: number;
 }
@@ -25,21 +26,21 @@ export class ExportLinks {
     this.baseUrl = url.replace(/\/+$/, '');
   }
 
-  create(csv: string, fileName: string): { url: string; expiresAt: Date } {
+  create(username: string, fileName: string): { url: string; expiresAt: Date } {
     this.sweep();
     const token = randomBytes(16).toString('hex');
     const expiresAt = this.now() + this.ttlMs;
-    this.pending.set(token, { csv, fileName, expiresAt });
+    this.pending.set(token, { username, fileName, expiresAt });
     return { url: `${this.baseUrl}/exports/${token}.csv`, expiresAt: new Date(expiresAt) };
   }
 
   /** Hands the export out once; an unknown, used or expired token gets nothing. */
-  take(token: string): { csv: string; fileName: string } | undefined {
+  take(token: string): { username: string; fileName: string } | undefined {
     this.sweep();
     const found = this.pending.get(token);
     if (!found) return undefined;
     this.pending.delete(token);
-    return { csv: found.csv, fileName: found.fileName };
+    return { username: found.username, fileName: found.fileName };
   }
 
   private sweep(): void {

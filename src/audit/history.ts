@@ -1,11 +1,16 @@
 import { stringify } from 'csv-stringify/sync';
-import type { AuditEntry } from '../store/audit';
+import type { AuditEntry, AuditFilter } from '../store/audit';
 
 /** Entries about one account: by full UPN, or by username alone in any domain (deleted ones too). */
 export function matchesAccount(entry: AuditEntry, username: string): boolean {
   const wanted = username.trim().toLowerCase();
   const target = entry.target.toLowerCase();
   return wanted.includes('@') ? target === wanted : target.split('@')[0] === wanted && target.includes('@');
+}
+
+/** The audit filter for one account (by full UPN or username in any domain), or everything. */
+export function accountFilter(username: string): AuditFilter {
+  return username ? { match: (e) => matchesAccount(e, username), contains: username.toLowerCase() } : {};
 }
 
 export interface HistoryPage {
@@ -19,19 +24,14 @@ export interface HistoryPage {
 // OWASP): such cells are prefixed with a quote so that they stay text.
 const FORMULA_START = /^[=+\-@\t\r]/;
 
-export function auditCsv(entries: readonly AuditEntry[]): string {
-  const rows = entries.map((e) => [
-    e.at,
-    e.actor.name,
-    e.actor.aadObjectId,
-    e.action,
-    e.target,
-    e.outcome,
-    e.reason ?? '',
-    e.requestId ?? '',
-    e.detail ? JSON.stringify(e.detail) : '',
-  ]);
-  return stringify([['at', 'actor', 'actorObjectId', 'action', 'target', 'outcome', 'reason', 'requestId', 'detail'], ...rows], {
-    cast: { string: (value) => (FORMULA_START.test(value) ? `'${value}` : value) },
-  });
+const CSV_OPTIONS = { cast: { string: (value: string) => (FORMULA_START.test(value) ? `'${value}` : value) } };
+
+export const AUDIT_CSV_HEADER = stringify([['at', 'actor', 'actorObjectId', 'action', 'target', 'outcome', 'reason', 'requestId', 'detail']], CSV_OPTIONS);
+
+/** One entry as a CSV line (with its line break). */
+export function auditCsvRow(e: AuditEntry): string {
+  return stringify(
+    [[e.at, e.actor.name, e.actor.aadObjectId, e.action, e.target, e.outcome, e.reason ?? '', e.requestId ?? '', e.detail ? JSON.stringify(e.detail) : '']],
+    CSV_OPTIONS,
+  );
 }

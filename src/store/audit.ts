@@ -1,4 +1,7 @@
 import path from 'node:path';
+import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -177,6 +180,34 @@ export class AuditLog {
       if (entry) entries.push(entry);
     }
     return entries;
+  }
+
+  /**
+   * Every wanted entry, oldest first, read line by line: memory stays flat however long the log is
+   * (a history export of 100,000 entries streams instead of loading them all).
+   */
+  async *entries(filter: AuditFilter = {}): AsyncGenerator<AuditEntry> {
+    await this.tail;
+    const { accepts } = acceptor(filter);
+    let input;
+    try {
+      input = createReadStream(this.file, { encoding: 'utf8' });
+      await once(input, 'open');
+    } catch (e) {
+      input?.destroy();
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    const lines = createInterface({ input, crlfDelay: Infinity });
+    try {
+      for await (const line of lines) {
+        const entry = accepts(line);
+        if (entry) yield entry;
+      }
+    } finally {
+      lines.close();
+      input.destroy();
+    }
   }
 
   /**

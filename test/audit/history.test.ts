@@ -1,4 +1,6 @@
-import { auditCsv, matchesAccount } from '../../src/audit/history';
+import { AUDIT_CSV_HEADER, auditCsvRow, matchesAccount } from '../../src/audit/history';
+
+const auditCsv = (entries: AuditEntry[]): string => AUDIT_CSV_HEADER + entries.map(auditCsvRow).join('');
 import type { AuditEntry } from '../../src/store/audit';
 
 const entry = (n: number, target: string, extra: Partial<AuditEntry> = {}): AuditEntry => ({
