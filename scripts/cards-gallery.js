@@ -22,6 +22,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
+const { launchContext } = require('./chromium');
 
 const ROOT = path.join(__dirname, '..');
 const CATALOGUE_TS = path.join(ROOT, 'test', 'cards', 'catalogue.ts');
@@ -32,16 +33,6 @@ const DEFAULT_OUT = path.join(ROOT, 'docs', 'cards');
 const CARD_WIDTH = 500;
 const DEVICE_SCALE_FACTOR = 1;
 
-// The flags Chromium needs on this machine's closed network (see .library/env/machines/node.md).
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /**
  * Teams-like chrome around the SDK's own CSS: outlined buttons, bordered inputs, a card frame. The
@@ -108,36 +99,8 @@ function compileCatalogue(buildDir) {
   return path.join(outDir, 'test', 'cards', 'catalogue.js');
 }
 
-async function launchChromium() {
-  let chromium;
-  try {
-    ({ chromium } = require('playwright-core'));
-  } catch {
-    throw new Error('playwright-core is not installed (it is a devDependency: run npm install)');
-  }
-  const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-  if (!fs.existsSync(executablePath)) {
-    throw new Error(
-      `no Chromium at ${executablePath}: install Debian's (apt-get install -y --no-install-recommends chromium fonts-liberation) or set CHROMIUM_PATH`,
-    );
-  }
-  // A fresh, throw-away profile every run.
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-gallery-profile-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: CARD_WIDTH + 32, height: 800 },
-    deviceScaleFactor: DEVICE_SCALE_FACTOR,
-    offline: true,
-  });
-  return {
-    context,
-    async close() {
-      await context.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
-    },
-  };
+function launchChromium() {
+  return launchContext('switchboard-gallery-profile-', { viewport: { width: CARD_WIDTH + 32, height: 800 }, deviceScaleFactor: DEVICE_SCALE_FACTOR });
 }
 
 /** Loads the adaptivecards renderer into a blank page. */

@@ -14,9 +14,9 @@
  * override with CHROMIUM_PATH). No browser is downloaded and no page touches the network.
  */
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const zlib = require('node:zlib');
+const { launchContext } = require('./chromium');
 
 const APP_PACKAGE_DIR = path.join(__dirname, '..', 'appPackage');
 
@@ -27,15 +27,6 @@ const ICONS = [
 ];
 
 // The flags Chromium needs on this machine's closed network (see .library/env/machines/node.md).
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 // ---------------------------------------------------------------------------------------------
 // PNG (RGBA, 8 bits per channel, no interlace, filter 0 on every row)
@@ -134,36 +125,8 @@ function whiten(rgba) {
   return rgba;
 }
 
-async function launchChromium() {
-  let chromium;
-  try {
-    ({ chromium } = require('playwright-core'));
-  } catch {
-    throw new Error('playwright-core is not installed (it is a devDependency: run npm install)');
-  }
-  const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-  if (!fs.existsSync(executablePath)) {
-    throw new Error(
-      `no Chromium at ${executablePath}: install Debian's (apt-get install -y --no-install-recommends chromium fonts-liberation) or set CHROMIUM_PATH`,
-    );
-  }
-  // A fresh, throw-away profile every run.
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-icons-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 256, height: 256 },
-    deviceScaleFactor: 1,
-    offline: true,
-  });
-  return {
-    context,
-    async close() {
-      await context.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
-    },
-  };
+function launchChromium() {
+  return launchContext('switchboard-icons-', { viewport: { width: 256, height: 256 }, deviceScaleFactor: 1 });
 }
 
 /** Rasterises an SVG document to size×size RGBA pixels on a canvas in Chromium. */

@@ -224,7 +224,8 @@ async function startBot({ port, dataDir, logFile, approverIds, adminIds, extra, 
   fs.mkdirSync(dataDir, { recursive: true });
   const env = { ...process.env, ...botEnvironment({ port, dataDir, approverIds, adminIds, extra }) };
   // The cwd is the project root: that is where the bot looks for .env and where ./data is.
-  const child = spawnLogged(['--disable-warning=DEP0111', entry], { env, cwd: ROOT, logFile });
+  // The same V8 limits as `npm run start:bot` (bench/results.md: they keep peak RSS under 200 MB).
+  const child = spawnLogged(['--disable-warning=DEP0111', '--max-old-space-size=128', '--max-semi-space-size=2', entry], { env, cwd: ROOT, logFile });
   const url = `http://${HOST}:${port}`;
   try {
     await waitForBot(url, { child, logFile, timeoutMs });

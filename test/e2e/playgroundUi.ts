@@ -11,19 +11,9 @@ import { chromium, type Browser, type BrowserContext, type Locator, type Page, t
  * and a card has arrived when the conversation stream says so and the DOM shows it.
  */
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-/** What Chromium needs on this machine's closed network (.library/env/machines/node.md). */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
+// The machine's Chromium, its flags and the launch live in one place for every script and test.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const chromiumHelper = require('../../scripts/chromium.js') as { CHROMIUM_PATH: string; launchBrowser(): Promise<Browser> };
 const COMPOSER = '[data-lexical-editor="true"][role="textbox"]';
 const SEND = 'button[aria-label="Send Message"]';
 /** Top-level cards only: a card nested in a card (e.g. a ShowCard) is part of its parent. */
@@ -50,11 +40,8 @@ export interface ConversationEvent {
 }
 
 /** Chromium (Debian's, not a downloaded one) with a fresh profile: Playwright creates a new temporary user-data-dir per launch. */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`The end-to-end test needs Chromium at ${CHROMIUM_PATH} (Debian: apt-get install chromium; or set CHROMIUM_PATH).`);
-  }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+export function launchChromium(): Promise<Browser> {
+  return chromiumHelper.launchBrowser();
 }
 
 const normalize = (text: string) => text.replace(/\s+/g, ' ').trim();

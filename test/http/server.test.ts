@@ -1,45 +1,11 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { App } from '../../src/app';
 import type { RunningServer } from '../../src/server';
 import { testApp, tempDir } from '../helpers/app';
 import { execute, message } from '../helpers/activities';
 import { cardTexts } from '../helpers/conversation';
+import { captureServer, post, type Captured } from '../helpers/connector';
 
 /** A stand-in for the Bot Connector: records what the bot posts to its serviceUrl. */
-interface Captured {
-  method: string;
-  url: string;
-  body: Record<string, unknown>;
-}
-
-async function captureServer(): Promise<{ url: string; posts: Captured[]; close(): Promise<void> }> {
-  const posts: Captured[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    req.on('end', () => {
-      posts.push({ method: req.method ?? '', url: req.url ?? '', body: JSON.parse(body || '{}') as Record<string, unknown> });
-      // restify patches ServerResponse.writeHead process-wide (stack.md §1): call end separately.
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: `posted-${posts.length}` }));
-    });
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    posts,
-    close: () => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }),
-  };
-}
-
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
-}
-
 describe('the real restify server on loopback, local mode', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let app: App;
