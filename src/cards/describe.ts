@@ -3,6 +3,12 @@ import type { Refusal } from '../provisioning/result';
 import { countryName } from '../provisioning/countries';
 import { licenseKindsOf, type LicenseSku, type ResourceAccount } from '../provisioning/model';
 
+/** "MCOEV" → "Phone System (MCOEV)": admins know the product names, the part numbers less so. */
+function skuLabel(skuPartNumber: string, locale: Locale): string {
+  const kind = skuPartNumber.startsWith('PHONESYSTEM_VIRTUALUSER') ? 'resourceAccount' : skuPartNumber.startsWith('MCOEV') ? 'phoneSystem' : null;
+  return kind ? `${strings(locale).license[kind]} (${skuPartNumber})` : skuPartNumber;
+}
+
 /** The human message of a refusal, in the viewer's language; type codes read as words. */
 export function describeRefusal(refusal: Refusal, locale: Locale): string {
   const s = strings(locale);
@@ -10,7 +16,9 @@ export function describeRefusal(refusal: Refusal, locale: Locale): string {
   for (const [key, value] of Object.entries(refusal.params)) {
     const text = String(value);
     params[key] =
-      key === 'accountType' && (text === 'autoAttendant' || text === 'callQueue')
+      key === 'sku'
+        ? skuLabel(text, locale)
+        : key === 'accountType' && (text === 'autoAttendant' || text === 'callQueue')
         ? s.accountType[text]
         : (key === 'actual' || key === 'expected') && (text === 'callingPlan' || text === 'operatorConnect' || text === 'directRouting')
           ? s.numberType[text]

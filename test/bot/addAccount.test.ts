@@ -80,7 +80,7 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     expect(texts).toContain('fabrikam.com is not a verified domain of this tenant. Pick one of the verified domains.');
     expect(after('Usage location')).toBe('"ZZ" is not a country. Choose the usage location from the list (ISO 3166 two-letter code).');
     expect(after('License')).toBe(
-      'No free MCOEV license: 0 of 20 left. Get more in the Microsoft 365 admin center under Billing › Purchase services (Resource Account licenses cost nothing but must be acquired).',
+      'No free Phone System (MCOEV) license: 0 of 20 left. Get more in the Microsoft 365 admin center under Billing › Purchase services (Resource Account licenses cost nothing but must be acquired).',
     );
     for (const [id, value] of Object.entries(typed)) expect(findInput(card, id)?.value).toBe(value);
 

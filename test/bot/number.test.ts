@@ -216,7 +216,7 @@ describe('assign a number through the bot (TestAdapter)', () => {
       const card = await sut.card(message('number aa-paris'));
       expect(cardTexts(card)).toContain(
         'Next step: give it a Teams Phone Resource Account license (0 of 25 free) in the Microsoft 365 admin center (Users › Active users › Licenses and apps). Then ask again: "number aa-paris@contoso.com". ' +
-          'No free PHONESYSTEM_VIRTUALUSER license: 0 of 25 left. Get more in the Microsoft 365 admin center under Billing › Purchase services (Resource Account licenses cost nothing but must be acquired).',
+          'No free Teams Phone Resource Account (PHONESYSTEM_VIRTUALUSER) license: 0 of 25 left. Get more in the Microsoft 365 admin center under Billing › Purchase services (Resource Account licenses cost nothing but must be acquired).',
       );
     });
 

@@ -44,7 +44,7 @@ export function assignLicense(state: TenantState, account: StoredAccount, change
   }
   for (const sku of newAdds) {
     const free = freeSeats(sku);
-    if (free === 0) throw new DirectoryRefusal('LICENSE_NO_FREE_SEAT', { sku: sku.skuPartNumber, free }, 'license');
+    if (free === 0) throw new DirectoryRefusal('LICENSE_NO_FREE_SEAT', { sku: sku.skuPartNumber, enabled: sku.enabled, free }, 'license');
   }
 
   const hadTeamsPhone = teamsPhoneKinds(state, account).length > 0;
