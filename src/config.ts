@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_APPROVAL_KINDS } from './approvals/policy';
 import { PlanKindSchema, type PlanKind } from './provisioning/plans';
 
 /** The Agents Playground's fixed identity (shared/reference/playground.md): accepted in local mode. */
@@ -28,7 +29,7 @@ const EnvSchema = z
     SWITCHBOARD_BACKEND: z.enum(['simulated', 'microsoft']).default('simulated'),
     SWITCHBOARD_APPROVAL_OPERATIONS: z
       .string()
-      .default('deleteAccount,switchLicense,unassignNumber')
+      .default(DEFAULT_APPROVAL_KINDS.join(','))
       .transform((v) => (v.trim().toLowerCase() === 'none' ? [] : v.split(',').map((x) => x.trim()).filter(Boolean)))
       .pipe(z.array(PlanKindSchema)),
     SWITCHBOARD_APPROVAL_EXPIRY_HOURS: z.coerce.number().positive().max(24 * 90).default(72),

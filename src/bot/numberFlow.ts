@@ -8,7 +8,7 @@ import { format, strings } from '../i18n';
 import { isIsoCountry } from '../provisioning/countries';
 import type { Page } from '../provisioning/directory';
 import type { LicenseSku, PhoneNumber, ResourceAccount } from '../provisioning/model';
-import { checkAccountHasNoNumber, checkLicensedForNumber } from '../provisioning/numbers';
+import { checkAccountCanTakeNumber } from '../provisioning/numbers';
 import { refuse, type Refusal } from '../provisioning/result';
 import { refusalReply } from './accountRequests';
 import type { Reply, TurnScope } from './scope';
@@ -29,16 +29,6 @@ export async function loadSubject(scope: TurnScope, accountId: string): Promise<
   return { ok: true, value: { account, skus: facts.skus } };
 }
 
-/**
- * The account-level rules of DOMAIN.md "Numbers" (one number per account; licensed before a number;
- * a broken account is beyond repair), checked before the admin spends time choosing a number. The
- * service checks them again when the number is picked.
- */
-export function accountCannotTakeNumber(subject: NumberSubject): Refusal | null {
-  const { account, skus } = subject;
-  return checkAccountHasNoNumber(account) ?? (account.broken ? refuse('ACCOUNT_BROKEN', { upn: account.userPrincipalName }) : null) ?? checkLicensedForNumber(account, skus);
-}
-
 /** The card for a refusal about the account itself (not the number); null for any other refusal. */
 export function accountRefusalCard(scope: TurnScope, subject: NumberSubject, refusal: Refusal): CardJson | null {
   switch (refusal.reason) {
@@ -56,7 +46,7 @@ export function accountRefusalCard(scope: TurnScope, subject: NumberSubject, ref
 export async function readySubject(scope: TurnScope, accountId: string): Promise<{ ok: true; value: NumberSubject } | { ok: false; reply: Reply }> {
   const subject = await loadSubject(scope, accountId);
   if (!subject.ok) return subject;
-  const refusal = accountCannotTakeNumber(subject.value);
+  const refusal = checkAccountCanTakeNumber(subject.value.account, subject.value.skus);
   if (!refusal) return subject;
   const card = accountRefusalCard(scope, subject.value, refusal) ?? refusalReply(scope, refusal);
   return { ok: false, reply: card };

@@ -40,6 +40,19 @@ export function checkAccountHasNoNumber(account: ResourceAccount): Refusal | nul
 }
 
 /**
+ * The account-level rules of DOMAIN.md "Numbers": one number per account, licensed before a number,
+ * and a broken account is beyond repair. Checked before the admin chooses a number and again when
+ * the number is picked.
+ */
+export function checkAccountCanTakeNumber(account: ResourceAccount, skus: readonly LicenseSku[]): Refusal | null {
+  return (
+    checkAccountHasNoNumber(account) ??
+    (account.broken ? refuse('ACCOUNT_BROKEN', { upn: account.userPrincipalName }) : null) ??
+    checkLicensedForNumber(account, skus)
+  );
+}
+
+/**
  * A number from the tenant's inventory can go on a resource account only if it is a service number
  * (F5), of the chosen type, unassigned (F10), activated and not blocked; its country must match the
  * account's usage location (F4: the admin center otherwise hides or refuses it).

@@ -74,10 +74,6 @@ export const PlanSchema = z.object({
 });
 export type Plan = z.infer<typeof PlanSchema>;
 
-export function isFinal(status: PlanStatus): boolean {
-  return status === 'done' || status === 'cancelled';
-}
-
 /** The step that failed, if any. */
 export function failedStep(plan: Plan): { index: number; note?: StepNote } | null {
   const index = plan.steps.findIndex((s) => s.state.status === 'failed');

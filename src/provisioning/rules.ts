@@ -67,7 +67,7 @@ export function checkUserPrincipalName(username: string, domain: string, facts: 
 }
 
 /** Lets the caller tell the rule whether the UPN is taken (case-insensitive lookup in the tenant). */
-export function checkUpnUnused(upn: string, existing: { userPrincipalName: string } | null): Refusal | null {
+export function checkUpnUnused(existing: { userPrincipalName: string } | null): Refusal | null {
   return existing ? refuse('UPN_IN_USE', { upn: existing.userPrincipalName }, 'username') : null;
 }
 

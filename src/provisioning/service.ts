@@ -2,8 +2,8 @@ import type { AuditLog } from '../store/audit';
 import type { AccountQuery, NumberQuery, Page, TenantDirectory, VoiceApplication } from './directory';
 import type { AccountType, Actor, LicenseSku, NumberType, PhoneNumber, ResourceAccount, TenantFacts } from './model';
 import { licenseKindsOf, NumberTypeSchema } from './model';
-import { checkAccountHasNoNumber, checkLicensedForNumber, checkNumberAssignable, checkNumberCountry, checkTelephoneNumber, countryOfCallingCode } from './numbers';
-import type { CardRef, Plan, Step } from './plans';
+import { checkAccountCanTakeNumber, checkNumberAssignable, checkNumberCountry, checkTelephoneNumber, countryOfCallingCode } from './numbers';
+import type { Plan, Step } from './plans';
 import { ok, refuse, type FormResult, type Refusal, type Result } from './result';
 import {
   checkAccountType,
@@ -112,7 +112,7 @@ export class ProvisioningService {
     if (!domain.ok) refusals.push(domain);
     const upn = checkUserPrincipalName(form.username, form.domain, tenant);
     if (upn.ok) {
-      const taken = checkUpnUnused(upn.value, await this.directory.findAccountByUpn(upn.value));
+      const taken = checkUpnUnused(await this.directory.findAccountByUpn(upn.value));
       if (taken) refusals.push(taken);
     }
     const accountType = checkAccountType(form.accountType);
@@ -145,7 +145,7 @@ export class ProvisioningService {
    * Create → usage location → license, as one plan that starts at once (the submit is the request;
    * nothing destructive happens). Usage location comes first: a license needs it (DOMAIN.md F8).
    */
-  async addAccount(actor: Actor, form: NewAccountForm, card?: CardRef): Promise<FormResult<Plan>> {
+  async addAccount(actor: Actor, form: NewAccountForm): Promise<FormResult<Plan>> {
     const valid = await this.validateNewAccount(form);
     if (!valid.ok) {
       const target = `${form.username.trim()}@${form.domain.trim()}`.slice(0, 200);
@@ -157,7 +157,7 @@ export class ProvisioningService {
     if (input.usageLocation) steps.push({ kind: 'setUsageLocation', usageLocation: input.usageLocation });
     if (input.sku) steps.push({ kind: 'assignLicense', license: input.sku.kind });
     const plan = await this.plans.propose(
-      { kind: 'addAccount', account: { id: null, userPrincipalName: input.userPrincipalName, displayName: input.displayName }, requestedBy: actor, steps, ...(card ? { card } : {}) },
+      { kind: 'addAccount', account: { id: null, userPrincipalName: input.userPrincipalName, displayName: input.displayName }, requestedBy: actor, steps },
       true,
     );
     return ok(plan);
@@ -169,13 +169,13 @@ export class ProvisioningService {
    * Plans giving the account a service number: wait until its license is provisioned (F14), then
    * assign. Every rule of DOMAIN.md "Numbers" is checked first; nothing changes before confirmation.
    */
-  async planAssignNumber(actor: Actor, accountId: string, numberTypeRaw: string, rawNumber: string, card?: CardRef): Promise<Result<Plan>> {
-    const result = await this.proposeAssignNumber(actor, accountId, numberTypeRaw, rawNumber, card);
+  async planAssignNumber(actor: Actor, accountId: string, numberTypeRaw: string, rawNumber: string): Promise<Result<Plan>> {
+    const result = await this.proposeAssignNumber(actor, accountId, numberTypeRaw, rawNumber);
     if (!result.ok) await this.auditRefusal(actor, 'number.assign', accountId, result, rawNumber);
     return result;
   }
 
-  private async proposeAssignNumber(actor: Actor, accountId: string, numberTypeRaw: string, rawNumber: string, card?: CardRef): Promise<Result<Plan>> {
+  private async proposeAssignNumber(actor: Actor, accountId: string, numberTypeRaw: string, rawNumber: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
     if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
     const type = NumberTypeSchema.safeParse(numberTypeRaw);
@@ -183,12 +183,9 @@ export class ProvisioningService {
     const numberType: NumberType = type.data;
     const telephoneNumber = checkTelephoneNumber(rawNumber, numberType);
     if (!telephoneNumber.ok) return telephoneNumber;
-    if (account.broken) return refuse('ACCOUNT_BROKEN', { upn: account.userPrincipalName });
     const facts = await this.directory.getTenantFacts();
-    const licensed = checkLicensedForNumber(account, facts.skus);
-    if (licensed) return licensed;
-    const hasNumber = checkAccountHasNoNumber(account);
-    if (hasNumber) return hasNumber;
+    const notReady = checkAccountCanTakeNumber(account, facts.skus);
+    if (notReady) return notReady;
     const number = await this.directory.getPhoneNumber(telephoneNumber.value);
     if (number) {
       const refusal = checkNumberAssignable(number, numberType, account, (id) => id);
@@ -207,23 +204,22 @@ export class ProvisioningService {
         account: accountRef(account),
         requestedBy: actor,
         steps: [{ kind: 'awaitLicense' }, { kind: 'assignNumber', telephoneNumber: telephoneNumber.value, numberType }],
-        ...(card ? { card } : {}),
       }),
     );
   }
 
-  async planUnassignNumber(actor: Actor, accountId: string, card?: CardRef): Promise<Result<Plan>> {
+  async planUnassignNumber(actor: Actor, accountId: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
     if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
     const step = await this.unassignStep(account);
     if (!step) return refuse('NUMBER_NOT_ASSIGNED', { upn: account.userPrincipalName });
-    return ok(await this.plans.propose({ kind: 'unassignNumber', account: accountRef(account), requestedBy: actor, steps: [step], ...(card ? { card } : {}) }));
+    return ok(await this.plans.propose({ kind: 'unassignNumber', account: accountRef(account), requestedBy: actor, steps: [step] }));
   }
 
   // --- license switch -----------------------------------------------------------------------------
 
   /** Phone System → Resource Account, one license operation after a free-seat check (DOMAIN.md F2, F9). */
-  async planSwitchLicense(actor: Actor, accountId: string, card?: CardRef): Promise<Result<Plan>> {
+  async planSwitchLicense(actor: Actor, accountId: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
     if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
     const facts = await this.directory.getTenantFacts();
@@ -235,19 +231,19 @@ export class ProvisioningService {
       const noSeat = checkFreeSeat(target.value);
       if (noSeat) return noSeat;
     }
-    return ok(await this.plans.propose({ kind: 'switchLicense', account: accountRef(account), requestedBy: actor, steps: [{ kind: 'switchLicense' }], ...(card ? { card } : {}) }));
+    return ok(await this.plans.propose({ kind: 'switchLicense', account: accountRef(account), requestedBy: actor, steps: [{ kind: 'switchLicense' }] }));
   }
 
   // --- edit and associations ----------------------------------------------------------------------
 
   /** Display name and type; a type change is refused while the account serves an AA/CQ (F6). */
-  async editAccount(actor: Actor, accountId: string, form: EditForm, card?: CardRef): Promise<FormResult<Plan>> {
-    const result = await this.proposeEdit(actor, accountId, form, card);
+  async editAccount(actor: Actor, accountId: string, form: EditForm): Promise<FormResult<Plan>> {
+    const result = await this.proposeEdit(actor, accountId, form);
     if (!result.ok) await this.auditRefusal(actor, 'account.update', accountId, result.refusals[0]!, result.refusals.map((r) => r.reason).join(','));
     return result;
   }
 
-  private async proposeEdit(actor: Actor, accountId: string, form: EditForm, card?: CardRef): Promise<FormResult<Plan>> {
+  private async proposeEdit(actor: Actor, accountId: string, form: EditForm): Promise<FormResult<Plan>> {
     const account = await this.directory.getAccount(accountId);
     if (!account) return { ok: false, refusals: [refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) })] };
     if (account.broken) return { ok: false, refusals: [refuse('ACCOUNT_BROKEN', { upn: account.userPrincipalName })] };
@@ -266,17 +262,17 @@ export class ProvisioningService {
     const step: Step = { kind: 'updateAccount' };
     if (displayName.value !== account.displayName) step.displayName = displayName.value;
     if (accountType.value !== account.accountType) step.accountType = accountType.value;
-    return ok(await this.plans.propose({ kind: 'editAccount', account: accountRef(account), requestedBy: actor, steps: [step], ...(card ? { card } : {}) }, true));
+    return ok(await this.plans.propose({ kind: 'editAccount', account: accountRef(account), requestedBy: actor, steps: [step] }, true));
   }
 
   /** Uses the account with an AA or CQ of its own type (the seed's "next step"). */
-  async associate(actor: Actor, accountId: string, configurationId: string, card?: CardRef): Promise<Result<Plan>> {
-    const result = await this.proposeAssociate(actor, accountId, configurationId, card);
+  async associate(actor: Actor, accountId: string, configurationId: string): Promise<Result<Plan>> {
+    const result = await this.proposeAssociate(actor, accountId, configurationId);
     if (!result.ok) await this.auditRefusal(actor, 'account.associate', accountId, result, configurationId);
     return result;
   }
 
-  private async proposeAssociate(actor: Actor, accountId: string, configurationId: string, card?: CardRef): Promise<Result<Plan>> {
+  private async proposeAssociate(actor: Actor, accountId: string, configurationId: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
     if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
     if (account.broken) return refuse('ACCOUNT_BROKEN', { upn: account.userPrincipalName });
@@ -289,18 +285,18 @@ export class ProvisioningService {
     }
     return ok(
       await this.plans.propose(
-        { kind: 'associate', account: accountRef(account), requestedBy: actor, steps: [{ kind: 'associate', configurationId, configurationType: app.configurationType, name: app.name }], ...(card ? { card } : {}) },
+        { kind: 'associate', account: accountRef(account), requestedBy: actor, steps: [{ kind: 'associate', configurationId, configurationType: app.configurationType, name: app.name }] },
         true,
       ),
     );
   }
 
-  async planDissociate(actor: Actor, accountId: string, card?: CardRef): Promise<Result<Plan>> {
+  async planDissociate(actor: Actor, accountId: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
     if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
     if (account.associations.length === 0) return refuse('ASSOCIATION_NOT_FOUND', { upn: account.userPrincipalName, voiceApp: '—' });
     const steps: Step[] = account.associations.map((a) => ({ kind: 'dissociate', configurationId: a.configurationId, name: a.name }));
-    return ok(await this.plans.propose({ kind: 'dissociate', account: accountRef(account), requestedBy: actor, steps, ...(card ? { card } : {}) }));
+    return ok(await this.plans.propose({ kind: 'dissociate', account: accountRef(account), requestedBy: actor, steps }));
   }
 
   // --- delete -------------------------------------------------------------------------------------
@@ -309,7 +305,7 @@ export class ProvisioningService {
    * Unassign the number → wait until really unassigned → remove associations → delete (DOMAIN.md
    * "Delete", F1). Only a proposal: nothing is stripped before the confirmation (F11).
    */
-  async planDelete(actor: Actor, accountId: string, card?: CardRef): Promise<Result<Plan>> {
+  async planDelete(actor: Actor, accountId: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
     if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
     const steps: Step[] = [];
@@ -317,7 +313,7 @@ export class ProvisioningService {
     if (unassign) steps.push(unassign);
     for (const a of account.associations) steps.push({ kind: 'dissociate', configurationId: a.configurationId, name: a.name });
     steps.push({ kind: 'deleteAccount' });
-    return ok(await this.plans.propose({ kind: 'deleteAccount', account: accountRef(account), requestedBy: actor, steps, ...(card ? { card } : {}) }));
+    return ok(await this.plans.propose({ kind: 'deleteAccount', account: accountRef(account), requestedBy: actor, steps }));
   }
 
   /** Refused requests are audited too: who tried what, and why it was refused. */

@@ -207,7 +207,7 @@ function addAccountForms(state: TenantState, locale: Locale): CatalogueEntry[] {
   const mainLine = account(state, 'mainLine');
   const phoneSystem = state.skus.find((s) => s.kind === 'phoneSystem');
   const noSeat = phoneSystem ? checkFreeSeat(phoneSystem) : null;
-  const inUse = checkUpnUnused(mainLine.userPrincipalName, mainLine);
+  const inUse = checkUpnUnused(mainLine);
   const refusals = [inUse, noSeat].filter((r): r is Refusal => r !== null);
   return [
     { name: 'add-account-form', template: 'add-account-form', description: 'Add form, empty (default domain and Resource Account license preselected).', card: addAccountFormCard(facts, locale) },
