@@ -1,12 +1,11 @@
 import path from 'node:path';
-import { access, constants } from 'node:fs/promises';
 import { SwitchboardAdapter } from './bot/adapter';
-import { ApprovalCards } from './bot/approvalCards';
-import { CardUpdates } from './bot/cardUpdates';
+import { CardCopies } from './bot/cardCopies';
+import { OutboxWorker } from './bot/delivery';
+import { Views } from './bot/planView';
 import { ApprovalService } from './approvals/service';
 import { ExportLinks } from './audit/exports';
 import { ConversationDirectory } from './store/conversations';
-import { RequestRepository } from './store/requests';
 import { SwitchboardBot } from './bot/SwitchboardBot';
 import type { Config } from './config';
 import { openMicrosoftDirectory } from './backends/microsoft';
@@ -17,7 +16,10 @@ import { ProvisioningService } from './provisioning/service';
 import { SimulatedTenant, type Slowness } from './backends/simulated/tenant';
 import { createServer, type RunningServer } from './server';
 import { AuditLog } from './store/audit';
-import { LowdbPlanRepository } from './store/plans';
+import { DataDirLock } from './store/dataDirLock';
+import { LowdbWorkflowStore } from './store/lowdbWorkflow';
+import type { QuarantinedRecord } from './store/quarantine';
+import type { WorkflowStore } from './store/workflow';
 
 export interface AppOptions {
   log?: Logger;
@@ -25,6 +27,8 @@ export interface AppOptions {
   slowness?: Slowness;
   /** The environment the Microsoft 365 backend reads its own settings from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Wraps the tenant port (fault injection in tests). */
+  wrapDirectory?: (directory: TenantDirectory) => TenantDirectory;
 }
 
 export interface App {
@@ -32,17 +36,19 @@ export interface App {
   log: Logger;
   directory: TenantDirectory;
   audit: AuditLog;
+  workflow: WorkflowStore;
   provisioning: ProvisioningService;
   plans: PlanRunner;
   approvals: ApprovalService;
-  approvalCards: ApprovalCards;
+  views: Views;
+  copies: CardCopies;
+  delivery: OutboxWorker;
   contacts: ConversationDirectory;
   exports: ExportLinks;
   bot: SwitchboardBot;
   adapter: SwitchboardAdapter;
-  cardUpdates: CardUpdates;
   start(): Promise<RunningServer>;
-  /** Flushes every store (after the last turn). */
+  /** Stops background work and flushes every store (after the last turn). */
   flush(): Promise<void>;
   /** Flushes and releases the store files (a later createApp on the same directory re-reads them). */
   close(): Promise<void>;
@@ -63,81 +69,100 @@ async function openDirectory(config: Config, options: AppOptions, log: Logger): 
   });
 }
 
-/** The store is healthy when its folder is writable; the counts tell what it holds. */
-async function storeHealth(dataDir: string, plans: PlanRunner, approvals: ApprovalService): Promise<{ ok: boolean; detail: string }> {
-  try {
-    await access(dataDir, constants.W_OK);
-  } catch {
-    return { ok: false, detail: `${dataDir} is not writable` };
-  }
-  const counts = Object.entries(plans.counts()).map(([status, n]) => `${n} ${status}`).join(', ') || 'none';
-  return { ok: true, detail: `plans: ${counts}; pending approvals: ${approvals.pendingCount()}` };
-}
-
 /** Composition root: config → stores → directory → services → bot → server. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger(config.logLevel);
+  const lock = await DataDirLock.acquire(config.dataDir);
+  const quarantined = (record: QuarantinedRecord) => log.error({ ...record }, 'a stored record does not parse: set aside in the quarantine file, start-up goes on');
   const audit = new AuditLog(path.join(config.dataDir, 'audit.jsonl'), options.now);
-  const directory = await openDirectory(config, options, log);
-  const planRepository = await LowdbPlanRepository.open(path.join(config.dataDir, 'plans.json'));
-  const plans = new PlanRunner(planRepository, directory, audit, {
+  const opened = await openDirectory(config, options, log);
+  const directory: TenantDirectory = options.wrapDirectory ? options.wrapDirectory(opened) : opened;
+  const workflow = await LowdbWorkflowStore.open(path.join(config.dataDir, 'workflow.json'), {
+    audit,
+    legacy: { plans: path.join(config.dataDir, 'plans.json'), requests: path.join(config.dataDir, 'requests.json') },
+    onQuarantine: quarantined,
+    onAuditDelay: (error) => log.error({ err: error }, 'audit entries could not be appended yet; they are kept and retried'),
+  });
+  const kinds = new Set(config.approvals.kinds);
+  const plans = new PlanRunner(workflow, directory, {
     pollMs: config.planPollMs,
+    needsApproval: (kind) => kinds.has(kind),
+    // This process holds the data folder (DataDirLock): nobody else runs these plans.
+    exclusive: true,
     ...(options.now ? { now: options.now } : {}),
-    onFault: (error, plan) => log.error({ err: error, planId: plan.id }, 'plan step fault'),
+    onFault: (error, planId) => log.error({ err: error, planId }, 'plan step fault'),
   });
   const provisioning = new ProvisioningService(directory, audit, plans);
-  const [requestRepository, contacts] = await Promise.all([
-    RequestRepository.open(path.join(config.dataDir, 'requests.json')),
-    ConversationDirectory.open(path.join(config.dataDir, 'conversations.json')),
-  ]);
+  const contacts = await ConversationDirectory.open(path.join(config.dataDir, 'conversations.json'), quarantined);
   const approvals = new ApprovalService(
-    requestRepository,
+    workflow,
     plans,
-    audit,
-    { kinds: new Set(config.approvals.kinds), expiresAfterMs: config.approvals.expiresAfterMs, approverIds: config.approverIds },
-    options.now,
+    { kinds, expiresAfterMs: config.approvals.expiresAfterMs, approverIds: config.approverIds },
+    {
+      channel: config.approvals.channelId !== undefined,
+      retentionMs: config.retentionMs,
+      onFault: (error, what) => log.error({ err: error, what }, 'approval work failed'),
+      ...(options.now ? { now: options.now } : {}),
+    },
   );
   const adapter = new SwitchboardAdapter(config, log);
-  const approvalCards = new ApprovalCards(adapter, config.bot.appId, { approvals, plans }, contacts, config.approvals.channelId, log);
+  const views = new Views({ provisioning, approvals }, contacts);
+  const copies = new CardCopies(workflow, options.now);
+  const delivery = new OutboxWorker(adapter, workflow, { provisioning, approvals, views }, contacts, copies, {
+    appId: config.bot.appId,
+    channelId: config.approvals.channelId,
+    log,
+  });
+  workflow.onCommit(() => delivery.kick());
   const exports = new ExportLinks();
   if (config.publicUrl) exports.setBaseUrl(config.publicUrl);
-  const services = { provisioning, approvals, approvalCards, audit, exports };
+  const services = { provisioning, approvals, views, delivery, audit, exports };
   const bot = new SwitchboardBot({
     gate: { tenantId: config.tenantId, requireTeamsChannel: !config.localMode, adminIds: config.adminIds, approverIds: config.approverIds },
     services,
     audit,
     contacts,
+    copies,
+    onReachable: (aadObjectId) => void delivery.reachable(aadObjectId).catch((error: unknown) => log.warn({ err: error }, 'could not retry deliveries')),
     log,
   });
-  const cardUpdates = new CardUpdates(adapter, config.bot.appId, services, log);
-  // Plans that were running or waiting when the process stopped carry on; due requests expire.
-  plans.resumeAll();
+  // Before anything runs: requests and plans that disagree are repaired, due requests expire, and
+  // plans that were running or waiting carry on; the same checks run periodically.
+  await approvals.reconcile();
   await approvals.expireDue();
+  await plans.resumeAll();
+  plans.startSweeping(30_000);
   approvals.startSweeping(60_000);
-  const flush = async () => {
-    approvals.stop();
-    await plans.stop();
-    await Promise.all([cardUpdates.idle(), approvalCards.idle()]);
-    await Promise.all([audit.flush(), directory.flush(), planRepository.flush(), requestRepository.flush(), contacts.flush()]);
-  };
+  delivery.start();
+  let stopped: Promise<void> | undefined;
+  const flush = () =>
+    (stopped ??= (async () => {
+      approvals.stop();
+      await plans.stop();
+      await delivery.stop();
+      await Promise.all([audit.flush(), opened.flush(), workflow.flush(), contacts.flush()]);
+    })());
   return {
     config,
     log,
     directory,
     audit,
+    workflow,
     provisioning,
     plans,
     approvals,
-    approvalCards,
+    views,
+    copies,
+    delivery,
     contacts,
     exports,
     bot,
     adapter,
-    cardUpdates,
     flush,
     close: async () => {
       await flush();
-      await Promise.all([directory.close(), planRepository.close(), requestRepository.close(), contacts.close()]);
+      await Promise.all([opened.close(), workflow.close(), contacts.close()]);
+      await lock.release();
     },
     start: () =>
       createServer({
@@ -150,7 +175,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         audit,
         health: [
           { name: 'backend', check: () => directory.health() },
-          { name: 'store', check: () => storeHealth(config.dataDir, plans, approvals) },
+          { name: 'store', check: () => workflow.health() },
         ],
       })
         .start()

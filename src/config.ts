@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DEFAULT_APPROVAL_KINDS } from './approvals/policy';
-import { PlanKindSchema, type PlanKind } from './provisioning/plans';
+import { DEFAULT_APPROVAL_KINDS, ENFORCEABLE_APPROVAL_KINDS } from './approvals/policy';
+import type { PlanKind } from './provisioning/plans';
 
 /** The Agents Playground's fixed identity (shared/reference/playground.md): accepted in local mode. */
 export const PLAYGROUND_TENANT_ID = '00000000-0000-0000-0000-0000000000001';
@@ -31,11 +31,13 @@ const EnvSchema = z
       .string()
       .default(DEFAULT_APPROVAL_KINDS.join(','))
       .transform((v) => (v.trim().toLowerCase() === 'none' ? [] : v.split(',').map((x) => x.trim()).filter(Boolean)))
-      .pipe(z.array(PlanKindSchema)),
+      // Only kinds the plan runner enforces: anything else would be a policy silently ignored (issue 9 item 2).
+      .pipe(z.array(z.enum(ENFORCEABLE_APPROVAL_KINDS as [PlanKind, ...PlanKind[]]))),
     SWITCHBOARD_APPROVAL_EXPIRY_HOURS: z.coerce.number().positive().max(24 * 90).default(72),
     SWITCHBOARD_APPROVALS_CHANNEL_ID: z.string().trim().max(200).optional(),
     SWITCHBOARD_PUBLIC_URL: z.string().trim().url().optional().or(z.literal('')),
     SWITCHBOARD_PLAN_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
+    SWITCHBOARD_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(90),
     SWITCHBOARD_SIM_LICENSE_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
     SWITCHBOARD_SIM_NUMBER_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
     SWITCHBOARD_SIM_PROPAGATION_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
@@ -90,6 +92,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** How often a waiting plan looks at the tenant again (doubling up to a minute). */
   planPollMs: number;
+  /** Finished plans and decided requests are kept this long; the audit log keeps the history. */
+  retentionMs: number;
   /** How slow the simulated tenant is, to demo and test the waiting and resume paths (DOMAIN.md F13, F14). */
   simulatedSlowness: { licenseProvisioningMs: number; numberOperationMs: number; accountPropagationMs: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -138,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     publicUrl: e.SWITCHBOARD_PUBLIC_URL || undefined,
     planPollMs: e.SWITCHBOARD_PLAN_POLL_MS,
+    retentionMs: Math.round(e.SWITCHBOARD_RETENTION_DAYS * 86_400_000),
     simulatedSlowness: {
       licenseProvisioningMs: e.SWITCHBOARD_SIM_LICENSE_DELAY_MS,
       numberOperationMs: e.SWITCHBOARD_SIM_NUMBER_DELAY_MS,

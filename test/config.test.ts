@@ -18,6 +18,7 @@ describe('configuration from the environment', () => {
       backend: 'simulated',
       approvals: { kinds: ['deleteAccount', 'switchLicense', 'unassignNumber'], expiresAfterMs: 72 * 3_600_000, channelId: undefined },
       publicUrl: undefined,
+      retentionMs: 90 * 86_400_000,
       planPollMs: 2000,
       simulatedSlowness: { licenseProvisioningMs: 0, numberOperationMs: 0, accountPropagationMs: 0 },
       logLevel: 'info',

@@ -1,4 +1,4 @@
-import type { PlanKind } from '../provisioning/plans';
+import { PlanKindSchema, type PlanKind } from '../provisioning/plans';
 
 /**
  * Which requests need a second person (four-eyes). By default the destructive and license-changing
@@ -6,6 +6,13 @@ import type { PlanKind } from '../provisioning/plans';
  * policy, approval").
  */
 export const DEFAULT_APPROVAL_KINDS: readonly PlanKind[] = ['deleteAccount', 'switchLicense', 'unassignNumber'];
+
+/**
+ * Every kind the approval policy can name is enforced by the plan runner: a plan of such a kind waits
+ * for confirmation and approval whatever path proposes it (issue 9 item 2). A kind added to plans
+ * later is enforceable as soon as it is a plan kind; the configuration accepts nothing else.
+ */
+export const ENFORCEABLE_APPROVAL_KINDS: readonly PlanKind[] = PlanKindSchema.options;
 
 export interface ApprovalPolicy {
   kinds: ReadonlySet<PlanKind>;
@@ -18,10 +25,24 @@ export function needsApproval(policy: ApprovalPolicy, kind: PlanKind): boolean {
   return policy.kinds.has(kind);
 }
 
-/** An approver never approves their own request. */
-export function mayDecide(policy: ApprovalPolicy, deciderId: string, requesterId: string): 'ok' | 'notApprover' | 'ownRequest' {
+export function isApprover(policy: ApprovalPolicy, aadObjectId: string): boolean {
+  const id = aadObjectId.toLowerCase();
+  return policy.approverIds.some((a) => a.toLowerCase() === id);
+}
+
+/**
+ * An approver never approves a change they asked for: neither the proposer nor the one who confirmed
+ * it may decide (four-eyes binds both, issue 9 item 13).
+ */
+export function mayDecide(policy: ApprovalPolicy, deciderId: string, requesterIds: readonly string[]): 'ok' | 'notApprover' | 'ownRequest' {
+  if (!isApprover(policy, deciderId)) return 'notApprover';
   const id = deciderId.toLowerCase();
-  if (!policy.approverIds.some((a) => a.toLowerCase() === id)) return 'notApprover';
-  if (id === requesterId.toLowerCase()) return 'ownRequest';
+  if (requesterIds.some((r) => r.toLowerCase() === id)) return 'ownRequest';
   return 'ok';
+}
+
+/** The approvers who may decide a request of these requesters. */
+export function decidersFor(policy: ApprovalPolicy, requesterIds: readonly string[]): string[] {
+  const excluded = new Set(requesterIds.map((r) => r.toLowerCase()));
+  return [...new Set(policy.approverIds.map((a) => a.toLowerCase()))].filter((a) => !excluded.has(a));
 }

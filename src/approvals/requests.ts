@@ -1,42 +1,31 @@
 import { z } from 'zod';
-import { PlanKindSchema } from '../provisioning/plans';
+import { ActorSchema, PlanKindSchema } from '../provisioning/plans';
 
 /**
  * A change request: a plan that needs an approver's decision. Status moves
- * pending → approved → executing → done | failed, or pending → rejected | cancelled | expired;
- * every transition is a compare-and-set on `version` (ARCHITECTURE.md "Security baseline").
+ * pending → approved → executing → done | failed, or pending → rejected | cancelled | expired.
+ * The request and its plan change together, in one transaction of the workflow store, so that an
+ * approved request always has a running plan and a rejected one a cancelled plan (DOMAIN.md F16).
  */
 export const RequestStatusSchema = z.enum(['pending', 'approved', 'executing', 'done', 'failed', 'rejected', 'cancelled', 'expired']);
 export type RequestStatus = z.infer<typeof RequestStatusSchema>;
-
-const PersonSchema = z.object({ aadObjectId: z.string(), name: z.string() });
-
-/** A copy of the request's card somewhere in Teams, to update in place after each transition. */
-export const SentCardSchema = z.object({
-  /** The approver it was sent to, or null for the approvals channel / the requester's own card. */
-  audience: z.enum(['approver', 'channel', 'requester']),
-  aadObjectId: z.string().nullable(),
-  name: z.string().default(''),
-  conversation: z.record(z.string(), z.unknown()),
-  activityId: z.string(),
-  locale: z.enum(['en', 'fr']),
-});
-export type SentCard = z.infer<typeof SentCardSchema>;
 
 export const ChangeRequestSchema = z.object({
   /** The plan's id: one request per plan, and the audit log ties everything to it. */
   id: z.string(),
   kind: PlanKindSchema,
   account: z.object({ id: z.string().nullable(), userPrincipalName: z.string(), displayName: z.string() }),
-  requestedBy: PersonSchema.extend({ userId: z.string().optional() }),
+  /** Who clicked Confirm (and may withdraw it); `userId` is their Teams id for Universal Actions refresh. */
+  requestedBy: ActorSchema.extend({ userId: z.string().optional() }),
+  /** Who proposed the plan; may differ from the confirmer. Neither may approve (four-eyes, issue 9 item 13). */
+  proposedBy: ActorSchema,
   status: RequestStatusSchema,
   version: z.number().int().nonnegative(),
   createdAt: z.string(),
   expiresAt: z.string(),
-  decision: PersonSchema.extend({ at: z.string(), reason: z.string().optional() }).optional(),
-  cards: z.array(SentCardSchema).default([]),
-  /** Approvers the bot could not reach (not installed for them), told to the requester. */
-  unreachable: z.array(PersonSchema).default([]),
+  decision: ActorSchema.extend({ at: z.string(), reason: z.string().optional() }).optional(),
+  /** Why a request failed before its plan ran (e.g. another change on the account was running). */
+  failure: z.object({ reason: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])) }).optional(),
 });
 export type ChangeRequest = z.infer<typeof ChangeRequestSchema>;
 
@@ -46,4 +35,9 @@ export function isOpen(status: RequestStatus): boolean {
 
 export function isFinalRequest(status: RequestStatus): boolean {
   return ['done', 'failed', 'rejected', 'cancelled', 'expired'].includes(status);
+}
+
+/** The people who asked for the change: the proposer and the confirmer (often the same person). */
+export function requesters(request: ChangeRequest): string[] {
+  return [request.requestedBy.aadObjectId.toLowerCase(), request.proposedBy.aadObjectId.toLowerCase()];
 }

@@ -1,204 +1,346 @@
-import type { AuditLog } from '../store/audit';
-import type { RequestRepository } from '../store/requests';
 import type { Actor } from '../provisioning/model';
-import type { Plan } from '../provisioning/plans';
+import { isActive, type Plan } from '../provisioning/plans';
 import { ok, refuse, type Result } from '../provisioning/result';
-import type { PlanRunner } from '../provisioning/runner';
-import { mayDecide, needsApproval, type ApprovalPolicy } from './policy';
-import { isOpen, type ChangeRequest, type RequestStatus, type SentCard } from './requests';
+import { planAudit, type PlanRunner } from '../provisioning/runner';
+import type { NewAuditEntry } from '../store/audit';
+import type { WorkflowStore, WorkflowTx } from '../store/workflow';
+import type { CardCopy, OutboxMessage } from './copies';
+import { enqueue, followPlan, REFRESH_DELAY_MS } from './outbox';
+import { decidersFor, mayDecide, type ApprovalPolicy } from './policy';
+import { isFinalRequest, isOpen, requesters, type ChangeRequest } from './requests';
 
 export type Requester = Actor & { userId?: string };
-export type RequestListener = (request: ChangeRequest) => void | Promise<void>;
 
-/** Plan status → the request status that follows it once the request was approved. */
-const FOLLOWS: Partial<Record<Plan['status'], RequestStatus>> = { running: 'executing', waiting: 'executing', done: 'done', failed: 'failed' };
+const SWITCHBOARD: Actor = { aadObjectId: 'switchboard', name: 'Switchboard' };
+
+export interface ApprovalOptions {
+  now?: () => Date;
+  /** An approvals channel is configured: every request is posted there too. */
+  channel?: boolean;
+  /** Finished plans and decided requests are kept this long (the audit log keeps the history). */
+  retentionMs?: number;
+  onFault?: (error: unknown, what: string) => void;
+}
+
+export interface Confirmation {
+  plan: Plan;
+  /** Present when the plan needs an approver: the (new or existing) request. */
+  request?: ChangeRequest;
+}
 
 /**
- * Four-eyes approvals: nothing risky runs on one person's say-so. Every decision is a compare-and-set
- * on the stored request, so double clicks, stale cards and approvers clicking at once end in exactly
- * one decision and one execution; everyone else is shown the current state.
+ * Four-eyes approvals: nothing risky runs on one person's say-so. Each decision is one transaction of
+ * the workflow store that moves the request and its plan together, records the messages that report
+ * it (outbox) and its audit entries, so an approved request always has a running plan and approvers
+ * always hear of a request, whatever crashes when (DOMAIN.md F16). Double clicks, stale cards and
+ * approvers clicking at once see the current state; exactly one decision and one execution happen.
  */
 export class ApprovalService {
-  private readonly listeners: RequestListener[] = [];
   private sweeper: NodeJS.Timeout | undefined;
+  private readonly now: () => Date;
+  private lastPrune = 0;
 
   constructor(
-    private readonly repository: RequestRepository,
-    private readonly plans: PlanRunner,
-    private readonly audit: AuditLog,
+    private readonly store: WorkflowStore,
+    private readonly runner: PlanRunner,
     readonly policy: ApprovalPolicy,
-    private readonly now: () => Date = () => new Date(),
+    private readonly options: ApprovalOptions = {},
   ) {
-    plans.onChange((plan) => this.follow(plan));
+    this.now = options.now ?? (() => new Date());
   }
 
-  onChange(listener: RequestListener): void {
-    this.listeners.push(listener);
+  /** How many requests are pending (monitoring). */
+  async pendingCount(): Promise<number> {
+    return (await this.store.counts()).pendingRequests;
   }
 
-  /** How many requests are pending (health and monitoring). */
-  pendingCount(): number {
-    return this.repository.all().filter((r) => isOpen(r.status)).length;
+  needsApproval(plan: Pick<Plan, 'kind' | 'needsApproval'>): boolean {
+    return this.runner.needsApproval(plan);
   }
 
-  needsApproval(plan: Plan): boolean {
-    return needsApproval(this.policy, plan.kind);
+  /** Where the request's cards went, and the messages about it still to send (the requester's card says). */
+  async deliveries(planId: string): Promise<{ copies: CardCopy[]; messages: OutboxMessage[] }> {
+    const [copies, messages] = await Promise.all([this.store.copiesOf(planId), this.store.outboxOf(planId)]);
+    return { copies, messages };
   }
 
   /** The request as it stands; a pending one past its expiry is expired first. */
   async get(id: string): Promise<ChangeRequest | undefined> {
-    const request = this.repository.get(id);
+    const request = await this.store.request(id);
     if (request && isOpen(request.status) && Date.parse(request.expiresAt) <= this.now().getTime()) {
-      return (await this.expire(id)) ?? this.repository.get(id);
+      await this.store.transact((tx) => this.expireIn(tx, id, this.now()));
+      return this.store.request(id);
     }
     return request;
   }
 
-  /** Asks for approval of a proposed plan, once: a second call returns the same request. */
-  async request(plan: Plan, requester: Requester): Promise<Result<{ request: ChangeRequest; created: boolean }>> {
-    if (plan.status !== 'awaitingConfirmation') return refuse('PLAN_ALREADY_DECIDED', { status: plan.status });
-    const others = this.policy.approverIds.filter((id) => id.toLowerCase() !== requester.aadObjectId.toLowerCase());
-    if (others.length === 0) return refuse('REQUEST_NO_APPROVER');
+  /**
+   * Confirm: the plan runs, or — when the policy names its kind — becomes a change request that the
+   * approvers receive, and nothing runs until one of them approves. Confirming a pending request again
+   * sends it again to every approver who has no card yet (issue 9 item 14).
+   */
+  async confirm(planId: string, actor: Requester): Promise<Result<Confirmation>> {
+    const plan = await this.store.plan(planId);
+    if (!plan) return refuse('PLAN_NOT_FOUND');
+    if (!this.needsApproval(plan)) {
+      const started = await this.runner.start(planId, actor);
+      return started.ok ? ok({ plan: started.value }) : started;
+    }
     const at = this.now();
-    const { created, request } = await this.repository.insertOnce({
-      id: plan.id,
-      kind: plan.kind,
-      account: plan.account,
-      requestedBy: { aadObjectId: requester.aadObjectId, name: requester.name, ...(requester.userId ? { userId: requester.userId } : {}) },
-      status: 'pending',
-      version: 0,
-      createdAt: at.toISOString(),
-      expiresAt: new Date(at.getTime() + this.policy.expiresAfterMs).toISOString(),
-      cards: [],
-      unreachable: [],
+    return this.store.transact(async (tx): Promise<Result<Confirmation>> => {
+      const current = await tx.plan(planId);
+      if (!current) return refuse('PLAN_NOT_FOUND');
+      const existing = await tx.request(planId);
+      if (existing) {
+        if (!isOpen(existing.status)) return refuse('PLAN_ALREADY_DECIDED', { status: current.status });
+        await this.resend(tx, existing, at);
+        return ok({ plan: current, request: existing });
+      }
+      if (current.status !== 'awaitingConfirmation') return refuse('PLAN_ALREADY_DECIDED', { status: current.status });
+      const approvers = decidersFor(this.policy, [current.requestedBy.aadObjectId, actor.aadObjectId]);
+      if (approvers.length === 0) return refuse('REQUEST_NO_APPROVER');
+      const request = tx.putRequest({
+        id: planId,
+        kind: current.kind,
+        account: current.account,
+        requestedBy: { aadObjectId: actor.aadObjectId, name: actor.name, ...(actor.userId ? { userId: actor.userId } : {}) },
+        proposedBy: current.requestedBy,
+        status: 'pending',
+        version: 0,
+        createdAt: at.toISOString(),
+        expiresAt: new Date(at.getTime() + this.policy.expiresAfterMs).toISOString(),
+      });
+      const confirmed = tx.putPlan({ ...current, needsApproval: true, confirmedBy: { aadObjectId: actor.aadObjectId, name: actor.name } }, at.toISOString());
+      // Every approver is written down now, in the request's own transaction: a crash before the
+      // cards go out only delays them (the outbox worker sends them after the restart).
+      for (const approverId of approvers) await enqueue(tx, { planId, kind: 'deliverApproval', approverId }, at);
+      if (this.options.channel) await enqueue(tx, { planId, kind: 'postChannel' }, at);
+      await enqueue(tx, { planId, kind: 'refreshCopies', delayMs: REFRESH_DELAY_MS }, at);
+      tx.audit(this.entry(request, actor, 'request.created', 'requested'));
+      return ok({ plan: confirmed, request });
     });
-    if (created) await this.record(request, requester, 'request.created', 'requested');
-    return ok({ request, created });
   }
 
-  /** pending → approved (exactly once), then the plan runs. */
+  /** pending → approved, with the plan running, in one transaction; then the plan runs. */
   async approve(id: string, approver: Actor): Promise<Result<ChangeRequest>> {
-    const request = await this.get(id);
-    if (!request) return refuse('REQUEST_NOT_FOUND');
-    const allowed = this.checkDecider(request, approver);
-    if (!allowed.ok) return allowed;
-    const at = this.now().toISOString();
-    const approved = await this.repository.mutate(id, (r) => (isOpen(r.status) ? { ...r, status: 'approved', decision: { ...approver, at } } : null));
-    if (!approved) return ok(this.repository.get(id)!);
-    await this.record(approved, approver, 'request.approved', 'succeeded');
-    await this.emit(approved);
-    const started = await this.plans.confirm(id, approver);
-    if (!started.ok) {
-      // The plan could not start (another change on the account is in progress): say so, run nothing.
-      const failed = await this.repository.mutate(id, (r) => (r.status === 'approved' ? { ...r, status: 'failed' } : null));
-      if (failed) await this.record(failed, approver, 'request.failed', 'failed', started.reason);
-      if (failed) await this.emit(failed);
-      return started;
-    }
-    return ok(this.repository.get(id)!);
+    const at = this.now();
+    const decided = await this.store.transact(async (tx): Promise<Result<{ request: ChangeRequest; run: boolean }>> => {
+      const request = await this.current(tx, id, at);
+      if (!request) return refuse('REQUEST_NOT_FOUND');
+      const allowed = this.checkDecider(request, approver);
+      if (!allowed.ok) return allowed;
+      if (!isOpen(request.status)) return ok({ request, run: false });
+      const plan = await tx.plan(id);
+      if (!plan || plan.status !== 'awaitingConfirmation') return refuse('PLAN_ALREADY_DECIDED', { status: plan?.status ?? 'cancelled' });
+      // One change at a time per account: the request stays pending, to be approved once that one ends.
+      const busy = await tx.activePlanOn(plan.account.userPrincipalName, id);
+      if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: plan.account.userPrincipalName });
+      const approved = tx.putRequest({ ...request, status: 'approved', decision: { aadObjectId: approver.aadObjectId, name: approver.name, at: at.toISOString() } });
+      tx.audit(this.entry(approved, approver, 'request.approved', 'succeeded'));
+      const started = tx.putPlan({ ...plan, status: 'running' }, at.toISOString());
+      tx.audit(planAudit(started, approver, 'plan.confirm', 'succeeded'));
+      await followPlan(tx, started, plan.status, at);
+      await enqueue(tx, { planId: id, kind: 'notifyRequester', notice: 'approved' }, at);
+      return ok({ request: approved, run: true });
+    });
+    if (!decided.ok) return decided;
+    if (decided.value.run) this.runner.run(id).catch((error: unknown) => this.options.onFault?.(error, `run ${id}`));
+    return ok((await this.store.request(id)) ?? decided.value.request);
   }
 
-  /** pending → rejected, with the approver's reason; the plan is cancelled and nothing runs. */
+  /** pending → rejected with the approver's reason, the plan cancelled, in one transaction. */
   async reject(id: string, approver: Actor, reason: string): Promise<Result<ChangeRequest>> {
-    const request = await this.get(id);
-    if (!request) return refuse('REQUEST_NOT_FOUND');
-    const allowed = this.checkDecider(request, approver);
-    if (!allowed.ok) return allowed;
+    const at = this.now();
     const why = reason.trim();
-    if (isOpen(request.status) && !why) return refuse('REQUEST_REASON_REQUIRED');
-    const at = this.now().toISOString();
-    const rejected = await this.repository.mutate(id, (r) => (isOpen(r.status) ? { ...r, status: 'rejected', decision: { ...approver, at, reason: why } } : null));
-    if (!rejected) return ok(this.repository.get(id)!);
-    await this.plans.cancel(id, approver);
-    await this.record(rejected, approver, 'request.rejected', 'refused', undefined, why);
-    await this.emit(rejected);
-    return ok(rejected);
+    return this.store.transact(async (tx): Promise<Result<ChangeRequest>> => {
+      const request = await this.current(tx, id, at);
+      if (!request) return refuse('REQUEST_NOT_FOUND');
+      const allowed = this.checkDecider(request, approver);
+      if (!allowed.ok) return allowed;
+      if (!isOpen(request.status)) return ok(request);
+      if (!why) return refuse('REQUEST_REASON_REQUIRED');
+      const rejected = tx.putRequest({ ...request, status: 'rejected', decision: { aadObjectId: approver.aadObjectId, name: approver.name, at: at.toISOString(), reason: why } });
+      await this.cancelPlanIn(tx, id, approver, at);
+      tx.audit(this.entry(rejected, approver, 'request.rejected', 'refused', { why }));
+      await enqueue(tx, { planId: id, kind: 'notifyRequester', notice: 'rejected' }, at);
+      return ok(rejected);
+    });
   }
 
-  /** The requester withdraws a pending request. */
-  async cancel(id: string, requester: Actor): Promise<Result<ChangeRequest>> {
-    const request = await this.get(id);
-    if (!request) return refuse('REQUEST_NOT_FOUND');
-    if (request.requestedBy.aadObjectId.toLowerCase() !== requester.aadObjectId.toLowerCase()) {
-      return isOpen(request.status) ? refuse('REQUEST_NOT_REQUESTER', { name: request.requestedBy.name }) : ok(request);
-    }
-    const at = this.now().toISOString();
-    const cancelled = await this.repository.mutate(id, (r) => (isOpen(r.status) ? { ...r, status: 'cancelled', decision: { ...requester, at } } : null));
-    if (!cancelled) return ok(this.repository.get(id)!);
-    await this.plans.cancel(id, requester);
-    await this.record(cancelled, requester, 'request.cancelled', 'succeeded');
-    await this.emit(cancelled);
-    return ok(cancelled);
+  /**
+   * Withdraws a change: only whoever asked for it (issue 9 item 7). A pending request and its plan are
+   * cancelled together; a plan awaiting confirmation, or one that failed, is cancelled. Approvers
+   * reject instead; everyone else only reads.
+   */
+  async withdraw(id: string, actor: Actor): Promise<Result<Plan>> {
+    const at = this.now();
+    return this.store.transact(async (tx): Promise<Result<Plan>> => {
+      const plan = await tx.plan(id);
+      if (!plan) return refuse('PLAN_NOT_FOUND');
+      const request = await this.current(tx, id, at);
+      const me = actor.aadObjectId.toLowerCase();
+      if (request && isOpen(request.status)) {
+        if (!requesters(request).includes(me)) return refuse('REQUEST_NOT_REQUESTER', { name: request.requestedBy.name || request.requestedBy.aadObjectId });
+        const cancelled = tx.putRequest({ ...request, status: 'cancelled', decision: { aadObjectId: actor.aadObjectId, name: actor.name, at: at.toISOString() } });
+        tx.audit(this.entry(cancelled, actor, 'request.cancelled', 'succeeded'));
+        return ok(await this.cancelPlanIn(tx, id, actor, at));
+      }
+      if (plan.status !== 'awaitingConfirmation' && plan.status !== 'failed') return refuse('PLAN_ALREADY_DECIDED', { status: plan.status });
+      const askers = [plan.requestedBy.aadObjectId, plan.confirmedBy?.aadObjectId].filter((x): x is string => !!x).map((x) => x.toLowerCase());
+      if (!askers.includes(me)) return refuse('PLAN_NOT_REQUESTER', { name: plan.requestedBy.name || plan.requestedBy.aadObjectId });
+      return ok(await this.cancelPlanIn(tx, id, actor, at));
+    });
   }
 
   /** Expires every pending request past its time (also done lazily on each read). */
   async expireDue(): Promise<void> {
-    const at = this.now().getTime();
-    for (const request of this.repository.all()) {
-      if (isOpen(request.status) && Date.parse(request.expiresAt) <= at) await this.expire(request.id);
+    const at = this.now();
+    for (const request of await this.store.requests(['pending'])) {
+      if (Date.parse(request.expiresAt) <= at.getTime()) await this.store.transact((tx) => this.expireIn(tx, request.id, at));
     }
   }
 
+  /**
+   * Repairs every request whose plan does not agree with it (files from an older version, a record
+   * quarantined, a hand edit): after a restart no request is approved with a plan that never runs,
+   * and none is pending with a plan that moved on (issue 9 item 4). Returns how many were repaired.
+   */
+  async reconcile(): Promise<number> {
+    const at = this.now();
+    let repaired = 0;
+    const toRun: string[] = [];
+    for (const request of await this.store.requests()) {
+      const fixed = await this.store.transact(async (tx) => {
+        const r = await tx.request(request.id);
+        if (!r) return false;
+        const plan = await tx.plan(r.id);
+        const note = (what: string) => tx.audit(this.entry(r, SWITCHBOARD, 'request.reconciled', 'succeeded', { what }));
+        if (!plan) {
+          if (isFinalRequest(r.status)) return false;
+          tx.putRequest({ ...r, status: 'failed', failure: { reason: 'PLAN_NOT_FOUND', params: {} } });
+          note('plan missing: request failed');
+          return true;
+        }
+        if (isOpen(r.status)) {
+          if (plan.status === 'awaitingConfirmation') return false;
+          if (plan.status === 'cancelled') {
+            tx.putRequest({ ...r, status: 'cancelled' });
+            note('plan cancelled: request cancelled');
+            return true;
+          }
+          // The plan moved on without a decision on record: the request follows it, with no decider.
+          tx.putRequest({ ...r, status: 'approved' });
+          await followPlan(tx, plan, undefined, at);
+          note(`plan ${plan.status}: request follows it`);
+          return true;
+        }
+        if ((r.status === 'approved' || r.status === 'executing') && plan.status === 'awaitingConfirmation') {
+          const started = tx.putPlan({ ...plan, status: 'running' }, at.toISOString());
+          await followPlan(tx, started, plan.status, at);
+          note('approved but not started: plan started');
+          toRun.push(r.id);
+          return true;
+        }
+        if (['rejected', 'cancelled', 'expired'].includes(r.status) && (plan.status === 'awaitingConfirmation' || plan.status === 'failed')) {
+          tx.putPlan({ ...plan, status: 'cancelled' }, at.toISOString());
+          await followPlan(tx, { ...plan, status: 'cancelled' }, plan.status, at);
+          note(`request ${r.status}: plan cancelled`);
+          return true;
+        }
+        if (r.status === 'approved' && isActive(plan.status)) {
+          await followPlan(tx, plan, plan.status, at);
+          return false;
+        }
+        return false;
+      });
+      if (fixed) repaired += 1;
+    }
+    for (const id of toRun) this.runner.run(id).catch((error: unknown) => this.options.onFault?.(error, `run ${id}`));
+    return repaired;
+  }
+
+  /** Expiry, reconciliation and retention, every `everyMs`. */
   startSweeping(everyMs: number): void {
-    this.sweeper = setInterval(() => void this.expireDue(), everyMs);
+    this.sweeper = setInterval(() => {
+      this.sweep().catch((error: unknown) => this.options.onFault?.(error, 'sweep'));
+    }, everyMs);
     this.sweeper.unref();
+  }
+
+  async sweep(): Promise<void> {
+    await this.expireDue();
+    await this.reconcile();
+    const at = this.now().getTime();
+    // Retention is cheap but needs no hurry: at most once an hour.
+    if (this.options.retentionMs !== undefined && at - this.lastPrune >= 3_600_000) {
+      this.lastPrune = at;
+      await this.store.prune(new Date(at - this.options.retentionMs));
+    }
   }
 
   stop(): void {
     if (this.sweeper) clearInterval(this.sweeper);
   }
 
-  /** Remembers where the request's cards went and who could not be reached. */
-  async attachCards(id: string, cards: SentCard[], unreachable: Actor[] = []): Promise<ChangeRequest | null> {
-    return this.repository.mutate(id, (r) => ({ ...r, cards: [...r.cards, ...cards], unreachable: [...r.unreachable, ...unreachable] }));
+  /** Sends the request again to every approver who has no card of it yet, and to the channel. */
+  private async resend(tx: WorkflowTx, request: ChangeRequest, at: Date): Promise<void> {
+    const [copies, messages] = await Promise.all([tx.copiesOf(request.id), tx.outboxOf(request.id)]);
+    for (const approverId of decidersFor(this.policy, requesters(request))) {
+      if (copies.some((c) => c.view === 'approval' && c.audience === 'approver' && c.aadObjectId?.toLowerCase() === approverId)) continue;
+      const earlier = messages.find((m) => m.kind === 'deliverApproval' && m.approverId === approverId && m.status !== 'sent');
+      if (earlier) tx.putOutbox({ ...earlier, status: 'pending', nextAttemptAt: new Date().toISOString(), updatedAt: at.toISOString() });
+      else await enqueue(tx, { planId: request.id, kind: 'deliverApproval', approverId }, at);
+    }
+    if (this.options.channel && !copies.some((c) => c.audience === 'channel')) {
+      const earlier = messages.find((m) => m.kind === 'postChannel' && m.status !== 'sent');
+      if (earlier) tx.putOutbox({ ...earlier, status: 'pending', nextAttemptAt: new Date().toISOString(), updatedAt: at.toISOString() });
+      else await enqueue(tx, { planId: request.id, kind: 'postChannel' }, at);
+    }
   }
 
-  private async expire(id: string): Promise<ChangeRequest | null> {
-    const expired = await this.repository.mutate(id, (r) => (isOpen(r.status) && Date.parse(r.expiresAt) <= this.now().getTime() ? { ...r, status: 'expired' } : null));
-    if (!expired) return null;
-    await this.plans.cancel(id, { aadObjectId: 'switchboard', name: 'Switchboard' });
-    await this.record(expired, { aadObjectId: 'switchboard', name: 'Switchboard' }, 'request.expired', 'refused');
-    await this.emit(expired);
-    return expired;
+  /** The request in this transaction, expired first if its time has come. */
+  private async current(tx: WorkflowTx, id: string, at: Date): Promise<ChangeRequest | undefined> {
+    await this.expireIn(tx, id, at);
+    return tx.request(id);
+  }
+
+  private async expireIn(tx: WorkflowTx, id: string, at: Date): Promise<void> {
+    const request = await tx.request(id);
+    if (!request || !isOpen(request.status) || Date.parse(request.expiresAt) > at.getTime()) return;
+    const expired = tx.putRequest({ ...request, status: 'expired' });
+    await this.cancelPlanIn(tx, id, SWITCHBOARD, at);
+    tx.audit(this.entry(expired, SWITCHBOARD, 'request.expired', 'refused'));
+    await enqueue(tx, { planId: id, kind: 'notifyRequester', notice: 'expired' }, at);
+  }
+
+  private async cancelPlanIn(tx: WorkflowTx, id: string, actor: Actor, at: Date): Promise<Plan> {
+    const plan = await tx.plan(id);
+    if (!plan) throw new Error(`plan ${id} vanished inside its transaction`);
+    if (plan.status !== 'awaitingConfirmation' && plan.status !== 'failed') {
+      await enqueue(tx, { planId: id, kind: 'refreshCopies', delayMs: REFRESH_DELAY_MS }, at);
+      return plan;
+    }
+    const cancelled = tx.putPlan({ ...plan, status: 'cancelled' }, at.toISOString());
+    tx.audit(planAudit(cancelled, actor, 'plan.cancel', 'succeeded'));
+    await followPlan(tx, cancelled, plan.status, at);
+    return cancelled;
   }
 
   private checkDecider(request: ChangeRequest, approver: Actor): Result<true> {
-    const verdict = mayDecide(this.policy, approver.aadObjectId, request.requestedBy.aadObjectId);
+    const verdict = mayDecide(this.policy, approver.aadObjectId, requesters(request));
     if (verdict === 'notApprover') return refuse('REQUEST_NOT_APPROVER', { aadObjectId: approver.aadObjectId });
     if (verdict === 'ownRequest') return refuse('REQUEST_OWN');
     return ok(true);
   }
 
-  /** An approved request follows its plan: executing while it runs, then done or failed. */
-  private async follow(plan: Plan): Promise<void> {
-    const next = FOLLOWS[plan.status];
-    const request = this.repository.get(plan.id);
-    if (!next || !request || request.status === next || !['approved', 'executing'].includes(request.status)) return;
-    const moved = await this.repository.mutate(plan.id, (r) => (['approved', 'executing'].includes(r.status) && r.status !== next ? { ...r, status: next } : null));
-    if (!moved) return;
-    if (next === 'done' || next === 'failed') await this.record(moved, moved.decision ?? moved.requestedBy, `request.${next}`, next === 'done' ? 'succeeded' : 'failed');
-    await this.emit(moved);
-  }
-
-  private async record(request: ChangeRequest, actor: Actor, action: string, outcome: 'requested' | 'succeeded' | 'refused' | 'failed', reason?: string, why?: string): Promise<void> {
-    await this.audit.append({
+  private entry(request: ChangeRequest, actor: Actor, action: string, outcome: NewAuditEntry['outcome'], extra: Record<string, string> = {}): NewAuditEntry {
+    return {
       actor: { aadObjectId: actor.aadObjectId, name: actor.name },
       action,
       target: request.account.userPrincipalName,
       outcome,
       requestId: request.id,
-      ...(reason ? { reason } : {}),
-      detail: { kind: request.kind, status: request.status, ...(why ? { why } : {}) },
-    });
-  }
-
-  private async emit(request: ChangeRequest): Promise<void> {
-    for (const listener of this.listeners) {
-      try {
-        await listener(request);
-      } catch {
-        // A listener's failure (a card that cannot be updated) never undoes a decision.
-      }
-    }
+      detail: { kind: request.kind, status: request.status, ...extra },
+    };
   }
 }

@@ -15,7 +15,10 @@ import { format, localeOf, strings } from '../i18n';
 import type { Logger } from '../log/logger';
 import type { AuditLog } from '../store/audit';
 import type { ConversationDirectory } from '../store/conversations';
+import { isStoreUnavailable } from '../store/errors';
 import { cardActions } from './actions';
+import { cardIdOf } from './cardIds';
+import { CardCopies, type Click } from './cardCopies';
 import { commands, parseCommand } from './commands';
 import { gate, type GateSettings } from './gate';
 import { allowed, PlanReply, type Reply, type Requirement, type Services, type TurnScope } from './scope';
@@ -39,6 +42,9 @@ export interface BotDependencies {
   services: Services;
   audit: AuditLog;
   contacts: ConversationDirectory;
+  copies: CardCopies;
+  /** An approver's contact was saved: deliveries that could not reach them are tried again. */
+  onReachable?: (aadObjectId: string) => void;
   log: Logger;
 }
 
@@ -80,11 +86,28 @@ export class SwitchboardBot extends TeamsActivityHandler {
     }
     const scope = scopeOf(context);
     const value = ExecuteInvokeValue.safeParse(context.activity.value);
-    const reply = value.success
-      ? await this.runAction(scope, value.data.action.verb, value.data.action.data ?? {})
-      : this.refusalCard(scope, format(strings(scope.locale).errors.badPayload, { detail: 'action' }));
-    // The answer replaces the clicked card, whose message id Teams gives as replyToId.
-    const card = await this.remember(context, scope, reply, context.activity.replyToId);
+    if (!value.success) {
+      const refusal = this.refusalCard(scope, format(strings(scope.locale).errors.badPayload, { detail: 'action' }));
+      return { status: 200, body: { statusCode: 200, type: CARD_CONTENT_TYPE, value: refusal } };
+    }
+    const { verb } = value.data.action;
+    const data = value.data.action.data ?? {};
+    const click: Click = {
+      verb,
+      aadObjectId: scope.actor.aadObjectId,
+      conversation: CardCopies.refOf(referenceOf(context)),
+      cardId: cardIdOf(data),
+      replyToId: typeof context.activity.replyToId === 'string' ? context.activity.replyToId.slice(0, 512) : undefined,
+      locale: scope.locale,
+    };
+    // The answer replaces the clicked card. A click and an update of the same copy never interleave,
+    // so an update can never land after this answer with an older state (issue 9 item 10).
+    const answer = async (): Promise<CardJson> => {
+      const clicked = await this.deps.copies.clicked(click);
+      const reply = await this.runAction(scope, verb, data);
+      return this.deps.copies.afterClick(click, clicked, reply, reply instanceof PlanReply);
+    };
+    const card = await this.guardedCard(scope, () => (click.cardId ? this.deps.copies.withLock(click.cardId, answer) : answer()));
     // Business refusals are 200 with a card that says why.
     return { status: 200, body: { statusCode: 200, type: CARD_CONTENT_TYPE, value: card } };
   }
@@ -143,7 +166,10 @@ export class SwitchboardBot extends TeamsActivityHandler {
         ? format(strings(scope.locale).reasons.REQUEST_NOT_APPROVER, { aadObjectId: scope.actor.aadObjectId })
         : format(requirement === 'admin' ? s.notAdmin : s.notReader, { aadObjectId: scope.actor.aadObjectId });
     scope.log.warn({ what, aadObjectId: scope.actor.aadObjectId }, 'refused: role');
-    await this.deps.audit.append({ actor: scope.actor, action: what, target: '-', outcome: 'refused', reason: { admin: 'NOT_ADMIN', approver: 'NOT_APPROVER', reader: 'NOT_READER', anyone: '' }[requirement] });
+    // A refusal changes nothing: if the audit log cannot take it right now, the refusal still stands.
+    await this.deps.audit
+      .append({ actor: scope.actor, action: what, target: '-', outcome: 'refused', reason: { admin: 'NOT_ADMIN', approver: 'NOT_APPROVER', reader: 'NOT_READER', anyone: '' }[requirement] })
+      .catch((error: unknown) => scope.log.warn({ err: error }, 'could not audit a refusal'));
     return this.refusalCard(scope, text);
   }
 
@@ -152,31 +178,48 @@ export class SwitchboardBot extends TeamsActivityHandler {
     try {
       return await work();
     } catch (error) {
-      scope.log.error({ err: error }, 'handler fault');
-      const s = strings(scope.locale).errors;
-      return messageCard(s.title, format(s.internal, { correlationId: scope.correlationId }), 'attention');
+      return this.faultCard(scope, error);
     }
   }
 
-  /** Sends a reply as a new message; a plan's card id is kept so that the plan can update it. */
-  private async send(context: TurnContext, scope: TurnScope, reply: Reply): Promise<void> {
-    const card = reply instanceof PlanReply ? reply.card : reply;
-    const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
-    await this.remember(context, scope, reply, sent?.id);
+  private async guardedCard(scope: TurnScope, work: () => Promise<CardJson>): Promise<CardJson> {
+    try {
+      return await work();
+    } catch (error) {
+      return this.faultCard(scope, error);
+    }
   }
 
-  /** Saves where a plan's card lives (conversation reference from this authenticated activity). */
-  private async remember(context: TurnContext, scope: TurnScope, reply: Reply, activityId: string | undefined): Promise<CardJson> {
-    if (!(reply instanceof PlanReply)) return reply;
-    const conversation = JSON.parse(JSON.stringify(TurnContext.getConversationReference(context.activity))) as Record<string, unknown>;
-    const shownStatus = scope.services.provisioning.plans.get(reply.planId)?.status;
-    await scope.services.provisioning.plans.attachCard(reply.planId, {
-      conversation,
-      locale: scope.locale,
-      ...(activityId ? { activityId } : {}),
-      ...(shownStatus ? { shownStatus } : {}),
-    });
-    return reply.card;
+  /**
+   * A store that could not record the change says so and what state things are in (issue 9 item 5);
+   * any other fault shows only a correlation id.
+   */
+  private faultCard(scope: TurnScope, error: unknown): CardJson {
+    const s = strings(scope.locale).errors;
+    if (isStoreUnavailable(error)) {
+      scope.log.error({ err: error }, 'store unavailable');
+      return messageCard(s.title, format(s.storeUnavailable, { code: error.code, state: s.storeStateUnknown, correlationId: scope.correlationId }), 'attention');
+    }
+    scope.log.error({ err: error }, 'handler fault');
+    return messageCard(s.title, format(s.internal, { correlationId: scope.correlationId }), 'attention');
+  }
+
+  /** Sends a reply as a new message; a plan's card becomes a copy that later changes update in place. */
+  private async send(context: TurnContext, scope: TurnScope, reply: Reply): Promise<void> {
+    if (!(reply instanceof PlanReply)) {
+      await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(reply)));
+      return;
+    }
+    const conversation = CardCopies.refOf(referenceOf(context));
+    if (!conversation) {
+      await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(reply.card)));
+      return;
+    }
+    const { copy, card } = this.deps.copies.prepare(reply, conversation, scope.actor.aadObjectId, scope.locale);
+    const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
+    if (copy && sent?.id) {
+      await this.deps.copies.sent(copy, sent.id).catch((error: unknown) => scope.log.warn({ err: error }, 'could not record where a plan card was sent'));
+    }
   }
 
   private refusalCard(scope: TurnScope, text: string): CardJson {
@@ -189,10 +232,11 @@ export class SwitchboardBot extends TeamsActivityHandler {
    */
   private async rememberWhereToReach(context: TurnContext, scope: TurnScope): Promise<void> {
     const activity = context.activity;
-    const reference = JSON.parse(JSON.stringify(TurnContext.getConversationReference(activity))) as Record<string, unknown>;
+    const reference = CardCopies.refOf(referenceOf(context));
+    if (!reference) return;
     try {
-      if (scope.actor.aadObjectId && activity.conversation?.conversationType === 'personal' && activity.from?.id) {
-        await this.deps.contacts.saveContact({
+      if (scope.actor.aadObjectId && activity.conversation?.conversationType === 'personal' && typeof activity.from?.id === 'string') {
+        const changed = await this.deps.contacts.saveContact({
           aadObjectId: scope.actor.aadObjectId,
           userId: activity.from.id.slice(0, 200),
           name: scope.actor.name,
@@ -200,11 +244,12 @@ export class SwitchboardBot extends TeamsActivityHandler {
           locale: scope.locale,
           updatedAt: new Date().toISOString(),
         });
+        if (changed && scope.roles.approver) this.deps.onReachable?.(scope.actor.aadObjectId);
       }
       const channelId = (activity.channelData as { channel?: { id?: unknown } } | undefined)?.channel?.id;
       if (typeof channelId === 'string' && channelId.length < 200) {
         // A new post in the channel (not a reply in this thread) goes to the channel's own id.
-        const conversation = { ...(reference.conversation as Record<string, unknown>), id: channelId, isGroup: true, conversationType: 'channel' };
+        const conversation = { ...reference.conversation, id: channelId, isGroup: true, conversationType: 'channel' };
         await this.deps.contacts.saveChannel(channelId, { ...reference, conversation }, new Date().toISOString());
       }
     } catch (error) {
@@ -232,6 +277,12 @@ function scopeOf(context: TurnContext): TurnScope {
   const scope = context.turnState.get(SCOPE_KEY) as TurnScope | undefined;
   if (!scope) throw new Error('turn scope missing: the gate did not run');
   return scope;
+}
+
+/** The activity's conversation reference as plain data (botbuilder's object, without its activity id). */
+function referenceOf(context: TurnContext): Record<string, unknown> {
+  const { activityId: _activityId, ...reference } = TurnContext.getConversationReference(context.activity);
+  return reference as Record<string, unknown>;
 }
 
 function withoutVerb(value: Record<string, unknown>): Record<string, unknown> {

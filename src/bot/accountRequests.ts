@@ -3,8 +3,7 @@ import { messageCard } from '../cards/message';
 import { format, strings } from '../i18n';
 import type { Plan } from '../provisioning/plans';
 import type { Result } from '../provisioning/result';
-import { planView } from './planView';
-import { PlanReply, type Reply, type TurnScope } from './scope';
+import type { Reply, TurnScope } from './scope';
 
 /** How an account is named in a command: "show aa-main" or "show aa-main@contoso.com". */
 export async function resolveAccountId(scope: TurnScope, args: string): Promise<Result<string>> {
@@ -20,7 +19,7 @@ export function refusalReply(scope: TurnScope, refusal: Extract<Result<unknown>,
 /** A proposed plan answers with its card (Confirm / Cancel); a refusal says why and changes nothing. */
 export async function proposalReply(scope: TurnScope, proposed: Result<Plan>): Promise<Reply> {
   if (!proposed.ok) return refusalReply(scope, proposed);
-  return new PlanReply(await planView(scope.services, proposed.value, scope.locale), proposed.value.id);
+  return scope.services.views.plan(proposed.value, scope.locale);
 }
 
 export type AccountRequest = (scope: TurnScope, accountId: string) => Promise<Result<Plan>>;

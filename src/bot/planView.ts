@@ -1,57 +1,109 @@
-import { approvalStatusLine } from '../cards/approvalRequest';
+import { viewVersion } from '../approvals/copies';
+import { isApprover } from '../approvals/policy';
+import { isFinalRequest, requesters, type ChangeRequest } from '../approvals/requests';
 import { accountDetailsCard } from '../cards/accountDetails';
+import { approvalRequestCard, approvalStatusLine, type Viewer } from '../cards/approvalRequest';
 import { planCard, type ApprovalState } from '../cards/planCard';
-import type { CardJson } from '../cards/render';
 import { format, strings, type Locale } from '../i18n';
-import type { ChangeRequest } from '../approvals/requests';
-import type { Plan } from '../provisioning/plans';
+import { isFinished, type Plan } from '../provisioning/plans';
+import { StoreUnavailableError } from '../store/errors';
+import type { ConversationDirectory } from '../store/conversations';
 import { PlanReply, type Services } from './scope';
 
 /** A click is answered within ~2 s (teams-platform.md §3.6): longer plans answer "working" and update later. */
 export const CLICK_BUDGET_MS = 1_500;
 
-/** The card for a plan as it stands: a finished add shows the new account, anything else the plan. */
-export async function planView(services: Services, plan: Plan, locale: Locale): Promise<CardJson> {
-  const { provisioning, approvals } = services;
-  const [facts, account, request] = await Promise.all([
-    provisioning.tenantFacts(),
-    plan.account.id && plan.status !== 'done' ? provisioning.getAccount(plan.account.id) : Promise.resolve(null),
-    approvals.get(plan.id),
-  ]);
-  if (plan.status === 'done' && plan.kind === 'addAccount' && plan.account.id) {
-    const created = await provisioning.getAccount(plan.account.id);
-    if (created) return accountDetailsCard(created, facts.skus, locale, true);
-  }
-  const approval: ApprovalState | undefined = request
-    ? {
-        line: approvalStatusLine(request, plan, locale),
-        tone: request.status === 'pending' ? 'warning' : 'default',
-        pending: request.status === 'pending',
-        requestId: request.id,
-        note: approvalNote(request, locale),
-      }
-    : undefined;
-  return planCard(plan, facts, locale, account, approval);
-}
+/**
+ * Renders plans and approval requests as the viewer sees them, with the version of what is shown, so
+ * that card copies are only ever moved forward (issue 9 item 10).
+ */
+export class Views {
+  constructor(
+    private readonly services: Pick<Services, 'provisioning' | 'approvals'>,
+    private readonly contacts: ConversationDirectory,
+  ) {}
 
-/** Tells the requester who received the request, and who could not be reached. */
-function approvalNote(request: ChangeRequest, locale: Locale): string {
-  const s = strings(locale).approval;
-  const names = (people: { name: string; aadObjectId: string }[]) => people.map((p) => p.name || p.aadObjectId).join(', ');
-  const reached = request.cards.filter((c) => c.audience !== 'requester');
-  const parts = [];
-  if (reached.length === 0) parts.push(s.nobodyReached);
-  else {
-    const approvers = request.cards.filter((c) => c.audience === 'approver').map((c) => ({ aadObjectId: c.aadObjectId ?? '', name: c.name }));
-    const channel = request.cards.some((c) => c.audience === 'channel') ? [strings(locale).approval.channel] : [];
-    parts.push(format(s.sentTo, { names: [...approvers.map((a) => a.name || a.aadObjectId), ...channel].join(', ') }));
+  /** The card for a plan as it stands: a finished add shows the new account, anything else the plan. */
+  async plan(plan: Plan, locale: Locale): Promise<PlanReply> {
+    const { provisioning, approvals } = this.services;
+    const request = await approvals.get(plan.id);
+    // Render what the store holds now (the plan may have moved on, e.g. by the request's expiry).
+    const current = (await provisioning.plans.get(plan.id)) ?? plan;
+    const version = viewVersion(current.version, request?.version);
+    const [facts, account] = await Promise.all([
+      provisioning.tenantFacts(),
+      current.account.id && current.status !== 'done' ? provisioning.getAccount(current.account.id) : Promise.resolve(null),
+    ]);
+    if (current.status === 'done' && current.kind === 'addAccount' && current.account.id) {
+      const created = await provisioning.getAccount(current.account.id);
+      if (created) return new PlanReply(accountDetailsCard(created, facts.skus, locale, true), current.id, version, 'plan', true);
+    }
+    const approval: ApprovalState | undefined = request
+      ? {
+          line: approvalStatusLine(request, current, locale),
+          tone: request.status === 'pending' ? 'warning' : 'default',
+          pending: request.status === 'pending',
+          requestId: request.id,
+          note: await this.deliveryNote(request, locale),
+        }
+      : undefined;
+    const fault = provisioning.plans.storeFault(current.id);
+    const faultNote = fault instanceof StoreUnavailableError ? format(strings(locale).approval.storeFault, { code: fault.code }) : '';
+    return new PlanReply(planCard(current, facts, locale, account, approval, faultNote), current.id, version, 'plan', isFinished(current.status));
   }
-  if (request.unreachable.length) parts.push(format(s.unreachable, { names: names(request.unreachable) }));
-  return parts.join(' ');
+
+  /** The approval card as one viewer sees it: approvers decide, the requester may cancel, others read. */
+  async approval(request: ChangeRequest, viewer: Viewer, locale: Locale): Promise<PlanReply> {
+    const plan = await this.services.provisioning.plans.get(request.id);
+    const version = viewVersion(plan?.version ?? 0, request.version);
+    const unreachable = viewer === 'requester' ? (await this.delivery(request)).unreachable : [];
+    const card = approvalRequestCard(request, plan, viewer, locale, this.refreshUserIds(request), unreachable);
+    return new PlanReply(card, request.id, version, 'approval', isFinalRequest(request.status) && (!plan || isFinished(plan.status) || plan.status === 'failed'));
+  }
+
+  viewerOf(request: ChangeRequest, aadObjectId: string): Viewer {
+    const id = aadObjectId.toLowerCase();
+    if (requesters(request).includes(id)) return 'requester';
+    return isApprover(this.services.approvals.policy, id) ? 'approver' : 'other';
+  }
+
+  /** Teams user ids (29:…) of the requester and the approvers, for Universal Actions refresh (≤ 60). */
+  refreshUserIds(request: ChangeRequest): string[] {
+    const ids = [request.requestedBy.userId, ...this.services.approvals.policy.approverIds.map((a) => this.contacts.contact(a)?.userId)];
+    return [...new Set(ids.filter((x): x is string => typeof x === 'string' && x.length > 0))].slice(0, 60);
+  }
+
+  /** Who has the request's card, who is being sent it, and who could not be reached (by name). */
+  private async delivery(request: ChangeRequest): Promise<{ reached: string[]; channel: boolean; sending: string[]; sendingChannel: boolean; unreachable: string[] }> {
+    const { copies, messages } = await this.services.approvals.deliveries(request.id);
+    const nameOf = (aadObjectId: string | null | undefined, known?: string) => known || (aadObjectId ? this.contacts.contact(aadObjectId)?.name || aadObjectId : '');
+    const pending = messages.filter((m) => m.status === 'pending');
+    return {
+      reached: [...new Set(copies.filter((c) => c.audience === 'approver').map((c) => nameOf(c.aadObjectId, c.name)))],
+      channel: copies.some((c) => c.audience === 'channel'),
+      sending: pending.filter((m) => m.kind === 'deliverApproval').map((m) => nameOf(m.approverId)),
+      sendingChannel: pending.some((m) => m.kind === 'postChannel'),
+      unreachable: messages.filter((m) => m.status === 'unreachable' && m.kind === 'deliverApproval').map((m) => nameOf(m.approverId)),
+    };
+  }
+
+  /** Tells the requester who has the request, who is being sent it, and who could not be reached. */
+  private async deliveryNote(request: ChangeRequest, locale: Locale): Promise<string> {
+    const s = strings(locale).approval;
+    const d = await this.delivery(request);
+    const reached = [...d.reached, ...(d.channel ? [s.channel] : [])];
+    const sending = [...d.sending, ...(d.sendingChannel ? [s.channel] : [])];
+    const parts: string[] = [];
+    if (reached.length > 0) parts.push(format(s.sentTo, { names: reached.join(', ') }));
+    if (sending.length > 0) parts.push(format(s.sending, { names: sending.join(', ') }));
+    if (reached.length === 0 && sending.length === 0) parts.push(s.nobodyReached);
+    if (d.unreachable.length > 0) parts.push(format(s.unreachable, { names: d.unreachable.join(', ') }));
+    return parts.join(' ');
+  }
 }
 
 /** Lets a started plan run for up to the click budget, then shows where it stands. */
 export async function settledPlanReply(services: Services, plan: Plan, locale: Locale): Promise<PlanReply> {
   const settled = plan.status === 'running' ? ((await services.provisioning.plans.settle(plan.id, CLICK_BUDGET_MS)) ?? plan) : plan;
-  return new PlanReply(await planView(services, settled, locale), plan.id);
+  return services.views.plan(settled, locale);
 }

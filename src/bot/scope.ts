@@ -5,9 +5,8 @@ import type { ProvisioningService } from '../provisioning/service';
 import type { ApprovalService } from '../approvals/service';
 import type { ExportLinks } from '../audit/exports';
 import type { AuditLog } from '../store/audit';
-import type { ChangeRequest } from '../approvals/requests';
-import type { Viewer } from '../cards/approvalRequest';
 import type { CardJson } from '../cards/render';
+import type { Views } from './planView';
 import type { z } from 'zod';
 
 export type Role = 'admin' | 'approver';
@@ -28,23 +27,30 @@ export interface TurnScope {
 export interface Services {
   provisioning: ProvisioningService;
   approvals: ApprovalService;
-  approvalCards: ApprovalCardsPort;
+  views: Views;
+  delivery: DeliveryPort;
   audit: AuditLog;
   exports: ExportLinks;
 }
 
-/** What handlers need from the approval-card delivery (src/bot/approvalCards.ts). */
-export interface ApprovalCardsPort {
-  deliver(request: ChangeRequest): Promise<ChangeRequest>;
-  cardFor(request: ChangeRequest, viewer: Viewer, locale: Locale): CardJson;
-  viewerOf(request: ChangeRequest, aadObjectId: string): Viewer;
+/** What handlers need from the outbox worker (src/bot/delivery.ts). */
+export interface DeliveryPort {
+  /** Sends what is due for this plan now and waits up to `budgetMs` for it (a click shows who got the request). */
+  settle(planId: string, budgetMs: number): Promise<void>;
 }
 
-/** A card that shows a plan: the bot remembers where it was sent so that it can update it in place. */
+/**
+ * A card that shows a plan or its approval request, with the version it shows: the bot keeps track of
+ * where such cards live (card copies) so that later changes update them in place.
+ */
 export class PlanReply {
   constructor(
     readonly card: CardJson,
     readonly planId: string,
+    readonly version: number,
+    readonly view: 'plan' | 'approval',
+    /** The plan is done or cancelled: the card will never change again, so it needs no tracking. */
+    readonly final = false,
   ) {}
 }
 

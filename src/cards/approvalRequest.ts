@@ -51,13 +51,12 @@ export function approvalStatusLine(request: ChangeRequest, plan: Plan | undefine
  * Approve / Reject, the requester Cancel, anyone else a read-only view; once decided, everyone sees
  * the final state (who, when, why). Buttons carry the request id only.
  */
-export function approvalRequestCard(request: ChangeRequest, plan: Plan | undefined, viewer: Viewer, locale: Locale, refreshUserIds: string[]): CardJson {
+export function approvalRequestCard(request: ChangeRequest, plan: Plan | undefined, viewer: Viewer, locale: Locale, refreshUserIds: string[], unreachable: string[] = []): CardJson {
   const s = strings(locale);
   const what = format(s.plan.title[request.kind], { upn: request.account.userPrincipalName });
   const pending = request.status === 'pending';
-  const names = (people: { name: string; aadObjectId: string }[]) => people.map((p) => p.name || p.aadObjectId).join(', ');
   const note =
-    !pending ? '' : viewer === 'other' ? s.approval.readOnly : viewer === 'requester' && request.unreachable.length ? format(s.approval.unreachable, { names: names(request.unreachable) }) : '';
+    !pending ? '' : viewer === 'other' ? s.approval.readOnly : viewer === 'requester' && unreachable.length ? format(s.approval.unreachable, { names: unreachable.join(', ') }) : '';
   const card = renderCard('approval-request', {
     s: s.plan,
     a: s.approval,

@@ -73,7 +73,7 @@ export interface ApprovalState {
   note: string;
 }
 
-export function planCard(plan: Plan, facts: TenantFacts, locale: Locale, account: ResourceAccount | null = null, approval?: ApprovalState): CardJson {
+export function planCard(plan: Plan, facts: TenantFacts, locale: Locale, account: ResourceAccount | null = null, approval?: ApprovalState, notice = ''): CardJson {
   const s = strings(locale);
   // While a request waits for an approver, the plan card says so instead of offering Confirm.
   const line = approval && plan.status === 'awaitingConfirmation' ? { text: approval.line, tone: approval.tone } : statusLine(plan, locale);
@@ -105,7 +105,7 @@ export function planCard(plan: Plan, facts: TenantFacts, locale: Locale, account
     planId: plan.id,
     accountId: plan.account.id ?? '',
     requestId: approval?.requestId ?? '',
-    approvalNote: awaitingApproval ? approval.note : '',
+    approvalNote: [awaitingApproval ? approval.note : '', notice].filter(Boolean).join(' '),
     canConfirm: plan.status === 'awaitingConfirmation' && !awaitingApproval,
     canCancelRequest: awaitingApproval && approval.pending,
     canRetry: plan.status === 'failed',

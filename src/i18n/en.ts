@@ -46,6 +46,8 @@ export const en = {
     ACCOUNT_ALREADY_ASSOCIATED: '{upn} is already used by {voiceApp}.',
     ASSOCIATION_NOT_FOUND: '{upn} is not associated with {voiceApp}.',
     DELETE_NUMBER_STILL_ASSIGNED: '{upn} still has {number}; it must be unassigned before the account is deleted.',
+    DELETE_ACCOUNT_IN_USE:
+      '{upn} is now used by {voiceApp}, which started using it after this deletion was planned. Nothing was deleted: remove that association first (or point {voiceApp} at another account), then plan the deletion again.',
     ACCOUNT_NOT_FOUND: 'No resource account {username} in this tenant.',
     ACCOUNT_AMBIGUOUS: '{username} exists in several domains: {candidates}. Give the full username.',
     ACCOUNT_BROKEN: '{upn} no longer works (a license change was done in two steps). Create a new account instead.',
@@ -56,6 +58,8 @@ export const en = {
     PLAN_ACCOUNT_BUSY: '{upn} already has a change in progress; wait until it finishes.',
     PLAN_NOT_FOUND: 'This request no longer exists.',
     PLAN_ALREADY_DECIDED: 'This request is already {status}; nothing more was done.',
+    PLAN_NEEDS_APPROVAL: 'This change needs an approver: confirm it to send the request to the approvers.',
+    PLAN_NOT_REQUESTER: 'Only {name}, who asked for this change, can cancel it.',
     REQUEST_NOT_FOUND: 'This approval request no longer exists.',
     REQUEST_NOT_APPROVER: 'Only Switchboard approvers can approve or reject. Your account ({aadObjectId}) is not an approver.',
     REQUEST_OWN: 'You asked for this change yourself: another approver must decide (four-eyes rule).',
@@ -326,6 +330,7 @@ export const en = {
     reject: 'Reject',
     cancelRequest: 'Cancel request',
     sentTo: 'Sent for approval to {names}.',
+    sending: 'Sending the request to {names}…',
     channel: 'the approvals channel',
     unreachable: 'Could not reach {names}: Switchboard is not installed for them. Ask them to install it (or an admin to pre-install it), or use the approvals channel.',
     nobodyReached: 'No approver could be reached, so nobody will see this request. Ask an approver to open a chat with Switchboard, then send the request again.',
@@ -335,6 +340,8 @@ export const en = {
       expired: 'Your request expired without a decision: {what}. Nothing was changed.',
     },
     readOnly: 'You can follow this request here; only approvers decide.',
+    storeFault:
+      'Switchboard could not record the last step ({code}). The tenant may already have changed; Switchboard will look at the tenant again and record it as soon as its storage works again.',
   },
   history: {
     title: 'History',
@@ -354,6 +361,10 @@ export const en = {
   errors: {
     title: 'Something went wrong',
     internal: 'An internal error stopped this request; nothing more was changed. Quote this id to your administrator: {correlationId}',
+    storeUnavailable:
+      'Switchboard could not record this ({code}: its storage is unavailable), so nothing was done and the tenant was not changed. {state} Try again in a moment; if it persists, quote this id to your administrator: {correlationId}',
+    storeStateUnknown: 'Nothing else changed.',
+    storeStatePlan: 'The request is still {status}.',
     refusedTitle: 'Not done',
     notAdmin: 'Only Switchboard admins can make changes. Ask an admin to add your account ({aadObjectId}) to the admin list.',
     noIdentity: 'I cannot tell who you are (no Entra object id in the request), so I cannot act on it.',

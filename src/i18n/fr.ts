@@ -71,6 +71,8 @@ export const fr: Strings = typeset({
     ACCOUNT_ALREADY_ASSOCIATED: '{upn} est déjà utilisé par {voiceApp}.',
     ASSOCIATION_NOT_FOUND: '{upn} n’est pas associé à {voiceApp}.',
     DELETE_NUMBER_STILL_ASSIGNED: '{upn} a encore le numéro {number} ; il doit être retiré avant la suppression du compte.',
+    DELETE_ACCOUNT_IN_USE:
+      '{upn} est désormais utilisé par {voiceApp}, qui s’en sert depuis que cette suppression a été planifiée. Rien n’a été supprimé : retirez d’abord cette association (ou faites pointer {voiceApp} vers un autre compte), puis planifiez de nouveau la suppression.',
     ACCOUNT_NOT_FOUND: 'Aucun compte de ressources {username} dans ce client.',
     ACCOUNT_AMBIGUOUS: '{username} existe dans plusieurs domaines : {candidates}. Indiquez le nom d’utilisateur complet.',
     ACCOUNT_BROKEN: '{upn} ne fonctionne plus (un changement de licence a été fait en deux étapes). Créez plutôt un nouveau compte.',
@@ -81,6 +83,8 @@ export const fr: Strings = typeset({
     PLAN_ACCOUNT_BUSY: '{upn} a déjà une modification en cours ; attendez qu’elle se termine.',
     PLAN_NOT_FOUND: 'Cette demande n’existe plus.',
     PLAN_ALREADY_DECIDED: 'Cette demande est déjà {status} ; rien de plus n’a été fait.',
+    PLAN_NEEDS_APPROVAL: 'Cette modification doit être approuvée : confirmez-la pour envoyer la demande aux approbateurs.',
+    PLAN_NOT_REQUESTER: 'Seule la personne qui a demandé cette modification ({name}) peut l’annuler.',
     REQUEST_NOT_FOUND: 'Cette demande d’approbation n’existe plus.',
     REQUEST_NOT_APPROVER: 'Seuls les approbateurs Switchboard peuvent approuver ou refuser. Votre compte ({aadObjectId}) n’est pas approbateur.',
     REQUEST_OWN: 'Vous avez demandé cette modification vous-même : un autre approbateur doit décider (principe des quatre yeux).',
@@ -356,6 +360,7 @@ export const fr: Strings = typeset({
     reject: 'Refuser',
     cancelRequest: 'Annuler la demande',
     sentTo: 'Envoyé pour approbation à {names}.',
+    sending: 'Envoi de la demande à {names}…',
     channel: 'le canal des approbations',
     unreachable:
       'Impossible de joindre {names} : Switchboard n’est pas installé pour ces personnes. Demandez-leur de l’installer (ou à un administrateur de le préinstaller), ou utilisez le canal des approbations.',
@@ -367,6 +372,8 @@ export const fr: Strings = typeset({
       expired: 'Votre demande a expiré sans décision : {what}. Rien n’a été modifié.',
     },
     readOnly: 'Vous pouvez suivre cette demande ici ; seuls les approbateurs décident.',
+    storeFault:
+      'Switchboard n’a pas pu enregistrer la dernière étape ({code}). Le tenant a peut-être déjà changé ; Switchboard l’examinera de nouveau et enregistrera l’étape dès que son stockage fonctionnera à nouveau.',
   },
   history: {
     title: 'Historique',
@@ -387,6 +394,10 @@ export const fr: Strings = typeset({
     title: 'Un problème est survenu',
     internal:
       'Une erreur interne a interrompu cette demande ; rien d’autre n’a été modifié. Communiquez cet identifiant à votre administrateur : {correlationId}',
+    storeUnavailable:
+      'Switchboard n’a pas pu enregistrer cette action ({code} : son stockage est indisponible) ; rien n’a donc été fait et le tenant n’a pas été modifié. {state} Réessayez dans un instant ; si le problème persiste, communiquez cet identifiant à votre administrateur : {correlationId}',
+    storeStateUnknown: 'Rien d’autre n’a changé.',
+    storeStatePlan: 'La demande est toujours {status}.',
     refusedTitle: 'Non effectué',
     notAdmin:
       'Seuls les administrateurs Switchboard peuvent apporter des modifications. Demandez à un administrateur d’ajouter votre compte ({aadObjectId}) à la liste des administrateurs.',

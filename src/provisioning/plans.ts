@@ -37,6 +37,11 @@ export const StepStateSchema = z.object({
   /** Why the step waits or failed. */
   note: NoteSchema.optional(),
   finishedAt: z.string().optional(),
+  /**
+   * Written before the step acts on the tenant (write-ahead): a step found already done after a
+   * restart acted in the run that crashed, and is audited as such (issue 9 item 16).
+   */
+  startedAt: z.string().optional(),
 });
 export type StepState = z.infer<typeof StepStateSchema>;
 
@@ -46,16 +51,11 @@ export type PlanKind = z.infer<typeof PlanKindSchema>;
 export const PlanStatusSchema = z.enum(['awaitingConfirmation', 'running', 'waiting', 'failed', 'done', 'cancelled']);
 export type PlanStatus = z.infer<typeof PlanStatusSchema>;
 
-/** Where the plan's card lives, so that it can be updated in place when the plan moves on. */
-export const CardRefSchema = z.object({
-  /** An opaque conversation reference saved from an authenticated activity (bot layer). */
-  conversation: z.record(z.string(), z.unknown()),
-  activityId: z.string().optional(),
-  locale: z.enum(['en', 'fr']),
-  /** The plan status the card shows now, so that an update never repeats (or undoes) what is shown. */
-  shownStatus: PlanStatusSchema.optional(),
-});
-export type CardRef = z.infer<typeof CardRefSchema>;
+/** Who runs a plan now (one runner per plan, also across instances) and until when, unless renewed. */
+export const LeaseSchema = z.object({ owner: z.string(), until: z.string() });
+export type Lease = z.infer<typeof LeaseSchema>;
+
+export const ActorSchema = z.object({ aadObjectId: z.string(), name: z.string() });
 
 export const PlanSchema = z.object({
   id: z.string(),
@@ -64,15 +64,32 @@ export const PlanSchema = z.object({
   version: z.number().int().nonnegative(),
   status: PlanStatusSchema,
   account: z.object({ id: z.string().nullable(), userPrincipalName: z.string(), displayName: z.string() }),
-  requestedBy: z.object({ aadObjectId: z.string(), name: z.string() }),
+  requestedBy: ActorSchema,
+  /**
+   * Set when the plan was proposed and the approval policy named its kind: it runs only through an
+   * approved change request, whatever path tries to start it (issue 9 item 2).
+   */
+  needsApproval: z.boolean().default(false),
+  /** Who confirmed it (the proposer, or another admin): neither may approve it (four-eyes). */
+  confirmedBy: ActorSchema.optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   steps: z.array(z.object({ step: StepSchema, state: StepStateSchema })),
   /** When a waiting plan looks again. */
   nextRunAt: z.string().optional(),
-  card: CardRefSchema.optional(),
+  lease: LeaseSchema.optional(),
 });
 export type Plan = z.infer<typeof PlanSchema>;
+
+/** Plans that a runner owns (running now, or waiting to look at the tenant again). */
+export function isActive(status: PlanStatus): boolean {
+  return status === 'running' || status === 'waiting';
+}
+
+/** Plans that will not change any more. */
+export function isFinished(status: PlanStatus): boolean {
+  return status === 'done' || status === 'cancelled';
+}
 
 /** The step that failed, if any. */
 export function failedStep(plan: Plan): { index: number; note?: StepNote } | null {

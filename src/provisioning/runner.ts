@@ -1,35 +1,37 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditLog } from '../store/audit';
+import { followPlan } from '../approvals/outbox';
+import { isStoreUnavailable } from '../store/errors';
+import type { WorkflowStore, WorkflowTx } from '../store/workflow';
 import type { TenantDirectory } from './directory';
 import type { Actor } from './model';
-import { type CardRef, type Plan, type PlanKind, type PlanStatus, type Step, type StepKind, type StepNote } from './plans';
+import { isActive, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
 import { ok, refuse, type Result } from './result';
 import { executeStep, type StepOutcome } from './steps';
-
-/** Where plans are kept; `mutate` is a compare-and-set: the change sees the stored plan and may decline. */
-export interface PlanRepository {
-  get(id: string): Plan | undefined;
-  all(): Plan[];
-  insert(plan: Plan): Promise<void>;
-  mutate(id: string, change: (plan: Plan) => Plan | null, now: string): Promise<Plan | null>;
-}
 
 export interface RunnerOptions {
   now?: () => Date;
   /** How long a waiting plan sleeps before it looks again; doubles up to maxPollMs. */
   pollMs?: number;
   maxPollMs?: number;
-  onFault?: (error: unknown, plan: Plan) => void;
+  /** Whether the approval policy names this kind of plan (four-eyes): such a plan never starts by itself. */
+  needsApproval: (kind: PlanKind) => boolean;
+  /** This process's name in plan leases. */
+  owner?: string;
+  /** How long a lease lasts unless renewed; a runner that died is replaced after it (several instances). */
+  leaseMs?: number;
+  /**
+   * Nobody else can run plans from this store (one process holds the data folder): leases of a
+   * process that stopped are taken over at once instead of after their expiry.
+   */
+  exclusive?: boolean;
+  onFault?: (error: unknown, planId: string) => void;
 }
-
-export type PlanListener = (plan: Plan) => void | Promise<void>;
 
 export interface NewPlan {
   kind: PlanKind;
   account: Plan['account'];
   requestedBy: Actor;
   steps: Step[];
-  card?: CardRef;
 }
 
 /** Audit action per step: the audit log reads in the seed's words. */
@@ -47,114 +49,172 @@ const AUDIT_ACTION: Record<StepKind, string> = {
   deleteAccount: 'account.delete',
 };
 
-const ACTIVE: readonly PlanStatus[] = ['running', 'waiting'];
+/** The runner lost its lease (another instance took the plan over): it stops at once. */
+class LeaseLost extends Error {}
+
+const STORE_RETRY_MS = 5_000;
+const MAX_STORE_RETRY_MS = 60_000;
 
 /**
- * Runs persisted plans step by step. One run per plan at a time; a waiting plan (license still
- * provisioning, number operation pending) wakes itself up; after a restart, resumeAll() carries on
- * where the store says each plan stands.
+ * Runs persisted plans step by step. Exactly one runner per plan (issue 9 item 8): within this process
+ * a second start while a loop runs makes that loop go round once more instead of joining a loop that
+ * is ending; across processes, a lease in the store says who runs it. Every outcome is recorded in one
+ * transaction with what follows from it (request status, card refresh, audit). A waiting plan wakes
+ * itself up; after a restart, resumeAll() carries on where the store says each plan stands.
  */
 export class PlanRunner {
   private readonly active = new Map<string, Promise<Plan | undefined>>();
+  private readonly rerun = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly listeners: PlanListener[] = [];
+  /** The last store failure per plan while it ran (the click is told the outcome could not be recorded). */
+  private readonly storeFaults = new Map<string, { error: unknown; retries: number }>();
   private readonly now: () => Date;
   private readonly pollMs: number;
   private readonly maxPollMs: number;
+  readonly owner: string;
+  private readonly leaseMs: number;
+  private sweeper: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
-    private readonly repository: PlanRepository,
+    private readonly store: WorkflowStore,
     private readonly directory: TenantDirectory,
-    private readonly audit: AuditLog,
-    private readonly options: RunnerOptions = {},
+    private readonly options: RunnerOptions,
   ) {
     this.now = options.now ?? (() => new Date());
     this.pollMs = options.pollMs ?? 2_000;
     this.maxPollMs = options.maxPollMs ?? 60_000;
+    this.owner = options.owner ?? randomUUID();
+    this.leaseMs = options.leaseMs ?? 60_000;
   }
 
-  onChange(listener: PlanListener): void {
-    this.listeners.push(listener);
+  get(id: string): Promise<Plan | undefined> {
+    return this.store.plan(id);
   }
 
-  get(id: string): Plan | undefined {
-    return this.repository.get(id);
+  /** The plan needs an approved change request before it may run. */
+  needsApproval(plan: Pick<Plan, 'kind' | 'needsApproval'>): boolean {
+    return plan.needsApproval || this.options.needsApproval(plan.kind);
   }
 
-  /** How many plans the store holds, by status (health and monitoring). */
-  counts(): Partial<Record<Plan['status'], number>> {
-    const counts: Partial<Record<Plan['status'], number>> = {};
-    for (const plan of this.repository.all()) counts[plan.status] = (counts[plan.status] ?? 0) + 1;
-    return counts;
+  /** How many plans the store holds, by status (monitoring). */
+  async counts(): Promise<Partial<Record<Plan['status'], number>>> {
+    return (await this.store.counts()).plans;
   }
 
-  /** Saves a new plan. Nothing runs until confirm(), unless `start` says the request itself is the confirmation. */
-  async propose(input: NewPlan, start = false): Promise<Plan> {
-    const at = this.now().toISOString();
-    const plan: Plan = {
-      id: randomUUID(),
-      kind: input.kind,
-      version: 0,
-      status: start ? 'running' : 'awaitingConfirmation',
-      account: input.account,
-      requestedBy: input.requestedBy,
-      createdAt: at,
-      updatedAt: at,
-      steps: input.steps.map((step) => ({ step, state: { status: 'pending' } })),
-      ...(input.card ? { card: input.card } : {}),
-    };
-    await this.repository.insert(plan);
-    await this.auditPlan(plan, input.requestedBy, `plan.${plan.kind}`, 'requested');
-    if (start) void this.run(plan.id);
-    return plan;
+  /** The store failure that stopped this plan's last run, if its outcome could not be recorded yet. */
+  storeFault(id: string): unknown {
+    return this.storeFaults.get(id)?.error;
   }
 
-  /** Remembers where the plan's card lives so that later changes update it in place. */
-  async attachCard(id: string, card: CardRef): Promise<Plan | null> {
-    return this.save(id, (p) => ({ ...p, card }));
+  /**
+   * Saves a new plan. Nothing runs until it is confirmed, unless `start` says the request itself is
+   * the confirmation — and even then not when the approval policy names its kind (issue 9 item 2), nor
+   * while another change on the same account runs (refused: nothing is saved).
+   */
+  async propose(input: NewPlan, start = false): Promise<Result<Plan>> {
+    const at = this.now();
+    const needsApproval = this.options.needsApproval(input.kind);
+    const runs = start && !needsApproval;
+    const result = await this.store.transact(async (tx): Promise<Result<Plan>> => {
+      if (runs) {
+        const busy = await tx.activePlanOn(input.account.userPrincipalName, '');
+        if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: input.account.userPrincipalName });
+      }
+      const plan = tx.putPlan(
+        {
+          id: randomUUID(),
+          kind: input.kind,
+          version: 0,
+          status: runs ? 'running' : 'awaitingConfirmation',
+          account: input.account,
+          requestedBy: input.requestedBy,
+          needsApproval,
+          ...(runs ? { confirmedBy: input.requestedBy } : {}),
+          createdAt: at.toISOString(),
+          updatedAt: at.toISOString(),
+          steps: input.steps.map((step) => ({ step, state: { status: 'pending' as const } })),
+        },
+        at.toISOString(),
+      );
+      tx.audit(planAudit(plan, input.requestedBy, `plan.${plan.kind}`, 'requested'));
+      return ok(plan);
+    });
+    if (result.ok && runs) this.kick(result.value.id);
+    return result;
   }
 
-  /** awaitingConfirmation → running, exactly once (compare-and-set on status and, if given, version). */
-  async confirm(id: string, actor: Actor, expectedVersion?: number): Promise<Result<Plan>> {
-    const current = this.repository.get(id);
-    if (!current) return refuse('PLAN_NOT_FOUND');
-    const busy = this.repository
-      .all()
-      .find((p) => p.id !== id && ACTIVE.includes(p.status) && p.account.userPrincipalName.toLowerCase() === current.account.userPrincipalName.toLowerCase());
-    if (busy && current.status === 'awaitingConfirmation') return refuse('PLAN_ACCOUNT_BUSY', { upn: current.account.userPrincipalName });
-    const moved = await this.transition(id, ['awaitingConfirmation'], 'running', expectedVersion);
-    if (!moved.ok) return moved;
-    await this.auditPlan(moved.value, actor, 'plan.confirm', 'succeeded');
-    void this.run(id);
-    return moved;
-  }
-
-  async cancel(id: string, actor: Actor, expectedVersion?: number): Promise<Result<Plan>> {
-    const moved = await this.transition(id, ['awaitingConfirmation', 'failed'], 'cancelled', expectedVersion);
-    if (moved.ok) await this.auditPlan(moved.value, actor, 'plan.cancel', 'succeeded');
+  /**
+   * awaitingConfirmation → running, exactly once, for a plan that needs no approval; one that does
+   * is refused here whatever the caller (the approval path starts it in its own transaction).
+   */
+  async start(id: string, actor: Actor): Promise<Result<Plan>> {
+    const at = this.now();
+    const moved = await this.store.transact(async (tx): Promise<Result<Plan>> => {
+      const plan = await tx.plan(id);
+      if (!plan) return refuse('PLAN_NOT_FOUND');
+      if (plan.status !== 'awaitingConfirmation') return refuse('PLAN_ALREADY_DECIDED', { status: plan.status });
+      if (this.needsApproval(plan)) return refuse('PLAN_NEEDS_APPROVAL');
+      const busy = await tx.activePlanOn(plan.account.userPrincipalName, id);
+      if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: plan.account.userPrincipalName });
+      const started = tx.putPlan({ ...plan, status: 'running', confirmedBy: actor }, at.toISOString());
+      tx.audit(planAudit(started, actor, 'plan.confirm', 'succeeded'));
+      await followPlan(tx, started, plan.status, at);
+      return ok(started);
+    });
+    if (moved.ok) this.kick(id);
     return moved;
   }
 
   /** failed → running: the failed step is tried again (it re-validates against the tenant first). */
-  async retry(id: string, actor: Actor, expectedVersion?: number): Promise<Result<Plan>> {
-    const moved = await this.transition(id, ['failed'], 'running', expectedVersion, (plan) => {
-      for (const s of plan.steps) if (s.state.status === 'failed') s.state = { status: 'pending' };
+  async retry(id: string, actor: Actor): Promise<Result<Plan>> {
+    const at = this.now();
+    const moved = await this.store.transact(async (tx): Promise<Result<Plan>> => {
+      const plan = await tx.plan(id);
+      if (!plan) return refuse('PLAN_NOT_FOUND');
+      if (plan.status !== 'failed') return refuse('PLAN_ALREADY_DECIDED', { status: plan.status });
+      const busy = await tx.activePlanOn(plan.account.userPrincipalName, id);
+      if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: plan.account.userPrincipalName });
+      const steps = plan.steps.map((s) => (s.state.status === 'failed' ? { ...s, state: { status: 'pending' as const } } : s));
+      const retried = tx.putPlan({ ...plan, status: 'running', steps }, at.toISOString());
+      tx.audit(planAudit(retried, actor, 'plan.retry', 'succeeded'));
+      await followPlan(tx, retried, plan.status, at);
+      return ok(retried);
     });
-    if (!moved.ok) return moved;
-    await this.auditPlan(moved.value, actor, 'plan.retry', 'succeeded');
-    void this.run(id);
+    if (moved.ok) this.kick(id);
     return moved;
   }
 
-  /** Runs the plan until it waits, fails or is done; a second call while it runs joins the first. */
+  /**
+   * Runs the plan until it waits, fails or is done. Called while a loop runs, it makes that loop look
+   * at the plan once more before it ends, so a plan that went back to running (Retry) is never left
+   * without a runner.
+   */
   run(id: string): Promise<Plan | undefined> {
-    const running = this.active.get(id);
-    if (running) return running;
     const timer = this.timers.get(id);
     if (timer) clearTimeout(timer);
     this.timers.delete(id);
-    const work = this.loop(id).finally(() => this.active.delete(id));
+    const running = this.active.get(id);
+    if (running) {
+      this.rerun.add(id);
+      return running;
+    }
+    const work = (async () => {
+      for (;;) {
+        this.rerun.delete(id);
+        let plan: Plan | undefined;
+        try {
+          plan = await this.loop(id);
+        } catch (error) {
+          this.options.onFault?.(error, id);
+        }
+        // No await between this check and the delete: a run() after it starts a loop of its own.
+        if (!this.rerun.has(id) || this.stopped) {
+          this.active.delete(id);
+          return plan ?? (await this.store.plan(id).catch(() => undefined));
+        }
+      }
+    })();
     this.active.set(id, work);
     return work;
   }
@@ -165,108 +225,199 @@ export class PlanRunner {
     const budget = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), budgetMs)));
     const result = await Promise.race([this.active.get(id) ?? this.run(id), budget]);
     clearTimeout(timer);
-    return result ?? this.repository.get(id);
+    return result ?? this.store.plan(id);
   }
 
-  /** After a restart: every plan that was running or waiting carries on. */
-  resumeAll(): void {
-    for (const plan of this.repository.all()) {
-      if (plan.status === 'running') void this.run(plan.id);
-      else if (plan.status === 'waiting') this.schedule(plan.id, plan.nextRunAt ? Date.parse(plan.nextRunAt) - this.now().getTime() : 0);
+  /** After a restart, and periodically: every plan that is running or waiting, and due, carries on. */
+  async resumeAll(): Promise<void> {
+    if (this.stopped) return;
+    const at = this.now().getTime();
+    for (const plan of await this.store.plans(['running', 'waiting'])) {
+      if (this.active.has(plan.id) || this.timers.has(plan.id)) continue;
+      const leasedElsewhere = plan.lease && plan.lease.owner !== this.owner && Date.parse(plan.lease.until) > at && !this.options.exclusive;
+      if (leasedElsewhere) continue;
+      if (plan.status === 'running') this.kick(plan.id);
+      else this.schedule(plan.id, plan.nextRunAt ? Date.parse(plan.nextRunAt) - at : 0);
     }
   }
 
-  /** Stops scheduling and waits for the runs in progress (graceful shutdown). */
+  /** Looks for plans to carry on every `everyMs` (a runner elsewhere died, a wake-up was lost). */
+  startSweeping(everyMs: number): void {
+    this.sweeper = setInterval(() => {
+      this.resumeAll().catch((error: unknown) => this.options.onFault?.(error, '*'));
+    }, everyMs);
+    this.sweeper.unref();
+  }
+
+  /** Stops scheduling, waits for the runs in progress and gives their leases back (graceful shutdown). */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.sweeper) clearInterval(this.sweeper);
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await Promise.allSettled([...this.active.values()]);
   }
 
-  private async transition(
-    id: string,
-    from: readonly PlanStatus[],
-    to: PlanStatus,
-    expectedVersion: number | undefined,
-    also?: (plan: Plan) => void,
-  ): Promise<Result<Plan>> {
-    const moved = await this.repository.mutate(
-      id,
-      (plan) => {
-        if (!from.includes(plan.status) || (expectedVersion !== undefined && plan.version !== expectedVersion)) return null;
-        plan.status = to;
-        also?.(plan);
-        return plan;
-      },
-      this.now().toISOString(),
-    );
-    if (moved) {
-      await this.emit(moved);
-      return ok(moved);
-    }
-    const current = this.repository.get(id);
-    return current ? refuse('PLAN_ALREADY_DECIDED', { status: current.status }) : refuse('PLAN_NOT_FOUND');
+  private kick(id: string): void {
+    if (this.stopped) return;
+    this.run(id).catch((error: unknown) => this.options.onFault?.(error, id));
   }
 
   private async loop(id: string): Promise<Plan | undefined> {
-    let plan = this.repository.get(id);
-    if (!plan || this.stopped) return plan;
-    if (plan.status === 'waiting') plan = (await this.save(id, (p) => ({ ...p, status: 'running' }))) ?? plan;
-    if (plan.status !== 'running') return plan;
+    if (this.stopped) return this.store.plan(id);
+    let plan: Plan | undefined;
     try {
+      plan = await this.claim(id);
+      if (!plan) return await this.store.plan(id);
+      this.storeFaults.delete(id);
       let facts = await this.directory.getTenantFacts();
       for (let index = 0; index < plan.steps.length; index++) {
         const { step, state } = plan.steps[index]!;
         if (state.status === 'done') continue;
-        const outcome = await executeStep({ directory: this.directory, facts, accountId: plan.account.id, userPrincipalName: plan.account.userPrincipalName }, step, state);
-        plan = (await this.record(plan, index, outcome)) ?? plan;
+        if (this.stopped) return await this.release(plan);
+        // Write-ahead: a pending step that was started but never recorded was interrupted by a crash;
+        // if it is found done now, it acted in the run that died.
+        const interrupted = state.status === 'pending' && state.startedAt !== undefined;
+        if (!state.startedAt) plan = await this.save(plan, (p) => void (p.steps[index]!.state.startedAt = this.now().toISOString()));
+        const current = plan.steps[index]!.state;
+        const outcome = await executeStep({ directory: this.directory, facts, accountId: plan.account.id, userPrincipalName: plan.account.userPrincipalName }, step, current);
+        plan = await this.record(plan, index, outcome, interrupted);
         if (outcome.status !== 'done') return plan;
         if (outcome.acted) facts = await this.directory.getTenantFacts();
-        if (this.stopped) return plan;
       }
-      plan = (await this.save(id, (p) => ({ ...p, status: 'done' }))) ?? plan;
-      await this.auditPlan(plan, plan.requestedBy, `plan.${plan.kind}`, 'succeeded');
-      return plan;
+      return await this.finish(plan);
     } catch (error) {
+      if (error instanceof LeaseLost) return this.store.plan(id);
+      if (isStoreUnavailable(error)) return this.storeFailed(id, error);
       // A fault (tenant unreachable, bug) parks the plan at its current step; Retry takes it from there.
-      this.options.onFault?.(error, plan);
-      const index = plan.steps.findIndex((s) => s.state.status !== 'done');
+      this.options.onFault?.(error, id);
+      if (!plan) return this.store.plan(id);
+      const index = Math.max(0, plan.steps.findIndex((s) => s.state.status !== 'done'));
       const note: StepNote = { reason: 'TENANT_OPERATION_FAILED', params: { upn: plan.account.userPrincipalName, detail: 'no answer from the tenant' } };
-      plan = (await this.record(plan, Math.max(0, index), { status: 'failed', note })) ?? plan;
-      return plan;
-    } finally {
-      if (plan) await this.emit(plan);
+      try {
+        return await this.record(plan, index, { status: 'failed', note });
+      } catch (again) {
+        if (isStoreUnavailable(again)) return this.storeFailed(id, again);
+        if (again instanceof LeaseLost) return this.store.plan(id);
+        throw again;
+      }
     }
   }
 
-  /** Persists one step's outcome (and the plan status it implies) and audits what changed. */
-  private async record(plan: Plan, index: number, outcome: StepOutcome): Promise<Plan | null> {
-    const at = this.now().toISOString();
-    const kind = plan.steps[index]!.step.kind;
-    const waits = (plan.steps[index]!.state.waits ?? 0) + (outcome.status === 'waiting' ? 1 : 0);
-    const saved = await this.save(plan.id, (p) => {
-      const slot = p.steps[index]!;
-      if (outcome.status === 'done') {
-        slot.state = { status: 'done', finishedAt: at };
-        if (outcome.accountId) p.account = { ...p.account, id: outcome.accountId };
-        return p;
-      }
-      const operationId = ('operationId' in outcome ? outcome.operationId : undefined) ?? slot.state.operationId;
-      slot.state = { status: outcome.status, note: outcome.note, ...(operationId ? { operationId } : {}), ...(waits ? { waits } : {}) };
-      p.status = outcome.status;
-      if (outcome.status === 'waiting') p.nextRunAt = new Date(this.now().getTime() + this.delay(waits)).toISOString();
-      return p;
+  /**
+   * The outcome could not be recorded (disk full…): the store still shows the plan as it was, so the
+   * step will be observed and recorded again. The run stops and is tried again later with back-off;
+   * a restart resumes it too (issue 9 item 5).
+   */
+  private async storeFailed(id: string, error: unknown): Promise<Plan | undefined> {
+    const retries = (this.storeFaults.get(id)?.retries ?? 0) + 1;
+    this.storeFaults.set(id, { error, retries });
+    this.options.onFault?.(error, id);
+    this.schedule(id, Math.min(MAX_STORE_RETRY_MS, STORE_RETRY_MS * 2 ** Math.min(retries - 1, 6)));
+    return this.store.plan(id);
+  }
+
+  /** Takes the plan's lease: running or waiting, and nobody else's live lease on it. */
+  private async claim(id: string): Promise<Plan | undefined> {
+    const at = this.now();
+    return this.store.transact(async (tx) => {
+      const plan = await tx.plan(id);
+      if (!plan || !isActive(plan.status)) return undefined;
+      const lease = plan.lease;
+      if (lease && lease.owner !== this.owner && Date.parse(lease.until) > at.getTime() && !this.options.exclusive) return undefined;
+      const claimed = tx.putPlan({ ...plan, status: 'running', lease: this.lease(at) }, at.toISOString());
+      await followPlan(tx, claimed, plan.status, at);
+      return claimed;
     });
-    // A step that started a tenant operation earlier acted then, even when it only verifies now.
-    const acted = outcome.status === 'done' && (outcome.acted || plan.steps[index]!.state.operationId !== undefined);
-    if (acted) {
-      await this.audit.append({ actor: plan.requestedBy, action: AUDIT_ACTION[kind], target: plan.account.userPrincipalName, outcome: 'succeeded', requestId: plan.id, detail: stepDetail(plan.steps[index]!.step) });
-    } else if (outcome.status === 'failed') {
-      await this.audit.append({ actor: plan.requestedBy, action: AUDIT_ACTION[kind], target: plan.account.userPrincipalName, outcome: 'failed', reason: outcome.note.reason, requestId: plan.id, detail: stepDetail(plan.steps[index]!.step) });
-    }
-    if (saved?.status === 'waiting') this.schedule(plan.id, this.delay(waits));
+  }
+
+  private lease(at: Date): Plan['lease'] {
+    return { owner: this.owner, until: new Date(at.getTime() + this.leaseMs).toISOString() };
+  }
+
+  /** Changes the plan under our lease (renewed); refuses if another runner took it over. */
+  private async save(plan: Plan, change: (plan: Plan) => void, also?: (tx: WorkflowTx, saved: Plan, before: Plan) => Promise<void>): Promise<Plan> {
+    const at = this.now();
+    return this.store.transact(async (tx) => {
+      const current = await tx.plan(plan.id);
+      if (!current || current.lease?.owner !== this.owner) throw new LeaseLost();
+      const next = structuredClone(current);
+      change(next);
+      const saved = tx.putPlan(next, at.toISOString());
+      await also?.(tx, saved, current);
+      return saved;
+    });
+  }
+
+  /** Persists one step's outcome (and the plan status it implies), audits it and lets the request follow. */
+  private async record(plan: Plan, index: number, outcome: StepOutcome, interrupted = false): Promise<Plan> {
+    const at = this.now();
+    const before = plan.steps[index]!;
+    const kind = before.step.kind;
+    const waits = (before.state.waits ?? 0) + (outcome.status === 'waiting' ? 1 : 0);
+    const saved = await this.save(
+      plan,
+      (p) => {
+        const slot = p.steps[index]!;
+        if (outcome.status === 'done') {
+          slot.state = { status: 'done', finishedAt: at.toISOString() };
+          if (outcome.accountId) p.account = { ...p.account, id: outcome.accountId };
+          return;
+        }
+        const operationId = ('operationId' in outcome ? outcome.operationId : undefined) ?? slot.state.operationId;
+        slot.state = {
+          status: outcome.status,
+          note: outcome.note,
+          ...(operationId ? { operationId } : {}),
+          ...(waits ? { waits } : {}),
+          ...(slot.state.startedAt ? { startedAt: slot.state.startedAt } : {}),
+        };
+        p.status = outcome.status;
+        // A waiting or failed plan is nobody's until it runs again (another instance may pick it up).
+        delete p.lease;
+        if (outcome.status === 'waiting') p.nextRunAt = new Date(at.getTime() + this.delay(waits)).toISOString();
+      },
+      async (tx, saved, current) => {
+        // A step that started a tenant operation earlier acted then, even when it only verifies now;
+        // one found done after a crash acted in the run that stopped (write-ahead startedAt).
+        const actedBefore = before.state.operationId !== undefined || interrupted;
+        if (outcome.status === 'done' && (outcome.acted || actedBefore)) {
+          tx.audit({
+            actor: plan.requestedBy,
+            action: AUDIT_ACTION[kind],
+            target: plan.account.userPrincipalName,
+            outcome: 'succeeded',
+            requestId: plan.id,
+            detail: { ...stepDetail(before.step), ...(outcome.acted ? {} : { confirmedAfterRestart: true }) },
+          });
+        } else if (outcome.status === 'failed') {
+          tx.audit({ actor: plan.requestedBy, action: AUDIT_ACTION[kind], target: plan.account.userPrincipalName, outcome: 'failed', reason: outcome.note.reason, requestId: plan.id, detail: stepDetail(before.step) });
+        }
+        await followPlan(tx, saved, current.status, at);
+      },
+    );
+    if (saved.status === 'waiting') this.schedule(plan.id, this.delay(waits));
     return saved;
+  }
+
+  private async finish(plan: Plan): Promise<Plan> {
+    const at = this.now();
+    return this.save(
+      plan,
+      (p) => {
+        p.status = 'done';
+        delete p.lease;
+      },
+      async (tx, saved, current) => {
+        tx.audit(planAudit(saved, plan.requestedBy, `plan.${plan.kind}`, 'succeeded'));
+        await followPlan(tx, saved, current.status, at);
+      },
+    );
+  }
+
+  /** Graceful stop mid-plan: the plan stays running, without a lease, for whoever runs next. */
+  private async release(plan: Plan): Promise<Plan> {
+    return this.save(plan, (p) => void delete p.lease);
   }
 
   /** Backs off while the tenant stays slow: pollMs, 2×, 4×… up to maxPollMs. */
@@ -280,29 +431,15 @@ export class PlanRunner {
     if (existing) clearTimeout(existing);
     const timer = setTimeout(() => {
       this.timers.delete(id);
-      void this.run(id);
+      this.kick(id);
     }, Math.max(0, delayMs));
     timer.unref();
     this.timers.set(id, timer);
   }
+}
 
-  private save(id: string, change: (plan: Plan) => Plan | null): Promise<Plan | null> {
-    return this.repository.mutate(id, change, this.now().toISOString());
-  }
-
-  private async emit(plan: Plan): Promise<void> {
-    for (const listener of this.listeners) {
-      try {
-        await listener(plan);
-      } catch (error) {
-        this.options.onFault?.(error, plan);
-      }
-    }
-  }
-
-  private async auditPlan(plan: Plan, actor: Actor, action: string, outcome: 'requested' | 'succeeded' | 'failed'): Promise<void> {
-    await this.audit.append({ actor, action, target: plan.account.userPrincipalName, outcome, requestId: plan.id, detail: { status: plan.status } });
-  }
+export function planAudit(plan: Plan, actor: Actor, action: string, outcome: 'requested' | 'succeeded' | 'failed') {
+  return { actor: { aadObjectId: actor.aadObjectId, name: actor.name }, action, target: plan.account.userPrincipalName, outcome, requestId: plan.id, detail: { status: plan.status } };
 }
 
 function stepDetail(step: Step): Record<string, string> {
@@ -310,4 +447,3 @@ function stepDetail(step: Step): Record<string, string> {
   for (const [key, value] of Object.entries(step)) if (key !== 'kind' && typeof value === 'string') detail[key] = value;
   return detail;
 }
-

@@ -1,4 +1,4 @@
-import type { AuditLog } from '../store/audit';
+import type { AuditLog, NewAuditEntry } from '../store/audit';
 import type { AccountQuery, NumberQuery, Page, TenantDirectory, VoiceApplication } from './directory';
 import type { AccountType, Actor, LicenseSku, NumberType, PhoneNumber, ResourceAccount, TenantFacts } from './model';
 import { licenseKindsOf, NumberTypeSchema } from './model';
@@ -142,14 +142,15 @@ export class ProvisioningService {
   }
 
   /**
-   * Create → usage location → license, as one plan that starts at once (the submit is the request;
-   * nothing destructive happens). Usage location comes first: a license needs it (DOMAIN.md F8).
+   * Create → usage location → license, as one plan that starts at once (the submit is the request),
+   * unless the approval policy names addAccount: then it waits for confirmation and approval like any
+   * other change. Usage location comes first: a license needs it (DOMAIN.md F8).
    */
   async addAccount(actor: Actor, form: NewAccountForm): Promise<FormResult<Plan>> {
     const valid = await this.validateNewAccount(form);
     if (!valid.ok) {
       const target = `${form.username.trim()}@${form.domain.trim()}`.slice(0, 200);
-      await this.audit.append({ actor, action: 'account.create', target, outcome: 'refused', reason: valid.refusals.map((r) => r.reason).join(',') });
+      await this.auditBestEffort({ actor, action: 'account.create', target, outcome: 'refused', reason: valid.refusals.map((r) => r.reason).join(',') });
       return valid;
     }
     const input = valid.value;
@@ -160,7 +161,7 @@ export class ProvisioningService {
       { kind: 'addAccount', account: { id: null, userPrincipalName: input.userPrincipalName, displayName: input.displayName }, requestedBy: actor, steps },
       true,
     );
-    return ok(plan);
+    return plan.ok ? plan : { ok: false, refusals: [plan] };
   }
 
   // --- numbers ------------------------------------------------------------------------------------
@@ -198,14 +199,12 @@ export class ProvisioningService {
       const mismatch = country ? checkNumberCountry(telephoneNumber.value, country, account) : null;
       if (mismatch) return mismatch;
     }
-    return ok(
-      await this.plans.propose({
+    return this.plans.propose({
         kind: 'assignNumber',
         account: accountRef(account),
         requestedBy: actor,
         steps: [{ kind: 'awaitLicense' }, { kind: 'assignNumber', telephoneNumber: telephoneNumber.value, numberType }],
-      }),
-    );
+      });
   }
 
   async planUnassignNumber(actor: Actor, accountId: string): Promise<Result<Plan>> {
@@ -213,7 +212,7 @@ export class ProvisioningService {
     if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
     const step = await this.unassignStep(account);
     if (!step) return refuse('NUMBER_NOT_ASSIGNED', { upn: account.userPrincipalName });
-    return ok(await this.plans.propose({ kind: 'unassignNumber', account: accountRef(account), requestedBy: actor, steps: [step] }));
+    return this.plans.propose({ kind: 'unassignNumber', account: accountRef(account), requestedBy: actor, steps: [step] });
   }
 
   // --- license switch -----------------------------------------------------------------------------
@@ -231,7 +230,7 @@ export class ProvisioningService {
       const noSeat = checkFreeSeat(target.value);
       if (noSeat) return noSeat;
     }
-    return ok(await this.plans.propose({ kind: 'switchLicense', account: accountRef(account), requestedBy: actor, steps: [{ kind: 'switchLicense' }] }));
+    return this.plans.propose({ kind: 'switchLicense', account: accountRef(account), requestedBy: actor, steps: [{ kind: 'switchLicense' }] });
   }
 
   // --- edit and associations ----------------------------------------------------------------------
@@ -262,7 +261,8 @@ export class ProvisioningService {
     const step: Step = { kind: 'updateAccount' };
     if (displayName.value !== account.displayName) step.displayName = displayName.value;
     if (accountType.value !== account.accountType) step.accountType = accountType.value;
-    return ok(await this.plans.propose({ kind: 'editAccount', account: accountRef(account), requestedBy: actor, steps: [step] }, true));
+    const plan = await this.plans.propose({ kind: 'editAccount', account: accountRef(account), requestedBy: actor, steps: [step] }, true);
+    return plan.ok ? plan : { ok: false, refusals: [plan] };
   }
 
   /** Uses the account with an AA or CQ of its own type (the seed's "next step"). */
@@ -283,11 +283,9 @@ export class ProvisioningService {
     if (app.configurationType !== account.accountType) {
       return refuse('ASSOCIATION_TYPE_MISMATCH', { upn: account.userPrincipalName, accountType: account.accountType, voiceApp: app.name }, 'voiceApplication');
     }
-    return ok(
-      await this.plans.propose(
-        { kind: 'associate', account: accountRef(account), requestedBy: actor, steps: [{ kind: 'associate', configurationId, configurationType: app.configurationType, name: app.name }] },
-        true,
-      ),
+    return this.plans.propose(
+      { kind: 'associate', account: accountRef(account), requestedBy: actor, steps: [{ kind: 'associate', configurationId, configurationType: app.configurationType, name: app.name }] },
+      true,
     );
   }
 
@@ -296,7 +294,7 @@ export class ProvisioningService {
     if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
     if (account.associations.length === 0) return refuse('ASSOCIATION_NOT_FOUND', { upn: account.userPrincipalName, voiceApp: '—' });
     const steps: Step[] = account.associations.map((a) => ({ kind: 'dissociate', configurationId: a.configurationId, name: a.name }));
-    return ok(await this.plans.propose({ kind: 'dissociate', account: accountRef(account), requestedBy: actor, steps }));
+    return this.plans.propose({ kind: 'dissociate', account: accountRef(account), requestedBy: actor, steps });
   }
 
   // --- delete -------------------------------------------------------------------------------------
@@ -313,13 +311,13 @@ export class ProvisioningService {
     if (unassign) steps.push(unassign);
     for (const a of account.associations) steps.push({ kind: 'dissociate', configurationId: a.configurationId, name: a.name });
     steps.push({ kind: 'deleteAccount' });
-    return ok(await this.plans.propose({ kind: 'deleteAccount', account: accountRef(account), requestedBy: actor, steps }));
+    return this.plans.propose({ kind: 'deleteAccount', account: accountRef(account), requestedBy: actor, steps });
   }
 
   /** Refused requests are audited too: who tried what, and why it was refused. */
   private async auditRefusal(actor: Actor, action: string, accountId: string, refusal: Refusal, detail: string): Promise<void> {
     const account = await this.directory.getAccount(accountId);
-    await this.audit.append({
+    await this.auditBestEffort({
       actor,
       action,
       target: account?.userPrincipalName ?? accountId.slice(0, 100),
@@ -327,6 +325,11 @@ export class ProvisioningService {
       reason: refusal.reason,
       detail: { value: detail.slice(0, 100) },
     });
+  }
+
+  /** A refusal changes nothing: when the audit log cannot take it right now, the refusal still stands. */
+  private async auditBestEffort(entry: NewAuditEntry): Promise<void> {
+    await this.audit.append(entry).catch(() => undefined);
   }
 
   private async unassignStep(account: ResourceAccount): Promise<Step | null> {

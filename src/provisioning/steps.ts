@@ -50,6 +50,13 @@ async function requireAccount(ctx: StepContext): Promise<ResourceAccount> {
   return found;
 }
 
+/** A broken account cannot be cured, only replaced (teams-apis.md §1.4): nothing more is done to it. */
+async function requireWorkingAccount(ctx: StepContext): Promise<ResourceAccount> {
+  const found = await requireAccount(ctx);
+  if (found.broken) throw new DirectoryRefusal('ACCOUNT_BROKEN', { upn: found.userPrincipalName });
+  return found;
+}
+
 const STEPS: { [K in Step['kind']]: Executor<K> } = {
   async createAccount(ctx, step) {
     const existing = await ctx.directory.findAccountByUpn(step.userPrincipalName);
@@ -70,7 +77,7 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
   },
 
   async assignLicense(ctx, step) {
-    const current = await requireAccount(ctx);
+    const current = await requireWorkingAccount(ctx);
     const sku = findSku(ctx.facts, step.license);
     if (!sku.ok) return fail(sku.reason, sku.params);
     if (current.assignedLicenses.includes(sku.value.skuId)) return done(false);
@@ -81,7 +88,7 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
   },
 
   async switchLicense(ctx) {
-    const current = await requireAccount(ctx);
+    const current = await requireWorkingAccount(ctx);
     const target = findSku(ctx.facts, 'resourceAccount');
     if (!target.ok) return fail(target.reason, target.params);
     const phoneSystem = ctx.facts.skus.filter((s) => s.kind === 'phoneSystem' && current.assignedLicenses.includes(s.skuId));
@@ -110,7 +117,7 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
   },
 
   async assignNumber(ctx, step, state) {
-    const current = await requireAccount(ctx);
+    const current = await requireWorkingAccount(ctx);
     const params = { number: step.telephoneNumber, upn: current.userPrincipalName };
     if (state.operationId) {
       const operation = await ctx.directory.getNumberOperation(state.operationId);
@@ -165,6 +172,15 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
   async associate(ctx, step) {
     const current = await requireAccount(ctx);
     if (current.associations.some((a) => a.configurationId === step.configurationId)) return done(false);
+    // The tenant may have moved since the plan was made (DOMAIN.md F15): the same rules as the proposal.
+    if (current.broken) return fail('ACCOUNT_BROKEN', { upn: current.userPrincipalName });
+    const app = (await ctx.directory.listVoiceApplications()).find((a) => a.configurationId === step.configurationId);
+    if (!app) return fail('VOICE_APP_NOT_FOUND', { name: step.name });
+    const other = current.associations[0];
+    if (other) return fail('ACCOUNT_ALREADY_ASSOCIATED', { upn: current.userPrincipalName, voiceApp: other.name });
+    if (app.configurationType !== current.accountType) {
+      return fail('ASSOCIATION_TYPE_MISMATCH', { upn: current.userPrincipalName, accountType: current.accountType, voiceApp: app.name });
+    }
     await ctx.directory.associate(current.id, step.configurationId);
     return done(true);
   },
@@ -177,7 +193,7 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
   },
 
   async updateAccount(ctx, step) {
-    const current = await requireAccount(ctx);
+    const current = await requireWorkingAccount(ctx);
     const change: { displayName?: string; accountType?: typeof current.accountType } = {};
     if (step.displayName !== undefined && step.displayName !== current.displayName) change.displayName = step.displayName;
     if (step.accountType !== undefined && step.accountType !== current.accountType) {
@@ -194,8 +210,15 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
   async deleteAccount(ctx) {
     const current = await account(ctx);
     if (!current) return done(false);
-    // Never delete while a number is attached: it would be stuck "pending" (F1).
+    // Never delete while a number is attached, or on its way to or from the account: it would be
+    // stuck "pending" (F1).
     if (current.phoneNumber) return fail('DELETE_NUMBER_STILL_ASSIGNED', { upn: current.userPrincipalName, number: current.phoneNumber });
+    const inFlight = (await ctx.directory.listPhoneNumbers({ offset: 0, limit: 1, assignmentTargetId: current.id })).items[0];
+    if (inFlight) return fail('DELETE_NUMBER_STILL_ASSIGNED', { upn: current.userPrincipalName, number: inFlight.telephoneNumber });
+    // Never delete an account an auto attendant or call queue started using after the plan was made
+    // (F15): its callers would reach nothing. The plan's own dissociate steps ran before this one.
+    const use = current.associations[0];
+    if (use) return fail('DELETE_ACCOUNT_IN_USE', { upn: current.userPrincipalName, voiceApp: use.name });
     await ctx.directory.deleteAccount(current.id);
     return done(true);
   },

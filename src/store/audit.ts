@@ -148,20 +148,54 @@ export class AuditLog {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** Stamps an entry with its id and time (the workflow store stamps entries inside its transaction). */
+  entryOf(entry: NewAuditEntry): AuditEntry {
+    return { id: randomUUID(), at: this.now().toISOString(), ...entry };
+  }
+
   append(entry: NewAuditEntry): Promise<AuditEntry> {
-    const full: AuditEntry = { id: randomUUID(), at: this.now().toISOString(), ...entry };
-    const line = JSON.stringify(full) + '\n';
+    const full = this.entryOf(entry);
+    return this.appendEntries([full]).then(() => full);
+  }
+
+  /**
+   * Appends entries already stamped, in one write, after those appended before. A failed write (disk
+   * full) may leave a torn line: the file's end is looked at again before the next append.
+   */
+  appendEntries(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return this.tail;
+    const lines = entries.map((e) => JSON.stringify(e) + '\n').join('');
     this.ready ??= this.prepare();
     const write = this.tail
       .then(() => this.ready)
       .then(async () => {
         // Without this, the torn line and the new one would make one unreadable line together.
-        await appendFile(this.file, this.tornEnd ? `\n${line}` : line, 'utf8');
+        await appendFile(this.file, this.tornEnd ? `\n${lines}` : lines, 'utf8');
         this.tornEnd = false;
-        if (this.counted !== undefined) this.counted += 1;
+        if (this.counted !== undefined) this.counted += entries.length;
       });
-    this.tail = write.catch(() => undefined);
-    return write.then(() => full);
+    this.tail = write.catch(() => {
+      this.ready = undefined;
+      this.counted = undefined;
+    });
+    return write;
+  }
+
+  /**
+   * The ids of the newest entries (up to `lines` lines from the end): which of the entries a crash
+   * may have left unwritten are already in the file.
+   */
+  async recentIds(lines: number): Promise<Set<string>> {
+    await this.tail;
+    const ids = new Set<string>();
+    let seen = 0;
+    await this.eachLineFromEnd((line) => {
+      const id = /^\{"id":"([^"]{1,64})"/.exec(line)?.[1] ?? parseLine(line)?.id;
+      if (id) ids.add(id);
+      seen += 1;
+      return seen < lines;
+    });
+    return ids;
   }
 
   /** Entries oldest first; a torn last line (crash mid-append) is skipped. */

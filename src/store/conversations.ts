@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { ConversationRefSchema, type ConversationRef } from '../approvals/copies';
 import { JsonFileStore } from './jsonFile';
+import { Quarantine, type QuarantineListener } from './quarantine';
 
 /**
  * Where each user can be reached proactively: the conversation reference of their personal chat with
@@ -7,35 +9,50 @@ import { JsonFileStore } from './jsonFile';
  * user id (29:…) that Universal Actions `refresh.userIds` needs.
  */
 export const ContactSchema = z.object({
-  aadObjectId: z.string(),
-  userId: z.string(),
-  name: z.string(),
-  conversation: z.record(z.string(), z.unknown()),
+  aadObjectId: z.string().max(64),
+  userId: z.string().max(512),
+  name: z.string().max(256),
+  conversation: ConversationRefSchema,
   locale: z.enum(['en', 'fr']),
   updatedAt: z.string(),
 });
 export type Contact = z.infer<typeof ContactSchema>;
 
-const DocumentSchema = z.object({
-  contacts: z.record(z.string(), ContactSchema),
+const ChannelSchema = z.object({ conversation: ConversationRefSchema, updatedAt: z.string() });
+type Channel = z.infer<typeof ChannelSchema>;
+
+interface ConversationsDocument {
+  contacts: Record<string, Contact>;
   /** Team channels where the bot is installed, by channel id, for the approvals channel. */
-  channels: z.record(z.string(), z.object({ conversation: z.record(z.string(), z.unknown()), updatedAt: z.string() })).default({}),
+  channels: Record<string, Channel>;
+}
+
+const DocumentShape = z.object({
+  contacts: z.record(z.string(), z.unknown()).default({}),
+  channels: z.record(z.string(), z.unknown()).default({}),
 });
-type ConversationsDocument = z.infer<typeof DocumentSchema>;
 
 export class ConversationDirectory {
   /** What was last saved per contact, so that the common case (nothing changed) costs no work. */
   private readonly saved = new Map<string, string>();
 
-  private constructor(private readonly store: JsonFileStore<ConversationsDocument>) {}
+  private constructor(private readonly store: JsonFileStore<ConversationsDocument>) {
+    // A failed write put the document back: what was "saved" may not be any more.
+    store.onRevert(() => this.saved.clear());
+  }
 
-  static async open(file: string): Promise<ConversationDirectory> {
+  /** Each record is parsed on open; a bad one is quarantined and start-up goes on (issue 9 item 11). */
+  static async open(file: string, onQuarantine?: QuarantineListener): Promise<ConversationDirectory> {
     const store = await JsonFileStore.open<ConversationsDocument>(file, () => ({ contacts: {}, channels: {} }));
-    const parsed = DocumentSchema.safeParse(store.data);
-    if (!parsed.success) {
+    const shape = DocumentShape.safeParse(store.data);
+    if (!shape.success) {
       await store.close();
-      throw new Error(`conversation store: ${file} is not valid; fix or delete it\n${z.prettifyError(parsed.error)}`);
+      throw new Error(`conversation store: ${file} is not a Switchboard conversation file; move it away or delete it`);
     }
+    const quarantine = new Quarantine(file, onQuarantine);
+    const contacts = await quarantine.sift('contacts', shape.data.contacts, ContactSchema, (c) => c.aadObjectId.toLowerCase());
+    const channels = await quarantine.sift('channels', shape.data.channels, ChannelSchema);
+    await store.update((data) => Object.assign(data, { contacts, channels }));
     return new ConversationDirectory(store);
   }
 
@@ -45,22 +62,19 @@ export class ConversationDirectory {
     return found ? structuredClone(found) : undefined;
   }
 
-  channel(channelId: string): ConversationsDocument['channels'][string] | undefined {
+  channel(channelId: string): Channel | undefined {
     const found = Object.hasOwn(this.store.data.channels, channelId) ? this.store.data.channels[channelId] : undefined;
     return found ? structuredClone(found) : undefined;
   }
 
-  /** Saves a contact; skips the write when nothing changed (most messages). */
-  async saveContact(update: Contact): Promise<void> {
+  /** Saves a contact; skips the write when nothing changed (most messages). Returns whether it changed. */
+  async saveContact(update: Contact): Promise<boolean> {
     const key = update.aadObjectId.toLowerCase();
-    // The reference's activityId changes every turn and is not needed to reach the user: left out,
-    // so that an unchanged contact costs no write.
-    const { activityId: _activityId, ...conversation } = update.conversation;
-    const fingerprint = JSON.stringify([update.name, update.userId, update.locale, conversation]);
-    if (this.saved.get(key) === fingerprint) return;
+    const fingerprint = JSON.stringify([update.name, update.userId, update.locale, update.conversation]);
+    if (this.saved.get(key) === fingerprint) return false;
     const current = this.contact(key);
     // Install and conversation updates often carry no name: keep the one a message gave.
-    const contact = { ...update, conversation, name: update.name || current?.name || '' };
+    const contact: Contact = { ...update, aadObjectId: key, name: update.name || current?.name || '' };
     const unchanged =
       current !== undefined &&
       current.name === contact.name &&
@@ -69,13 +83,14 @@ export class ConversationDirectory {
       JSON.stringify(current.conversation) === JSON.stringify(contact.conversation);
     if (!unchanged) {
       await this.store.update((doc) => {
-        doc.contacts[key] = { ...contact, aadObjectId: key };
+        doc.contacts[key] = contact;
       });
     }
     this.saved.set(key, fingerprint);
+    return !unchanged;
   }
 
-  async saveChannel(channelId: string, conversation: Record<string, unknown>, at: string): Promise<void> {
+  async saveChannel(channelId: string, conversation: ConversationRef, at: string): Promise<void> {
     if (JSON.stringify(this.channel(channelId)?.conversation) === JSON.stringify(conversation)) return;
     await this.store.update((doc) => {
       doc.channels[channelId] = { conversation, updatedAt: at };

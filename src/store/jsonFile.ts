@@ -1,14 +1,15 @@
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { Low } from 'lowdb';
-import { DataFile } from 'lowdb/node';
+import { DurableJsonFile } from './durableFile';
+import { StoreUnavailableError } from './errors';
 
 /**
  * Write-behind: update() returns once the in-memory document has changed, and one write follows a
  * window later for every change made meanwhile. The window is 20× the time the last serialization
  * took (so background writes use at most ~5% of the main thread however large the document), kept
- * between `minMs` and `maxMs`. A crash (kill -9, power loss) loses the changes of the current window
- * and of a write in flight; flush() and close() write everything first.
+ * between `minMs` and `maxMs`. Only for data that can be rebuilt (ARCHITECTURE.md "Acknowledged =
+ * durable"): a crash loses the changes of the current window.
  */
 export interface WriteBehind {
   minMs: number;
@@ -23,6 +24,12 @@ export interface JsonFileStoreOptions {
 /** Background writes get at most 1/WINDOW_FACTOR of the main thread. */
 const WINDOW_FACTOR = 20;
 
+interface Waiter {
+  generation: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * One lowdb document per file. lowdb is single-writer: two Low instances on the same file lose writes
  * (shared/reference/stack.md §3), so instances are shared per resolved path within the process.
@@ -30,9 +37,10 @@ const WINDOW_FACTOR = 20;
  * is atomic (the compare-and-set every state transition relies on).
  *
  * Writes are group commits: the document is serialized (compact JSON) once per write, for every
- * change made since the previous one, and written through steno (temp file + rename). lowdb's own
- * `db.write()` per update would serialize the whole document once per change, which at 10,000
- * accounts costs tens of milliseconds of main thread each time (stack.md §3).
+ * change made since the previous one, and written durably (DurableJsonFile: temp file, fdatasync,
+ * rename). A failed write (disk full, permissions) puts the in-memory document back to what is on disk
+ * and rejects every change that was not on disk yet, so that memory never holds a change the disk
+ * lost: the callers of those changes were not acknowledged and say so.
  */
 export class JsonFileStore<T extends object> {
   private static readonly open_ = new Map<string, Promise<JsonFileStore<object>>>();
@@ -42,8 +50,12 @@ export class JsonFileStore<T extends object> {
   private pump: Promise<void> | undefined;
   private timeout: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
-  private failure: { error: unknown; generation: number } | undefined;
-  private readonly waiters: { generation: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private readonly waiters: Waiter[] = [];
+  private readonly revertListeners: (() => void)[] = [];
+  /** The document as it is on disk (the text of the last write that succeeded). */
+  private durable: string;
+  /** The text being written by the write in flight. */
+  private serialized = '';
 
   /** How long the last serialization of the document blocked the main thread (ms). */
   private serializeMs = 0;
@@ -52,7 +64,9 @@ export class JsonFileStore<T extends object> {
     readonly file: string,
     private readonly db: Low<T>,
     private readonly writeBehind: WriteBehind | undefined,
-  ) {}
+  ) {
+    this.durable = JSON.stringify(db.data);
+  }
 
   static open<T extends object>(file: string, makeDefaults: () => T, options: JsonFileStoreOptions = {}): Promise<JsonFileStore<T>> {
     const key = path.resolve(file);
@@ -60,11 +74,17 @@ export class JsonFileStore<T extends object> {
     if (!opening) {
       opening = (async () => {
         await mkdir(path.dirname(key), { recursive: true });
+        let store: JsonFileStore<T> | undefined;
         // Compact JSON: a third smaller and faster to write than lowdb's pretty JSONFile; reads either.
-        const adapter = new DataFile<T>(key, { parse: JSON.parse, stringify: (data) => JSON.stringify(data) });
+        const adapter = new DurableJsonFile<T>(key, (data) => {
+          const text = JSON.stringify(data);
+          if (store) store.serialized = text;
+          return text;
+        });
         const db = new Low<T>(adapter, makeDefaults());
         await db.read();
-        return new JsonFileStore<T>(key, db, options.writeBehind) as unknown as JsonFileStore<object>;
+        store = new JsonFileStore<T>(key, db, options.writeBehind);
+        return store as unknown as JsonFileStore<object>;
       })();
       JsonFileStore.open_.set(key, opening);
       opening.catch(() => JsonFileStore.open_.delete(key));
@@ -77,10 +97,16 @@ export class JsonFileStore<T extends object> {
     return this.db.data;
   }
 
+  /** Called after a failed write put the document back to what is on disk (drop caches built on it). */
+  onRevert(listener: () => void): void {
+    this.revertListeners.push(listener);
+  }
+
   /**
-   * Applies `change` to the document and persists it (write-through: resolves once on disk;
-   * write-behind: resolves at once). `change` must check before it mutates: a throw after a partial
-   * mutation would leave the in-memory document changed.
+   * Applies `change` to the document and persists it (write-through: resolves once on disk, rejects
+   * with StoreUnavailableError if the write failed; write-behind: resolves at once). `change` must
+   * check before it mutates: a throw after a partial mutation would leave the in-memory document
+   * changed.
    */
   async update<R>(change: (data: T) => R): Promise<R> {
     const result = change(this.db.data);
@@ -91,6 +117,15 @@ export class JsonFileStore<T extends object> {
     }
     await this.persisted(generation);
     return result;
+  }
+
+  /**
+   * Applies a change that needs no write of its own: it rides along with the next write (e.g.
+   * housekeeping whose loss in a crash is harmless because it is redone at start-up).
+   */
+  touch(change: (data: T) => void): void {
+    change(this.db.data);
+    this.changed += 1;
   }
 
   /** Writes every change made so far (write-behind included) and waits for it (graceful shutdown). */
@@ -139,12 +174,11 @@ export class JsonFileStore<T extends object> {
       this.pump = undefined;
       // Changes made during the last write, or waiters that came late, get a writer of their own.
       if (this.waiters.length > 0) this.schedule(0);
-      else if (this.written < this.changed && !this.failure) this.schedule(this.windowMs());
+      else if (this.written < this.changed && this.writeBehind) this.schedule(this.windowMs());
     });
   }
 
   private async run(): Promise<void> {
-    this.failure = undefined;
     // Bounded: each pass writes everything changed so far; a waiter never needs more than two.
     for (let pass = 0; pass < 2 && this.written < this.changed; pass++) {
       const generation = this.changed;
@@ -153,13 +187,15 @@ export class JsonFileStore<T extends object> {
         const started = performance.now();
         const write = this.db.write();
         this.serializeMs = performance.now() - started;
+        const text = this.serialized;
         await write;
         this.written = generation;
+        this.durable = text;
       } catch (error) {
-        this.failure = { error, generation };
+        this.revert(error);
+        return;
       }
       this.settle();
-      if (this.failure) return;
       // Write-behind: the next write waits its turn (schedule), so that writes stay at most one per window.
       if (this.writeBehind && this.waiters.length === 0) return;
     }
@@ -172,16 +208,25 @@ export class JsonFileStore<T extends object> {
     return Math.min(maxMs, Math.max(minMs, Math.ceil(this.serializeMs * WINDOW_FACTOR)));
   }
 
-  /** Resolves the waiters whose change is on disk and rejects those the failed write was for, in order. */
+  /** Resolves, in order, the waiters whose change is on disk. */
   private settle(): void {
-    const done = this.waiters.filter((w) => w.generation <= this.written || (this.failure !== undefined && w.generation <= this.failure.generation));
+    const done = this.waiters.filter((w) => w.generation <= this.written);
     if (done.length === 0) return;
-    const settled = new Set(done);
-    const rest = this.waiters.filter((w) => !settled.has(w));
+    const rest = this.waiters.filter((w) => w.generation > this.written);
     this.waiters.splice(0, this.waiters.length, ...rest);
-    for (const waiter of done) {
-      if (waiter.generation <= this.written) waiter.resolve();
-      else waiter.reject(this.failure?.error);
-    }
+    for (const waiter of done) waiter.resolve();
+  }
+
+  /**
+   * The write failed: memory goes back to the disk's version, and every change not on disk is
+   * rejected — including those made while the failed write was in flight, which built on it.
+   */
+  private revert(cause: unknown): void {
+    this.db.data = JSON.parse(this.durable) as T;
+    this.changed = this.written;
+    const failed = this.waiters.splice(0);
+    const error = new StoreUnavailableError(path.basename(this.file), cause);
+    for (const waiter of failed) waiter.reject(error);
+    for (const listener of this.revertListeners) listener();
   }
 }

@@ -80,7 +80,7 @@ describe('four-eyes approvals with Universal Actions', () => {
       action: { type: 'Action.Execute', verb: 'refreshRequest', data: { requestId: planId } },
       userIds: [ADMIN.id, APPROVER.id, APPROVER_2.id],
     });
-    expect(app.plans.get(planId)!.status).toBe('awaitingConfirmation');
+    expect((await app.plans.get(planId))!.status).toBe('awaitingConfirmation');
     expect(await app.directory.getAccount(DEMO.accounts.helpdesk.id)).not.toBeNull();
   });
 
@@ -88,7 +88,7 @@ describe('four-eyes approvals with Universal Actions', () => {
     const { planId } = await requestDelete();
     const response = await sut.invoke(execute('approveRequest', { requestId: planId }));
     expect(cardTexts(bodyOf(response))).toEqual(['Not done', 'You asked for this change yourself: another approver must decide (four-eyes rule).']);
-    expect(app.plans.get(planId)!.status).toBe('awaitingConfirmation');
+    expect((await app.plans.get(planId))!.status).toBe('awaitingConfirmation');
     expect(await app.directory.getAccount(DEMO.accounts.helpdesk.id)).not.toBeNull();
   });
 
@@ -131,7 +131,7 @@ describe('four-eyes approvals with Universal Actions', () => {
     const rejected = bodyOf(await sut.invoke(execute('rejectRequest', { requestId: planId, reason: 'Still used by the Paris IVR' }, { from: APPROVER_2 })));
     await sut.settled();
     expect(cardTexts(rejected)[1]).toBe('Rejected by Dee Approver on 2026-11-28 10:00 UTC: "Still used by the Paris IVR". Nothing was changed.');
-    expect(app.plans.get(planId)!.status).toBe('cancelled');
+    expect((await app.plans.get(planId))!.status).toBe('cancelled');
     expect(await app.directory.getAccount(DEMO.accounts.helpdesk.id)).not.toBeNull();
     const told = sut.adapter.later.filter((a) => a.conversation?.id === 'a:personal-chat').map((a) => cardTexts(a.attachments![0]!.content)[1]);
     expect(told).toContain('Dee Approver rejected your request: Delete cq-helpdesk@contoso.onmicrosoft.com. Reason: "Still used by the Paris IVR".');
@@ -146,7 +146,7 @@ describe('four-eyes approvals with Universal Actions', () => {
     clock.advance(24 * 3_600_000 + 1);
     const response = bodyOf(await sut.invoke(execute('approveRequest', { requestId: planId }, { from: APPROVER })));
     expect(cardTexts(response)[1]).toBe('Expired on 2026-11-29 10:00 UTC without a decision. Nothing was changed.');
-    expect(app.plans.get(planId)!.status).toBe('cancelled');
+    expect((await app.plans.get(planId))!.status).toBe('cancelled');
     expect(await app.directory.getAccount(DEMO.accounts.helpdesk.id)).not.toBeNull();
     expect((await app.audit.readAll()).filter((e) => e.action === 'request.expired')).toHaveLength(1);
   });

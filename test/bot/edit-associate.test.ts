@@ -54,7 +54,7 @@ describe('edit and associate through the bot (TestAdapter)', () => {
   /** The card a finished plan shows, found through the audit trail (its requestId is the plan id). */
   async function planCardOf(action: string): Promise<Card> {
     const entry = (await app.audit.readAll()).find((e) => e.action === action);
-    const plan = app.plans.get(entry!.requestId!);
+    const plan = await app.plans.get(entry!.requestId!);
     return planCard(plan!, await app.directory.getTenantFacts(), 'en', null);
   }
 

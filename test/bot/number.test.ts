@@ -298,10 +298,11 @@ describe('assign a number through the bot (TestAdapter)', () => {
 
       // The plan card (Confirm / Cancel), exactly as the plan view renders it; nothing changed yet.
       const planId = planIdOf(bodyOf(proposed));
-      const plan = app.plans.get(planId)!;
+      const plan = (await app.plans.get(planId))!;
       expect(plan).toMatchObject({ kind: 'assignNumber', status: 'awaitingConfirmation', account: { id: accountId, userPrincipalName: US_UPN } });
-      // The whole answer is the plan card as the plan view renders it (Refresh shows the same card).
-      expect(proposed).toEqual(await sut.invoke(execute('refreshPlan', { planId })));
+      // The whole answer is the plan card as the plan view renders it (Refresh on that card shows the same card).
+      const cardId = /"cardId":"([0-9a-f-]{36})"/.exec(JSON.stringify(bodyOf(proposed)))![1];
+      expect(proposed).toEqual(await sut.invoke(execute('refreshPlan', { planId, cardId })));
       expect(proposed).toEqual({ status: 200, body: { statusCode: 200, type: CARD, value: expect.objectContaining({ type: 'AdaptiveCard', version: '1.5' }) } });
       expect(cardTexts(bodyOf(proposed))).toEqual(
         expect.arrayContaining([
@@ -609,7 +610,7 @@ describe('assign a number over real HTTP (restify, loopback)', () => {
     const texts = cardTexts(proposed.body.value);
     expect(texts.slice(0, 2)).toEqual(['Assign a number to cq-support-fr@contoso.com', 'Nothing has changed yet. Confirm to run these steps.']);
     expect(texts).toContain(`○ 2. Assign ${DEMO.numbers.frToll[0]} (Calling Plan)`);
-    expect(app.plans.get(planIdOf(proposed.body.value))).toMatchObject({ kind: 'assignNumber', status: 'awaitingConfirmation', account: { id: accountId } });
+    expect(await app.plans.get(planIdOf(proposed.body.value))).toMatchObject({ kind: 'assignNumber', status: 'awaitingConfirmation', account: { id: accountId } });
     expect(await app.directory.listPhoneNumbers({ offset: 0, limit: 1000 })).toEqual(before);
   });
 });

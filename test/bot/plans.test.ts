@@ -122,7 +122,7 @@ describe('confirmable plans in the conversation', () => {
       const planId = planIdOf(await sut.card(message('delete cq-helpdesk')));
       const response = await sut.invoke(execute('confirmPlan', { planId }, { from: who }));
       expect(cardTexts((response.body as { value: Card }).value)[0]).toBe('Not done');
-      expect(app.plans.get(planId)!.status).toBe('awaitingConfirmation');
+      expect((await app.plans.get(planId))!.status).toBe('awaitingConfirmation');
       expect(await app.directory.getAccount(DEMO.accounts.helpdesk.id)).not.toBeNull();
     });
 

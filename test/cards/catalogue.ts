@@ -175,6 +175,7 @@ function makePlan(id: string, kind: PlanKind, status: PlanStatus, subject: Resou
     status,
     account: ref,
     requestedBy: PERSON.admin,
+    needsApproval: false,
     createdAt: at(-12),
     updatedAt: at(-2),
     steps: steps.map(([step, state]) => ({ step, state })),
@@ -189,13 +190,12 @@ function request(plan: Plan, status: ChangeRequest['status'], decision?: ChangeR
     kind: plan.kind,
     account: plan.account,
     requestedBy: { ...PERSON.admin, userId: ADMIN.id },
+    proposedBy: PERSON.admin,
     status,
     version: 2,
     createdAt: at(-12),
     expiresAt: at(60 * 24 - 12),
     ...(decision ? { decision } : {}),
-    cards: [],
-    unreachable: [],
   };
 }
 
@@ -320,7 +320,7 @@ function approvals(state: TenantState, locale: Locale): CatalogueEntry[] {
   const pendingPlan = makePlan('p-delete-paris', 'deleteAccount', 'awaitingConfirmation', paris, [[{ kind: 'deleteAccount' }, { status: 'pending' }]]);
   const pending = request(pendingPlan, 'pending');
   const refreshIds = [ADMIN.aadObjectId, APPROVER.aadObjectId, APPROVER_2.aadObjectId];
-  const view = (r: ChangeRequest, plan: Plan, viewer: Viewer) => approvalRequestCard(r, plan, viewer, locale, refreshIds);
+  const view = (r: ChangeRequest, plan: Plan, viewer: Viewer, unreachable: string[] = []) => approvalRequestCard(r, plan, viewer, locale, refreshIds, unreachable);
   const decision = (minutes: number, reason?: string): NonNullable<ChangeRequest['decision']> => ({ ...PERSON.approver, at: at(minutes), ...(reason ? { reason } : {}) });
 
   const donePlan = makePlan('p-delete-paris', 'deleteAccount', 'done', paris, [[{ kind: 'deleteAccount' }, { status: 'done', finishedAt: at(-1) }]]);
@@ -337,7 +337,7 @@ function approvals(state: TenantState, locale: Locale): CatalogueEntry[] {
       name: 'approval-request-requester',
       template: 'approval-request',
       description: 'Pending request as its requester sees it: Cancel request, and who could not be reached.',
-      card: view({ ...pending, unreachable: [{ aadObjectId: APPROVER_2.aadObjectId, name: APPROVER_2.name }] }, pendingPlan, 'requester'),
+      card: view(pending, pendingPlan, 'requester', [APPROVER_2.name]),
     },
     { name: 'approval-request-bystander', template: 'approval-request', description: 'Pending request as anyone else sees it: read-only.', card: view(pending, pendingPlan, 'other') },
     { name: 'approval-request-done', template: 'approval-request', description: 'Approved and carried out: final for everyone.', card: view(request(donePlan, 'done', decision(-2)), donePlan, 'approver') },

@@ -42,13 +42,12 @@ export class Conversation {
 
   constructor(private readonly app: App) {
     this.adapter = new RecordingAdapter(async (context) => app.bot.run(context));
-    app.cardUpdates.useAdapter(this.adapter);
-    app.approvalCards.useAdapter(this.adapter);
+    app.delivery.useAdapter(this.adapter);
   }
 
-  /** Waits until the plans' and requests' card updates have gone out. */
+  /** Waits until the outbox is empty: approval cards, notices and card updates have gone out. */
   async settled(): Promise<void> {
-    for (let i = 0; i < 3; i++) await Promise.all([this.app.cardUpdates.idle(), this.app.approvalCards.idle()]);
+    await this.app.delivery.idle(5_000);
   }
 
   async send(activity: Partial<Activity>): Promise<Partial<Activity>[]> {

@@ -45,7 +45,7 @@ describe('approvals over real HTTP', () => {
     const states = new Set(clicks.map((c) => cardTexts((c.body as { value: unknown }).value)[1]!.replace(/ on \d{4}-\d\d-\d\d \d\d:\d\d UTC/, '')));
     expect([...states].every((s) => /^Approved by Bob Approver\. (Running…|Done\.)$/.test(s))).toBe(true);
     const deadline = Date.now() + 5_000;
-    while (app.plans.get(planId)?.status !== 'done' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while ((await app.plans.get(planId))?.status !== 'done' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(deleteAccount).toHaveBeenCalledTimes(1);
     expect(await app.directory.getAccount(DEMO.accounts.helpdesk.id)).toBeNull();
     const audit = await app.audit.readAll();

@@ -53,18 +53,18 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
 
     const assign = expectOk(await sut.planAssignNumber(actor, accountId, 'callingPlan', number));
     expect((await app.directory.getAccount(accountId))!.phoneNumber).toBeNull();
-    expectOk(await app.plans.confirm(assign.id, actor));
+    expectOk(await app.plans.start(assign.id, actor));
     expect((await run(assign)).status).toBe('done');
     expect(await app.directory.getAccount(accountId)).toMatchObject({ phoneNumber: number });
 
     const unassign = expectOk(await sut.planUnassignNumber(actor, accountId));
-    expectOk(await app.plans.confirm(unassign.id, actor));
+    expectOk(await app.plans.start(unassign.id, actor));
     expect((await run(unassign)).status).toBe('done');
     expect(await app.directory.getPhoneNumber(number)).toMatchObject({ assignmentStatus: 'unassigned', activationState: 'activated', assignmentTargetId: null });
 
     const remove = expectOk(await sut.planDelete(actor, accountId));
     expect(remove.steps.map((s) => s.step.kind)).toEqual(['deleteAccount']);
-    expectOk(await app.plans.confirm(remove.id, actor));
+    expectOk(await app.plans.start(remove.id, actor));
     expect((await run(remove)).status).toBe('done');
     expect(await app.directory.getAccount(accountId)).toBeNull();
 
@@ -82,7 +82,7 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
     const assignLicense = jest.spyOn(app.directory, 'assignLicense');
     const plan = expectOk(await app.provisioning.planSwitchLicense(actor, DEMO.accounts.reception.id));
     expect(assignLicense).not.toHaveBeenCalled();
-    expectOk(await app.plans.confirm(plan.id, actor));
+    expectOk(await app.plans.start(plan.id, actor));
     expect((await run(plan)).status).toBe('done');
 
     expect(assignLicense).toHaveBeenCalledTimes(1);
@@ -104,7 +104,7 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
     const ra = facts.skus.find((s) => s.kind === 'resourceAccount')!;
     jest.spyOn(app.directory, 'getTenantFacts').mockResolvedValue({ ...facts, skus: facts.skus.map((s) => (s === ra ? { ...s, consumed: s.enabled } : s)) });
     expect(await app.provisioning.planSwitchLicense(actor, DEMO.accounts.reception.id)).toMatchObject({ ok: false, reason: 'LICENSE_NO_FREE_SEAT' });
-    expect(app.plans.get('x')).toBeUndefined();
+    expect(await app.plans.get('x')).toBeUndefined();
   });
 
   it('parks a plan that fails mid-way with the step and the reason; Retry completes it without redoing done steps', async () => {
@@ -143,8 +143,8 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
     await new Promise((r) => setTimeout(r, 50));
     expect({ account: await app.directory.getAccount(DEMO.accounts.mainLine.id), number: await app.directory.getPhoneNumber(DEMO.numbers.mainLine) }).toEqual(before);
 
-    expectOk(await app.plans.cancel(plan.id, actor));
-    expect(await app.plans.confirm(plan.id, actor)).toMatchObject({ ok: false, reason: 'PLAN_ALREADY_DECIDED', params: { status: 'cancelled' } });
+    expectOk(await app.approvals.withdraw(plan.id, actor));
+    expect(await app.plans.start(plan.id, actor)).toMatchObject({ ok: false, reason: 'PLAN_ALREADY_DECIDED', params: { status: 'cancelled' } });
     expect({ account: await app.directory.getAccount(DEMO.accounts.mainLine.id), number: await app.directory.getPhoneNumber(DEMO.numbers.mainLine) }).toEqual(before);
   });
 
@@ -153,15 +153,15 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
     app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', SWITCHBOARD_APPROVAL_OPERATIONS: 'none' }, { now: clock.now, slowness: { numberOperationMs: 60_000 } });
     const deleteAccount = jest.spyOn(app.directory, 'deleteAccount');
     const plan = expectOk(await app.provisioning.planDelete(actor, DEMO.accounts.mainLine.id));
-    expectOk(await app.plans.confirm(plan.id, actor));
+    expectOk(await app.plans.start(plan.id, actor));
 
-    await until(() => app.plans.get(plan.id)?.status === 'waiting');
-    expect(app.plans.get(plan.id)!.steps[0]!.state).toMatchObject({ status: 'waiting', note: { reason: 'NUMBER_PENDING' } });
+    await until(async () => (await app.plans.get(plan.id))?.status === 'waiting');
+    expect((await app.plans.get(plan.id))!.steps[0]!.state).toMatchObject({ status: 'waiting', note: { reason: 'NUMBER_PENDING' } });
     expect(deleteAccount).not.toHaveBeenCalled();
     expect(await app.directory.getAccount(DEMO.accounts.mainLine.id)).not.toBeNull();
 
     clock.advance(61_000);
-    await until(() => app.plans.get(plan.id)?.status === 'done');
+    await until(async () => (await app.plans.get(plan.id))?.status === 'done');
     expect(deleteAccount).toHaveBeenCalledTimes(1);
     expect(await app.directory.getPhoneNumber(DEMO.numbers.mainLine)).toMatchObject({ assignmentStatus: 'unassigned', activationState: 'activated', assignmentTargetId: null });
   });
@@ -172,14 +172,14 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
     const form = { displayName: 'Hotline', username: 'cq-hotline', domain: 'contoso.com', accountType: 'callQueue', usageLocation: 'US', license: 'resourceAccount' };
     const added = await run(expectOk(await app.provisioning.addAccount(actor, form)));
     const plan = expectOk(await app.provisioning.planAssignNumber(actor, added.account.id!, 'callingPlan', DEMO.numbers.usToll[1]));
-    expectOk(await app.plans.confirm(plan.id, actor));
+    expectOk(await app.plans.start(plan.id, actor));
 
-    await until(() => app.plans.get(plan.id)?.status === 'waiting');
-    expect(app.plans.get(plan.id)!.steps[0]!.state.note).toEqual({ reason: 'LICENSE_PROVISIONING_PENDING', params: { upn: 'cq-hotline@contoso.com' } });
+    await until(async () => (await app.plans.get(plan.id))?.status === 'waiting');
+    expect((await app.plans.get(plan.id))!.steps[0]!.state.note).toEqual({ reason: 'LICENSE_PROVISIONING_PENDING', params: { upn: 'cq-hotline@contoso.com' } });
     expect(await app.directory.getPhoneNumber(DEMO.numbers.usToll[1])).toMatchObject({ assignmentStatus: 'unassigned' });
 
     clock.advance(3_600_001);
-    await until(() => app.plans.get(plan.id)?.status === 'done');
+    await until(async () => (await app.plans.get(plan.id))?.status === 'done');
     expect(await app.directory.getAccount(added.account.id!)).toMatchObject({ phoneNumber: DEMO.numbers.usToll[1] });
   });
 
@@ -187,15 +187,15 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
     const clock = fakeClock();
     app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', SWITCHBOARD_APPROVAL_OPERATIONS: 'none' }, { now: clock.now, slowness: { numberOperationMs: 300_000 } });
     const plan = expectOk(await app.provisioning.planAssignNumber(actor, DEMO.accounts.supportFr.id, 'callingPlan', DEMO.numbers.frToll[0]));
-    expectOk(await app.plans.confirm(plan.id, actor));
-    await until(() => app.plans.get(plan.id)?.status === 'waiting');
-    const operationId = app.plans.get(plan.id)!.steps[1]!.state.operationId;
+    expectOk(await app.plans.start(plan.id, actor));
+    await until(async () => (await app.plans.get(plan.id))?.status === 'waiting');
+    const operationId = (await app.plans.get(plan.id))!.steps[1]!.state.operationId;
     expect(operationId).toEqual(expect.any(String));
     await app.close();
 
     clock.advance(301_000);
     app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', SWITCHBOARD_APPROVAL_OPERATIONS: 'none' }, { now: clock.now, slowness: { numberOperationMs: 300_000 } });
-    await until(() => app.plans.get(plan.id)?.status === 'done');
+    await until(async () => (await app.plans.get(plan.id))?.status === 'done');
     expect(await app.directory.getAccount(DEMO.accounts.supportFr.id)).toMatchObject({ phoneNumber: DEMO.numbers.frToll[0] });
     expect((await app.audit.readAll()).filter((e) => e.action === 'number.assign')).toHaveLength(1);
   });
@@ -207,12 +207,12 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
     await app.directory.createAccount({ userPrincipalName: 'aa-crash@contoso.com', displayName: 'Crash test', accountType: 'autoAttendant' });
     const valid = await app.provisioning.validateNewAccount({ ...form, username: 'aa-crash2' });
     expect(valid.ok).toBe(true);
-    const plan = await app.plans.propose(
+    const plan = expectOk(await app.plans.propose(
       { kind: 'addAccount', account: { id: null, userPrincipalName: 'aa-crash@contoso.com', displayName: 'Crash test' }, requestedBy: actor, steps: [{ kind: 'createAccount', userPrincipalName: 'aa-crash@contoso.com', displayName: 'Crash test', accountType: 'autoAttendant' }] },
       false,
-    );
+    ));
     const createAccount = jest.spyOn(app.directory, 'createAccount');
-    expectOk(await app.plans.confirm(plan.id, actor));
+    expectOk(await app.plans.start(plan.id, actor));
     const done = await run(plan);
     expect(done.status).toBe('done');
     expect(createAccount).not.toHaveBeenCalled();
@@ -223,10 +223,10 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
     app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
     const deleteAccount = jest.spyOn(app.directory, 'deleteAccount');
     const plan = expectOk(await app.provisioning.planDelete(actor, DEMO.accounts.helpdesk.id));
-    const results = await Promise.all(Array.from({ length: 10 }, () => app.plans.confirm(plan.id, actor)));
+    const results = await Promise.all(Array.from({ length: 10 }, () => app.plans.start(plan.id, actor)));
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.reason === 'PLAN_ALREADY_DECIDED')).toBe(true);
-    await until(() => app.plans.get(plan.id)?.status === 'done');
+    await until(async () => (await app.plans.get(plan.id))?.status === 'done');
     expect(deleteAccount).toHaveBeenCalledTimes(1);
   });
 
@@ -235,9 +235,9 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
     app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', SWITCHBOARD_APPROVAL_OPERATIONS: 'none' }, { now: clock.now, slowness: { numberOperationMs: 60_000 } });
     const first = expectOk(await app.provisioning.planUnassignNumber(actor, DEMO.accounts.sales.id));
     const second = expectOk(await app.provisioning.planDelete(actor, DEMO.accounts.sales.id));
-    expectOk(await app.plans.confirm(first.id, actor));
-    await until(() => app.plans.get(first.id)?.status === 'waiting');
-    expect(await app.plans.confirm(second.id, actor)).toMatchObject({ ok: false, reason: 'PLAN_ACCOUNT_BUSY', params: { upn: DEMO.accounts.sales.upn } });
-    expect(app.plans.get(second.id)!.status).toBe('awaitingConfirmation');
+    expectOk(await app.plans.start(first.id, actor));
+    await until(async () => (await app.plans.get(first.id))?.status === 'waiting');
+    expect(await app.plans.start(second.id, actor)).toMatchObject({ ok: false, reason: 'PLAN_ACCOUNT_BUSY', params: { upn: DEMO.accounts.sales.upn } });
+    expect((await app.plans.get(second.id))!.status).toBe('awaitingConfirmation');
   });
 });

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { PlanReply, type CardAction } from '../scope';
-import { planView } from '../planView';
+import type { CardAction } from '../scope';
 import { id } from './fields';
 import { requestReply } from './requestReply';
 
@@ -12,9 +11,9 @@ export const cancelRequest: CardAction<z.infer<typeof Data>> = {
   requires: 'admin',
   data: Data,
   async handle(scope, data) {
-    const outcome = await scope.services.approvals.cancel(data.requestId, scope.actor);
-    const plan = scope.services.provisioning.plans.get(data.requestId);
-    if (outcome.ok && plan) return new PlanReply(await planView(scope.services, plan, scope.locale), plan.id);
-    return requestReply(scope, outcome, data.requestId);
+    const outcome = await scope.services.approvals.withdraw(data.requestId, scope.actor);
+    if (outcome.ok) return scope.services.views.plan(outcome.value, scope.locale);
+    const request = await scope.services.approvals.get(data.requestId);
+    return requestReply(scope, request && outcome.reason !== 'REQUEST_NOT_REQUESTER' ? { ok: true, value: request } : outcome, data.requestId);
   },
 };

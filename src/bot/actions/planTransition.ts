@@ -3,13 +3,16 @@ import { describeRefusal } from '../../cards/describe';
 import { messageCard } from '../../cards/message';
 import { strings } from '../../i18n';
 import type { Plan } from '../../provisioning/plans';
-import type { Result } from '../../provisioning/result';
-import { planView, settledPlanReply } from '../planView';
-import { PlanReply, type Reply, type TurnScope } from '../scope';
+import type { ReasonCode, Result } from '../../provisioning/result';
+import { settledPlanReply } from '../planView';
+import type { Reply, TurnScope } from '../scope';
 import { id } from './fields';
 
 export const PlanData = z.object({ planId: id });
 export type PlanData = z.infer<typeof PlanData>;
+
+/** Refusals that are about the clicker or the account, not the plan's state: said in words. */
+const SAID: ReadonlySet<ReasonCode> = new Set(['PLAN_ACCOUNT_BUSY', 'PLAN_NOT_REQUESTER', 'REQUEST_NOT_REQUESTER', 'REQUEST_NO_APPROVER', 'PLAN_NEEDS_APPROVAL']);
 
 /**
  * A plan button's answer: the plan as it now stands. A double click or a stale card finds the plan
@@ -17,15 +20,11 @@ export type PlanData = z.infer<typeof PlanData>;
  */
 export async function afterTransition(scope: TurnScope, planId: string, moved: Result<Plan>): Promise<Reply> {
   const { provisioning } = scope.services;
-  const plan = provisioning.plans.get(planId);
+  const plan = await provisioning.plans.get(planId);
+  const s = strings(scope.locale).errors;
   if (!plan) {
-    const s = strings(scope.locale).errors;
     return messageCard(s.refusedTitle, describeRefusal(moved.ok ? { ok: false, reason: 'PLAN_NOT_FOUND', params: {} } : moved, scope.locale), 'attention');
   }
-  if (!moved.ok && moved.reason === 'PLAN_ACCOUNT_BUSY') {
-    const s = strings(scope.locale).errors;
-    return messageCard(s.refusedTitle, describeRefusal(moved, scope.locale), 'attention');
-  }
-  return moved.ok ? settledPlanReply(scope.services, moved.value, scope.locale) : new PlanReply(await planView(scope.services, plan, scope.locale), plan.id);
+  if (!moved.ok && SAID.has(moved.reason)) return messageCard(s.refusedTitle, describeRefusal(moved, scope.locale), 'attention');
+  return moved.ok ? settledPlanReply(scope.services, moved.value, scope.locale) : scope.services.views.plan(plan, scope.locale);
 }
-

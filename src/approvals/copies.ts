@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/**
+ * How to reach a conversation later (proactive send, updateActivity): the fields of a Bot Framework
+ * conversation reference that Switchboard keeps, each a bounded string. Saved from authenticated
+ * activities only and parsed again when read, so a malformed stored reference is quarantined instead
+ * of breaking a start-up (issue 9 item 11).
+ */
+export const ConversationRefSchema = z.object({
+  channelId: z.string().min(1).max(64),
+  serviceUrl: z.string().min(1).max(2048),
+  conversation: z.object({
+    id: z.string().min(1).max(1024),
+    conversationType: z.string().max(64).optional(),
+    tenantId: z.string().max(64).optional(),
+    isGroup: z.boolean().optional(),
+  }),
+  bot: z.object({ id: z.string().min(1).max(512), name: z.string().max(256).optional() }),
+  user: z.object({ id: z.string().max(512), name: z.string().max(256).optional(), aadObjectId: z.string().max(64).optional() }).optional(),
+  locale: z.string().max(32).optional(),
+});
+export type ConversationRef = z.infer<typeof ConversationRefSchema>;
+
+/**
+ * One copy of a plan's or approval's card somewhere in Teams (ARCHITECTURE.md "One owner for a plan's
+ * card copies"). Copies are what later updates go to: a reader's click never adds or moves one, a
+ * click that turned the message into something else detaches it, and each copy remembers which
+ * version of the plan it shows so that an older state never overwrites a newer one (issue 9 items
+ * 9, 10). Its id travels in the card's buttons as `cardId`, because Teams' replyToId has been seen not
+ * to match the message id (teams-platform.md §3.5).
+ */
+export const CardCopySchema = z.object({
+  id: z.string().min(1).max(64),
+  planId: z.string(),
+  /** What the message shows: the plan card, the approval card, or (detached) something else. */
+  view: z.enum(['plan', 'approval', 'detached']),
+  /** Whose copy: the requester's plan card, an approver's approval card, the approvals channel's. */
+  audience: z.enum(['requester', 'approver', 'channel']),
+  /** The approver it was sent to (their view has Approve/Reject), else null. */
+  aadObjectId: z.string().nullable(),
+  name: z.string(),
+  conversation: ConversationRefSchema,
+  /** The message id once known (from sendActivity), null while the message is being sent. */
+  activityId: z.string().nullable(),
+  locale: z.enum(['en', 'fr']),
+  /** The view version (plan version + request version) the message shows. */
+  shownVersion: z.number().int(),
+  /** A click was just answered on this message: no update before then, so the answer is not covered. */
+  quietUntil: z.string().optional(),
+  createdAt: z.string(),
+});
+export type CardCopy = z.infer<typeof CardCopySchema>;
+
+/** What a later message does: deliver an approval card, post to the channel, tell the requester, update the copies. */
+export const OutboxKindSchema = z.enum(['deliverApproval', 'postChannel', 'notifyRequester', 'refreshCopies']);
+export type OutboxKind = z.infer<typeof OutboxKindSchema>;
+
+/**
+ * Everything sent later goes through the outbox (ARCHITECTURE.md "Outbox for everything sent later"):
+ * it is written in the same transaction as the change it reports, and a worker delivers it with
+ * retries, so a crash never loses an approval card or a notice (issue 9 item 14, DOMAIN.md F16).
+ */
+export const OutboxMessageSchema = z.object({
+  id: z.string(),
+  planId: z.string(),
+  kind: OutboxKindSchema,
+  /** deliverApproval: the approver. */
+  approverId: z.string().optional(),
+  /** notifyRequester: what to tell. */
+  notice: z.enum(['approved', 'rejected', 'expired']).optional(),
+  status: z.enum(['pending', 'sent', 'unreachable', 'abandoned']),
+  attempts: z.number().int().nonnegative(),
+  /** Bumped when a later request is folded into this pending message, so its worker knows to go again. */
+  revision: z.number().int().nonnegative().default(0),
+  nextAttemptAt: z.string(),
+  lastError: z.string().max(500).optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type OutboxMessage = z.infer<typeof OutboxMessageSchema>;
+
+/** The version of what a plan card or approval card shows: both documents only move forward. */
+export function viewVersion(planVersion: number, requestVersion: number | undefined): number {
+  return planVersion + (requestVersion ?? 0);
+}

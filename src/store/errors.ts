@@ -1,0 +1,27 @@
+/**
+ * A store could not make a change durable (disk full, permissions, database down). Nothing that
+ * depended on the change was acknowledged: the caller says so and the store's memory is back to what
+ * is on disk (ARCHITECTURE.md "Acknowledged = durable").
+ */
+export class StoreUnavailableError extends Error {
+  /** The system error code when there is one (ENOSPC, EACCES, EROFS…), for the card and the log. */
+  readonly code: string;
+
+  constructor(what: string, cause: unknown) {
+    const code = codeOf(cause);
+    super(`${what}: the change could not be written (${code})`, { cause });
+    this.name = 'StoreUnavailableError';
+    this.code = code;
+  }
+}
+
+function codeOf(error: unknown): string {
+  if (error && typeof error === 'object' && 'code' in error && typeof (error as { code: unknown }).code === 'string') {
+    return (error as { code: string }).code;
+  }
+  return error instanceof Error ? error.name : 'unknown error';
+}
+
+export function isStoreUnavailable(error: unknown): error is StoreUnavailableError {
+  return error instanceof StoreUnavailableError;
+}
