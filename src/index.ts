@@ -8,6 +8,11 @@ async function main(): Promise<void> {
   // The app (restify, botbuilder) loads only once the configuration is known to be good.
   const { createApp } = await import('./app.js');
   const app = await createApp(config);
+  // Last line of defence (issue 9 item 5): every background task handles its own failures, but one
+  // that slips through is logged and the bot keeps serving instead of dying mid-plan. Plans, requests
+  // and deliveries are persisted, so whatever it interrupted is picked up by the sweeps.
+  process.on('unhandledRejection', (reason: unknown) => app.log.error({ err: reason }, 'unhandled rejection (kept serving)'));
+  process.on('uncaughtException', (error: Error) => app.log.error({ err: error }, 'uncaught exception (kept serving)'));
   const running = await app.start();
   if (config.localMode) {
     app.log.warn(
