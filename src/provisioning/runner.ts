@@ -52,7 +52,6 @@ const AUDIT_ACTION: Record<StepKind, string> = {
 /** The runner lost its lease (another instance took the plan over): it stops at once. */
 class LeaseLost extends Error {}
 
-const STORE_RETRY_MS = 5_000;
 const MAX_STORE_RETRY_MS = 60_000;
 
 /**
@@ -313,7 +312,7 @@ export class PlanRunner {
     const retries = (this.storeFaults.get(id)?.retries ?? 0) + 1;
     this.storeFaults.set(id, { error, retries });
     this.options.onFault?.(error, id);
-    this.schedule(id, Math.min(MAX_STORE_RETRY_MS, STORE_RETRY_MS * 2 ** Math.min(retries - 1, 6)));
+    this.schedule(id, Math.min(MAX_STORE_RETRY_MS, Math.max(this.pollMs, 1_000) * 2 ** Math.min(retries - 1, 6)));
     return this.store.plan(id);
   }
 

@@ -47,6 +47,8 @@ export class JsonFileStore<T extends object> {
   /** Changes applied in memory, and how many of them are on disk. */
   private changed = 0;
   private written = 0;
+  /** The last change that asked to be durable (touch() changes ride along and need no write). */
+  private required = 0;
   private pump: Promise<void> | undefined;
   private timeout: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
@@ -111,6 +113,7 @@ export class JsonFileStore<T extends object> {
   async update<R>(change: (data: T) => R): Promise<R> {
     const result = change(this.db.data);
     const generation = ++this.changed;
+    this.required = generation;
     if (this.writeBehind) {
       this.schedule(this.windowMs());
       return result;
@@ -126,6 +129,16 @@ export class JsonFileStore<T extends object> {
   touch(change: (data: T) => void): void {
     change(this.db.data);
     this.changed += 1;
+  }
+
+  /**
+   * Resolves once every change made so far is on disk — or was rolled back because its write failed.
+   * Readers await it so that they never see a change that is not durable yet (read-committed): a
+   * card must not show "approved" for a decision the disk then lost.
+   */
+  async settled(): Promise<void> {
+    if (this.written >= this.required) return;
+    await this.persisted(this.required).catch(() => undefined);
   }
 
   /** Writes every change made so far (write-behind included) and waits for it (graceful shutdown). */
@@ -224,6 +237,7 @@ export class JsonFileStore<T extends object> {
   private revert(cause: unknown): void {
     this.db.data = JSON.parse(this.durable) as T;
     this.changed = this.written;
+    this.required = this.written;
     const failed = this.waiters.splice(0);
     const error = new StoreUnavailableError(path.basename(this.file), cause);
     for (const waiter of failed) waiter.reject(error);

@@ -20,7 +20,8 @@ const LegacyCardRef = z.object({
   shownStatus: PlanStatusSchema.optional(),
 });
 
-const LegacyPlan = PlanSchema.extend({ card: LegacyCardRef.optional() });
+/** A bad card reference (e.g. a non-string replyToId saved by the first version) costs the card, not the plan. */
+const LegacyPlan = PlanSchema.extend({ card: z.unknown().optional() });
 
 const LegacySentCard = z.object({
   audience: z.enum(['approver', 'channel', 'requester']),
@@ -56,9 +57,12 @@ export async function migrateLegacyStores(files: LegacyFiles, into: WorkflowDocu
   if (!plansDoc && !requestsDoc) return async () => undefined;
   const at = new Date().toISOString();
   const plans = await quarantine.sift('plans', asRecord(plansDoc?.plans), LegacyPlan, (p) => p.id);
-  for (const { card, ...plan } of Object.values(plans)) {
+  for (const { card: rawCard, ...plan } of Object.values(plans)) {
     if (Object.hasOwn(into.plans, plan.id)) continue;
     into.plans[plan.id] = plan;
+    const parsedCard = rawCard === undefined ? undefined : LegacyCardRef.safeParse(rawCard);
+    if (parsedCard && !parsedCard.success) await quarantine.setAside('plans.card', plan.id, parsedCard.error.issues[0]?.message ?? 'invalid', rawCard);
+    const card = parsedCard?.success ? parsedCard.data : undefined;
     const conversation = card ? ConversationRefSchema.safeParse(card.conversation) : undefined;
     if (card?.activityId && conversation?.success) {
       const copy: CardCopy = {

@@ -60,6 +60,7 @@ export class LowdbWorkflowStore implements WorkflowStore {
   /** Bumped when a failed write put the document back to the disk's version. */
   private epoch = 0;
   private auditRetry: NodeJS.Timeout | undefined;
+  private auditChain: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly commitListeners: (() => void)[] = [];
 
@@ -101,44 +102,54 @@ export class LowdbWorkflowStore implements WorkflowStore {
   }
 
   // --- reads (committed state) ------------------------------------------------------------------
+  // Each read first waits for the writes in flight: it sees only what is durable (jsonFile.settled).
+
   async plan(id: string): Promise<Plan | undefined> {
+    await this.store.settled();
     const found = own(this.store.data.plans, id);
     return found ? structuredClone(found) : undefined;
   }
 
   async request(id: string): Promise<ChangeRequest | undefined> {
+    await this.store.settled();
     const found = own(this.store.data.requests, id);
     return found ? structuredClone(found) : undefined;
   }
 
   async plans(statuses?: readonly Plan['status'][]): Promise<Plan[]> {
+    await this.store.settled();
     return Object.values(this.store.data.plans)
       .filter((p) => !statuses || statuses.includes(p.status))
       .map((p) => structuredClone(p));
   }
 
   async requests(statuses?: readonly ChangeRequest['status'][]): Promise<ChangeRequest[]> {
+    await this.store.settled();
     return Object.values(this.store.data.requests)
       .filter((r) => !statuses || statuses.includes(r.status))
       .map((r) => structuredClone(r));
   }
 
   async copiesOf(planId: string): Promise<CardCopy[]> {
+    await this.store.settled();
     return copiesOf(this.store.data, planId).map((c) => structuredClone(c));
   }
 
   async copy(id: string): Promise<CardCopy | undefined> {
+    await this.store.settled();
     const found = own(this.store.data.copies, id);
     return found ? structuredClone(found) : undefined;
   }
 
   async outboxOf(planId: string): Promise<OutboxMessage[]> {
+    await this.store.settled();
     return Object.values(this.store.data.outbox)
       .filter((m) => m.planId === planId)
       .map((m) => structuredClone(m));
   }
 
   async dueOutbox(at: Date, limit: number): Promise<OutboxMessage[]> {
+    await this.store.settled();
     const now = at.toISOString();
     return Object.values(this.store.data.outbox)
       .filter((m) => m.status === 'pending' && m.nextAttemptAt <= now)
@@ -148,12 +159,14 @@ export class LowdbWorkflowStore implements WorkflowStore {
   }
 
   async nextOutboxAt(): Promise<Date | undefined> {
+    await this.store.settled();
     let next: string | undefined;
     for (const m of Object.values(this.store.data.outbox)) if (m.status === 'pending' && (next === undefined || m.nextAttemptAt < next)) next = m.nextAttemptAt;
     return next === undefined ? undefined : new Date(next);
   }
 
   async counts(): Promise<{ plans: Partial<Record<Plan['status'], number>>; pendingRequests: number }> {
+    await this.store.settled();
     const plans: Partial<Record<Plan['status'], number>> = {};
     for (const p of Object.values(this.store.data.plans)) plans[p.status] = (plans[p.status] ?? 0) + 1;
     const pendingRequests = Object.values(this.store.data.requests).filter((r) => r.status === 'pending').length;
@@ -173,12 +186,12 @@ export class LowdbWorkflowStore implements WorkflowStore {
       // A failed write reverted the document while this transaction was deciding: it decided on
       // changes that are gone, so it must not apply.
       if (epoch !== this.epoch) throw new StoreUnavailableError('workflow store', new Error('an earlier write failed'));
-      const entries = tx.auditEntries();
+      const audited = tx.auditEntries().length > 0;
       const committed = this.store.update((data) => tx.applyTo(data));
       release();
       released = true;
       await committed;
-      if (entries.length > 0) this.appendAudit(entries);
+      if (audited) this.appendAudit();
       for (const listener of this.commitListeners) listener();
       return result;
     } finally {
@@ -217,6 +230,7 @@ export class LowdbWorkflowStore implements WorkflowStore {
     this.closed = true;
     if (this.auditRetry) clearTimeout(this.auditRetry);
     await this.acquire().then((release) => release());
+    await this.auditChain;
     await this.drainAudit(false).catch(() => undefined);
     await this.store.close();
   }
@@ -239,30 +253,25 @@ export class LowdbWorkflowStore implements WorkflowStore {
     return ready;
   }
 
-  /** Appends committed entries to the audit log, then drops them from the queue (with the next write). */
-  private appendAudit(entries: AuditEntry[]): void {
-    this.options.audit.appendEntries(entries).then(
-      () => {
-        const ids = new Set(entries.map((e) => e.id));
-        this.store.touch((data) => {
-          data.audit = data.audit.filter((e) => !ids.has(e.id));
-        });
-      },
-      (error: unknown) => {
+  /**
+   * Appends the committed entries to the audit log, in commit order: one drain at a time, each taking
+   * everything still queued, so an entry that could not be written earlier is never overtaken by a
+   * later one.
+   */
+  private appendAudit(): void {
+    this.auditChain = this.auditChain
+      .then(() => this.drainAudit(false))
+      .catch((error: unknown) => {
         this.options.onAuditDelay?.(error);
         this.scheduleAuditRetry();
-      },
-    );
+      });
   }
 
   private scheduleAuditRetry(): void {
     if (this.auditRetry || this.closed) return;
     this.auditRetry = setTimeout(() => {
       this.auditRetry = undefined;
-      this.drainAudit(false).catch((error: unknown) => {
-        this.options.onAuditDelay?.(error);
-        this.scheduleAuditRetry();
-      });
+      this.appendAudit();
     }, AUDIT_RETRY_MS);
     this.auditRetry.unref();
   }
@@ -278,7 +287,9 @@ export class LowdbWorkflowStore implements WorkflowStore {
     const missing = queued.filter((e) => !present.has(e.id));
     await this.options.audit.appendEntries(missing);
     const ids = new Set(queued.map((e) => e.id));
-    await this.store.update((data) => {
+    // The queue's shrinking rides along with the next write: if a crash loses it, the entries are
+    // recognised in the log at start-up and not written twice.
+    this.store.touch((data) => {
       data.audit = data.audit.filter((e) => !ids.has(e.id));
     });
   }
