@@ -3,7 +3,7 @@ import { StartupError } from '../../config';
 import type { Logger } from '../../log/logger';
 import { authModeOf, claimsOf, credentialFor, missingRoles, TEAMS_ADMIN_API_RESOURCE, tokenSource } from './auth';
 import { loadMicrosoftConfig, type MicrosoftBackendConfig } from './config';
-import { Cached, RecentlyCreated, type Tenant } from './context';
+import { Cached, OperationLog, RecentlyCreated, type Tenant } from './context';
 import { MicrosoftDirectory } from './directory';
 import { readTenantFacts } from './facts';
 import { GraphError } from './graph/errors';
@@ -58,10 +58,17 @@ export async function openMicrosoftDirectory(env: NodeJS.ProcessEnv, options: Mi
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const deps = { fetch: options.fetch ?? fetch, sleep, now, random: options.random ?? Math.random };
-  const graph = new GraphClient(config.graphBaseUrl, tokens.graph, deps, { ...DEFAULT_RETRY, ...options.retry });
+  const graph = new GraphClient(config.graphBaseUrl, tokens.graph, deps, { ...DEFAULT_RETRY, timeoutMs: config.graphTimeoutMs, ...options.retry });
   const powerShell =
     options.powerShell ??
-    new PowerShellRunner({ pwshPath: config.pwshPath, timeoutMs: config.pwshTimeoutMs, tokens, ...(options.pwshEnv ? { env: options.pwshEnv } : {}) });
+    new PowerShellRunner({
+      pwshPath: config.pwshPath,
+      timeoutMs: config.pwshTimeoutMs,
+      concurrency: config.pwshConcurrency,
+      maxQueue: config.pwshQueue,
+      tokens,
+      ...(options.pwshEnv ? { env: options.pwshEnv } : {}),
+    });
   const teams = new TeamsCmdlets(powerShell);
   const ttl = options.cacheTtlMs ?? 60_000;
   const tenant: Tenant = {
@@ -73,7 +80,7 @@ export async function openMicrosoftDirectory(env: NodeJS.ProcessEnv, options: Mi
     instances: new Cached(async () => new Map((await teams.listInstances()).map((i) => [i.objectId, i])), ttl, now),
     voiceApps: new Cached(() => teams.voiceApps(), ttl, now),
     recent: new RecentlyCreated(options.propagationWindowMs ?? 60 * 60_000, now),
-    operations: new Map(),
+    operations: new OperationLog(now),
     operationWaitMs: options.operationWaitMs ?? 5_000,
   };
   // Both checks run at once (a pwsh start takes seconds); the AA/CQ list is warmed on the side.

@@ -140,7 +140,9 @@ export async function getNumberOperation(tenant: Tenant, id: string): Promise<Nu
   const record = await tenant.graph.getOrNull(`${ROOT}/operations${path(id)}`, NumberOperationSchema);
   if (!record) return null;
   const fromLocation = (record.numbers ?? []).map((n) => /\+\d{2,15}(;ext=\d+)?/.exec(n.resourceLocation ?? '')?.[0]).find(Boolean);
-  return toNumberOperation(record, tenant.operations.get(id) ?? fromLocation ?? '');
+  const operation = toNumberOperation(record, tenant.operations.get(id) ?? fromLocation ?? '');
+  if (operation.status === 'succeeded' || operation.status === 'failed') tenant.operations.finish(id);
+  return operation;
 }
 
 /**

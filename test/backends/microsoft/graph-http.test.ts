@@ -8,7 +8,7 @@ import { startFake } from './helpers';
 
 /** Throttling and retries against the fake Graph over real HTTP (teams-apis.md §1.9). */
 
-const POLICY: RetryPolicy = { maxRetries: 3, baseDelayMs: 1_000, maxDelayMs: 8_000, maxRetryAfterMs: 60_000 };
+const POLICY: RetryPolicy = { maxRetries: 3, baseDelayMs: 1_000, maxDelayMs: 8_000, maxRetryAfterMs: 60_000, timeoutMs: 10_000 };
 const SKUS = /^\/subscribedSkus$/;
 
 let fake: FakeMicrosoft365;

@@ -23,6 +23,9 @@ describe('configuration', () => {
       certificatePath: '',
       pwshPath: 'pwsh',
       pwshTimeoutMs: 180_000,
+      pwshConcurrency: 2,
+      pwshQueue: 50,
+      graphTimeoutMs: 30_000,
     });
   });
 

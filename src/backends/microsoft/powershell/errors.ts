@@ -24,6 +24,21 @@ export class PowerShellError extends Error {
   }
 }
 
+/** Every pwsh slot is taken and the waiting line is full: refused at once rather than piled up. */
+export class PowerShellBusyError extends Error {
+  constructor(
+    readonly cmdlet: string,
+    readonly concurrency: number,
+    readonly queued: number,
+  ) {
+    super(
+      `Teams PowerShell is busy: ${concurrency} pwsh process(es) running and ${queued} call(s) waiting, so ${cmdlet} was not started ` +
+        '(SWITCHBOARD_PWSH_CONCURRENCY, SWITCHBOARD_PWSH_QUEUE); try again in a moment',
+    );
+    this.name = 'PowerShellBusyError';
+  }
+}
+
 /** pwsh itself cannot be started. */
 export class PowerShellUnavailableError extends Error {
   constructor(
