@@ -79,6 +79,27 @@ describe('subscribedSkus → license SKUs', () => {
     ]);
   });
 
+  it('recognises Phone System of every cloud from the licensing table: commercial, GCC and SMB (servicePlans.ts)', () => {
+    const MCOEV_GOV = 'db23fce2-a974-42ef-9002-d78dd42a0f22';
+    const MCOEVSMB = 'ed777b71-af04-42ca-9798-84344c66f7c6';
+    const FOUNDATION_GOV = '922ba911-5694-4e99-a794-73aed9bfeec8';
+    const skus = toLicenseSkus([
+      sku('MCOEV_GOV', [FOUNDATION_GOV, MCOEV_GOV], 10, 1),
+      sku('MCOEVSMB_1', [MCOEVSMB], 10, 2),
+      sku('MCOEV', [MCOEV], 10, 3),
+      // Teams Rooms Standard for GCC and Teams Shared Devices carry a phone plan too: never offered.
+      sku('MEETING_ROOM_GOV', ['41781fb2-bc02-4b7c-bd55-b576c07bb09d', MCOEV_GOV, '304767db-7d23-49e8-a945-4a7eb65f9f28']),
+      sku('MCOCAP', [MCOEV, '57ff2da0-773e-42df-b2af-ffb7a2317929']),
+    ]);
+    expect(skus.map((s) => [s.skuPartNumber, s.kind])).toEqual([
+      ['MCOEV_GOV', 'phoneSystem'],
+      ['MCOEVSMB_1', 'phoneSystem'],
+      ['MCOEV', 'phoneSystem'],
+    ]);
+    expect(toLicenseProvisioning([{ skuId: 's', servicePlans: [{ servicePlanId: MCOEVSMB, provisioningStatus: 'Success' }] }])).toBe('success');
+    expect(toLicenseProvisioning([{ skuId: 's', servicePlans: [{ servicePlanId: MCOEV_GOV, provisioningStatus: 'PendingActivation' }] }])).toBe('pending');
+  });
+
   it.each([
     [[{ servicePlanId: VU, provisioningStatus: 'Success' }], 'success'],
     [[{ servicePlanId: VU, provisioningStatus: 'PendingProvisioning' }], 'pending'],
