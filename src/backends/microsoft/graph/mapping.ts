@@ -73,16 +73,17 @@ const TOLL_FREE = /^\+(1(800|833|844|855|866|877|888)|4480|3380)/;
 
 /**
  * numberAssignment → PhoneNumber. A record the model cannot represent (numberType internalError, status
- * policyAssigned / thirdPartyAppAssigned, no country) is no candidate for a resource account: null.
+ * policyAssigned / thirdPartyAppAssigned) is no candidate for a resource account: null. A number without
+ * a country is still a number (DOMAIN.md F17): Microsoft's own Direct Routing examples carry
+ * "isoCountryCode": null (Graph list page) or an empty IsoCountryCode (Get-CsPhoneNumberAssignment).
  * Graph v1.0 does not expose the assignment block (PowerShell's AssignmentBlockedState), so
  * assignmentBlocked is false; a blocked number fails in the operation's statusDetail instead.
  */
 export function toPhoneNumber(record: NumberAssignmentRecord): PhoneNumber | null {
   const numberType = NumberTypeSchema.safeParse(record.numberType);
   const activationState = ActivationStateSchema.safeParse(record.activationState ?? 'activated');
-  const country = (record.isoCountryCode ?? '').toUpperCase();
+  const country = (record.isoCountryCode ?? '').trim().toUpperCase();
   if (!numberType.success || !activationState.success || !isAssignmentStatus(record.assignmentStatus)) return null;
-  if (!/^[A-Z]{2}$/.test(country)) return null;
   const telephoneNumber = record.telephoneNumber.startsWith('+') ? record.telephoneNumber : `+${record.telephoneNumber}`;
   const capabilities = (record.capabilities ?? []).flatMap((c) => {
     const parsed = NumberCapabilitySchema.safeParse(c);
@@ -96,7 +97,7 @@ export function toPhoneNumber(record: NumberAssignmentRecord): PhoneNumber | nul
     activationState: activationState.data,
     assignmentStatus: record.assignmentStatus,
     assignmentTargetId: record.assignmentTargetId ? record.assignmentTargetId : null,
-    isoCountryCode: country,
+    isoCountryCode: /^[A-Z]{2}$/.test(country) ? country : null,
     ...(record.city ? { city: record.city } : {}),
     assignmentBlocked: false,
   };
