@@ -96,6 +96,34 @@ export class GraphClient {
     return items;
   }
 
+  /**
+   * Every item of a collection that pages by $top/$skip, as the numberAssignments page documents ("$Top
+   * … Default number of results is 500 entries and maximum 1,000 entries allowed per query", "$Skip …
+   * skip first X number of results"; no @odata.nextLink is documented and none is reportedly returned).
+   * Reads pages of `top` until a short page; an @odata.nextLink that does come is followed too.
+   */
+  async getAllBySkip<S extends z.ZodType>(path: string, item: S, query: Query = {}, top = 1_000): Promise<z.infer<S>[]> {
+    const items: z.infer<S>[] = [];
+    let next: string | undefined;
+    let previousFirst: string | undefined;
+    for (let page = 0; ; page += 1) {
+      if (page >= 1_000) throw new Error(`Graph GET ${path}: more than 1,000 pages; refusing to go on`);
+      const url = next ?? this.url(path, { ...query, $top: top, $skip: items.length });
+      const response = await this.send('GET', url);
+      const body = parseBody(pageOf(item), response.body, `GET ${path}`);
+      // A service that ignored $skip would hand out page one forever: stop instead of looping.
+      const first = body.value.length > 0 ? JSON.stringify(body.value[0]) : undefined;
+      if (!next && page > 0 && first !== undefined && first === previousFirst) {
+        throw new Error(`Graph GET ${path}: $skip=${items.length} answered the previous page again`);
+      }
+      previousFirst = first;
+      items.push(...body.value);
+      next = body['@odata.nextLink'];
+      if (next && new URL(next).origin !== this.origin) throw new Error(`Graph GET ${path}: nextLink leaves ${this.origin}`);
+      if (!next && body.value.length < top) return items;
+    }
+  }
+
   /** One request with bounded retries; a non-2xx answer that is not retried throws GraphError. */
   async send(method: string, url: string, body?: unknown): Promise<GraphResponse> {
     const path = new URL(url).pathname;
