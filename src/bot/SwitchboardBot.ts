@@ -9,10 +9,12 @@ import {
 } from 'botbuilder';
 import { z } from 'zod';
 import { helpCard } from '../cards/help';
+import { describeRefusal } from '../cards/describe';
 import { messageCard } from '../cards/message';
 import type { CardJson } from '../cards/render';
 import { format, localeOf, strings } from '../i18n';
 import type { Logger } from '../log/logger';
+import { DirectoryRefusal } from '../provisioning/result';
 import type { AuditLog } from '../store/audit';
 import type { ConversationDirectory } from '../store/conversations';
 import { cardActions } from './actions';
@@ -152,6 +154,11 @@ export class SwitchboardBot extends TeamsActivityHandler {
     try {
       return await work();
     } catch (error) {
+      // A tenant refusal that escaped a read (e.g. the service account must sign in again) is said plainly.
+      if (error instanceof DirectoryRefusal) {
+        scope.log.warn({ reason: error.reason }, 'tenant refusal outside a plan');
+        return this.refusalCard(scope, describeRefusal(error.toRefusal(), scope.locale));
+      }
       scope.log.error({ err: error }, 'handler fault');
       const s = strings(scope.locale).errors;
       return messageCard(s.title, format(s.internal, { correlationId: scope.correlationId }), 'attention');

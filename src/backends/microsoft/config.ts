@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../config';
 
@@ -55,6 +56,8 @@ const EnvSchema = z
       .min(0, 'must be at least 0')
       .max(1000, 'must be at most 1000')
       .default(50),
+    SWITCHBOARD_M365_CACHE_DIR: z.string().trim().default(''),
+    SWITCHBOARD_DATA_DIR: z.string().trim().default(''),
     SWITCHBOARD_GRAPH_TIMEOUT_SECONDS: z.coerce
       .number({ message: 'must be a number of seconds' })
       .int('must be a whole number of seconds')
@@ -95,6 +98,8 @@ export interface MicrosoftBackendConfig {
   pwshQueue: number;
   /** Longest one Graph request may take before it is aborted. */
   graphTimeoutMs: number;
+  /** Where the service account's sign-in is kept (token cache + account record), 0700 (signin.ts). */
+  cacheDir: string;
 }
 
 /** Parses the backend's variables; every bad one gives one line in the ConfigError's message. */
@@ -123,5 +128,6 @@ export function loadMicrosoftConfig(env: NodeJS.ProcessEnv): MicrosoftBackendCon
     pwshConcurrency: e.SWITCHBOARD_PWSH_CONCURRENCY,
     pwshQueue: e.SWITCHBOARD_PWSH_QUEUE,
     graphTimeoutMs: e.SWITCHBOARD_GRAPH_TIMEOUT_SECONDS * 1000,
+    cacheDir: e.SWITCHBOARD_M365_CACHE_DIR || path.join(e.SWITCHBOARD_DATA_DIR || './data', 'm365-signin'),
   };
 }
