@@ -9,10 +9,12 @@ import {
 } from 'botbuilder';
 import { z } from 'zod';
 import { helpCard } from '../cards/help';
+import { describeRefusal } from '../cards/describe';
 import { messageCard } from '../cards/message';
 import type { CardJson } from '../cards/render';
 import { format, localeOf, strings } from '../i18n';
 import type { Logger } from '../log/logger';
+import { DirectoryRefusal } from '../provisioning/result';
 import type { AuditLog } from '../store/audit';
 import type { ConversationDirectory } from '../store/conversations';
 import { isStoreUnavailable } from '../store/errors';
@@ -196,6 +198,11 @@ export class SwitchboardBot extends TeamsActivityHandler {
    */
   private faultCard(scope: TurnScope, error: unknown): CardJson {
     const s = strings(scope.locale).errors;
+    // A tenant refusal that escaped a read (e.g. the service account must sign in again) is said plainly.
+    if (error instanceof DirectoryRefusal) {
+      scope.log.warn({ reason: error.reason }, 'tenant refusal outside a plan');
+      return this.refusalCard(scope, describeRefusal(error.toRefusal(), scope.locale));
+    }
     if (isStoreUnavailable(error)) {
       scope.log.error({ err: error }, 'store unavailable');
       return messageCard(s.title, format(s.storeUnavailable, { code: error.code, state: s.storeStateUnknown, correlationId: scope.correlationId }), 'attention');

@@ -80,6 +80,8 @@ export const fr: Strings = typeset({
     LICENSE_PROVISIONING_PENDING:
       'La licence de {upn} est encore en cours de provisionnement chez Microsoft (de quelques minutes à quelques heures) ; je poursuivrai de moi-même dès qu’elle sera prête.',
     TENANT_OPERATION_FAILED: 'Le client a refusé la modification pour {upn} : « {detail} »',
+    TENANT_SIGN_IN_REQUIRED:
+      'Switchboard ne peut pas joindre Microsoft 365 pour l’instant : son compte de service doit se reconnecter. Rien n’a été modifié. L’opérateur a été prévenu (npm run m365:signin) ; réessayez une fois que c’est fait.',
     PLAN_ACCOUNT_BUSY: '{upn} a déjà une modification en cours ; attendez qu’elle se termine.',
     PLAN_NOT_FOUND: 'Cette demande n’existe plus.',
     PLAN_ALREADY_DECIDED: 'Cette demande est déjà {status} ; rien de plus n’a été fait.',

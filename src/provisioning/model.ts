@@ -78,7 +78,11 @@ export const PhoneNumberSchema = z.object({
   activationState: ActivationStateSchema,
   assignmentStatus: z.enum(['unassigned', 'userAssigned', 'voiceApplicationAssigned', 'conferenceAssigned']),
   assignmentTargetId: z.string().nullable(),
-  isoCountryCode: z.string().length(2),
+  /**
+   * Null when the tenant gives none: Direct Routing numbers carry no country in Microsoft's own examples
+   * (Graph numberAssignments, Get-CsPhoneNumberAssignment). Such a number is still a number (DOMAIN.md F17).
+   */
+  isoCountryCode: z.string().length(2).nullable(),
   city: z.string().optional(),
   assignmentBlocked: z.boolean().default(false),
 });

@@ -78,7 +78,10 @@ export function checkNumberAssignable(
     return refuse('NUMBER_NOT_ACTIVATED', { number: n, state: number.activationState }, 'telephoneNumber');
   }
   if (number.assignmentBlocked) return refuse('NUMBER_BLOCKED', { number: n }, 'telephoneNumber');
-  return checkNumberCountry(n, number.isoCountryCode, account);
+  // A number the tenant gives no country (Direct Routing, F17) is checked by its calling code when that
+  // names one country, and otherwise left to the tenant: never refused for the missing country alone.
+  const country = number.isoCountryCode ?? countryOfCallingCode(n);
+  return country ? checkNumberCountry(n, country, account) : null;
 }
 
 export function checkNumberCountry(telephoneNumber: string, numberCountry: string, account: ResourceAccount): Refusal | null {

@@ -10,11 +10,16 @@ export function fakeJwt(claims: Record<string, unknown>): string {
 export class FakeCredential implements TokenCredential {
   readonly scopes: string[] = [];
 
+  /** What the identity platform answers instead of a token, per scope (an expired sign-in, a missing consent). */
+  failWith: ((scope: string) => Error | undefined) | undefined;
+
   constructor(private readonly claims: Record<string, unknown>) {}
 
   async getToken(scopes: string | string[], _options?: GetTokenOptions): Promise<AccessToken> {
     const scope = Array.isArray(scopes) ? scopes.join(' ') : scopes;
     this.scopes.push(scope);
+    const failure = this.failWith?.(scope);
+    if (failure) throw failure;
     return { token: fakeJwt({ ...this.claims, aud: scope }), expiresOnTimestamp: Date.now() + 3_600_000 };
   }
 }

@@ -73,6 +73,21 @@ function page<T>(tenant: FakeTenant, items: T[], request: GraphRequest, defaultT
   return ok({ value, '@odata.nextLink': next.toString() });
 }
 
+/**
+ * numberAssignments paging as documented: "$Top … Default number of results is 500 entries and maximum
+ * 1,000 entries allowed per query", "$Skip … skip first X number of results" (fixtures/graph-numberassignments.json's
+ * page). @odata.nextLink is not documented for this collection and is reportedly never returned, so none
+ * is sent unless a test asks for nextLink paging.
+ */
+function pageBySkip<T>(tenant: FakeTenant, items: T[], request: GraphRequest): FakeResponse {
+  if (tenant.numberPaging === 'nextLink') return page(tenant, items, request, 500, 1000);
+  const asked = Number(request.query.get('$top') ?? 500);
+  if (!Number.isInteger(asked) || asked < 1 || asked > 1000) return graphError(400, 'BadRequest', 'Invalid $top: at most 1000.');
+  const skip = Number(request.query.get('$skip') ?? 0);
+  if (!Number.isInteger(skip) || skip < 0) return graphError(400, 'BadRequest', 'Invalid $skip.');
+  return ok({ value: items.slice(skip, skip + asked) });
+}
+
 /** The $filter clauses the backend may send; anything else is a 400, so a wrong query cannot pass. */
 function numberFilter(filter: string | null): ((n: PhoneNumber) => boolean) | null {
   if (!filter) return () => true;
@@ -90,36 +105,59 @@ function numberFilter(filter: string | null): ((n: PhoneNumber) => boolean) | nu
   return (n) => tests.every((t) => t(n));
 }
 
-function numberRecord(n: PhoneNumber): Record<string, unknown> {
+/** Operator of the documented examples' Direct Routing numbers (fixtures/graph-numberassignments.json). */
+const OPERATOR_ID = '7a205197-8e59-487d-b9fa-3fc1b108f1e5';
+
+/** A numberAssignment id as on the list page: base64url("operatorId|+number"). */
+const assignmentId = (telephoneNumber: string, operatorId: string) => Buffer.from(`${operatorId}|${telephoneNumber}`).toString('base64url');
+
+/** Every field of the documented numberAssignment, in the page's order (Example 1). */
+function numberRecord(tenant: FakeTenant, n: PhoneNumber): Record<string, unknown> {
+  const documented = tenant.documentedNumbers.get(n.telephoneNumber);
+  const operatorId = documented?.operatorId ?? OPERATOR_ID;
   return {
-    id: n.telephoneNumber,
+    '@odata.type': '#microsoft.graph.teamsAdministration.numberAssignment',
+    id: documented?.id ?? assignmentId(n.telephoneNumber, operatorId),
     telephoneNumber: n.telephoneNumber,
+    operatorId,
     numberType: n.numberType,
     activationState: n.activationState,
-    assignmentStatus: n.assignmentStatus,
     capabilities: n.capabilities,
+    locationId: null,
+    civicAddressId: null,
+    networkSiteId: null,
     assignmentTargetId: n.assignmentTargetId,
     assignmentCategory: n.assignmentTargetId ? 'primary' : null,
+    portInStatus: null,
+    assignmentStatus: n.assignmentStatus,
     isoCountryCode: n.isoCountryCode,
     city: n.city ?? null,
     numberSource: 'online',
-    supportedCustomerActions: [],
+    supportedCustomerActions: documented?.supportedCustomerActions ?? ['locationUpdate'],
+    reverseNumberLookupOptions: [],
   };
 }
 
-function operationRecord(op: StoredOperation, base: string): Record<string, unknown> {
-  return {
+/**
+ * telephoneNumberLongRunningOperation as the Get page's example answers it: wrapped in {"value": …}, with
+ * resourceLocation ending in base64url("operatorId|+number") (fixtures/graph-telephonenumberlongrunningoperation.json).
+ * A test may ask for the bare entity, the resource page's shape.
+ */
+function operationRecord(tenant: FakeTenant, op: StoredOperation, base: string): Record<string, unknown> {
+  const entity = {
+    '@odata.type': '#microsoft.graph.teamsAdministration.telephoneNumberLongRunningOperation',
     id: op.id,
     createdDateTime: op.createdAt,
     status: op.status,
     numbers: [
       {
-        resourceLocation: `${base}${NUMBERS}/numberAssignments('${op.telephoneNumber}')`,
+        resourceLocation: `${base}${NUMBERS}/numberAssignments/${assignmentId(op.telephoneNumber, tenant.documentedNumbers.get(op.telephoneNumber)?.operatorId ?? OPERATOR_ID)}`,
         status: op.status,
-        statusDetail: op.statusDetail ?? null,
+        ...(op.statusDetail ? { statusDetail: op.statusDetail } : {}),
       },
     ],
   };
+  return tenant.operationShape === 'bare' ? entity : { value: entity };
 }
 
 function skuRecord(sku: Pick<LicenseSku, 'skuId' | 'skuPartNumber' | 'enabled' | 'consumed'> & { kind?: LicenseSku['kind'] }) {
@@ -208,8 +246,11 @@ export function handleGraph(tenant: FakeTenant, request: GraphRequest): FakeResp
     if (method === 'GET' && rest === '/numberAssignments') {
       const filter = numberFilter(query.get('$filter'));
       if (!filter) return graphError(400, 'BadRequest', `Invalid filter clause: ${query.get('$filter') ?? ''}`);
-      const numbers = Object.values(state.numbers).filter(filter).map(numberRecord);
-      return page(tenant, numbers, request, 500, 1000);
+      const numbers = Object.values(state.numbers)
+        .filter(filter)
+        .sort((a, b) => (a.telephoneNumber < b.telephoneNumber ? -1 : a.telephoneNumber > b.telephoneNumber ? 1 : 0))
+        .map((n) => numberRecord(tenant, n));
+      return pageBySkip(tenant, numbers, request);
     }
     const { telephoneNumber, numberType, assignmentTargetId } = (body ?? {}) as Record<string, string | undefined>;
     const context = { id: assignmentTargetId ?? '', telephoneNumber: telephoneNumber ?? '' };
@@ -231,7 +272,7 @@ export function handleGraph(tenant: FakeTenant, request: GraphRequest): FakeResp
     const operation = /^\/operations(?:\('([^']+)'\)|\/([^/]+))$/.exec(rest);
     if (method === 'GET' && operation) {
       const op = own(state.operations, decodeURIComponent(operation[1] ?? operation[2] ?? ''));
-      return op ? ok(operationRecord(op, base)) : graphError(404, 'NotFound', 'Operation not found.');
+      return op ? ok(operationRecord(tenant, op, base)) : graphError(404, 'NotFound', 'Operation not found.');
     }
   }
   return graphError(400, 'BadRequest', `Unsupported request ${method} ${path}`);

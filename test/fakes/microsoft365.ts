@@ -41,6 +41,11 @@ export interface Injection {
   status: number;
   headers?: Record<string, string>;
   body?: unknown;
+  /**
+   * The tenant carries the request out, then the answer is lost behind the gateway: a 504 for a POST
+   * that was in fact accepted (the case Graph's Gateway Timeout leaves open).
+   */
+  applied?: boolean;
 }
 
 export class FakeMicrosoft365 {
@@ -124,6 +129,7 @@ export class FakeMicrosoft365 {
     const injected = this.injections.find((i) => i.times > 0 && (!i.method || i.method === method) && i.path.test(pathBelow));
     if (injected) {
       injected.times -= 1;
+      if (injected.applied) handleGraph(this.tenant, { method, path: pathBelow, query: url.searchParams, body, base: this.graphBaseUrl });
       return { status: injected.status, ...(injected.headers ? { headers: injected.headers } : {}), body: injected.body };
     }
     return handleGraph(this.tenant, { method, path: pathBelow, query: url.searchParams, body, base: this.graphBaseUrl });

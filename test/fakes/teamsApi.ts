@@ -3,7 +3,10 @@ import { associate } from '../../src/backends/simulated/voiceApps';
 import type { StoredAccount } from '../../src/backends/simulated/state';
 import { ACCOUNT_TYPES, type AccountType } from '../../src/provisioning/model';
 import { DirectoryRefusal } from '../../src/provisioning/result';
+import associationFixture from './fixtures/ps-association-output.json';
 import type { FakeTenant } from './tenant';
+
+const ASSOCIATION = { success: associationFixture.success.Results[0]!, failure: associationFixture.failure.Results[0]! };
 
 /** The MicrosoftTeams cmdlets Switchboard uses, answering like the module does (teams-apis.md §3.2). */
 
@@ -79,23 +82,29 @@ export function runCmdlet(tenant: FakeTenant, cmdlet: string, p: Record<string, 
         }));
         return { ok: true, output };
       }
+      // One AssociationOperationOutput with the per-identity rows under Results (fixtures/ps-association-output.json).
       case 'New-CsOnlineApplicationInstanceAssociation': {
-        const output = (p.Identities as unknown[]).map((identity) => {
+        const Results = (p.Identities as unknown[]).map((identity) => {
           const found = account(identity);
-          if (!found) return { Id: identity, Result: 'Failure', StatusCode: 'NotFound', StatusMessage: `The user '${String(identity)}' is not found` };
+          if (!found) return { ...ASSOCIATION.failure, Id: identity, StatusCode: 'NotFound', Message: `The user '${String(identity)}' is not found` };
+          const failing = tenant.failAssociations.get(found.id);
+          if (failing) return { ...ASSOCIATION.failure, Id: found.id, ConfigurationId: p.ConfigurationId, Message: failing };
           associate(state, found, String(p.ConfigurationId));
-          return { Id: found.id, ConfigurationId: p.ConfigurationId, ConfigurationType: p.ConfigurationType, Result: 'Success', StatusCode: 'Created', StatusMessage: '' };
+          return { ...ASSOCIATION.success, Id: found.id, ConfigurationId: p.ConfigurationId, ConfigurationType: p.ConfigurationType };
         });
-        return { ok: true, output };
+        return { ok: true, output: [{ Results }] };
       }
       case 'Remove-CsOnlineApplicationInstanceAssociation': {
-        const output = (p.Identities as unknown[]).map((identity) => {
+        const Results = (p.Identities as unknown[]).map((identity) => {
           const found = account(identity);
-          if (!found) return { Id: identity, Result: 'Failure', StatusCode: 'NotFound', StatusMessage: `The user '${String(identity)}' is not found` };
+          if (!found) return { ...ASSOCIATION.failure, Id: identity, StatusCode: 'NotFound', Message: `The user '${String(identity)}' is not found` };
+          const failing = tenant.failAssociations.get(found.id);
+          if (failing) return { ...ASSOCIATION.failure, Id: found.id, Message: failing };
+          const configurationId = found.associations[0]?.configurationId ?? null;
           found.associations = [];
-          return { Id: found.id, Result: 'Success', StatusCode: 'OK', StatusMessage: '' };
+          return { ...ASSOCIATION.success, Id: found.id, ConfigurationId: configurationId, StatusCode: 'OK' };
         });
-        return { ok: true, output };
+        return { ok: true, output: [{ Results }] };
       }
       case 'Get-CsAutoAttendant':
       case 'Get-CsCallQueue': {

@@ -3,7 +3,9 @@ import { refuseIfNotYetVisible } from '../../src/backends/simulated/accounts';
 import { demoTenant } from '../../src/backends/simulated/seed';
 import { own, type Slowness, type StoredAccount, type TenantState } from '../../src/backends/simulated/state';
 import { hasDueOperations, settleOperations } from '../../src/backends/simulated/telephony';
+import { ActivationStateSchema, NumberCapabilitySchema, NumberTypeSchema, type PhoneNumber } from '../../src/provisioning/model';
 import { DirectoryRefusal } from '../../src/provisioning/result';
+import documented from './fixtures/graph-numberassignments.json';
 
 /**
  * The state behind the fake Graph server and the fake pwsh: the simulated tenant's model (its pure
@@ -24,6 +26,17 @@ export interface FakeTenantOptions {
   appOnly?: boolean;
   /** Graph may page below the $top asked for; a small page makes every listing follow @odata.nextLink. */
   maxPageSize?: number;
+  /** numberAssignments paging: as documented ($top/$skip, no nextLink; default) or with @odata.nextLink. */
+  numberPaging?: 'skip' | 'nextLink';
+  /** The operation answer as the Get page's example shows it (wrapped in "value"; default) or bare. */
+  operationShape?: 'wrapped' | 'bare';
+}
+
+/** Fields of a documented numberAssignment record that the model does not hold (id, operatorId…). */
+export interface DocumentedNumber {
+  id: string;
+  operatorId: string;
+  supportedCustomerActions: string[];
 }
 
 export class FakeTenant {
@@ -33,6 +46,12 @@ export class FakeTenant {
   readonly slowness: Required<Slowness>;
   appOnly: boolean;
   readonly maxPageSize: number;
+  readonly numberPaging: 'skip' | 'nextLink';
+  operationShape: 'wrapped' | 'bare';
+  /** Numbers loaded from Microsoft's documented examples, with the fields the model drops. */
+  readonly documentedNumbers = new Map<string, DocumentedNumber>();
+  /** Accounts whose (dis)association the tenant refuses with this message, in a Results row (not an error). */
+  readonly failAssociations = new Map<string, string>();
 
   constructor(readonly options: FakeTenantOptions) {
     this.state = demoTenant(options.tenantId, options.now());
@@ -43,6 +62,8 @@ export class FakeTenant {
     };
     this.appOnly = options.appOnly ?? false;
     this.maxPageSize = options.maxPageSize ?? 20;
+    this.numberPaging = options.numberPaging ?? 'skip';
+    this.operationShape = options.operationShape ?? 'wrapped';
     const someone = { id: randomUUID(), userPrincipalName: 'adele.vance@contoso.com', displayName: 'Adele Vance' };
     this.users.set(someone.id, someone);
   }
@@ -55,6 +76,50 @@ export class FakeTenant {
   observe(): void {
     const now = this.now();
     if (hasDueOperations(this.state, now)) settleOperations(this.state, now, this.slowness.licenseProvisioningMs);
+  }
+
+  /**
+   * Loads the numbers of Microsoft's documented list examples (fixtures/graph-numberassignments.json,
+   * Examples 1 and 2; Example 4 contradicts Example 1): Direct Routing numbers with "isoCountryCode": null.
+   */
+  loadDocumentedNumbers(): PhoneNumber[] {
+    const loaded = [...documented.example1, ...documented.example2].map((r) => {
+      const assignmentStatus = r.assignmentStatus as PhoneNumber['assignmentStatus'];
+      const number: PhoneNumber = {
+        telephoneNumber: r.telephoneNumber,
+        numberType: NumberTypeSchema.parse(r.numberType),
+        tollFree: false,
+        capabilities: r.capabilities.map((c) => NumberCapabilitySchema.parse(c)),
+        activationState: ActivationStateSchema.parse(r.activationState),
+        assignmentStatus,
+        assignmentTargetId: r.assignmentTargetId,
+        isoCountryCode: r.isoCountryCode,
+        ...(r.city ? { city: r.city } : {}),
+        assignmentBlocked: false,
+      };
+      this.state.numbers[number.telephoneNumber] = number;
+      this.documentedNumbers.set(number.telephoneNumber, { id: r.id, operatorId: r.operatorId, supportedCustomerActions: r.supportedCustomerActions });
+      return number;
+    });
+    return loaded;
+  }
+
+  /** Free Direct Routing service numbers in bulk (+1 425 7xx xxxx), with no country as Microsoft shows them. */
+  addServiceNumbers(count: number): void {
+    for (let i = 0; i < count; i += 1) {
+      const telephoneNumber = `+14257${String(i).padStart(6, '0')}`;
+      this.state.numbers[telephoneNumber] = {
+        telephoneNumber,
+        numberType: 'directRouting',
+        tollFree: false,
+        capabilities: ['voiceApplicationAssignment'],
+        activationState: 'activated',
+        assignmentStatus: 'unassigned',
+        assignmentTargetId: null,
+        isoCountryCode: null,
+        assignmentBlocked: false,
+      };
+    }
   }
 
   /** By object id or UPN, case-insensitive. */

@@ -70,7 +70,7 @@ function toAccount(
 
 /** Numbers held by (or on their way to or from) an account. */
 export async function numbersTargeting(tenant: Tenant, id: string): Promise<PhoneNumber[]> {
-  const records = await tenant.graph.getAll('/admin/teams/telephoneNumberManagement/numberAssignments', NumberAssignmentSchema, {
+  const records = await tenant.graph.getAllBySkip('/admin/teams/telephoneNumberManagement/numberAssignments', NumberAssignmentSchema, {
     $filter: `assignmentTargetId eq ${odataString(id)}`,
   });
   return records.flatMap((r) => toPhoneNumber(r) ?? []);
@@ -128,9 +128,8 @@ export async function listAccounts(tenant: Tenant, query: AccountQuery): Promise
       $select: USER_SELECT,
       $top: 999,
     }),
-    tenant.graph.getAll('/admin/teams/telephoneNumberManagement/numberAssignments', NumberAssignmentSchema, {
+    tenant.graph.getAllBySkip('/admin/teams/telephoneNumberManagement/numberAssignments', NumberAssignmentSchema, {
       $filter: "assignmentStatus eq 'voiceApplicationAssigned'",
-      $top: 1000,
     }),
     tenant.voiceApps.get(),
     tenant.facts.get(),

@@ -1,6 +1,7 @@
-import { ClientCertificateCredential, ClientSecretCredential, DeviceCodeCredential, type TokenCredential } from '@azure/identity';
+import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { z } from 'zod';
 import type { AuthMode, MicrosoftBackendConfig } from './config';
+import { needsSignIn, SignInRequiredError, silentCredential } from './signin';
 
 /**
  * Tokens for the two resources the backend talks to: Microsoft Graph, and the "Skype and Teams Tenant
@@ -14,15 +15,12 @@ export interface TokenSource {
 }
 
 /**
- * Delegated: a service account signs in once with a device code (works with MFA; the app registration
- * must allow public client flows). Username/password (ROPC) is not offered: @azure/identity deprecates
- * it and it fails under MFA. App-only: a client secret or a certificate (PEM file).
+ * Delegated: the service account's saved sign-in, used silently (signin.ts); null when nobody has signed
+ * in yet. App-only: a client secret or a certificate (PEM file).
  */
-export function credentialFor(config: MicrosoftBackendConfig, prompt: (message: string) => void): TokenCredential {
+export function credentialFor(config: MicrosoftBackendConfig): TokenCredential | null {
   const { tenantId, clientId } = config;
-  if (config.authMode === 'delegated') {
-    return new DeviceCodeCredential({ tenantId, clientId, userPromptCallback: (info) => prompt(info.message) });
-  }
+  if (config.authMode === 'delegated') return silentCredential({ tenantId, clientId, cacheDir: config.cacheDir });
   if (config.certificatePath) {
     return new ClientCertificateCredential(tenantId, clientId, { certificatePath: config.certificatePath });
   }
@@ -30,17 +28,55 @@ export function credentialFor(config: MicrosoftBackendConfig, prompt: (message: 
 }
 
 /** The Graph scope follows the configured endpoint (national clouds have their own Graph host). */
-export function tokenSource(credential: TokenCredential, graphBaseUrl: string): TokenSource {
+export function graphScopeFor(graphBaseUrl: string): string {
   const graphOrigin = new URL(graphBaseUrl).origin;
-  const graphScope = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(graphOrigin)
-    ? 'https://graph.microsoft.com/.default'
-    : `${graphOrigin}/.default`;
+  return /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(graphOrigin) ? 'https://graph.microsoft.com/.default' : `${graphOrigin}/.default`;
+}
+
+export const TEAMS_SCOPE = `${TEAMS_ADMIN_API_RESOURCE}/.default`;
+
+export interface TokenSourceOptions {
+  /** Told (once per quarter hour at most) when a token needs a new sign-in: the operator's log line. */
+  onSignInRequired?: (why: string) => void;
+  /** Longest a token request may take (a silent refresh is an HTTP call too). */
+  timeoutMs?: number;
+  now?: () => Date;
+}
+
+/**
+ * Tokens for Graph and the Teams admin API. A token that needs a person (refresh token expired or
+ * revoked, MFA or Conditional Access asking again) becomes SignInRequiredError at once: the click gets
+ * a clear card and the operator a log line; nobody is ever prompted mid-turn.
+ */
+export function tokenSource(credential: TokenCredential, graphBaseUrl: string, options: TokenSourceOptions = {}): TokenSource {
+  const graphScope = graphScopeFor(graphBaseUrl);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const now = options.now ?? (() => new Date());
+  let toldAt = -Infinity;
   const get = async (scope: string): Promise<string> => {
-    const token = await credential.getToken(scope);
-    if (!token) throw new Error(`no access token for ${scope}`);
-    return token.token;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const token = await Promise.race([
+        credential.getToken(scope),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error(`no token for ${scope} within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+        }),
+      ]);
+      if (!token) throw new Error(`no access token for ${scope}`);
+      return token.token;
+    } catch (e) {
+      if (e instanceof SignInRequiredError || !needsSignIn(e)) throw e;
+      const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]?.slice(0, 300) ?? '';
+      if (now().getTime() - toldAt > 15 * 60_000) {
+        toldAt = now().getTime();
+        options.onSignInRequired?.(why);
+      }
+      throw new SignInRequiredError(why);
+    } finally {
+      clearTimeout(timer);
+    }
   };
-  return { graph: () => get(graphScope), teams: () => get(`${TEAMS_ADMIN_API_RESOURCE}/.default`) };
+  return { graph: () => get(graphScope), teams: () => get(TEAMS_SCOPE) };
 }
 
 const ClaimsSchema = z.object({
@@ -68,6 +104,23 @@ export function claimsOf(accessToken: string): TokenClaims | null {
 /** A delegated token carries `scp`; an app-only one carries `roles` and no `scp` (idtyp=app when present). */
 export function authModeOf(claims: TokenClaims): AuthMode {
   return claims.idtyp === 'app' || claims.scp === undefined ? 'app-only' : 'delegated';
+}
+
+/**
+ * The delegated Graph permissions the backend needs (docs/microsoft-backend.md §1), each with the higher
+ * ones that include it (the permission reference's "higher privileged" column, teams-apis.md §1.8).
+ */
+export const REQUIRED_SCOPES: ReadonlyArray<{ scope: string; orHigher: readonly string[]; for: string }> = [
+  { scope: 'User.ReadWrite.All', orHigher: ['Directory.ReadWrite.All'], for: 'read resource accounts, set usage location, delete' },
+  { scope: 'LicenseAssignment.ReadWrite.All', orHigher: ['User.ReadWrite.All', 'Directory.ReadWrite.All'], for: 'assignLicense, licenseDetails' },
+  { scope: 'Organization.Read.All', orHigher: ['Organization.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'], for: 'verified domains, subscribedSkus' },
+  { scope: 'TeamsTelephoneNumber.ReadWrite.All', orHigher: [], for: 'list, assign and unassign numbers' },
+];
+
+/** The required scopes missing from a delegated token's `scp` claim, named with what each is for. */
+export function missingScopes(claims: TokenClaims): string[] {
+  const granted = new Set((claims.scp ?? '').split(' ').filter(Boolean).map((s) => s.toLowerCase()));
+  return REQUIRED_SCOPES.filter((r) => ![r.scope, ...r.orHigher].some((s) => granted.has(s.toLowerCase()))).map((r) => `${r.scope} (${r.for})`);
 }
 
 /** Entra role template ids (Microsoft Entra built-in roles reference). */

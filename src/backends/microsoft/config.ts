@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../config';
 
@@ -43,6 +44,26 @@ const EnvSchema = z
       .min(10, 'must be at least 10 (importing MicrosoftTeams alone takes seconds)')
       .max(1800, 'must be at most 1800')
       .default(180),
+    SWITCHBOARD_PWSH_CONCURRENCY: z.coerce
+      .number({ message: 'must be a number of processes' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(16, 'must be at most 16 (each pwsh with MicrosoftTeams takes hundreds of MB)')
+      .default(2),
+    SWITCHBOARD_PWSH_QUEUE: z.coerce
+      .number({ message: 'must be a number of calls' })
+      .int('must be a whole number')
+      .min(0, 'must be at least 0')
+      .max(1000, 'must be at most 1000')
+      .default(50),
+    SWITCHBOARD_M365_CACHE_DIR: z.string().trim().default(''),
+    SWITCHBOARD_DATA_DIR: z.string().trim().default(''),
+    SWITCHBOARD_GRAPH_TIMEOUT_SECONDS: z.coerce
+      .number({ message: 'must be a number of seconds' })
+      .int('must be a whole number of seconds')
+      .min(5, 'must be at least 5')
+      .max(300, 'must be at most 300')
+      .default(30),
   })
   .superRefine((env, ctx) => {
     // App-only needs exactly one client credential; delegated (device code) is a public client.
@@ -72,6 +93,13 @@ export interface MicrosoftBackendConfig {
   certificatePath: string;
   pwshPath: string;
   pwshTimeoutMs: number;
+  /** pwsh processes at once, and calls that may wait for one (issue 9). */
+  pwshConcurrency: number;
+  pwshQueue: number;
+  /** Longest one Graph request may take before it is aborted. */
+  graphTimeoutMs: number;
+  /** Where the service account's sign-in is kept (token cache + account record), 0700 (signin.ts). */
+  cacheDir: string;
 }
 
 /** Parses the backend's variables; every bad one gives one line in the ConfigError's message. */
@@ -97,5 +125,9 @@ export function loadMicrosoftConfig(env: NodeJS.ProcessEnv): MicrosoftBackendCon
     certificatePath: e.SWITCHBOARD_M365_CERTIFICATE_PATH,
     pwshPath: e.SWITCHBOARD_PWSH_PATH,
     pwshTimeoutMs: e.SWITCHBOARD_PWSH_TIMEOUT_SECONDS * 1000,
+    pwshConcurrency: e.SWITCHBOARD_PWSH_CONCURRENCY,
+    pwshQueue: e.SWITCHBOARD_PWSH_QUEUE,
+    graphTimeoutMs: e.SWITCHBOARD_GRAPH_TIMEOUT_SECONDS * 1000,
+    cacheDir: e.SWITCHBOARD_M365_CACHE_DIR || path.join(e.SWITCHBOARD_DATA_DIR || './data', 'm365-signin'),
   };
 }

@@ -75,6 +75,66 @@ export class RecentlyCreated {
   }
 }
 
+export interface OperationLogLimits {
+  /** At most this many entries; the oldest go first. */
+  maxEntries: number;
+  /** A running operation is forgotten after this long (a plan that still polls it reads the number from resourceLocation). */
+  maxAgeMs: number;
+  /** A finished operation is kept this long, for the plan's last read, then forgotten. */
+  finishedAgeMs: number;
+}
+
+export const DEFAULT_OPERATION_LIMITS: OperationLogLimits = { maxEntries: 1_000, maxAgeMs: 24 * 60 * 60_000, finishedAgeMs: 10 * 60_000 };
+
+/**
+ * Operation id → telephone number for the number operations this process started. Only a hint: the
+ * operation's own resourceLocation names the number too (telephony.ts), so forgetting an entry loses
+ * nothing but a lookup. Bounded in size and age so that a bot running for months does not grow.
+ */
+export class OperationLog {
+  private readonly entries = new Map<string, { telephoneNumber: string; at: number; finishedAt?: number }>();
+
+  constructor(
+    private readonly now: () => Date,
+    private readonly limits: OperationLogLimits = DEFAULT_OPERATION_LIMITS,
+  ) {}
+
+  get size(): number {
+    this.prune();
+    return this.entries.size;
+  }
+
+  set(id: string, telephoneNumber: string): void {
+    this.entries.delete(id);
+    this.entries.set(id, { telephoneNumber, at: this.now().getTime() });
+    this.prune();
+  }
+
+  get(id: string): string | undefined {
+    this.prune();
+    return this.entries.get(id)?.telephoneNumber;
+  }
+
+  /** The operation succeeded or failed: kept a short while longer, then dropped. */
+  finish(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry && entry.finishedAt === undefined) entry.finishedAt = this.now().getTime();
+  }
+
+  private prune(): void {
+    const t = this.now().getTime();
+    for (const [id, entry] of this.entries) {
+      const expired = entry.finishedAt !== undefined ? t - entry.finishedAt > this.limits.finishedAgeMs : t - entry.at > this.limits.maxAgeMs;
+      if (expired) this.entries.delete(id);
+    }
+    // Insertion order is age order: drop the oldest beyond the bound.
+    for (const id of this.entries.keys()) {
+      if (this.entries.size <= this.limits.maxEntries) break;
+      this.entries.delete(id);
+    }
+  }
+}
+
 /** Everything the backend's modules share. */
 export interface Tenant {
   graph: GraphClient;
@@ -85,8 +145,8 @@ export interface Tenant {
   instances: Cached<Map<string, ApplicationInstance>>;
   voiceApps: Cached<VoiceAppRecord[]>;
   recent: RecentlyCreated;
-  /** Operation id → telephone number, for operations started by this process. */
-  operations: Map<string, string>;
+  /** Operation id → telephone number, for operations started by this process (bounded, pruned). */
+  operations: OperationLog;
   /** How long assignNumber/unassignNumber wait for the operation before returning it running. */
   operationWaitMs: number;
 }

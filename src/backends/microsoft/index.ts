@@ -1,9 +1,10 @@
 import type { TokenCredential } from '@azure/identity';
 import { StartupError } from '../../config';
 import type { Logger } from '../../log/logger';
-import { authModeOf, claimsOf, credentialFor, missingRoles, TEAMS_ADMIN_API_RESOURCE, tokenSource } from './auth';
+import { authModeOf, claimsOf, credentialFor, missingRoles, missingScopes, TEAMS_ADMIN_API_RESOURCE, tokenSource } from './auth';
+import { consentMissing, SignInRequiredError } from './signin';
 import { loadMicrosoftConfig, type MicrosoftBackendConfig } from './config';
-import { Cached, RecentlyCreated, type Tenant } from './context';
+import { Cached, OperationLog, RecentlyCreated, type Tenant } from './context';
 import { MicrosoftDirectory } from './directory';
 import { readTenantFacts } from './facts';
 import { GraphError } from './graph/errors';
@@ -17,8 +18,8 @@ export { loadMicrosoftConfig, type MicrosoftBackendConfig } from './config';
 export { reasonOfStatusDetail } from './tenantErrors';
 
 export interface MicrosoftDirectoryOptions {
-  /** Where start-up notes go: the device-code sign-in prompt, missing admin roles. */
-  log?: Pick<Logger, 'info' | 'warn'>;
+  /** Where start-up notes go (missing admin roles), and the operator's line when the sign-in must be renewed. */
+  log?: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Replaces the credential built from the environment (tests; a managed credential). */
   credential?: TokenCredential;
   fetch?: typeof fetch;
@@ -49,19 +50,35 @@ export async function openMicrosoftDirectory(env: NodeJS.ProcessEnv, options: Mi
   // without them the backend can neither list nor create accounts, so it does not start half-able.
   if (config.authMode === 'app-only') throw new StartupError(`SWITCHBOARD_M365_AUTH_MODE=app-only cannot work: ${WHAT_ACCESS_NEEDS}`);
   const log = options.log;
-  const credential =
-    options.credential ??
-    credentialFor(config, (message) => log?.warn({ tenantId: config.tenantId }, `Microsoft 365 sign-in needed: ${message}`));
-  const tokens = tokenSource(credential, config.graphBaseUrl);
+  const now = options.now ?? (() => new Date());
+  const credential = options.credential ?? credentialFor(config);
+  // No saved sign-in: the operator signs in first; the bot never shows a device code itself (signin.ts).
+  if (!credential) {
+    throw new StartupError(
+      `the Microsoft 365 service account has not signed in yet (nothing saved in ${config.cacheDir}): run "npm run m365:signin" on this host, then start again`,
+    );
+  }
+  const tokens = tokenSource(credential, config.graphBaseUrl, {
+    now,
+    timeoutMs: config.graphTimeoutMs,
+    onSignInRequired: (why) =>
+      log?.error({ tenantId: config.tenantId }, `Microsoft 365: the service account must sign in again; run "npm run m365:signin" on the bot's host (${why})`),
+  });
   await checkTokens(config, tokens, log);
 
-  const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const deps = { fetch: options.fetch ?? fetch, sleep, now, random: options.random ?? Math.random };
-  const graph = new GraphClient(config.graphBaseUrl, tokens.graph, deps, { ...DEFAULT_RETRY, ...options.retry });
+  const graph = new GraphClient(config.graphBaseUrl, tokens.graph, deps, { ...DEFAULT_RETRY, timeoutMs: config.graphTimeoutMs, ...options.retry });
   const powerShell =
     options.powerShell ??
-    new PowerShellRunner({ pwshPath: config.pwshPath, timeoutMs: config.pwshTimeoutMs, tokens, ...(options.pwshEnv ? { env: options.pwshEnv } : {}) });
+    new PowerShellRunner({
+      pwshPath: config.pwshPath,
+      timeoutMs: config.pwshTimeoutMs,
+      concurrency: config.pwshConcurrency,
+      maxQueue: config.pwshQueue,
+      tokens,
+      ...(options.pwshEnv ? { env: options.pwshEnv } : {}),
+    });
   const teams = new TeamsCmdlets(powerShell);
   const ttl = options.cacheTtlMs ?? 60_000;
   const tenant: Tenant = {
@@ -73,7 +90,7 @@ export async function openMicrosoftDirectory(env: NodeJS.ProcessEnv, options: Mi
     instances: new Cached(async () => new Map((await teams.listInstances()).map((i) => [i.objectId, i])), ttl, now),
     voiceApps: new Cached(() => teams.voiceApps(), ttl, now),
     recent: new RecentlyCreated(options.propagationWindowMs ?? 60 * 60_000, now),
-    operations: new Map(),
+    operations: new OperationLog(now),
     operationWaitMs: options.operationWaitMs ?? 5_000,
   };
   // Both checks run at once (a pwsh start takes seconds); the AA/CQ list is warmed on the side.
@@ -91,6 +108,9 @@ export async function openMicrosoftDirectory(env: NodeJS.ProcessEnv, options: Mi
 /** The token says which tenant and which kind of session this is (F12); a mismatch stops start-up. */
 async function checkTokens(config: MicrosoftBackendConfig, tokens: ReturnType<typeof tokenSource>, log: MicrosoftDirectoryOptions['log']) {
   const graphToken = await tokens.graph().catch((e: unknown) => {
+    if (e instanceof SignInRequiredError) {
+      throw new StartupError(`the Microsoft 365 service account's saved sign-in no longer works: run "npm run m365:signin" on this host (${e.why})`);
+    }
     throw new StartupError(`Microsoft 365 sign-in failed for SWITCHBOARD_M365_CLIENT_ID ${config.clientId}: ${messageOf(e)}`);
   });
   const claims = claimsOf(graphToken);
@@ -100,15 +120,22 @@ async function checkTokens(config: MicrosoftBackendConfig, tokens: ReturnType<ty
   if (claims?.tid && claims.tid.toLowerCase() !== config.tenantId) {
     throw new StartupError(`signed in to tenant ${claims.tid}, but SWITCHBOARD_M365_TENANT_ID is ${config.tenantId}`);
   }
+  // The token says which delegated permissions were consented (scp): each missing one is named.
+  const scopes = claims ? missingScopes(claims) : [];
+  if (scopes.length > 0) {
+    throw new StartupError(
+      `the app registration ${config.clientId} lacks the delegated Microsoft Graph permission(s) ${scopes.join(', ')}: add them and grant admin consent (docs/microsoft-backend.md §1)`,
+    );
+  }
   const missing = claims ? missingRoles(claims) : [];
   if (missing.length > 0) {
     log?.warn({ missing }, `the signed-in account lacks ${missing.join(' and ')}: creating resource accounts will be refused (teams-apis.md §3.1)`);
   }
   await tokens.teams().catch((e: unknown) => {
-    throw new StartupError(
-      `no token for the Skype and Teams Tenant Admin API (${TEAMS_ADMIN_API_RESOURCE}): grant the app registration its delegated ` +
-        `permission user_impersonation, with admin consent (${messageOf(e)})`,
-    );
+    const what = `the Skype and Teams Tenant Admin API (${TEAMS_ADMIN_API_RESOURCE}), delegated permission user_impersonation`;
+    if (consentMissing(e)) throw new StartupError(`no consent for ${what}: add it to the app registration and grant admin consent (${messageOf(e)})`);
+    if (e instanceof SignInRequiredError) throw new StartupError(`no token for ${what} without a new sign-in: run "npm run m365:signin" (${e.why})`);
+    throw new StartupError(`no token for ${what}: grant the app registration that permission, with admin consent (${messageOf(e)})`);
   });
 }
 

@@ -1,8 +1,11 @@
 import type { NumberAssignment, NumberOperation, NumberQuery, NumberUnassignment, Page } from '../../provisioning/directory';
 import { isServiceNumber, type NumberType, type PhoneNumber } from '../../provisioning/model';
+import { countryOfCallingCode } from '../../provisioning/numbers';
 import { DirectoryRefusal } from '../../provisioning/result';
 import { accountOrRefuse, numbersTargeting } from './accounts';
 import { odataString, path, type Tenant } from './context';
+import { GraphOutcomeUnknownError } from './graph/errors';
+import type { GraphResponse } from './graph/http';
 import { toNumberOperation, toPhoneNumber } from './graph/mapping';
 import { GraphUserSchema, NumberAssignmentSchema, NumberOperationSchema } from './graph/schemas';
 import { asTenant } from './tenantErrors';
@@ -28,32 +31,32 @@ export async function getPhoneNumber(tenant: Tenant, raw: string): Promise<Phone
   const match = E164.exec(raw.trim());
   if (!match) return null;
   const telephoneNumber = `+${match[1]}${match[2] ?? ''}`;
-  const records = await tenant.graph.getAll(`${ROOT}/numberAssignments`, NumberAssignmentSchema, {
+  const records = await tenant.graph.getAllBySkip(`${ROOT}/numberAssignments`, NumberAssignmentSchema, {
     $filter: `telephoneNumber eq ${odataString(telephoneNumber)}`,
   });
   return records.map(toPhoneNumber).find((n) => n?.telephoneNumber === telephoneNumber) ?? null;
 }
 
 /**
- * Graph filters what it can ($filter on every field but id and city, §2) and pages by nextLink with
- * $top = 1,000; the prefix, the order and the page asked for are applied here, so `total` is exact.
+ * Graph filters what it can ($filter on every field but id and city, §2) and pages by $top/$skip
+ * (getAllBySkip); the country, the prefix, the order and the page asked for are applied here, so
+ * `total` is exact. The country is matched here because a Direct Routing number carries none (F17):
+ * its calling code stands in when it names one country.
  */
 export async function listPhoneNumbers(tenant: Tenant, query: NumberQuery): Promise<Page<PhoneNumber>> {
   const clauses: string[] = [];
   if (query.numberType) clauses.push(`numberType eq ${odataString(query.numberType)}`);
-  if (query.isoCountryCode) clauses.push(`isoCountryCode eq ${odataString(query.isoCountryCode.toUpperCase())}`);
   if (query.assignmentTargetId) clauses.push(`assignmentTargetId eq ${odataString(query.assignmentTargetId)}`);
   if (query.assignableOnly) {
     // Number eligibility for a resource account (teams-apis.md §4).
     clauses.push("assignmentStatus eq 'unassigned'", "activationState eq 'activated'", "capabilities/any(c:c eq 'voiceApplicationAssignment')");
   }
-  const records = await tenant.graph.getAll(`${ROOT}/numberAssignments`, NumberAssignmentSchema, {
-    ...(clauses.length ? { $filter: clauses.join(' and ') } : {}),
-    $top: 1000,
-  });
+  const records = await tenant.graph.getAllBySkip(`${ROOT}/numberAssignments`, NumberAssignmentSchema, clauses.length ? { $filter: clauses.join(' and ') } : {});
   const prefix = query.prefix?.replace(/^\+/, '');
+  const country = query.isoCountryCode?.toUpperCase();
   const matches = records
     .flatMap((r) => toPhoneNumber(r) ?? [])
+    .filter((n) => !country || (n.isoCountryCode ?? countryOfCallingCode(n.telephoneNumber)) === country)
     .filter((n) => (!prefix || n.telephoneNumber.startsWith(prefix, 1)) && (!query.assignableOnly || !n.assignmentTargetId))
     .sort((a, b) => (a.telephoneNumber < b.telephoneNumber ? -1 : a.telephoneNumber > b.telephoneNumber ? 1 : 0));
   const start = Math.max(0, query.offset);
@@ -87,10 +90,7 @@ export async function assignNumber(tenant: Tenant, request: NumberAssignment): P
   if (number) {
     refuseIfWrongType(number, request.numberType);
     if (!isServiceNumber(number)) throw new DirectoryRefusal('NUMBER_NOT_SERVICE', { number: telephoneNumber }, 'telephoneNumber');
-    if (number.assignmentTargetId) {
-      const assignee = await holderName(tenant, number.assignmentTargetId);
-      throw new DirectoryRefusal('NUMBER_ALREADY_ASSIGNED', { number: telephoneNumber, assignee }, 'telephoneNumber');
-    }
+    if (number.assignmentTargetId) throw await alreadyAssigned(tenant, number);
     if (number.activationState !== 'activated') {
       throw new DirectoryRefusal('NUMBER_NOT_ACTIVATED', { number: telephoneNumber, state: number.activationState }, 'telephoneNumber');
     }
@@ -105,8 +105,42 @@ export async function assignNumber(tenant: Tenant, request: NumberAssignment): P
   }
   const body = { telephoneNumber, assignmentTargetId: account.id, numberType: request.numberType, assignmentCategory: 'primary' };
   const attempt = { action: 'assignNumber', upn: account.userPrincipalName, telephoneNumber, recentlyCreated: tenant.recent.has(account.id) } as const;
-  const response = await asTenant(attempt, () => tenant.graph.send('POST', tenant.graph.url(`${ROOT}/numberAssignments/assignNumber`), body));
+  const post = () => asTenant(attempt, () => tenant.graph.send('POST', tenant.graph.url(`${ROOT}/numberAssignments/assignNumber`), body));
+  const ours = (n: PhoneNumber | null) => n?.assignmentTargetId?.toLowerCase() === account.id.toLowerCase();
+  let response: GraphResponse;
+  try {
+    response = await post();
+  } catch (e) {
+    if (!(e instanceof GraphOutcomeUnknownError)) throw e;
+    // A 504, our own timeout or a broken connection: the order may have been accepted. Look first.
+    const now = await getPhoneNumber(tenant, telephoneNumber);
+    if (ours(now)) return fromState(now, telephoneNumber);
+    if (now?.assignmentTargetId) throw await alreadyAssigned(tenant, now);
+    try {
+      response = await post();
+    } catch (again) {
+      // The first order landed in the meantime ("already assigned"): our own success, never "assigned
+      // to another account". Whatever the second answer, the number says what happened.
+      const after = await getPhoneNumber(tenant, telephoneNumber);
+      if (ours(after)) return fromState(after, telephoneNumber);
+      throw again;
+    }
+  }
   return follow(tenant, response.headers.get('location'), telephoneNumber);
+}
+
+/**
+ * What an order whose answer was lost (GraphOutcomeUnknownError) did, read from the number itself: no
+ * operation id is known, so the operation has none ('') and a plan verifies on the number (steps.ts).
+ */
+function fromState(number: PhoneNumber | null, telephoneNumber: string): NumberOperation {
+  const settled = number === null || number.activationState === 'activated';
+  return { id: '', status: settled ? 'succeeded' : 'running', telephoneNumber };
+}
+
+async function alreadyAssigned(tenant: Tenant, number: PhoneNumber): Promise<DirectoryRefusal> {
+  const assignee = await holderName(tenant, number.assignmentTargetId ?? '');
+  return new DirectoryRefusal('NUMBER_ALREADY_ASSIGNED', { number: number.telephoneNumber, assignee }, 'telephoneNumber');
 }
 
 /** POST numberAssignments/unassignNumber {telephoneNumber, numberType}: both sent (§2). */
@@ -121,9 +155,29 @@ export async function unassignNumber(tenant: Tenant, request: NumberUnassignment
     throw new DirectoryRefusal('NUMBER_PENDING', { number: telephoneNumber, state: number.activationState }, 'telephoneNumber');
   }
   const body = { telephoneNumber, numberType: request.numberType };
-  const response = await asTenant({ action: 'unassignNumber', telephoneNumber }, () =>
-    tenant.graph.send('POST', tenant.graph.url(`${ROOT}/numberAssignments/unassignNumber`), body),
-  );
+  const holder = number.assignmentTargetId.toLowerCase();
+  const post = () =>
+    asTenant({ action: 'unassignNumber', telephoneNumber }, () => tenant.graph.send('POST', tenant.graph.url(`${ROOT}/numberAssignments/unassignNumber`), body));
+  const released = (n: PhoneNumber | null) => n === null || n.assignmentTargetId?.toLowerCase() !== holder;
+  let response: GraphResponse;
+  try {
+    response = await post();
+  } catch (e) {
+    if (!(e instanceof GraphOutcomeUnknownError)) throw e;
+    // The order may have been accepted: a number already released or on its way out is our own doing.
+    const now = await getPhoneNumber(tenant, telephoneNumber);
+    if (released(now)) return { id: '', status: 'succeeded', telephoneNumber };
+    if (now?.activationState !== 'activated') return { id: '', status: 'running', telephoneNumber };
+    try {
+      response = await post();
+    } catch (again) {
+      // The first order landed in the meantime ("not assigned", "pending"): the number says so.
+      const after = await getPhoneNumber(tenant, telephoneNumber);
+      if (released(after)) return { id: '', status: 'succeeded', telephoneNumber };
+      if (after?.activationState !== 'activated') return { id: '', status: 'running', telephoneNumber };
+      throw again;
+    }
+  }
   return follow(tenant, response.headers.get('location'), telephoneNumber);
 }
 
@@ -135,12 +189,36 @@ export function operationIdOf(location: string | null): string | null {
   return id ? decodeURIComponent(id) : null;
 }
 
+const NUMBER_IN_TEXT = /\+[1-9]\d{1,14}(;ext=\d{1,10})?/;
+
+/**
+ * The number an operation is about, from its resourceLocation: the Get page's example ends in
+ * …/numberAssignments/N2EyMDUxOTctOGU1OS00ODdkLWI5ZmEtM2ZjMWIxMDhmMWU1fCsxMjA2MTIzNDU2Nw, which is
+ * base64url("7a205197-8e59-487d-b9fa-3fc1b108f1e5|+12061234567"): operatorId|telephoneNumber, the same
+ * pattern as a numberAssignment's id on the list page (inference from both examples; not stated in
+ * words). A number written in clear in the URL is read too. So an operation read after a restart,
+ * when this process's own log is empty, still names its number.
+ */
+export function numberOfResourceLocation(resourceLocation: string | null | undefined): string | null {
+  if (!resourceLocation) return null;
+  const segment = /\/numberAssignments(?:\('([^']+)'\)|\/([^/?#]+))/.exec(resourceLocation);
+  const key = decodeURIComponent(segment?.[1] ?? segment?.[2] ?? '');
+  const plain = NUMBER_IN_TEXT.exec(key)?.[0];
+  if (plain) return plain;
+  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(key)) return null;
+  const decoded = Buffer.from(key, 'base64url').toString('utf8');
+  const afterBar = decoded.slice(decoded.lastIndexOf('|') + 1);
+  return decoded.includes('|') && NUMBER_IN_TEXT.test(afterBar) ? (NUMBER_IN_TEXT.exec(afterBar)?.[0] ?? null) : null;
+}
+
 export async function getNumberOperation(tenant: Tenant, id: string): Promise<NumberOperation | null> {
   if (!id || id.length > 512) return null;
   const record = await tenant.graph.getOrNull(`${ROOT}/operations${path(id)}`, NumberOperationSchema);
   if (!record) return null;
-  const fromLocation = (record.numbers ?? []).map((n) => /\+\d{2,15}(;ext=\d+)?/.exec(n.resourceLocation ?? '')?.[0]).find(Boolean);
-  return toNumberOperation(record, tenant.operations.get(id) ?? fromLocation ?? '');
+  const fromLocation = (record.numbers ?? []).map((n) => numberOfResourceLocation(n.resourceLocation)).find(Boolean);
+  const operation = toNumberOperation(record, tenant.operations.get(id) ?? fromLocation ?? '');
+  if (operation.status === 'succeeded' || operation.status === 'failed') tenant.operations.finish(id);
+  return operation;
 }
 
 /**

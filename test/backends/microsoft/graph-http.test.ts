@@ -1,6 +1,6 @@
 import { GraphError, GraphThrottledError } from '../../../src/backends/microsoft/graph/errors';
 import { GraphClient, type RetryPolicy } from '../../../src/backends/microsoft/graph/http';
-import { NumberAssignmentSchema, SubscribedSkuSchema } from '../../../src/backends/microsoft/graph/schemas';
+import { GraphUserSchema, NumberAssignmentSchema, SubscribedSkuSchema } from '../../../src/backends/microsoft/graph/schemas';
 import { FakeClock } from '../../fakes/clock';
 import { fakeJwt } from '../../fakes/credential';
 import type { FakeMicrosoft365 } from '../../fakes/microsoft365';
@@ -8,7 +8,7 @@ import { startFake } from './helpers';
 
 /** Throttling and retries against the fake Graph over real HTTP (teams-apis.md §1.9). */
 
-const POLICY: RetryPolicy = { maxRetries: 3, baseDelayMs: 1_000, maxDelayMs: 8_000, maxRetryAfterMs: 60_000 };
+const POLICY: RetryPolicy = { maxRetries: 3, baseDelayMs: 1_000, maxDelayMs: 8_000, maxRetryAfterMs: 60_000, timeoutMs: 10_000 };
 const SKUS = /^\/subscribedSkus$/;
 
 let fake: FakeMicrosoft365;
@@ -107,12 +107,34 @@ describe('requests and paging', () => {
     expect(request?.headers['x-ms-throttle-priority']).toBe('High');
   });
 
-  it('follows @odata.nextLink until the last page', async () => {
-    const numbers = await sut.getAll('/admin/teams/telephoneNumberManagement/numberAssignments', NumberAssignmentSchema, { $top: 1000 });
+  it('pages numberAssignments by $top/$skip until a short page, as documented (no nextLink)', async () => {
+    const numbers = await sut.getAllBySkip('/admin/teams/telephoneNumberManagement/numberAssignments', NumberAssignmentSchema, {}, 20);
     const pages = fake.calls('GET', /numberAssignments$/);
     expect(numbers.length).toBeGreaterThan(60);
-    expect(pages.length).toBe(Math.ceil(numbers.length / 20));
-    expect(pages[1]?.query.$skiptoken).toBe('20');
+    expect(new Set(numbers.map((n) => n.telephoneNumber)).size).toBe(numbers.length);
+    expect(pages.map((p) => [p.query.$top, p.query.$skip])).toEqual(
+      Array.from({ length: Math.floor(numbers.length / 20) + 1 }, (_v, i) => ['20', String(i * 20)]),
+    );
+  });
+
+  it('still follows an @odata.nextLink when one comes', async () => {
+    const next = `${fake.graphBaseUrl}/admin/teams/telephoneNumberManagement/numberAssignments?$top=20&$skip=20`;
+    const first = Array.from({ length: 20 }, (_v, i) => ({ telephoneNumber: `+1555000${String(i).padStart(4, '0')}`, numberType: 'callingPlan', assignmentStatus: 'unassigned' }));
+    fake.inject({ path: /numberAssignments$/, times: 1, status: 200, body: { value: first, '@odata.nextLink': next } });
+    const numbers = await sut.getAllBySkip('/admin/teams/telephoneNumberManagement/numberAssignments', NumberAssignmentSchema, {}, 20);
+    expect(fake.calls('GET', /numberAssignments$/).map((p) => p.query.$skip).slice(0, 3)).toEqual(['0', '20', '40']);
+    expect(numbers.slice(0, 20)).toEqual(first);
+  });
+
+  it('stops when a $skip is ignored and the same page comes back', async () => {
+    const page = { value: [{ telephoneNumber: '+1', numberType: 'callingPlan', assignmentStatus: 'unassigned' }, { telephoneNumber: '+2', numberType: 'callingPlan', assignmentStatus: 'unassigned' }] };
+    fake.inject({ path: /numberAssignments$/, times: 5, status: 200, body: page });
+    await expect(sut.getAllBySkip('/admin/teams/telephoneNumberManagement/numberAssignments', NumberAssignmentSchema, {}, 2)).rejects.toThrow(/answered the previous page again/);
+  });
+
+  it('follows @odata.nextLink where Graph uses it (users)', async () => {
+    await sut.getAll('/users', GraphUserSchema, { $filter: "department eq 'Microsoft Communication Application Instance'", $top: 5 });
+    expect(fake.calls('GET', /^\/users$/).length).toBeGreaterThan(1);
   });
 
   it('refuses a nextLink that leaves the Graph host (the token would go with it)', async () => {

@@ -1,7 +1,9 @@
 import { accountTypeOf } from '../../../src/backends/microsoft/powershell/cmdlets';
 import { toDomains, toLicenseProvisioning, toLicenseSkus, toNumberOperation, toPhoneNumber } from '../../../src/backends/microsoft/graph/mapping';
-import type { NumberAssignmentRecord, SubscribedSku } from '../../../src/backends/microsoft/graph/schemas';
-import { operationIdOf } from '../../../src/backends/microsoft/telephony';
+import { NumberAssignmentSchema, NumberOperationSchema, type NumberAssignmentRecord, type SubscribedSku } from '../../../src/backends/microsoft/graph/schemas';
+import { numberOfResourceLocation, operationIdOf } from '../../../src/backends/microsoft/telephony';
+import documented from '../../fakes/fixtures/graph-numberassignments.json';
+import operationPage from '../../fakes/fixtures/graph-telephonenumberlongrunningoperation.json';
 
 /** Graph records → the domain model (teams-apis.md §1.5, §1.7, §2). */
 
@@ -46,9 +48,56 @@ describe('numberAssignment → PhoneNumber', () => {
     ['numberType internalError', record({ numberType: 'internalError' })],
     ['a policy-assigned number', record({ assignmentStatus: 'policyAssigned' })],
     ['a third-party app number', record({ assignmentStatus: 'thirdPartyAppAssigned' })],
-    ['no country', record({ isoCountryCode: null })],
   ])('leaves out what no resource account can take: %s', (_name, input) => {
     expect(toPhoneNumber(input)).toBeNull();
+  });
+});
+
+describe("Microsoft's documented numberAssignment records (fixtures/graph-numberassignments.json)", () => {
+  const all = [...documented.example1, ...documented.example2, ...documented.example4];
+
+  it.each(all.map((r) => [`${r.telephoneNumber} (${r.numberType}, country ${String(r.isoCountryCode)})`, r] as const))('parses and keeps %s', (_name, raw) => {
+    const parsed = NumberAssignmentSchema.parse(raw);
+    const number = toPhoneNumber(parsed);
+    expect(number).toMatchObject({ telephoneNumber: raw.telephoneNumber, numberType: raw.numberType, isoCountryCode: raw.isoCountryCode });
+  });
+
+  it('keeps a Direct Routing number without a country, with its capabilities (F17)', () => {
+    const [dr] = documented.example2;
+    expect(toPhoneNumber(NumberAssignmentSchema.parse(dr))).toEqual({
+      telephoneNumber: '+1123457',
+      numberType: 'directRouting',
+      tollFree: false,
+      capabilities: ['conferenceAssignment', 'voiceApplicationAssignment', 'userAssignment'],
+      activationState: 'activated',
+      assignmentStatus: 'unassigned',
+      assignmentTargetId: null,
+      isoCountryCode: null,
+      assignmentBlocked: false,
+    });
+  });
+
+  it('reads an empty IsoCountryCode (Get-CsPhoneNumberAssignment Example 2) as no country', () => {
+    expect(toPhoneNumber(record({ numberType: 'directRouting', isoCountryCode: '' }))?.isoCountryCode).toBeNull();
+  });
+});
+
+describe('a telephone number operation (fixtures/graph-telephonenumberlongrunningoperation.json)', () => {
+  it('reads the wrapped entity of the Get page and the bare one alike', () => {
+    const wrapped = NumberOperationSchema.parse(operationPage.response);
+    const bare = NumberOperationSchema.parse(operationPage.response.value);
+    expect(wrapped).toEqual(bare);
+    expect(toNumberOperation(wrapped, '+12061234567')).toEqual({ id: 'QXNzaWdubWVudHw2Y2E4Yjc0Ni00YzgxLTRhY2EtOTUyNi1jZmNjNGRiYWYyMmI', status: 'succeeded', telephoneNumber: '+12061234567' });
+  });
+
+  it.each([
+    [operationPage.response.value.numbers[0]!.resourceLocation, '+12061234567'],
+    ["https://graph.microsoft.com/v1.0/admin/teams/telephoneNumberManagement/numberAssignments('+33170000100')", '+33170000100'],
+    [`https://graph.microsoft.com/v1.0/admin/teams/telephoneNumberManagement/numberAssignments/${Buffer.from('x|+12065551000;ext=524').toString('base64url')}`, '+12065551000;ext=524'],
+    ['https://graph.microsoft.com/v1.0/admin/teams/telephoneNumberManagement/numberAssignments/bm90IGEgbnVtYmVy', null],
+    [null, null],
+  ])('decodes the number of resourceLocation %s', (location, number) => {
+    expect(numberOfResourceLocation(location)).toBe(number);
   });
 });
 
@@ -77,6 +126,27 @@ describe('subscribedSkus → license SKUs', () => {
       ['PHONESYSTEM_VIRTUALUSER', 'resourceAccount', 25, 24],
       ['MCOEV', 'phoneSystem', 5, 5],
     ]);
+  });
+
+  it('recognises Phone System of every cloud from the licensing table: commercial, GCC and SMB (servicePlans.ts)', () => {
+    const MCOEV_GOV = 'db23fce2-a974-42ef-9002-d78dd42a0f22';
+    const MCOEVSMB = 'ed777b71-af04-42ca-9798-84344c66f7c6';
+    const FOUNDATION_GOV = '922ba911-5694-4e99-a794-73aed9bfeec8';
+    const skus = toLicenseSkus([
+      sku('MCOEV_GOV', [FOUNDATION_GOV, MCOEV_GOV], 10, 1),
+      sku('MCOEVSMB_1', [MCOEVSMB], 10, 2),
+      sku('MCOEV', [MCOEV], 10, 3),
+      // Teams Rooms Standard for GCC and Teams Shared Devices carry a phone plan too: never offered.
+      sku('MEETING_ROOM_GOV', ['41781fb2-bc02-4b7c-bd55-b576c07bb09d', MCOEV_GOV, '304767db-7d23-49e8-a945-4a7eb65f9f28']),
+      sku('MCOCAP', [MCOEV, '57ff2da0-773e-42df-b2af-ffb7a2317929']),
+    ]);
+    expect(skus.map((s) => [s.skuPartNumber, s.kind])).toEqual([
+      ['MCOEV_GOV', 'phoneSystem'],
+      ['MCOEVSMB_1', 'phoneSystem'],
+      ['MCOEV', 'phoneSystem'],
+    ]);
+    expect(toLicenseProvisioning([{ skuId: 's', servicePlans: [{ servicePlanId: MCOEVSMB, provisioningStatus: 'Success' }] }])).toBe('success');
+    expect(toLicenseProvisioning([{ skuId: 's', servicePlans: [{ servicePlanId: MCOEV_GOV, provisioningStatus: 'PendingActivation' }] }])).toBe('pending');
   });
 
   it.each([

@@ -23,6 +23,10 @@ describe('configuration', () => {
       certificatePath: '',
       pwshPath: 'pwsh',
       pwshTimeoutMs: 180_000,
+      pwshConcurrency: 2,
+      pwshQueue: 50,
+      graphTimeoutMs: 30_000,
+      cacheDir: 'data/m365-signin',
     });
   });
 
@@ -79,7 +83,7 @@ describe('start-up checks', () => {
   it('refuses app-only mode and says what is needed, before calling anything', async () => {
     ({ fake, clock } = await startFake());
     const message = await startupError(open({ SWITCHBOARD_M365_AUTH_MODE: 'app-only', SWITCHBOARD_M365_CLIENT_SECRET: 's' }));
-    expect(message).toMatch(/New-, Set- and Get-CsOnlineApplicationInstance refuse app-only sessions/);
+    expect(message).toMatch(/lists \[Get\|Set\|New\|Sync\]-CsOnlineApplicationInstance among the cmdlets app-only sessions cannot run/);
     expect(message).toMatch(/SWITCHBOARD_M365_AUTH_MODE=delegated .* User Administrator and a Teams admin role/);
     expect(fake.requests).toEqual([]);
   });
@@ -87,7 +91,7 @@ describe('start-up checks', () => {
   it('detects an app-only token behind a "delegated" configuration', async () => {
     ({ fake, clock } = await startFake());
     const message = await startupError(open({}, { credential: new FakeCredential(appOnlyClaims(TENANT_ID)) }));
-    expect(message).toMatch(/app-only session: New-, Set- and Get-CsOnlineApplicationInstance refuse/);
+    expect(message).toMatch(/app-only session: Microsoft's "Application-based authentication in Teams PowerShell Module" page lists/);
   });
 
   it('refuses a sign-in to another tenant', async () => {

@@ -60,3 +60,35 @@ export class GraphThrottledError extends Error {
     this.name = 'GraphThrottledError';
   }
 }
+
+/** An idempotent call that got no answer in time, even after retries: a fault worth retrying later. */
+export class GraphTimeoutError extends Error {
+  readonly retryable = true;
+
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly attempts: number,
+    readonly timeoutMs: number,
+  ) {
+    super(`Graph ${method} ${path} did not answer within ${Math.round(timeoutMs / 1000)} s (${attempts} attempt(s))`);
+    this.name = 'GraphTimeoutError';
+  }
+}
+
+/**
+ * A POST whose outcome is unknown: Graph answered 504, our own timeout fired or the connection broke
+ * after the request went out. The tenant may have accepted it, so it is not repeated blindly; the
+ * caller looks at the tenant's state first (telephony.ts).
+ */
+export class GraphOutcomeUnknownError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly why: string,
+    detail: string,
+  ) {
+    super(`Graph ${method} ${path}: no usable answer (${why}${detail ? `: ${detail}` : ''}); it may have been applied`);
+    this.name = 'GraphOutcomeUnknownError';
+  }
+}

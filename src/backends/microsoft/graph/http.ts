@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GraphError, GraphThrottledError } from './errors';
+import { GraphError, GraphOutcomeUnknownError, GraphThrottledError, GraphTimeoutError } from './errors';
 
 /**
  * A small Graph client over Node's fetch: bearer token, JSON, bounded retries for throttling and
@@ -21,13 +21,22 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** A Retry-After longer than this is not waited out: the call fails as throttled. */
   maxRetryAfterMs: number;
+  /** One request (answer and body) may take this long before it is aborted. */
+  timeoutMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 1_000, maxDelayMs: 30_000, maxRetryAfterMs: 120_000 };
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 1_000, maxDelayMs: 30_000, maxRetryAfterMs: 120_000, timeoutMs: 30_000 };
 
 /** Graph asks clients to back off on these (teams-apis.md §1.9); other 4xx are final. */
 const RETRYABLE = new Set([429, 503, 504]);
 const IDEMPOTENT = new Set(['GET', 'PATCH', 'DELETE']);
+/**
+ * 429 and 503 say the request was not processed (throttled, unavailable), so even a POST may be sent
+ * again. A 504, a timeout of ours or a broken connection say nothing of the kind: the POST may have been
+ * accepted behind the gateway, so it is never repeated blindly (GraphOutcomeUnknownError; the caller
+ * looks at the tenant first, telephony.ts).
+ */
+const NOT_PROCESSED = new Set([429, 503]);
 
 export type Query = Record<string, string | number | undefined>;
 
@@ -87,30 +96,76 @@ export class GraphClient {
     return items;
   }
 
+  /**
+   * Every item of a collection that pages by $top/$skip, as the numberAssignments page documents ("$Top
+   * … Default number of results is 500 entries and maximum 1,000 entries allowed per query", "$Skip …
+   * skip first X number of results"; no @odata.nextLink is documented and none is reportedly returned).
+   * Reads pages of `top` until a short page; an @odata.nextLink that does come is followed too.
+   */
+  async getAllBySkip<S extends z.ZodType>(path: string, item: S, query: Query = {}, top = 1_000): Promise<z.infer<S>[]> {
+    const items: z.infer<S>[] = [];
+    let next: string | undefined;
+    let previousFirst: string | undefined;
+    for (let page = 0; ; page += 1) {
+      if (page >= 1_000) throw new Error(`Graph GET ${path}: more than 1,000 pages; refusing to go on`);
+      const url = next ?? this.url(path, { ...query, $top: top, $skip: items.length });
+      const response = await this.send('GET', url);
+      const body = parseBody(pageOf(item), response.body, `GET ${path}`);
+      // A service that ignored $skip would hand out page one forever: stop instead of looping.
+      const first = body.value.length > 0 ? JSON.stringify(body.value[0]) : undefined;
+      if (!next && page > 0 && first !== undefined && first === previousFirst) {
+        throw new Error(`Graph GET ${path}: $skip=${items.length} answered the previous page again`);
+      }
+      previousFirst = first;
+      items.push(...body.value);
+      next = body['@odata.nextLink'];
+      if (next && new URL(next).origin !== this.origin) throw new Error(`Graph GET ${path}: nextLink leaves ${this.origin}`);
+      if (!next && body.value.length < top) return items;
+    }
+  }
+
   /** One request with bounded retries; a non-2xx answer that is not retried throws GraphError. */
   async send(method: string, url: string, body?: unknown): Promise<GraphResponse> {
     const path = new URL(url).pathname;
+    const idempotent = IDEMPOTENT.has(method);
     for (let attempt = 0; ; attempt += 1) {
-      let response: Response;
+      let answer: GraphResponse;
       try {
-        response = await this.deps.fetch(url, await this.init(method, body));
+        answer = await this.once(method, url, body);
       } catch (e) {
-        // A POST may have been applied before the connection broke: only idempotent calls are repeated.
-        if (!IDEMPOTENT.has(method) || attempt >= this.retry.maxRetries) throw e;
+        const timedOut = e instanceof RequestTimeout;
+        // The request may have reached Graph: only idempotent calls are repeated.
+        if (!idempotent) throw new GraphOutcomeUnknownError(method, path, timedOut ? 'timeout' : 'connection', messageOf(e));
+        if (attempt >= this.retry.maxRetries) {
+          if (timedOut) throw new GraphTimeoutError(method, path, attempt + 1, this.retry.timeoutMs);
+          throw e;
+        }
         await this.deps.sleep(this.backoff(attempt));
         continue;
       }
-      if (response.ok) return { status: response.status, headers: response.headers, body: await readJson(response) };
-      if (!RETRYABLE.has(response.status)) {
-        throw GraphError.fromBody(method, path, response.status, await readJson(response));
-      }
-      await response.arrayBuffer().catch(() => undefined);
-      const retryAfter = this.retryAfterMs(response.headers.get('retry-after'));
+      if (answer.status >= 200 && answer.status < 300) return answer;
+      if (!RETRYABLE.has(answer.status)) throw GraphError.fromBody(method, path, answer.status, answer.body);
+      if (!idempotent && !NOT_PROCESSED.has(answer.status)) throw new GraphOutcomeUnknownError(method, path, `HTTP ${answer.status}`, '');
+      const retryAfter = this.retryAfterMs(answer.headers.get('retry-after'));
       if (attempt >= this.retry.maxRetries || (retryAfter ?? 0) > this.retry.maxRetryAfterMs) {
-        throw new GraphThrottledError(method, path, response.status, attempt + 1, retryAfter);
+        throw new GraphThrottledError(method, path, answer.status, attempt + 1, retryAfter);
       }
       // On 429 wait exactly what Graph asks; without Retry-After back off exponentially with jitter (§1.9).
       await this.deps.sleep(retryAfter ?? this.backoff(attempt));
+    }
+  }
+
+  /** One HTTP exchange, body included, aborted after timeoutMs (real time: a hung socket never holds a click). */
+  private async once(method: string, url: string, body: unknown): Promise<GraphResponse> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new RequestTimeout()), this.retry.timeoutMs);
+    try {
+      const response = await this.deps.fetch(url, { ...(await this.init(method, body)), signal: controller.signal });
+      return { status: response.status, headers: response.headers, body: await readJson(response) };
+    } catch (e) {
+      throw controller.signal.aborted ? new RequestTimeout() : e;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -138,6 +193,18 @@ export class GraphClient {
     const at = Date.parse(header);
     return Number.isNaN(at) ? null : Math.max(0, at - this.deps.now().getTime());
   }
+}
+
+/** Our own deadline passed (the AbortSignal's reason). */
+class RequestTimeout extends Error {
+  constructor() {
+    super('no answer in time');
+    this.name = 'RequestTimeout';
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 function pageOf<S extends z.ZodType>(item: S) {

@@ -3,11 +3,11 @@ import {
   ActivationStateSchema,
   NumberCapabilitySchema,
   NumberTypeSchema,
-  SERVICE_PLANS,
   type LicenseSku,
   type PhoneNumber,
   type VerifiedDomain,
 } from '../../../provisioning/model';
+import { licenseKindOfPlans, TEAMS_PHONE_PLAN_IDS } from '../servicePlans';
 import { reasonOfStatusDetail } from '../tenantErrors';
 import type { LicenseDetail, NumberAssignmentRecord, NumberOperationRecord, Organization, SubscribedSku } from './schemas';
 
@@ -26,24 +26,14 @@ export function toDomains(organization: Organization): VerifiedDomain[] {
   }));
 }
 
-/** MCOEV_VIRTUALUSER and its GCC twin MCOEV_VIRTUALUSER_GOV (teams-apis.md §1.7). */
-const RESOURCE_ACCOUNT_PLANS = new Set([SERVICE_PLANS.resourceAccount.servicePlanId, '0628a73f-3b4a-4989-bd7b-0f8823144313']);
-const PHONE_SYSTEM_PLAN = SERVICE_PLANS.phoneSystem.servicePlanId;
-
 /**
- * The SKUs a resource account can take, found per tenant by service plan (teams-apis.md §1.7), never by
- * one hard-coded skuId. Bundles such as E5 also carry MCOEV, so "Phone System" is only a standalone
- * MCOEV* product: a bot must not spend an E5 seat on a resource account.
+ * The SKUs a resource account can take, found per tenant by service plan (servicePlans.ts, Microsoft's
+ * licensing table), never by one hard-coded skuId: commercial, GCC and SMB products each have their own.
  */
 export function toLicenseSkus(skus: readonly SubscribedSku[]): LicenseSku[] {
   const result: LicenseSku[] = [];
   for (const sku of skus) {
-    const plans = sku.servicePlans.map((p) => p.servicePlanId.toLowerCase());
-    const kind = plans.some((p) => RESOURCE_ACCOUNT_PLANS.has(p))
-      ? 'resourceAccount'
-      : plans.includes(PHONE_SYSTEM_PLAN) && sku.skuPartNumber.toUpperCase().startsWith('MCOEV')
-        ? 'phoneSystem'
-        : null;
+    const kind = licenseKindOfPlans(sku.servicePlans.map((p) => p.servicePlanId));
     if (!kind) continue;
     // free = prepaidUnits.enabled − consumedUnits (teams-apis.md §1.5); the model keeps both counts.
     result.push({
@@ -59,13 +49,11 @@ export function toLicenseSkus(skus: readonly SubscribedSku[]): LicenseSku[] {
   return result.sort((a, b) => order[a.kind] - order[b.kind] || b.enabled - b.consumed - (a.enabled - a.consumed));
 }
 
-const TEAMS_PHONE_PLANS = new Set([...RESOURCE_ACCOUNT_PLANS, PHONE_SYSTEM_PLAN]);
-
 /** servicePlans[].provisioningStatus of the Teams Phone plans (teams-apis.md §1.2, §1.4). */
 export function toLicenseProvisioning(details: readonly LicenseDetail[]): LicenseProvisioning {
   const statuses = details
     .flatMap((d) => d.servicePlans)
-    .filter((p) => TEAMS_PHONE_PLANS.has(p.servicePlanId.toLowerCase()))
+    .filter((p) => TEAMS_PHONE_PLAN_IDS.has(p.servicePlanId.toLowerCase()))
     .map((p) => p.provisioningStatus ?? '');
   if (statuses.includes('Success')) return 'success';
   if (statuses.includes('Error')) return 'error';
@@ -85,16 +73,17 @@ const TOLL_FREE = /^\+(1(800|833|844|855|866|877|888)|4480|3380)/;
 
 /**
  * numberAssignment → PhoneNumber. A record the model cannot represent (numberType internalError, status
- * policyAssigned / thirdPartyAppAssigned, no country) is no candidate for a resource account: null.
+ * policyAssigned / thirdPartyAppAssigned) is no candidate for a resource account: null. A number without
+ * a country is still a number (DOMAIN.md F17): Microsoft's own Direct Routing examples carry
+ * "isoCountryCode": null (Graph list page) or an empty IsoCountryCode (Get-CsPhoneNumberAssignment).
  * Graph v1.0 does not expose the assignment block (PowerShell's AssignmentBlockedState), so
  * assignmentBlocked is false; a blocked number fails in the operation's statusDetail instead.
  */
 export function toPhoneNumber(record: NumberAssignmentRecord): PhoneNumber | null {
   const numberType = NumberTypeSchema.safeParse(record.numberType);
   const activationState = ActivationStateSchema.safeParse(record.activationState ?? 'activated');
-  const country = (record.isoCountryCode ?? '').toUpperCase();
+  const country = (record.isoCountryCode ?? '').trim().toUpperCase();
   if (!numberType.success || !activationState.success || !isAssignmentStatus(record.assignmentStatus)) return null;
-  if (!/^[A-Z]{2}$/.test(country)) return null;
   const telephoneNumber = record.telephoneNumber.startsWith('+') ? record.telephoneNumber : `+${record.telephoneNumber}`;
   const capabilities = (record.capabilities ?? []).flatMap((c) => {
     const parsed = NumberCapabilitySchema.safeParse(c);
@@ -108,7 +97,7 @@ export function toPhoneNumber(record: NumberAssignmentRecord): PhoneNumber | nul
     activationState: activationState.data,
     assignmentStatus: record.assignmentStatus,
     assignmentTargetId: record.assignmentTargetId ? record.assignmentTargetId : null,
-    isoCountryCode: country,
+    isoCountryCode: /^[A-Z]{2}$/.test(country) ? country : null,
     ...(record.city ? { city: record.city } : {}),
     assignmentBlocked: false,
   };

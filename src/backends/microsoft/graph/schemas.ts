@@ -76,8 +76,20 @@ export const NumberAssignmentSchema = z.object({
 });
 export type NumberAssignmentRecord = z.infer<typeof NumberAssignmentSchema>;
 
-/** telephoneNumberLongRunningOperation (teams-apis.md §2). */
-export const NumberOperationSchema = z.object({
+/**
+ * telephoneNumberLongRunningOperation (teams-apis.md §2). The v1.0 Get page's example answers the entity
+ * wrapped in {"value": …} (fixtures/graph-telephonenumberlongrunningoperation.json), the resource page
+ * and Graph's usual single-entity answer bare: both are read.
+ */
+const unwrapValue = (body: unknown): unknown => {
+  if (body && typeof body === 'object' && !('id' in body) && 'value' in body) {
+    const { value } = body as { value: unknown };
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value;
+  }
+  return body;
+};
+
+export const NumberOperationSchema = z.preprocess(unwrapValue, z.object({
   id: z.string(),
   status: z.string(),
   numbers: z
@@ -89,5 +101,5 @@ export const NumberOperationSchema = z.object({
       }),
     )
     .nullish(),
-});
+}));
 export type NumberOperationRecord = z.infer<typeof NumberOperationSchema>;

@@ -14,7 +14,11 @@ const identity = z.string().min(1).max(256);
 const count = z.number().int().min(0).max(10_000);
 
 const INSTANCE = ['ObjectId', 'UserPrincipalName', 'DisplayName', 'ApplicationId', 'PhoneNumber'];
-const ASSOCIATION_RESULT = ['Id', 'ConfigurationId', 'ConfigurationType', 'Result', 'StatusCode', 'StatusMessage'];
+/**
+ * AssociationOperationOutput (the cmdlet pages name only the type): the per-identity outcome is nested
+ * under Results (Result, StatusCode, Message), as the community module TeamsFunctions reads it.
+ */
+const ASSOCIATION_RESULT = ['Results'];
 const VOICE_APP = ['Identity', 'Name', 'ApplicationInstances'];
 
 export const ALLOW_LIST = {

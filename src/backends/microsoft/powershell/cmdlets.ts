@@ -29,11 +29,20 @@ const InstanceSchema = z.object({
 
 const AssociationSchema = z.object({ ConfigurationId: z.string(), ConfigurationType: z.string() });
 
-/** New-/Remove-…Association answer one row per identity; a failed row carries StatusMessage. */
-const AssociationResultSchema = z.object({
+/**
+ * New-/Remove-CsOnlineApplicationInstanceAssociation answer an AssociationOperationOutput; the outcome
+ * for each identity is under Results (Result, StatusCode, Message), not at the top level. The pages
+ * document only the type's name; the fields are those the community module TeamsFunctions reads
+ * (test/fakes/fixtures/ps-association-output.json). A one-element Results may come out of ConvertTo-Json bare.
+ */
+const AssociationRowSchema = z.object({
   Result: z.string().nullish(),
   StatusCode: z.union([z.string(), z.number()]).nullish(),
+  Message: z.string().nullish(),
   StatusMessage: z.string().nullish(),
+});
+const AssociationOutputSchema = z.object({
+  Results: z.preprocess((v) => (v == null ? [] : Array.isArray(v) ? v : [v]), z.array(AssociationRowSchema)),
 });
 
 /** A one-element list may come out of ConvertTo-Json as a bare string. */
@@ -156,10 +165,14 @@ export class TeamsCmdlets {
     return all;
   }
 
-  private refuseFailedRows(cmdlet: string, rows: unknown[]): void {
-    for (const row of parseAll(AssociationResultSchema, rows, cmdlet)) {
-      if (/^fail/i.test(row.Result ?? '')) {
-        throw new PowerShellError(cmdlet, String(row.StatusCode ?? 'Failed'), row.StatusMessage ?? 'the association was refused', '');
+  /** A row whose Result is anything but "Success" is a failure: an unknown outcome is not taken as done. */
+  private refuseFailedRows(cmdlet: string, outputs: unknown[]): void {
+    for (const output of parseAll(AssociationOutputSchema, outputs, cmdlet)) {
+      for (const row of output.Results) {
+        if ((row.Result ?? '').toLowerCase() !== 'success') {
+          const message = row.Message || row.StatusMessage || `the tenant answered ${row.Result ?? 'no result'}`;
+          throw new PowerShellError(cmdlet, String(row.StatusCode ?? 'Failed'), message, '');
+        }
       }
     }
   }

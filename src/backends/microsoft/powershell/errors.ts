@@ -24,6 +24,21 @@ export class PowerShellError extends Error {
   }
 }
 
+/** Every pwsh slot is taken and the waiting line is full: refused at once rather than piled up. */
+export class PowerShellBusyError extends Error {
+  constructor(
+    readonly cmdlet: string,
+    readonly concurrency: number,
+    readonly queued: number,
+  ) {
+    super(
+      `Teams PowerShell is busy: ${concurrency} pwsh process(es) running and ${queued} call(s) waiting, so ${cmdlet} was not started ` +
+        '(SWITCHBOARD_PWSH_CONCURRENCY, SWITCHBOARD_PWSH_QUEUE); try again in a moment',
+    );
+    this.name = 'PowerShellBusyError';
+  }
+}
+
 /** pwsh itself cannot be started. */
 export class PowerShellUnavailableError extends Error {
   constructor(
@@ -39,10 +54,17 @@ export class PowerShellUnavailableError extends Error {
 }
 
 /**
- * What an admin must do when Teams PowerShell answers "Access Denied" (teams-apis.md §0.2, §3.1, §5.2;
- * DOMAIN.md F12). Used at start-up and whenever a cmdlet is refused.
+ * What an admin must do when Teams PowerShell answers "Access Denied" (DOMAIN.md F12). Microsoft's page
+ * "Application-based authentication in Teams PowerShell Module" (learn.microsoft.com/microsoftteams/
+ * teams-powershell-application-authentication; MicrosoftDocs/OfficeDocs-SkypeForBusiness
+ * Teams/teams-powershell-application-authentication.md) says, in the newest copy read: "All cmdlets are
+ * supported now, except for the cmdlets mentioned below", and lists "[Get|Set|New|Sync]-CsOnlineApplicationInstance".
+ * Without Get- the backend cannot tell a resource account from a user, without New- it cannot create one,
+ * without Set- it cannot rename or retype one: an app-only mode would not be a smaller Switchboard but a
+ * broken one, so it is refused at start-up (docs/microsoft-backend.md §4 says what would change that).
  */
 export const WHAT_ACCESS_NEEDS =
-  'New-, Set- and Get-CsOnlineApplicationInstance refuse app-only sessions ("Access Denied"). ' +
+  'Microsoft\'s "Application-based authentication in Teams PowerShell Module" page lists [Get|Set|New|Sync]-CsOnlineApplicationInstance ' +
+  'among the cmdlets app-only sessions cannot run ("Access Denied"), and Switchboard needs Get-, New- and Set-. ' +
   'Use SWITCHBOARD_M365_AUTH_MODE=delegated and sign in with a service account that holds User Administrator ' +
   'and a Teams admin role (Teams Telephony, Teams Communications or Teams Administrator).';

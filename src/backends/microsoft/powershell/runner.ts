@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import type { TokenSource } from '../auth';
 import { ALLOW_LIST, isCmdletName, type CmdletName, type CmdletParameters } from './allowList';
-import { PowerShellError, PowerShellUnavailableError } from './errors';
+import { PowerShellBusyError, PowerShellError, PowerShellUnavailableError } from './errors';
 import { PWSH_ARGS, RESULT_MARKER } from './script';
 
 /** Runs one allow-listed Teams cmdlet; the port the backend uses (tests may swap in another). */
@@ -16,6 +16,53 @@ export interface PowerShellRunnerOptions {
   tokens: TokenSource;
   /** The child's environment (PATH, HOME, PSModulePath…). Tokens never go here: they go on stdin. */
   env?: NodeJS.ProcessEnv;
+  /** How many pwsh processes may run at once (default 2). */
+  concurrency?: number;
+  /** How many calls may wait for a free slot; one more fails at once with PowerShellBusyError (default 50). */
+  maxQueue?: number;
+}
+
+export const DEFAULT_PWSH_CONCURRENCY = 2;
+export const DEFAULT_PWSH_QUEUE = 50;
+
+/**
+ * At most `limit` holders at once, the others wait in order; past `maxQueue` waiters a caller is
+ * refused at once. Each pwsh start imports MicrosoftTeams (hundreds of MB, seconds of CPU): a burst of
+ * listings must not start one process per click.
+ */
+export class Slots {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    readonly limit: number,
+    readonly maxQueue: number,
+  ) {}
+
+  get active(): number {
+    return this.running;
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  async use<T>(work: () => Promise<T>, busy: () => Error): Promise<T> {
+    if (this.running >= this.limit) {
+      if (this.waiting.length >= this.maxQueue) throw busy();
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running += 1;
+    }
+    try {
+      return await work();
+    } finally {
+      // The slot passes straight to the next waiter, so `running` stays counted.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running -= 1;
+    }
+  }
 }
 
 const ResultSchema = z.discriminatedUnion('ok', [
@@ -39,7 +86,11 @@ const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
  * against the allow-list's zod schema here and again by the script.
  */
 export class PowerShellRunner implements PowerShell {
-  constructor(private readonly options: PowerShellRunnerOptions) {}
+  private readonly slots: Slots;
+
+  constructor(private readonly options: PowerShellRunnerOptions) {
+    this.slots = new Slots(options.concurrency ?? DEFAULT_PWSH_CONCURRENCY, options.maxQueue ?? DEFAULT_PWSH_QUEUE);
+  }
 
   async run<C extends CmdletName>(cmdlet: C, parameters: CmdletParameters<C>): Promise<unknown[]> {
     // The type already says so; this holds for callers that cast their way around it.
@@ -47,8 +98,14 @@ export class PowerShellRunner implements PowerShell {
     const spec = ALLOW_LIST[cmdlet];
     const checked = spec.parameters.safeParse(parameters);
     if (!checked.success) throw new Error(`PowerShell ${cmdlet}: parameters outside the allow-list (${checked.error.issues[0]?.message})`);
-    const [graphToken, teamsToken] = await Promise.all([this.options.tokens.graph(), this.options.tokens.teams()]);
-    const request = asciiJson({ cmdlet, parameters: checked.data, graphToken, teamsToken });
+    return this.slots.use(
+      () => this.runChecked(cmdlet, checked.data),
+      () => new PowerShellBusyError(cmdlet, this.slots.limit, this.slots.queued),
+    );
+  }
+
+  private async runChecked(cmdlet: CmdletName, parameters: unknown): Promise<unknown[]> {    const [graphToken, teamsToken] = await Promise.all([this.options.tokens.graph(), this.options.tokens.teams()]);
+    const request = asciiJson({ cmdlet, parameters, graphToken, teamsToken });
     const { stdout, stderr, code } = await this.spawn(request);
     const line = stdout
       .split(/\r?\n/)
