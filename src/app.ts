@@ -86,6 +86,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const kinds = new Set(config.approvals.kinds);
   const plans = new PlanRunner(workflow, directory, {
     pollMs: config.planPollMs,
+    stepTimeoutMs: config.stepTimeoutMs,
     needsApproval: (kind) => kinds.has(kind),
     // This process holds the data folder (DataDirLock): nobody else runs these plans.
     exclusive: true,

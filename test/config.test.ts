@@ -19,6 +19,7 @@ describe('configuration from the environment', () => {
       approvals: { kinds: ['deleteAccount', 'switchLicense', 'unassignNumber'], expiresAfterMs: 72 * 3_600_000, channelId: undefined },
       publicUrl: undefined,
       retentionMs: 90 * 86_400_000,
+      stepTimeoutMs: 600_000,
       planPollMs: 2000,
       simulatedSlowness: { licenseProvisioningMs: 0, numberOperationMs: 0, accountPropagationMs: 0 },
       logLevel: 'info',

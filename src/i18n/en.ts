@@ -55,6 +55,7 @@ export const en = {
     LICENSE_PROVISIONING_PENDING:
       'The license of {upn} is still being provisioned by Microsoft (this can take minutes to hours); I will carry on by myself when it is ready.',
     TENANT_OPERATION_FAILED: 'The tenant refused the change for {upn}: "{detail}"',
+    TENANT_UNAVAILABLE: 'The tenant could not be reached for {upn} ({detail}).',
     TENANT_SIGN_IN_REQUIRED:
       'Switchboard cannot reach Microsoft 365 right now: its service account must sign in again. Nothing was changed. The operator has been told (npm run m365:signin); try again once that is done.',
     PLAN_ACCOUNT_BUSY: '{upn} already has a change in progress; wait until it finishes.',

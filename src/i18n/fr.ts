@@ -80,6 +80,7 @@ export const fr: Strings = typeset({
     LICENSE_PROVISIONING_PENDING:
       'La licence de {upn} est encore en cours de provisionnement chez Microsoft (de quelques minutes à quelques heures) ; je poursuivrai de moi-même dès qu’elle sera prête.',
     TENANT_OPERATION_FAILED: 'Le client a refusé la modification pour {upn} : « {detail} »',
+    TENANT_UNAVAILABLE: 'Le client n’a pas pu être joint pour {upn} ({detail}).',
     TENANT_SIGN_IN_REQUIRED:
       'Switchboard ne peut pas joindre Microsoft 365 pour l’instant : son compte de service doit se reconnecter. Rien n’a été modifié. L’opérateur a été prévenu (npm run m365:signin) ; réessayez une fois que c’est fait.',
     PLAN_ACCOUNT_BUSY: '{upn} a déjà une modification en cours ; attendez qu’elle se termine.',

@@ -24,7 +24,21 @@ export interface RunnerOptions {
    * process that stopped are taken over at once instead of after their expiry.
    */
   exclusive?: boolean;
+  /**
+   * The longest one step may take (a tenant call that never answers). After it the step counts as a
+   * fault: the plan parks with Retry instead of showing "running" forever; the call, if it still
+   * lands, is found done when the step is tried again (steps are idempotent).
+   */
+  stepTimeoutMs?: number;
   onFault?: (error: unknown, planId: string) => void;
+}
+
+/** A step that took longer than the runner allows. */
+export class StepTimeoutError extends Error {
+  constructor(kind: string, ms: number) {
+    super(`step ${kind} did not finish within ${Math.round(ms / 1000)} s`);
+    this.name = 'StepTimeoutError';
+  }
 }
 
 export interface NewPlan {
@@ -279,7 +293,10 @@ export class PlanRunner {
         const interrupted = state.status === 'pending' && state.startedAt !== undefined;
         if (!state.startedAt) plan = await this.save(plan, (p) => void (p.steps[index]!.state.startedAt = this.now().toISOString()));
         const current = plan.steps[index]!.state;
-        const outcome = await executeStep({ directory: this.directory, facts, accountId: plan.account.id, userPrincipalName: plan.account.userPrincipalName }, step, current);
+        const outcome = await this.withinBudget(
+          step.kind,
+          executeStep({ directory: this.directory, facts, accountId: plan.account.id, userPrincipalName: plan.account.userPrincipalName }, step, current),
+        );
         plan = await this.record(plan, index, outcome, interrupted);
         if (outcome.status !== 'done') return plan;
         if (outcome.acted) facts = await this.directory.getTenantFacts();
@@ -292,7 +309,7 @@ export class PlanRunner {
       this.options.onFault?.(error, id);
       if (!plan) return this.store.plan(id);
       const index = Math.max(0, plan.steps.findIndex((s) => s.state.status !== 'done'));
-      const note: StepNote = { reason: 'TENANT_OPERATION_FAILED', params: { upn: plan.account.userPrincipalName, detail: 'no answer from the tenant' } };
+      const note: StepNote = { reason: 'TENANT_UNAVAILABLE', params: { upn: plan.account.userPrincipalName, detail: faultSummary(error) } };
       try {
         return await this.record(plan, index, { status: 'failed', note });
       } catch (again) {
@@ -419,6 +436,21 @@ export class PlanRunner {
     return this.save(plan, (p) => void delete p.lease);
   }
 
+  private async withinBudget<T>(kind: string, work: Promise<T>): Promise<T> {
+    const ms = this.options.stepTimeoutMs ?? 600_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StepTimeoutError(kind, ms)), ms);
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+      // The abandoned call may still fail later: that is no unhandled rejection.
+      work.catch(() => undefined);
+    }
+  }
+
   /** Backs off while the tenant stays slow: pollMs, 2×, 4×… up to maxPollMs. */
   private delay(waits: number): number {
     return Math.min(this.maxPollMs, this.pollMs * 2 ** Math.min(Math.max(0, waits - 1), 10));
@@ -439,6 +471,19 @@ export class PlanRunner {
 
 export function planAudit(plan: Plan, actor: Actor, action: string, outcome: 'requested' | 'succeeded' | 'failed') {
   return { actor: { aadObjectId: actor.aadObjectId, name: actor.name }, action, target: plan.account.userPrincipalName, outcome, requestId: plan.id, detail: { status: plan.status } };
+}
+
+/**
+ * What the admin is told about a fault: its kind only (HTTP status, network code, time-out), never
+ * the error's own text, which may carry internals (ARCHITECTURE.md "Never echo internal error text").
+ */
+function faultSummary(error: unknown): string {
+  if (error instanceof StepTimeoutError) return error.message;
+  const record = error && typeof error === 'object' ? (error as { statusCode?: unknown; status?: unknown; code?: unknown }) : {};
+  const status = typeof record.statusCode === 'number' ? record.statusCode : typeof record.status === 'number' ? record.status : undefined;
+  if (status !== undefined) return `HTTP ${status}`;
+  if (typeof record.code === 'string' && /^[A-Z_]{3,32}$/.test(record.code)) return record.code;
+  return 'no answer';
 }
 
 function stepDetail(step: Step): Record<string, string> {

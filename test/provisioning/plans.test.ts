@@ -116,7 +116,7 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
     const failed = await run(expectOk(await app.provisioning.addAccount(actor, form)));
     expect(failed.status).toBe('failed');
     expect(failed.steps.map((s) => s.state.status)).toEqual(['done', 'done', 'failed']);
-    expect(failed.steps[2]!.state.note).toEqual({ reason: 'TENANT_OPERATION_FAILED', params: { upn: 'cq-overflow@contoso.com', detail: 'no answer from the tenant' } });
+    expect(failed.steps[2]!.state.note).toEqual({ reason: 'TENANT_UNAVAILABLE', params: { upn: 'cq-overflow@contoso.com', detail: 'no answer' } });
     expect(await app.directory.findAccountByUpn('cq-overflow@contoso.com')).toMatchObject({ usageLocation: 'FR', assignedLicenses: [] });
 
     expectOk(await app.plans.retry(failed.id, actor));
