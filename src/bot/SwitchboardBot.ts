@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { helpCard } from '../cards/help';
 import { messageCard } from '../cards/message';
 import type { CardJson } from '../cards/render';
+import { plainText } from '../cards/text';
 import { format, localeOf, strings } from '../i18n';
 import type { Logger } from '../log/logger';
 import type { AuditLog } from '../store/audit';
@@ -121,14 +122,14 @@ export class SwitchboardBot extends TeamsActivityHandler {
     const action = cardActions.get(verb);
     if (!action) {
       scope.log.warn({ verb }, 'unknown card verb');
-      return this.refusalCard(scope, format(s.unknownAction, { verb: verb.slice(0, 64) }));
+      return this.refusalCard(scope, format(s.unknownAction, { verb: plainText(verb.slice(0, 64)) }));
     }
     const denied = await this.authorize(scope, action.requires, `action:${verb}`);
     if (denied) return denied;
     const bound = action.bind(data);
     if (!bound.ok) {
       scope.log.warn({ verb, detail: bound.detail }, 'malformed card payload');
-      return this.refusalCard(scope, format(s.badPayload, { detail: bound.detail }));
+      return this.refusalCard(scope, format(s.badPayload, { detail: plainText(bound.detail) }));
     }
     return this.guarded(scope, () => bound.run(scope));
   }
@@ -140,8 +141,8 @@ export class SwitchboardBot extends TeamsActivityHandler {
     const text = !scope.actor.aadObjectId
       ? s.noIdentity
       : requirement === 'approver'
-        ? format(strings(scope.locale).reasons.REQUEST_NOT_APPROVER, { aadObjectId: scope.actor.aadObjectId })
-        : format(requirement === 'admin' ? s.notAdmin : s.notReader, { aadObjectId: scope.actor.aadObjectId });
+        ? format(strings(scope.locale).reasons.REQUEST_NOT_APPROVER, { aadObjectId: plainText(scope.actor.aadObjectId) })
+        : format(requirement === 'admin' ? s.notAdmin : s.notReader, { aadObjectId: plainText(scope.actor.aadObjectId) });
     scope.log.warn({ what, aadObjectId: scope.actor.aadObjectId }, 'refused: role');
     await this.deps.audit.append({ actor: scope.actor, action: what, target: '-', outcome: 'refused', reason: { admin: 'NOT_ADMIN', approver: 'NOT_APPROVER', reader: 'NOT_READER', anyone: '' }[requirement] });
     return this.refusalCard(scope, text);

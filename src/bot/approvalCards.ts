@@ -3,6 +3,7 @@ import type { ChangeRequest, SentCard } from '../approvals/requests';
 import { approvalRequestCard, type Viewer } from '../cards/approvalRequest';
 import { messageCard } from '../cards/message';
 import type { CardJson } from '../cards/render';
+import { plainText } from '../cards/text';
 import { format, strings } from '../i18n';
 import type { Logger } from '../log/logger';
 import type { Actor } from '../provisioning/model';
@@ -116,8 +117,8 @@ export class ApprovalCards {
     const contact = this.contacts.contact(request.requestedBy.aadObjectId);
     if (!contact) return;
     const s = strings(contact.locale);
-    const what = format(s.plan.title[request.kind], { upn: request.account.userPrincipalName });
-    const params = { what, name: request.decision?.name ?? '', reason: request.decision?.reason ?? '' };
+    const what = format(s.plan.title[request.kind], { upn: plainText(request.account.userPrincipalName) });
+    const params = { what, name: plainText(request.decision?.name ?? ''), reason: plainText(request.decision?.reason ?? '') };
     const status = request.status as 'approved' | 'rejected' | 'expired';
     const tone = status === 'approved' ? 'good' : 'attention';
     await this.send(contact.conversation, messageCard(format(s.approval.toldTitle, { what }), format(s.approval.told[status], params), tone));

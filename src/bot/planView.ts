@@ -2,6 +2,7 @@ import { approvalStatusLine } from '../cards/approvalRequest';
 import { accountDetailsCard } from '../cards/accountDetails';
 import { planCard, type ApprovalState } from '../cards/planCard';
 import type { CardJson } from '../cards/render';
+import { plainText } from '../cards/text';
 import { format, strings, type Locale } from '../i18n';
 import type { ChangeRequest } from '../approvals/requests';
 import type { Plan } from '../provisioning/plans';
@@ -37,14 +38,14 @@ export async function planView(services: Services, plan: Plan, locale: Locale): 
 /** Tells the requester who received the request, and who could not be reached. */
 function approvalNote(request: ChangeRequest, locale: Locale): string {
   const s = strings(locale).approval;
-  const names = (people: { name: string; aadObjectId: string }[]) => people.map((p) => p.name || p.aadObjectId).join(', ');
+  const names = (people: { name: string; aadObjectId: string }[]) => people.map((p) => plainText(p.name || p.aadObjectId)).join(', ');
   const reached = request.cards.filter((c) => c.audience !== 'requester');
   const parts = [];
   if (reached.length === 0) parts.push(s.nobodyReached);
   else {
     const approvers = request.cards.filter((c) => c.audience === 'approver').map((c) => ({ aadObjectId: c.aadObjectId ?? '', name: c.name }));
     const channel = request.cards.some((c) => c.audience === 'channel') ? [strings(locale).approval.channel] : [];
-    parts.push(format(s.sentTo, { names: [...approvers.map((a) => a.name || a.aadObjectId), ...channel].join(', ') }));
+    parts.push(format(s.sentTo, { names: [...approvers.map((a) => plainText(a.name || a.aadObjectId)), ...channel].join(', ') }));
   }
   if (request.unreachable.length) parts.push(format(s.unreachable, { names: names(request.unreachable) }));
   return parts.join(' ');
