@@ -12,6 +12,7 @@ import { helpCard } from '../cards/help';
 import { describeRefusal } from '../cards/describe';
 import { messageCard } from '../cards/message';
 import type { CardJson } from '../cards/render';
+import { plainText } from '../cards/text';
 import { format, localeOf, strings } from '../i18n';
 import type { Logger } from '../log/logger';
 import { DirectoryRefusal } from '../provisioning/result';
@@ -146,14 +147,14 @@ export class SwitchboardBot extends TeamsActivityHandler {
     const action = cardActions.get(verb);
     if (!action) {
       scope.log.warn({ verb }, 'unknown card verb');
-      return this.refusalCard(scope, format(s.unknownAction, { verb: verb.slice(0, 64) }));
+      return this.refusalCard(scope, format(s.unknownAction, { verb: plainText(verb.slice(0, 64)) }));
     }
     const denied = await this.authorize(scope, action.requires, `action:${verb}`);
     if (denied) return denied;
     const bound = action.bind(data);
     if (!bound.ok) {
       scope.log.warn({ verb, detail: bound.detail }, 'malformed card payload');
-      return this.refusalCard(scope, format(s.badPayload, { detail: bound.detail }));
+      return this.refusalCard(scope, format(s.badPayload, { detail: plainText(bound.detail) }));
     }
     return this.guarded(scope, () => bound.run(scope));
   }
@@ -165,8 +166,8 @@ export class SwitchboardBot extends TeamsActivityHandler {
     const text = !scope.actor.aadObjectId
       ? s.noIdentity
       : requirement === 'approver'
-        ? format(strings(scope.locale).reasons.REQUEST_NOT_APPROVER, { aadObjectId: scope.actor.aadObjectId })
-        : format(requirement === 'admin' ? s.notAdmin : s.notReader, { aadObjectId: scope.actor.aadObjectId });
+        ? format(strings(scope.locale).reasons.REQUEST_NOT_APPROVER, { aadObjectId: plainText(scope.actor.aadObjectId) })
+        : format(requirement === 'admin' ? s.notAdmin : s.notReader, { aadObjectId: plainText(scope.actor.aadObjectId) });
     scope.log.warn({ what, aadObjectId: scope.actor.aadObjectId }, 'refused: role');
     // A refusal changes nothing: if the audit log cannot take it right now, the refusal still stands.
     await this.deps.audit

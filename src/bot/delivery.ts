@@ -4,6 +4,7 @@ import type { CardCopy, ConversationRef, OutboxMessage } from '../approvals/copi
 import { requesters, type ChangeRequest } from '../approvals/requests';
 import type { Viewer } from '../cards/approvalRequest';
 import { messageCard } from '../cards/message';
+import { plainText } from '../cards/text';
 import type { CardJson } from '../cards/render';
 import { format, strings } from '../i18n';
 import type { Logger } from '../log/logger';
@@ -417,7 +418,7 @@ function failure(error: unknown): Outcome {
 
 function toldCard(request: ChangeRequest, notice: NonNullable<OutboxMessage['notice']>, locale: 'en' | 'fr'): CardJson {
   const s = strings(locale);
-  const what = format(s.plan.title[request.kind], { upn: request.account.userPrincipalName });
-  const params = { what, name: request.decision?.name ?? '', reason: request.decision?.reason ?? '' };
+  const what = format(s.plan.title[request.kind], { upn: plainText(request.account.userPrincipalName) });
+  const params = { what, name: plainText(request.decision?.name ?? ''), reason: plainText(request.decision?.reason ?? '') };
   return messageCard(format(s.approval.toldTitle, { what }), format(s.approval.told[notice], params), notice === 'approved' ? 'good' : 'attention');
 }

@@ -4,6 +4,7 @@ import { numberNotReadyCard } from '../cards/numberNotReady';
 import { numberSearchCard, type NumberFilter, type SearchableNumberType } from '../cards/numberSearch';
 import { numberTypeCard } from '../cards/numberType';
 import type { CardJson } from '../cards/render';
+import { plainText } from '../cards/text';
 import { format, strings } from '../i18n';
 import { isIsoCountry } from '../provisioning/countries';
 import type { Page } from '../provisioning/directory';
@@ -87,8 +88,8 @@ export async function searchCard(scope: TurnScope, subject: NumberSubject, numbe
   const country = raw.country.trim().toUpperCase();
   const prefix = raw.prefix.replace(/\s/g, '').replace(/^\+/, '');
   const errors: { country?: string; prefix?: string; telephoneNumber?: string } = {};
-  if (country && !isIsoCountry(country)) errors.country = format(s.countryInvalid, { value: raw.country.trim().slice(0, 10) });
-  if (!/^\d{0,15}$/.test(prefix)) errors.prefix = format(s.prefixInvalid, { value: raw.prefix.trim().slice(0, 40) });
+  if (country && !isIsoCountry(country)) errors.country = format(s.countryInvalid, { value: plainText(raw.country.trim().slice(0, 10)) });
+  if (!/^\d{0,15}$/.test(prefix)) errors.prefix = format(s.prefixInvalid, { value: plainText(raw.prefix.trim().slice(0, 40)) });
   if (options.pickError) errors.telephoneNumber = options.pickError;
   const filterOk = !errors.country && !errors.prefix;
   const filter: NumberFilter = { country: filterOk ? country : raw.country.trim(), prefix: filterOk ? prefix : raw.prefix.trim(), offset: raw.offset };

@@ -4,6 +4,7 @@ import { isFinalRequest, requesters, type ChangeRequest } from '../approvals/req
 import { accountDetailsCard } from '../cards/accountDetails';
 import { approvalRequestCard, approvalStatusLine, type Viewer } from '../cards/approvalRequest';
 import { planCard, type ApprovalState } from '../cards/planCard';
+import { plainText } from '../cards/text';
 import { format, strings, type Locale } from '../i18n';
 import { isFinished, type Plan } from '../provisioning/plans';
 import { StoreUnavailableError } from '../store/errors';
@@ -76,7 +77,8 @@ export class Views {
   /** Who has the request's card, who is being sent it, and who could not be reached (by name). */
   private async delivery(request: ChangeRequest): Promise<{ reached: string[]; channel: boolean; sending: string[]; sendingChannel: boolean; unreachable: string[] }> {
     const { copies, messages } = await this.services.approvals.deliveries(request.id);
-    const nameOf = (aadObjectId: string | null | undefined, known?: string) => known || (aadObjectId ? this.contacts.contact(aadObjectId)?.name || aadObjectId : '');
+    // Names come from Teams activities: plain text on the card, never Markdown (issue 9 item 15).
+    const nameOf = (aadObjectId: string | null | undefined, known?: string) => plainText(known || (aadObjectId ? this.contacts.contact(aadObjectId)?.name || aadObjectId : ''));
     const pending = messages.filter((m) => m.status === 'pending');
     return {
       reached: [...new Set(copies.filter((c) => c.audience === 'approver').map((c) => nameOf(c.aadObjectId, c.name)))],

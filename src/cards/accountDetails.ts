@@ -2,6 +2,7 @@ import { format, strings, type Locale } from '../i18n';
 import { licenseKindsOf, type LicenseSku, type ResourceAccount } from '../provisioning/model';
 import { accountView } from './describe';
 import { renderCard, type CardJson } from './render';
+import { plainText } from './text';
 
 /**
  * One account with what can be done to it next. Buttons are offered only when the rules allow the
@@ -22,6 +23,6 @@ export function accountDetailsCard(account: ResourceAccount, skus: readonly Lice
     dissociate: canChange && associated,
     delete: canChange,
   };
-  const nextStep = account.broken || account.phoneNumber ? '' : licensed ? format(s.nextStepNumber, { upn: account.userPrincipalName }) : s.nextStepLicense;
+  const nextStep = account.broken || account.phoneNumber ? '' : licensed ? format(s.nextStepNumber, { upn: plainText(account.userPrincipalName) }) : s.nextStepLicense;
   return renderCard('account-details', { s, title: created ? s.created : s.details, created, account: view, nextStep, can });
 }

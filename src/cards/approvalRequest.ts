@@ -7,6 +7,7 @@ import { describeRefusal } from './describe';
 import type { Tone } from './message';
 import { stepText } from './planCard';
 import { renderCard, type CardJson } from './render';
+import { plainText } from './text';
 
 export type Viewer = 'approver' | 'requester' | 'other';
 
@@ -28,12 +29,12 @@ const TONE: Record<ChangeRequest['status'], Tone> = {
 
 export function approvalStatusLine(request: ChangeRequest, plan: Plan | undefined, locale: Locale): string {
   const s = strings(locale).approval.status;
-  const by = request.decision ? { name: request.decision.name || request.decision.aadObjectId, at: when(request.decision.at) } : { name: '', at: '' };
+  const by = request.decision ? { name: plainText(request.decision.name || request.decision.aadObjectId), at: when(request.decision.at) } : { name: '', at: '' };
   switch (request.status) {
     case 'pending':
       return format(s.pending, { expires: when(request.expiresAt) });
     case 'rejected':
-      return format(s.rejected, { ...by, reason: request.decision?.reason ?? '' });
+      return format(s.rejected, { ...by, reason: plainText(request.decision?.reason ?? '') });
     case 'expired':
       return format(s.expired, { at: when(request.expiresAt) });
     case 'failed': {
@@ -53,10 +54,10 @@ export function approvalStatusLine(request: ChangeRequest, plan: Plan | undefine
  */
 export function approvalRequestCard(request: ChangeRequest, plan: Plan | undefined, viewer: Viewer, locale: Locale, refreshUserIds: string[], unreachable: string[] = []): CardJson {
   const s = strings(locale);
-  const what = format(s.plan.title[request.kind], { upn: request.account.userPrincipalName });
+  const what = format(s.plan.title[request.kind], { upn: plainText(request.account.userPrincipalName) });
   const pending = request.status === 'pending';
   const note =
-    !pending ? '' : viewer === 'other' ? s.approval.readOnly : viewer === 'requester' && unreachable.length ? format(s.approval.unreachable, { names: unreachable.join(', ') }) : '';
+    !pending ? '' : viewer === 'other' ? s.approval.readOnly : viewer === 'requester' && unreachable.length ? format(s.approval.unreachable, { names: unreachable.map(plainText).join(', ') }) : '';
   const card = renderCard('approval-request', {
     s: s.plan,
     a: s.approval,
@@ -64,8 +65,8 @@ export function approvalRequestCard(request: ChangeRequest, plan: Plan | undefin
     statusLine: approvalStatusLine(request, plan, locale),
     tone: TONE[request.status],
     facts: [
-      { title: s.account.upn, value: request.account.userPrincipalName },
-      { title: s.approval.requestedBy, value: request.requestedBy.name || request.requestedBy.aadObjectId },
+      { title: s.account.upn, value: plainText(request.account.userPrincipalName) },
+      { title: s.approval.requestedBy, value: plainText(request.requestedBy.name || request.requestedBy.aadObjectId) },
       { title: s.approval.requestedAt, value: when(request.createdAt) },
     ],
     steps: plan ? plan.steps.map(({ step }, i) => `${i + 1}. ${stepText(step, plan, locale)}`) : [],

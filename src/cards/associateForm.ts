@@ -4,6 +4,7 @@ import type { ResourceAccount } from '../provisioning/model';
 import { refuse, type Refusal } from '../provisioning/result';
 import { describeRefusal } from './describe';
 import { renderCard, type CardJson } from './render';
+import { plainText } from './text';
 
 /** An expanded choice set of hundreds of AAs would outgrow a card (keep it ≤ 25 KB, teams-platform.md §5). */
 export const MAX_VOICE_APP_CHOICES = 50;
@@ -37,16 +38,16 @@ export function associateFormCard(account: ResourceAccount, apps: readonly Voice
   const error = options.refusal && !current ? describeRefusal(localized(options.refusal, locale), locale) : '';
   return renderCard('associate-form', {
     s,
-    title: format(s.title, { upn: account.userPrincipalName }),
-    intro: format(s.intro, { displayName: account.displayName, type }),
+    title: format(s.title, { upn: plainText(account.userPrincipalName) }),
+    intro: format(s.intro, { displayName: plainText(account.displayName), type }),
     refused: options.refusal !== undefined,
     associatedText,
-    emptyText: current || eligible.length > 0 ? '' : text ? format(s.noMatch, { text: options.text?.trim() ?? '' }) : s.none[account.accountType],
+    emptyText: current || eligible.length > 0 ? '' : text ? format(s.noMatch, { text: plainText(options.text?.trim() ?? '') }) : s.none[account.accountType],
     choiceLabel: type,
     choices,
     selected: choices.some((c) => c.value === options.selected) ? options.selected : '',
     error,
-    moreText: eligible.length > shown.length ? format(s.more, { shown: shown.length, total: eligible.length, upn: account.userPrincipalName }) : '',
+    moreText: eligible.length > shown.length ? format(s.more, { shown: shown.length, total: eligible.length, upn: plainText(account.userPrincipalName) }) : '',
     accountId: account.id,
   });
 }

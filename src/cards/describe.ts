@@ -2,6 +2,7 @@ import { format, strings, type Locale } from '../i18n';
 import type { Refusal } from '../provisioning/result';
 import { countryName } from '../provisioning/countries';
 import { licenseKindsOf, type LicenseSku, type ResourceAccount } from '../provisioning/model';
+import { plainText } from './text';
 
 /** "MCOEV" → "Phone System (MCOEV)": admins know the product names, the part numbers less so. */
 function skuLabel(skuPartNumber: string, locale: Locale): string {
@@ -9,13 +10,17 @@ function skuLabel(skuPartNumber: string, locale: Locale): string {
   return kind ? `${strings(locale).license[kind]} (${skuPartNumber})` : skuPartNumber;
 }
 
-/** The human message of a refusal, in the viewer's language; type codes read as words. */
+/**
+ * The human message of a refusal, in the viewer's language; type codes read as words. Its params come
+ * from users and the tenant (a UPN, a display name, a voice application, a tenant's error text), so each
+ * is plain text (./text.ts) before it goes into the strings table's Markdown.
+ */
 export function describeRefusal(refusal: Refusal, locale: Locale): string {
   const s = strings(locale);
   const params: Record<string, string | number> = {};
   for (const [key, value] of Object.entries(refusal.params)) {
     const text = String(value);
-    params[key] =
+    params[key] = plainText(
       key === 'sku'
         ? skuLabel(text, locale)
         : key === 'accountType' && (text === 'autoAttendant' || text === 'callQueue')
@@ -24,12 +29,18 @@ export function describeRefusal(refusal: Refusal, locale: Locale): string {
           ? s.numberType[text]
           : key === 'status' && Object.hasOwn(s.plan.state, text)
             ? s.plan.state[text as keyof typeof s.plan.state]
-            : value;
+            : text,
+    );
   }
   return format(s.reasons[refusal.reason], params);
 }
 
-/** How an account reads in a card: plain strings, localized. */
+/** "United States of America (US)": a country as an admin reads it. The code comes from the tenant (or a card), so both parts are plain text. */
+export function countryText(code: string, locale: Locale): string {
+  return `${plainText(countryName(code, locale))} (${plainText(code)})`;
+}
+
+/** How an account reads in a card: localized, and every text from the tenant made plain text (./text.ts). */
 export interface AccountView {
   id: string;
   displayName: string;
@@ -47,13 +58,13 @@ export function accountView(account: ResourceAccount, skus: readonly LicenseSku[
   const kinds = licenseKindsOf(account, skus);
   return {
     id: account.id,
-    displayName: account.displayName,
-    userPrincipalName: account.userPrincipalName,
+    displayName: plainText(account.displayName),
+    userPrincipalName: plainText(account.userPrincipalName),
     type: s.accountType[account.accountType],
-    usageLocation: account.usageLocation ? `${countryName(account.usageLocation, locale)} (${account.usageLocation})` : s.account.notSet,
+    usageLocation: account.usageLocation ? countryText(account.usageLocation, locale) : s.account.notSet,
     license: kinds.length ? kinds.map((k) => s.license[k]).join(', ') : s.license.unlicensed,
-    number: account.phoneNumber ?? s.account.noNumber,
-    associations: account.associations.length ? account.associations.map((a) => a.name).join(', ') : s.account.none,
+    number: account.phoneNumber === null ? s.account.noNumber : plainText(account.phoneNumber),
+    associations: account.associations.length ? account.associations.map((a) => plainText(a.name)).join(', ') : s.account.none,
     broken: account.broken,
   };
 }

@@ -4,6 +4,7 @@ import type { Refusal } from '../provisioning/result';
 import type { EditForm } from '../provisioning/service';
 import { describeRefusal } from './describe';
 import { renderCard, type CardJson } from './render';
+import { plainText } from './text';
 
 const FIELDS = ['displayName', 'accountType'] as const;
 type Field = (typeof FIELDS)[number];
@@ -29,7 +30,7 @@ export function editAccountFormCard(account: ResourceAccount, locale: Locale, va
   const association = account.associations[0];
   return renderCard('edit-account-form', {
     s,
-    title: format(s.title, { upn: account.userPrincipalName }),
+    title: format(s.title, { upn: plainText(account.userPrincipalName) }),
     hasErrors: refusals.length > 0,
     general: general.join(' '),
     values: values ?? { displayName: account.displayName, accountType: account.accountType },
@@ -39,7 +40,7 @@ export function editAccountFormCard(account: ResourceAccount, locale: Locale, va
       { title: all.accountType.callQueue, value: 'callQueue' },
     ],
     // Said up front so that the admin knows before trying; the refusal says it again next to the field.
-    usedBy: association && !typeBlocked ? format(s.usedBy, { voiceApp: association.name }) : '',
+    usedBy: association && !typeBlocked ? format(s.usedBy, { voiceApp: plainText(association.name) }) : '',
     canDissociate: typeBlocked && association !== undefined,
     accountId: account.id,
   });

@@ -1,5 +1,6 @@
 import { format, strings, type Locale } from '../i18n';
 import { renderCard, type CardJson } from './render';
+import { plainText } from './text';
 
 export interface Roles {
   admin: boolean;
@@ -8,10 +9,10 @@ export interface Roles {
 
 export function helpCard(locale: Locale, roles: Roles, aadObjectId: string, unknownText?: string): CardJson {
   const s = strings(locale).help;
-  const roleLine = roles.admin && roles.approver ? s.roleAdminApprover : roles.admin ? s.roleAdmin : roles.approver ? s.roleApprover : format(s.roleNone, { aadObjectId });
+  const roleLine = roles.admin && roles.approver ? s.roleAdminApprover : roles.admin ? s.roleAdmin : roles.approver ? s.roleApprover : format(s.roleNone, { aadObjectId: plainText(aadObjectId) });
   return renderCard('help', {
     s,
-    note: unknownText === undefined ? '' : format(s.unknownCommand, { text: unknownText.slice(0, 80) }),
+    note: unknownText === undefined ? '' : format(s.unknownCommand, { text: plainText(unknownText.slice(0, 80)) }),
     roleLine,
     canChange: roles.admin,
     // Every registered command (src/bot/commands/index.ts), reading first, then changes to one account.

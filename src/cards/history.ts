@@ -3,6 +3,7 @@ import { format, strings, type Locale } from '../i18n';
 import { when } from './approvalRequest';
 import type { Tone } from './message';
 import { renderCard, type CardJson } from './render';
+import { plainText } from './text';
 
 const TONE: Record<'requested' | 'succeeded' | 'refused' | 'failed', Tone> = { requested: 'default', succeeded: 'good', refused: 'warning', failed: 'attention' };
 
@@ -10,13 +11,13 @@ const TONE: Record<'requested' | 'succeeded' | 'refused' | 'failed', Tone> = { r
 export function historyCard(page: HistoryPage, locale: Locale, username: string): CardJson {
   const s = strings(locale).history;
   const rows = page.entries.map((e) => ({
-    what: [e.action, e.target !== '-' ? e.target : '', s.outcome[e.outcome], e.reason ?? ''].filter(Boolean).join(' · '),
-    who: format(s.line, { at: when(e.at), actor: e.actor.name || e.actor.aadObjectId }),
+    what: [e.action, e.target !== '-' ? e.target : '', s.outcome[e.outcome], e.reason ?? ''].filter(Boolean).map((part) => plainText(part)).join(' · '),
+    who: format(s.line, { at: when(e.at), actor: plainText(e.actor.name || e.actor.aadObjectId) }),
     tone: TONE[e.outcome],
   }));
   return renderCard('history', {
     s,
-    title: username ? format(s.titleFor, { username }) : s.title,
+    title: username ? format(s.titleFor, { username: plainText(username) }) : s.title,
     summary: format(s.summary, { from: page.total === 0 ? 0 : page.offset + 1, to: page.offset + rows.length, total: page.total }),
     rows,
     username,

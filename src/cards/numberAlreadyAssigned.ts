@@ -3,6 +3,7 @@ import type { LicenseSku, ResourceAccount } from '../provisioning/model';
 import type { Refusal } from '../provisioning/result';
 import { describeNumberRefusal, numberAccountView, type NumberAccountView } from './numberText';
 import { renderCard, type CardJson } from './render';
+import { plainText } from './text';
 
 /** What number-already-assigned.json expands. */
 export interface NumberAlreadyAssignedCardData {
@@ -21,7 +22,7 @@ export function numberAlreadyAssignedCard(account: ResourceAccount, skus: readon
   const s = strings(locale).number;
   const data: NumberAlreadyAssignedCardData = {
     s,
-    title: format(s.assignedTitle, { upn: account.userPrincipalName }),
+    title: format(s.assignedTitle, { upn: plainText(account.userPrincipalName) }),
     text: describeNumberRefusal(refusal, locale),
     account: numberAccountView(account, skus, locale),
     number: account.phoneNumber ?? '',

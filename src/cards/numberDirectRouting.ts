@@ -2,6 +2,7 @@ import { format, strings, type Locale } from '../i18n';
 import type { LicenseSku, ResourceAccount } from '../provisioning/model';
 import { numberAccountView, type NumberAccountView } from './numberText';
 import { renderCard, type CardJson } from './render';
+import { plainText } from './text';
 
 /** What number-direct-routing.json expands. */
 export interface NumberDirectRoutingCardData {
@@ -23,7 +24,7 @@ export function numberDirectRoutingCard(account: ResourceAccount, skus: readonly
   const view = numberAccountView(account, skus, locale);
   const data: NumberDirectRoutingCardData = {
     s,
-    title: format(s.directTitle, { upn: account.userPrincipalName }),
+    title: format(s.directTitle, { upn: plainText(account.userPrincipalName) }),
     intro: format(s.directIntro, { country: view.usageLocation }),
     account: view,
     value,

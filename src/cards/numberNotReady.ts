@@ -5,6 +5,7 @@ import { checkFreeSeat } from '../provisioning/rules';
 import { describeRefusal } from './describe';
 import { describeNumberRefusal, numberAccountView, type NumberAccountView } from './numberText';
 import { renderCard, type CardJson } from './render';
+import { plainText } from './text';
 
 /** What number-not-ready.json expands. */
 export interface NumberNotReadyCardData {
@@ -26,7 +27,7 @@ export function numberNotReadyCard(account: ResourceAccount, skus: readonly Lice
   const broken = refusal.reason === 'ACCOUNT_BROKEN';
   const data: NumberNotReadyCardData = {
     s: s.number,
-    title: format(s.number.notReadyTitle, { upn: account.userPrincipalName }),
+    title: format(s.number.notReadyTitle, { upn: plainText(account.userPrincipalName) }),
     text: describeNumberRefusal(refusal, locale),
     nextStep: broken ? s.number.nextBroken : licenseStep(account, skus, locale),
     account: numberAccountView(account, skus, locale),
@@ -43,7 +44,7 @@ function licenseStep(account: ResourceAccount, skus: readonly LicenseSku[], loca
   const s = strings(locale);
   const sku = skus.find((k) => k.kind === 'resourceAccount');
   const seats = sku ? format(s.license.seats, { free: freeSeats(sku), enabled: sku.enabled }) : describeRefusal({ ok: false, reason: 'LICENSE_NOT_IN_TENANT', params: {} }, locale);
-  const params = { license: s.license.resourceAccount, seats, upn: account.userPrincipalName };
+  const params = { license: s.license.resourceAccount, seats, upn: plainText(account.userPrincipalName) };
   const step = format(account.usageLocation ? s.number.nextLicense : s.number.nextUsageLocation, params);
   const noSeat = sku ? checkFreeSeat(sku) : null;
   return noSeat ? `${step} ${describeRefusal(noSeat, locale)}` : step;

@@ -4,6 +4,7 @@ import type { Page } from '../provisioning/directory';
 import type { LicenseSku, PhoneNumber, ResourceAccount } from '../provisioning/model';
 import { numberAccountView, type NumberAccountView } from './numberText';
 import { renderCard, type CardJson } from './render';
+import { plainText } from './text';
 
 /** Only these types come from the tenant's inventory; Direct Routing numbers are typed in. */
 export type SearchableNumberType = 'callingPlan' | 'operatorConnect';
@@ -64,7 +65,7 @@ export function numberSearchCard(input: NumberSearchInput, locale: Locale): Card
   const typeName = strings(locale).numberType[input.numberType];
   const data: NumberSearchCardData = {
     s,
-    title: format(s.searchTitle, { type: typeName, upn: input.account.userPrincipalName }),
+    title: format(s.searchTitle, { type: typeName, upn: plainText(input.account.userPrincipalName) }),
     intro: format(s.searchIntro, { country: account.usageLocation }),
     account,
     numberType: input.numberType,

@@ -1,12 +1,12 @@
 import { strings, type Locale } from '../i18n';
-import { countryName } from '../provisioning/countries';
 import { licenseKindsOf, NumberTypeSchema, type LicenseSku, type ResourceAccount } from '../provisioning/model';
 import type { Refusal } from '../provisioning/result';
-import { describeRefusal } from './describe';
+import { countryText, describeRefusal } from './describe';
+import { plainText } from './text';
 
 /** "France (FR)": a usage location or number country as an admin reads it. */
 export function countryLabel(code: string | null, locale: Locale): string {
-  return code ? `${countryName(code, locale)} (${code})` : strings(locale).number.notSet;
+  return code ? countryText(code, locale) : strings(locale).number.notSet;
 }
 
 /**
@@ -42,10 +42,10 @@ export function numberAccountView(account: ResourceAccount, skus: readonly Licen
   const usageLocation = countryLabel(account.usageLocation, locale);
   return {
     id: account.id,
-    upn: account.userPrincipalName,
+    upn: plainText(account.userPrincipalName),
     usageLocation,
     facts: [
-      { title: s.number.upn, value: account.userPrincipalName },
+      { title: s.number.upn, value: plainText(account.userPrincipalName) },
       { title: s.number.usageLocation, value: usageLocation },
       { title: s.number.license, value: kinds.length ? kinds.map((k) => s.license[k]).join(', ') : s.license.unlicensed },
     ],

@@ -2,6 +2,7 @@ import { format, strings, type Locale } from '../i18n';
 import { NumberTypeSchema, type LicenseSku, type ResourceAccount } from '../provisioning/model';
 import { numberAccountView, type NumberAccountView } from './numberText';
 import { renderCard, type CardJson } from './render';
+import { plainText } from './text';
 
 /** What number-type.json expands. */
 export interface NumberTypeCardData {
@@ -18,7 +19,7 @@ export function numberTypeCard(account: ResourceAccount, skus: readonly LicenseS
   const s = strings(locale).number;
   const data: NumberTypeCardData = {
     s,
-    title: format(s.typeTitle, { upn: account.userPrincipalName }),
+    title: format(s.typeTitle, { upn: plainText(account.userPrincipalName) }),
     account: numberAccountView(account, skus, locale),
     value,
     error,

@@ -1,11 +1,11 @@
 import { format, strings, type Locale } from '../i18n';
-import { countryName } from '../provisioning/countries';
 import { equivalentOf } from '../provisioning/equivalents';
 import type { LicenseSku, ResourceAccount, TenantFacts } from '../provisioning/model';
 import type { Plan, Step, StepState } from '../provisioning/plans';
-import { accountView, describeRefusal } from './describe';
+import { accountView, countryText, describeRefusal } from './describe';
 import type { Tone } from './message';
 import { renderCard, type CardJson } from './render';
+import { plainText } from './text';
 
 const ICON: Record<StepState['status'], string> = { pending: '○', waiting: '⏳', done: '✓', failed: '✗' };
 const STEP_TONE: Record<StepState['status'], Tone> = { pending: 'default', waiting: 'warning', done: 'good', failed: 'attention' };
@@ -15,26 +15,26 @@ export function stepText(step: Step, plan: Plan, locale: Locale): string {
   const t = s.plan.step;
   switch (step.kind) {
     case 'createAccount':
-      return format(t.createAccount, { upn: step.userPrincipalName, type: s.accountType[step.accountType], displayName: step.displayName });
+      return format(t.createAccount, { upn: plainText(step.userPrincipalName), type: s.accountType[step.accountType], displayName: plainText(step.displayName) });
     case 'setUsageLocation':
-      return format(t.setUsageLocation, { country: `${countryName(step.usageLocation, locale)} (${step.usageLocation})` });
+      return format(t.setUsageLocation, { country: countryText(step.usageLocation, locale) });
     case 'assignLicense':
       return format(t.assignLicense, { license: s.license[step.license] });
     case 'assignNumber':
     case 'unassignNumber':
-      return format(t[step.kind], { number: step.telephoneNumber, numberType: s.numberType[step.numberType] });
+      return format(t[step.kind], { number: plainText(step.telephoneNumber), numberType: s.numberType[step.numberType] });
     case 'associate':
     case 'dissociate':
-      return format(t[step.kind], { name: step.name });
+      return format(t[step.kind], { name: plainText(step.name) });
     case 'updateAccount':
       return [
-        step.displayName !== undefined ? format(t.updateDisplayName, { displayName: step.displayName }) : '',
+        step.displayName !== undefined ? format(t.updateDisplayName, { displayName: plainText(step.displayName) }) : '',
         step.accountType !== undefined ? format(t.updateType, { type: s.accountType[step.accountType] }) : '',
       ]
         .filter(Boolean)
         .join('; ');
     default:
-      return format(t[step.kind], { upn: plan.account.userPrincipalName });
+      return format(t[step.kind], { upn: plainText(plan.account.userPrincipalName) });
   }
 }
 
@@ -86,13 +86,13 @@ export function planCard(plan: Plan, facts: TenantFacts, locale: Locale, account
         { title: s.account.license, value: view.license },
         { title: s.account.number, value: view.number },
         { title: s.account.associations, value: view.associations },
-        { title: s.plan.requestedBy, value: plan.requestedBy.name || plan.requestedBy.aadObjectId },
+        { title: s.plan.requestedBy, value: plainText(plan.requestedBy.name || plan.requestedBy.aadObjectId) },
       ]
-    : [{ title: s.plan.requestedBy, value: plan.requestedBy.name || plan.requestedBy.aadObjectId }];
+    : [{ title: s.plan.requestedBy, value: plainText(plan.requestedBy.name || plan.requestedBy.aadObjectId) }];
   return renderCard('plan', {
     s: s.plan,
     a: s.approval,
-    title: format(s.plan.title[plan.kind], { upn: plan.account.userPrincipalName }),
+    title: format(s.plan.title[plan.kind], { upn: plainText(plan.account.userPrincipalName) }),
     statusLine: line.text,
     tone: line.tone,
     facts: accountFacts,

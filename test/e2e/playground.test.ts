@@ -198,4 +198,38 @@ suite('trying Switchboard in the Agents Playground (requester + approver)', () =
       await requester.waitForText(show, new RegExp(`No resource account ${USERNAME} in this tenant\\.`));
     });
   });
+
+  // Issue 9 item 15, in a real renderer: the Playground renders TextBlocks with a CommonMark renderer
+  // (react-markdown; links, emphasis and lists allowed), as Teams renders them with its own.
+  it('shows a display name full of Markdown and a bidi override as plain text', async () => {
+    await step('markup', async () => {
+      const displayName = '[Night](https://evil.example) **line** _x_ <at>y</at> evil\u202Etxt.exe';
+      const form = await requester.send('add');
+      await requester.waitForText(form, /^Add resource account/);
+      await requester.fillAndClick(
+        form,
+        async () => {
+          await form.getByLabel('Display name').fill(displayName);
+          await form.getByLabel('Username').fill('aa-e2e-markup');
+          await requester.choose(form, 'Domain', '@contoso.com');
+          await form.getByRole('radio', { name: 'Auto attendant' }).check();
+          await requester.choose(form, 'Usage location', 'United States of America', 'United St');
+          await form.getByRole('radio', { name: /^Teams Phone Resource Account/ }).check();
+        },
+        'Add',
+      );
+      await requester.waitForText(form, /^Resource account created/);
+      const rendered = await form.evaluate((card) => ({
+        links: Array.from(card.querySelectorAll('a')).map((a) => a.outerHTML),
+        markup: Array.from(card.querySelectorAll('strong, em, li, h1, h2, h3, blockquote, code')).map((e) => e.outerHTML),
+        text: (card as HTMLElement).innerText,
+      }));
+      expect(rendered.links).toEqual([]);
+      expect(rendered.markup).toEqual([]);
+      expect(rendered.text).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+      // Read as a person reads it (word joiners are invisible, ∗ and ＿ look like * and _): what was typed.
+      const read = rendered.text.replace(/\u2060/g, '').replace(/\u2217/g, '*').replace(/\uff3f/g, '_');
+      expect(read).toContain('[Night](https://evil.example) **line** _x_ <at>y</at> eviltxt.exe');
+    });
+  });
 });
