@@ -155,7 +155,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       })
         .start()
         .then((running) => {
-          // Export links point at this server unless a public address was configured.
+          // Export links point at this server unless a public address was configured (only local mode
+          // may leave it unset: src/config.ts).
           if (!config.publicUrl) exports.setBaseUrl(running.url);
           return running;
         }),

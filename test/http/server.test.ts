@@ -143,6 +143,7 @@ describe('the real restify server with an app id', () => {
       MicrosoftAppId: '11111111-2222-4333-8444-555555555555',
       MicrosoftAppPassword: 'not-a-real-secret',
       MicrosoftAppTenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+      SWITCHBOARD_PUBLIC_URL: 'https://switchboard.contoso.com',
       HOST: '127.0.0.1',
     });
     server = await app.start();
