@@ -1,0 +1,395 @@
+import { readdir } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import os from 'node:os';
+import type { App } from '../../src/app';
+import { DEMO } from '../../src/backends/simulated/seed';
+import type { RunningServer } from '../../src/server';
+import { execute, message } from '../helpers/activities';
+import { testApp, tempDir } from '../helpers/app';
+import { captureServer, post } from '../helpers/connector';
+import { jsonOf, rawRequest } from '../helpers/rawHttp';
+
+const APP_ID_ENV = {
+  MicrosoftAppId: '11111111-2222-4333-8444-555555555555',
+  MicrosoftAppPassword: 'not-a-real-secret',
+  MicrosoftAppTenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+  SWITCHBOARD_PUBLIC_URL: 'https://switchboard.contoso.com',
+  HOST: '127.0.0.1',
+};
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+const ADD = { displayName: 'Web page', username: 'aa-web', domain: 'contoso.com', accountType: 'autoAttendant', usageLocation: 'US', license: 'none' };
+
+/** A multipart/form-data body with one file part, as a browser form with a file input sends it. */
+function multipart(bytes: number): { type: string; body: Buffer } {
+  const boundary = `----switchboard${randomUUID()}`;
+  const head = `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="big.bin"\r\ncontent-type: application/octet-stream\r\n\r\n`;
+  return { type: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat([Buffer.from(head), Buffer.alloc(bytes, 0x61), Buffer.from(`\r\n--${boundary}--\r\n`)]) };
+}
+
+describe('POST /api/messages reads JSON only, bounded before anything is buffered (authentication on)', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let app: App;
+  let server: RunningServer;
+  let api: string;
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    app = await testApp(dir.dir, APP_ID_ENV);
+    server = await app.start();
+    api = `${server.url}/api/messages`;
+  });
+
+  afterAll(async () => {
+    await server.stop();
+    await app.close();
+    await dir.remove();
+  });
+
+  /**
+   * The regular files in the temp folder (where restify's multipart parser, formidable, writes uploads).
+   * Jest gives each test file its own copy of process.env, so pointing TMPDIR elsewhere from here does
+   * not move os.tmpdir(); other test files only make folders there, so new files are what we look for.
+   */
+  async function tempFiles(): Promise<Set<string>> {
+    const entries = await readdir(os.tmpdir(), { withFileTypes: true });
+    return new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
+  }
+
+  const big = multipart(1024 * 1024);
+  it.each([
+    ['multipart/form-data with a 1 MB file part', big.type, big.body],
+    ['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded', Buffer.from(`payload=${'a'.repeat(100_000)}`)],
+    ['text/plain holding JSON', 'text/plain', Buffer.from(JSON.stringify(execute('addAccount', ADD)))],
+    ['no content type', '', Buffer.from(JSON.stringify(execute('addAccount', ADD)))],
+  ])('refuses %s with 415 before authentication and leaves no file in the temp folder', async (_case, type, body) => {
+    const before = await tempFiles();
+    const response = await rawRequest(api, { headers: type ? { 'content-type': type } : {}, body });
+    const filesLeft = [...(await tempFiles())].filter((name) => !before.has(name));
+    expect({ status: response.status, body: jsonOf(response), filesLeft }).toEqual({
+      status: 415,
+      body: { error: 'only application/json is accepted' },
+      filesLeft: [],
+    });
+  });
+
+  it('refuses a Content-Length over the limit with 413 before the body is sent', async () => {
+    // The headers alone: a server that waited for (or buffered) the body would never answer.
+    const started = Date.now();
+    const response = await rawRequest(api, {
+      headers: { ...JSON_TYPE, 'content-length': String(50 * 1024 * 1024) },
+      write: async (req, answered) => {
+        req.flushHeaders();
+        const deadline = Date.now() + 5_000;
+        while (!answered() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      },
+    });
+    expect(response.status).toBe(413);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(response.headers.connection).toBe('close');
+  });
+
+  it('counts a chunked body as it streams and answers 413 at the limit', async () => {
+    let sent = 0;
+    const response = await rawRequest(api, {
+      headers: JSON_TYPE,
+      write: async (req, answered) => {
+        // Up to 8 MB, 64 KB at a time, until the server answers.
+        while (!answered() && sent < 8 * 1024 * 1024) {
+          const more = req.write(Buffer.alloc(64 * 1024, 0x20));
+          sent += 64 * 1024;
+          if (!more) await new Promise((r) => setTimeout(r, 5));
+        }
+      },
+    });
+    expect(response.status).toBe(413);
+    expect(sent).toBeLessThan(8 * 1024 * 1024);
+  });
+
+  it.each([
+    ['malformed JSON', JSON_TYPE, '{"type": "message",'],
+    ['bytes that are not UTF-8', JSON_TYPE, Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])],
+  ])('answers %s with 400', async (_case, headers, body) => {
+    const response = await rawRequest(api, { headers, body });
+    expect(response.status).toBe(400);
+    expect(response.text).not.toContain('SyntaxError');
+  });
+
+  it('refuses a compressed body (415): nothing decompresses before authentication', async () => {
+    const response = await rawRequest(api, { headers: { ...JSON_TYPE, 'content-encoding': 'gzip' }, body: 'x' });
+    expect(response.status).toBe(415);
+  });
+
+  it.each(['application/json', 'application/json; charset=utf-8', 'Application/JSON;charset=UTF-8'])(
+    'takes %s as far as authentication (401 without a token)',
+    async (type) => {
+      const response = await rawRequest(api, { headers: { 'content-type': type }, body: JSON.stringify(execute('addAccount', ADD)) });
+      expect(response.status).toBe(401);
+    },
+  );
+
+  it('answers any Host with an app id: the token is what counts there', async () => {
+    const response = await rawRequest(api, { headers: { ...JSON_TYPE, host: 'switchboard.contoso.com' }, body: JSON.stringify(message('help')) });
+    expect(response.status).toBe(401);
+  });
+});
+
+describe('local mode answers only loopback, never a web page', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let app: App;
+  let server: RunningServer;
+  let api: string;
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
+    server = await app.start();
+    api = `${server.url}/api/messages`;
+  });
+
+  afterAll(async () => {
+    await server.stop();
+    await app.close();
+    await dir.remove();
+  });
+
+  const accounts = () => app.directory.listAccounts({ offset: 0, limit: 100 });
+
+  it.each([
+    ['a rebound DNS name', 'attacker.example'],
+    ['a rebound DNS name with the port', 'attacker.example:3978'],
+    ['a name that starts like localhost', 'localhost.attacker.example'],
+    ['a name that starts like 127.0.0.1', '127.0.0.1.nip.io'],
+    ['a LAN address', '192.168.1.20:3978'],
+    ['an IPv6 address that is not loopback', '[fe80::1]:3978'],
+    ['junk after the port', '127.0.0.1:3978@attacker.example'],
+  ])('refuses a request whose Host is %s (421) on every route, and changes nothing', async (_case, host) => {
+    const before = await accounts();
+    for (const [method, route] of [
+      ['POST', '/api/messages'],
+      ['GET', '/healthz'],
+      ['GET', '/exports/00000000000000000000000000000000.csv'],
+    ] as const) {
+      const response = await rawRequest(`${server.url}${route}`, { method, headers: { ...JSON_TYPE, host }, body: method === 'POST' ? JSON.stringify(execute('addAccount', ADD)) : undefined });
+      expect(response.status).toBe(421);
+      expect(jsonOf(response)).toEqual({ error: 'in local mode only a loopback Host (localhost, 127.0.0.1, [::1]) is answered' });
+    }
+    expect(await accounts()).toEqual(before);
+  });
+
+  it('refuses a request with no Host at all (HTTP/1.0)', async () => {
+    const port = new URL(server.url).port;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => socket.end('GET /healthz HTTP/1.0\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.[01] 421 /);
+  });
+
+  it('refuses an absolute-form request to another host, whose target wins over Host (RFC 9112 §3.2.2)', async () => {
+    const port = new URL(server.url).port;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => socket.end('GET http://attacker.example/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 421 /);
+  });
+
+  it('answers a request that asks to upgrade (e.g. a WebSocket from any page) with 400 and closes, instead of hanging', async () => {
+    const port = new URL(server.url).port;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      setTimeout(() => reject(new Error('the connection hung')), 3_000);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
+  it.each(['localhost', 'LOCALHOST:3978', '127.0.0.1', '127.1.2.3:80', '[::1]', '[::1]:3978'])('answers a loopback Host %s', async (host) => {
+    const response = await rawRequest(`${server.url}/healthz`, { method: 'GET', headers: { host } });
+    expect(response.status).toBe(200);
+  });
+
+  it.each([
+    ['another site', 'https://attacker.example'],
+    ['a sandboxed page ("null")', 'null'],
+    ['a name that starts like localhost', 'http://localhost.attacker.example'],
+    ['a LAN address', 'http://192.168.1.20:3978'],
+  ])('refuses a POST from a page on %s (403), even as JSON with a loopback Host, and changes nothing', async (_case, origin) => {
+    const before = await accounts();
+    const response = await rawRequest(api, { headers: { ...JSON_TYPE, origin }, body: JSON.stringify(execute('addAccount', ADD)) });
+    expect(response.status).toBe(403);
+    expect(jsonOf(response)).toEqual({ error: 'in local mode requests from web pages are refused' });
+    expect(await accounts()).toEqual(before);
+  });
+
+  it.each([
+    ['text/plain (a cross-site form with enctype=text/plain)', 'text/plain'],
+    ['application/x-www-form-urlencoded (a plain cross-site form)', 'application/x-www-form-urlencoded'],
+  ])('refuses a browser "simple request" sent as %s, with or without an Origin', async (_case, type) => {
+    const before = await accounts();
+    const body = JSON.stringify(execute('addAccount', ADD));
+    expect((await rawRequest(api, { headers: { 'content-type': type, origin: 'https://attacker.example' }, body })).status).toBe(403);
+    expect((await rawRequest(api, { headers: { 'content-type': type }, body })).status).toBe(415);
+    expect(await accounts()).toEqual(before);
+  });
+
+  it('answers the Playground (loopback Host, no Origin) and a page on loopback', async () => {
+    const plain = await rawRequest(api, { headers: { ...JSON_TYPE, 'x-ms-agents-playground': 'true' }, body: JSON.stringify(execute('listAccounts', { offset: 0 })) });
+    expect(plain.status).toBe(200);
+    const fromLoopbackPage = await rawRequest(api, { headers: { ...JSON_TYPE, origin: server.url }, body: JSON.stringify(execute('listAccounts', { offset: 0 })) });
+    expect(fromLoopbackPage.status).toBe(200);
+  });
+
+  it('refuses an activity with no serviceUrl: botbuilder would reply to https://api.botframework.com', async () => {
+    const { serviceUrl: _serviceUrl, ...activity } = message('help');
+    const response = await rawRequest(api, { headers: JSON_TYPE, body: JSON.stringify(activity) });
+    expect({ status: response.status, body: jsonOf(response) }).toEqual({ status: 400, body: { error: 'in local mode the serviceUrl must be a loopback address' } });
+  });
+
+  it('does not answer a CORS preflight with a permission', async () => {
+    const response = await rawRequest(api, { method: 'OPTIONS', headers: { origin: 'https://attacker.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    expect(response.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('activity fields are typed and bounded at the edge', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let app: App;
+  let server: RunningServer;
+  let api: string;
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    app = await testApp(dir.dir);
+    server = await app.start();
+    api = `${server.url}/api/messages`;
+  });
+
+  afterAll(async () => {
+    await server.stop();
+    await app.close();
+    await dir.remove();
+  });
+
+  const SECRET = 'SECRET-VALUE-7f3a';
+  const nested = (depth: number): unknown => {
+    let node: unknown = SECRET;
+    for (let i = 0; i < depth; i++) node = { a: node };
+    return node;
+  };
+  const base = () => structuredClone(execute('listAccounts', { offset: 0 })) as Record<string, unknown>;
+  const withField = (patch: (a: Record<string, unknown>) => void) => {
+    const activity = base();
+    patch(activity);
+    return activity;
+  };
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['a non-string replyToId', withField((a) => (a.replyToId = { id: SECRET })), 'replyToId must be a string'],
+    ['a non-string from.name', withField((a) => ((a.from as Record<string, unknown>).name = [SECRET])), 'from.name must be a string'],
+    ['a deeply nested conversation', withField((a) => ((a.conversation as Record<string, unknown>).name = nested(40))), 'the body is nested deeper than 32 levels'],
+    ['a non-string conversation.id', withField((a) => ((a.conversation as Record<string, unknown>).id = 7)), 'conversation.id must be a string'],
+    ['a non-boolean conversation.isGroup', withField((a) => ((a.conversation as Record<string, unknown>).isGroup = SECRET)), 'conversation.isGroup must be a boolean'],
+    ['a non-string tenant id', withField((a) => (a.channelData = { tenant: { id: { x: SECRET } } })), 'channelData.tenant.id must be a string'],
+    ['a non-string channel id', withField((a) => (a.channelData = { tenant: { id: 'x' }, channel: { id: 5 } })), 'channelData.channel.id must be a string'],
+    ['an over-long text', withField((a) => ((a.type = 'message'), (a.text = SECRET.repeat(3000)))), 'text is too long'],
+    ['a non-string locale', withField((a) => (a.locale = 12)), 'locale must be a string'],
+    ['a locale that is no language tag', withField((a) => (a.locale = `en-US<${SECRET}>`)), 'locale must be a language tag'],
+    ['a serviceUrl that is no URL', withField((a) => (a.serviceUrl = SECRET)), 'serviceUrl must be an http(s) URL'],
+    ['a non-string timestamp', withField((a) => (a.timestamp = 1700000000)), 'timestamp must be a string'],
+    ['too many membersAdded', withField((a) => ((a.type = 'conversationUpdate'), (a.membersAdded = Array.from({ length: 501 }, (_, i) => ({ id: `29:${i}` }))))), 'membersAdded has too many items'],
+    ['a member with a numeric id', withField((a) => ((a.type = 'conversationUpdate'), (a.membersAdded = [{ id: 29 }]))), 'membersAdded[0].id must be a string'],
+    ['too many attachments', withField((a) => (a.attachments = Array.from({ length: 51 }, () => ({ contentType: 'text/html' })))), 'attachments has too many items'],
+    ['an entity with a non-string type', withField((a) => (a.entities = [{ type: { SECRET } }])), 'entities[0].type must be a string'],
+    ['a value too large', withField((a) => (a.value = { action: { type: 'Action.Execute', verb: 'x', data: { big: SECRET.repeat(5000) } } })), 'value is too large'],
+    ['a non-string type', withField((a) => (a.type = 42)), 'type must be a string'],
+    ['no type', withField((a) => delete a.type), 'type is missing'],
+    ['a __proto__ key', JSON.parse(`{"type":"message","__proto__":{"channelData":{"tenant":{"id":"${SECRET}"}}}}`) as Record<string, unknown>, 'the body has a forbidden key'],
+  ])('answers %s with 400 naming the field, never its value', async (_case, activity, detail) => {
+    const response = await rawRequest(api, { headers: JSON_TYPE, body: JSON.stringify(activity) });
+    expect(response.status).toBe(400);
+    expect(jsonOf(response)).toEqual({ error: 'not a valid activity', detail });
+    expect(response.text).not.toContain(SECRET);
+  });
+
+  it('answers every activity type and invoke name Teams defines, with odd values, without a 5xx or a slow turn', async () => {
+    const connector = await captureServer();
+    try {
+      const types = ['message', 'conversationUpdate', 'installationUpdate', 'messageReaction', 'event', 'typing', 'endOfConversation', 'messageUpdate', 'messageDelete', 'invokeResponse', 'trace', 'unknownType'];
+      const names = ['adaptiveCard/action', 'composeExtension/query', 'task/fetch', 'signin/verifyState', 'fileConsent/invoke', 'config/fetch', 'message/submitAction', 'healthCheck', 'unknown/invoke'];
+      const values = [undefined, null, 'x', [], {}, { action: {} }, { action: { type: 'Action.Execute' } }, { verb: 'listAccounts' }, { verb: 7 }];
+      const cases: Record<string, unknown>[] = [];
+      const envelope = () => structuredClone(message('help', { serviceUrl: connector.url })) as Record<string, unknown>;
+      for (const type of types) {
+        cases.push({ ...envelope(), type, text: undefined, membersAdded: [{ id: 'x' }], membersRemoved: [{ id: 'y' }], reactionsAdded: [{ type: 'like' }], action: 'add' });
+        cases.push({ ...envelope(), type, recipient: undefined, channelData: { tenant: { id: '72f988bf-86f1-41af-91ab-2d7cd011db47' }, eventType: 'teamRenamed', team: {} } });
+      }
+      for (const name of names) for (const value of values) cases.push({ ...envelope(), type: 'invoke', name, value, text: undefined });
+      for (const value of values) cases.push({ ...envelope(), type: 'message', text: undefined, value });
+      for (const field of ['from', 'recipient', 'conversation', 'channelId', 'id', 'channelData']) {
+        cases.push({ ...envelope(), [field]: undefined });
+        cases.push({ ...envelope(), type: 'invoke', name: 'adaptiveCard/action', [field]: undefined, value: { action: { type: 'Action.Execute', verb: 'listAccounts' } } });
+      }
+      cases.push({ ...envelope(), deliveryMode: 'expectReplies' });
+      const slowOrFailed: string[] = [];
+      for (const activity of cases) {
+        const started = Date.now();
+        const response = await rawRequest(api, { headers: JSON_TYPE, body: JSON.stringify(activity) });
+        if (response.status >= 500 || Date.now() - started > 2_000) slowOrFailed.push(`${response.status} ${JSON.stringify(activity).slice(0, 120)}`);
+      }
+      expect(slowOrFailed).toEqual([]);
+    } finally {
+      await connector.close();
+    }
+  });
+
+  it('answers a body nested 100,000 levels deep with 400 (checked without recursion) and keeps serving', async () => {
+    const body = `{"type":"message","value":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const response = await rawRequest(api, { headers: JSON_TYPE, body });
+    expect(response.status).toBe(400);
+    expect(jsonOf(response)).toEqual({ error: 'not a valid activity', detail: 'the body is nested deeper than 32 levels' });
+    expect((await post(api, execute('listAccounts', { offset: 0 }))).status).toBe(200);
+  });
+
+  it('passes unknown keys Teams sends (channelData.settings, entities clientInfo) through', async () => {
+    const activity = {
+      ...execute('listAccounts', { offset: 0 }),
+      channelData: { tenant: { id: '72f988bf-86f1-41af-91ab-2d7cd011db47' }, source: { name: 'message' }, legacy: { replyToId: 'x' } },
+      entities: [{ type: 'clientInfo', locale: 'en-US', country: 'US', platform: 'Web', timezone: 'Europe/Paris' }],
+      localTimestamp: '2026-11-30T10:00:00.123+01:00',
+      timestamp: '2026-11-30T09:00:00.1234567Z',
+      textFormat: 'plain',
+      attachments: [],
+    };
+    expect((await post(api, activity)).status).toBe(200);
+  });
+
+  it('refuses a non-string replyToId on a plan card, so the plan store still opens at the next start-up', async () => {
+    const connector = await captureServer();
+    try {
+      const click = { ...execute('requestDelete', { accountId: DEMO.accounts.helpdesk.id }, { serviceUrl: connector.url }), replyToId: { id: 42 } };
+      expect((await post(api, click)).status).toBe(400);
+      await server.stop();
+      await app.close();
+      app = await testApp(dir.dir);
+      server = await app.start();
+      api = `${server.url}/api/messages`;
+      expect(app.plans.counts()).toEqual({});
+    } finally {
+      await connector.close();
+    }
+  });
+});
