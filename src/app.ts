@@ -25,6 +25,8 @@ export interface AppOptions {
   slowness?: Slowness;
   /** The environment the Microsoft 365 backend reads its own settings from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** How long a history download may make no progress before it is dropped (default 60 s). */
+  exportIdleMs?: number;
 }
 
 export interface App {
@@ -148,6 +150,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         flush,
         exports,
         audit,
+        ...(options.exportIdleMs ? { exportIdleMs: options.exportIdleMs } : {}),
         health: [
           { name: 'backend', check: () => directory.health() },
           { name: 'store', check: () => storeHealth(config.dataDir, plans, approvals) },

@@ -9,9 +9,9 @@ import type { SwitchboardBot } from './bot/SwitchboardBot';
 import type { Config } from './config';
 import type { Logger } from './log/logger';
 import type { ExportLinks } from './audit/exports';
-import { once } from 'node:events';
-import { accountFilter, AUDIT_CSV_HEADER, auditCsvRow } from './audit/history';
-import { readJsonBody } from './http/body';
+import { accountFilter } from './audit/history';
+import { readBody, readJsonBody } from './http/body';
+import { EXPORT_IDLE_MS, sendExportPage, streamCsv } from './http/exportDownload';
 import { isLoopbackHost, isLoopbackOrigin, requestAuthority } from './http/loopback';
 import type { AuditLog } from './store/audit';
 
@@ -20,8 +20,11 @@ import type { AuditLog } from './store/audit';
  * card data and Teams' channelData while keeping what an unauthenticated caller can make us buffer small.
  */
 export const MAX_ACTIVITY_BYTES = 256 * 1024;
+/** The export form posts nothing we need (the token is in the path): any body is read up to this, then dropped. */
+const MAX_EXPORT_FORM_BYTES = 1024;
 
 const LOOPBACK_SERVICE_URL = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/i;
+const EXPORT_FILE = /^([0-9a-f]{32})\.csv$/;
 
 /**
  * Answers with a short JSON error and closes the connection: the request body may be unread, and
@@ -47,6 +50,8 @@ export interface ServerDependencies {
   flush: () => Promise<void>;
   exports: ExportLinks;
   audit: AuditLog;
+  /** How long an export download may make no progress before it is dropped (default EXPORT_IDLE_MS). */
+  exportIdleMs?: number;
 }
 
 export interface RunningServer {
@@ -138,29 +143,52 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
     }
   });
 
-  // History exports: a one-time, short-lived link created for an admin in the chat (src/audit/exports.ts),
-  // streamed from the audit log so that memory stays flat whatever its length.
+  // History exports: a one-time, short-lived link created for an admin in the chat (src/audit/exports.ts).
+  // GET shows a page with a button (link previewers only GET); the button's POST takes the link and
+  // streams the CSV from the audit log, so that memory stays flat whatever its length.
+  const unknownExport = 'this export link is unknown, used or expired; export again from the chat';
   server.get('/exports/:file', async (req: restify.Request, res: restify.Response) => {
-    const token = /^([0-9a-f]{32})\.csv$/.exec(String(req.params.file ?? ''))?.[1];
-    const found = token ? deps.exports.take(token) : undefined;
+    const token = EXPORT_FILE.exec(String(req.params.file ?? ''))?.[1];
+    if (!token || !deps.exports.has(token)) {
+      res.send(404, { error: unknownExport });
+      return;
+    }
+    const language = req.headers['accept-language'];
+    sendExportPage(res, token, typeof language === 'string' ? language : undefined);
+  });
+
+  server.post('/exports/:file', async (req: restify.Request, res: restify.Response) => {
+    const token = EXPORT_FILE.exec(String(req.params.file ?? ''))?.[1];
+    if (!token || !deps.exports.has(token)) {
+      refuse(res, 404, unknownExport);
+      return;
+    }
+    // The form's body is empty (its button has no name); whatever comes is read up to a small bound
+    // in memory and dropped, never written anywhere.
+    const body = await readBody(req, res, MAX_EXPORT_FORM_BYTES);
+    if (!body.ok) {
+      refuse(res, body.status, body.error);
+      return;
+    }
+    const found = deps.exports.take(token);
     if (!found) {
-      res.send(404, { error: 'this export link is unknown, used or expired; export again from the chat' });
+      res.send(404, { error: unknownExport });
       return;
     }
     res.writeHead(200, {
       'content-type': 'text/csv; charset=utf-8',
       'content-disposition': `attachment; filename="${found.fileName}"`,
       'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
     });
-    let chunk = AUDIT_CSV_HEADER;
-    for await (const entry of deps.audit.entries(accountFilter(found.username))) {
-      chunk += auditCsvRow(entry);
-      if (chunk.length > 64 * 1024) {
-        if (!res.write(chunk)) await once(res, 'drain');
-        chunk = '';
-      }
+    try {
+      const outcome = await streamCsv(res, deps.audit.entries(accountFilter(found.username)), deps.exportIdleMs ?? EXPORT_IDLE_MS);
+      if (outcome !== 'done') log.info({ outcome }, 'history export download stopped before the end');
+    } catch (error) {
+      // The headers are out: the only honest signal left is a cut-off response.
+      log.error({ err: error }, 'history export failed');
+      res.destroy();
     }
-    res.end(chunk);
   });
 
   server.get('/healthz', async (_req: restify.Request, res: restify.Response) => {

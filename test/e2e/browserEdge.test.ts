@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
@@ -9,7 +10,8 @@ import { ADMIN, TENANT } from '../helpers/identities';
 
 /**
  * What a real browser does with the bot in local mode (Debian Chromium, as in playground.test.ts):
- * a hostile page on another site that tries a cross-site form post, a fetch, and DNS rebinding. `attacker.example` is mapped to 127.0.0.1
+ * a history export link opened, previewed and clicked; and a hostile page on another site that
+ * tries a cross-site form post, a fetch, and DNS rebinding. `attacker.example` is mapped to 127.0.0.1
  * inside Chromium (--host-resolver-rules), which is exactly what a rebinding DNS server achieves.
  */
 
@@ -31,6 +33,9 @@ suite('a browser against the bot in local mode', () => {
     dir = await tempDir();
     app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
     server = await app.start();
+    for (let i = 0; i < 3; i++) {
+      await app.audit.append({ actor: { aadObjectId: ADMIN.aadObjectId, name: ADMIN.name }, action: 'account.update', target: `aa-${i}@contoso.com`, outcome: 'succeeded' });
+    }
     const api = `${server.url}/api/messages`;
     // The hostile page. Its form is a "simple request" (no preflight): urlencoded, with qs-style field
     // names that a urlencoded body parser turns into a whole activity, as the admin, in our tenant.
@@ -76,6 +81,28 @@ suite('a browser against the bot in local mode', () => {
     await app.close();
     await dir.remove();
   });
+
+  it('opens an export link as a page (a preview does not use it up) and downloads the CSV with its button, once', async () => {
+    const url = app.exports.create('', 'switchboard-history.csv').url;
+    const context = await browser.newContext({ acceptDownloads: true });
+    try {
+      const page = await context.newPage();
+      // A previewer's GET, then the user's: both see the page, neither takes the link.
+      for (let i = 0; i < 2; i++) {
+        const response = await page.goto(url);
+        expect(response?.status()).toBe(200);
+        await page.getByRole('button', { name: 'Download CSV' }).waitFor();
+      }
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+      expect(download.suggestedFilename()).toBe('switchboard-history.csv');
+      const csv = await readFile((await download.path())!, 'utf8');
+      expect(csv.trim().split('\n')).toHaveLength(4);
+      const again = await page.goto(url);
+      expect(again?.status()).toBe(404);
+    } finally {
+      await context.close();
+    }
+  }, 30_000);
 
   it('refuses a cross-site form post and a cross-site fetch from another site, and nothing changes', async () => {
     const before = await app.directory.listAccounts({ offset: 0, limit: 100 });

@@ -1,8 +1,12 @@
-import { readdir } from 'node:fs/promises';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { readdir, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import type { App } from '../../src/app';
+import { ExportLinks } from '../../src/audit/exports';
 import { DEMO } from '../../src/backends/simulated/seed';
 import type { RunningServer } from '../../src/server';
 import { execute, message } from '../helpers/activities';
@@ -391,5 +395,152 @@ describe('activity fields are typed and bounded at the edge', () => {
     } finally {
       await connector.close();
     }
+  });
+});
+
+describe('history export links', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let app: App;
+  let server: RunningServer;
+  let auditFile: string;
+
+  /** Descriptors of this process that point at the audit log. */
+  const openAuditHandles = () =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === auditFile;
+      } catch {
+        return false; // closed while we looked
+      }
+    }).length;
+
+  async function until(condition: () => boolean, ms = 3_000): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return condition();
+  }
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    auditFile = path.join(dir.dir, 'audit.jsonl');
+    // A long log (about 12 MB), far more than the socket buffers hold, written as the AuditLog writes it.
+    const lines: string[] = [];
+    for (let i = 0; i < 60_000; i++) {
+      lines.push(
+        JSON.stringify({
+          id: randomUUID(),
+          at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+          actor: { aadObjectId: 'a1a1a1a1-0000-4000-8000-000000000001', name: 'Ada Admin' },
+          action: 'account.update',
+          target: `cq-${i}@contoso.com`,
+          outcome: 'succeeded',
+        }),
+      );
+    }
+    await writeFile(auditFile, `${lines.join('\n')}\n`);
+    app = await testApp(dir.dir, {}, { exportIdleMs: 400 });
+    server = await app.start();
+  });
+
+  afterAll(async () => {
+    await server.stop();
+    await app.close();
+    await dir.remove();
+  });
+
+  const link = (username = '') => app.exports.create(username, 'switchboard-history.csv').url;
+
+  it('answers a GET (a link previewer, or the first click) with a page that does not use up the link', async () => {
+    const url = link('cq-1');
+    for (let i = 0; i < 2; i++) {
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(Object.fromEntries(['content-type', 'content-security-policy', 'x-content-type-options', 'cache-control', 'referrer-policy'].map((h) => [h, page.headers.get(h)]))).toEqual({
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': "default-src 'none'; form-action 'self'",
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'no-store',
+        'referrer-policy': 'no-referrer',
+      });
+      const html = await page.text();
+      const token = /\/exports\/([0-9a-f]{32})\.csv$/.exec(url)![1]!;
+      expect(html).toContain(`<form method="post" action="${token}.csv">`);
+      expect(html).not.toMatch(/cq-1|Ada|contoso|switchboard-history|<script/i);
+    }
+    const download = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-disposition')).toBe('attachment; filename="switchboard-history.csv"');
+    expect((await download.text()).trim().split('\n')).toHaveLength(2);
+    expect((await fetch(url)).status).toBe(404);
+    expect((await fetch(url, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('answers an unknown link with 404, GET and POST alike', async () => {
+    const unknown = `${server.url}/exports/${'ab'.repeat(16)}.csv`;
+    expect((await fetch(unknown)).status).toBe(404);
+    expect((await fetch(unknown, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${server.url}/exports/nope.csv`)).status).toBe(404);
+  });
+
+  it('forgets an expired link', () => {
+    let now = 0;
+    const sut = new ExportLinks(1000, () => now);
+    const token = /([0-9a-f]{32})\.csv$/.exec(sut.create('', 'x.csv').url)![1]!;
+    expect(sut.has(token)).toBe(true);
+    now = 1000;
+    expect(sut.has(token)).toBe(false);
+    expect(sut.take(token)).toBeUndefined();
+  });
+
+  it('reads a POST body only up to a small bound, in memory, and keeps the link for a proper click', async () => {
+    const url = link('cq-2');
+    const tooBig = await rawRequest(url, { headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(10 * 1024 * 1024) }, write: async (req, answered) => {
+      req.flushHeaders();
+      const deadline = Date.now() + 5_000;
+      while (!answered() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    } });
+    expect(tooBig.status).toBe(413);
+    const form = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'confirm=1' });
+    expect(form.status).toBe(200);
+    await form.text();
+  });
+
+  it('closes the audit file when the client goes away in the middle of a download', async () => {
+    expect(openAuditHandles()).toBe(0);
+    const url = new URL(link());
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request(url, { method: 'POST' }, (res) => {
+        expect(res.statusCode).toBe(200);
+        res.once('data', () => {
+          // A little has arrived; the server is now waiting for the client to read more.
+          res.socket.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => undefined);
+      req.end();
+      setTimeout(() => reject(new Error('no data')), 5_000);
+    });
+    expect(await until(() => openAuditHandles() === 0)).toBe(true);
+  });
+
+  it('drops a download that makes no progress for the idle time, closing the file', async () => {
+    const url = new URL(link());
+    const outcome = await new Promise<{ openWhileStalled: number; complete: boolean }>((resolve, reject) => {
+      const req = http.request(url, { method: 'POST' }, (res) => {
+        // Never read: the server's writes fill the socket buffers and wait for a drain that never comes.
+        res.pause();
+        const openWhileStalled = openAuditHandles();
+        void until(() => openAuditHandles() === 0).then(() => {
+          // The server gave up; reading now shows the download was cut off, not finished.
+          res.on('close', () => resolve({ openWhileStalled, complete: res.complete }));
+          res.resume();
+        });
+      });
+      req.on('error', () => undefined);
+      req.end();
+      setTimeout(() => reject(new Error('the server kept the download open')), 8_000);
+    });
+    expect(outcome).toEqual({ openWhileStalled: 1, complete: false });
   });
 });
