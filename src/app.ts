@@ -65,7 +65,7 @@ async function openDirectory(config: Config, options: AppOptions, log: Logger): 
   });
 }
 
-/** The store is healthy when its folder is writable; the counts tell what it holds. */
+/** The store is healthy when its folder is writable; the counts (for the log only) tell what it holds. */
 async function storeHealth(dataDir: string, plans: PlanRunner, approvals: ApprovalService): Promise<{ ok: boolean; detail: string }> {
   try {
     await access(dataDir, constants.W_OK);

@@ -202,7 +202,11 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
       }),
     );
     const ok = checks.every((c) => c.ok);
-    res.send(ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', localMode: config.localMode, checks });
+    // Anyone who can reach the port may ask: the answer says only whether each part works; what the
+    // tenant is called and what it holds go to the log.
+    if (ok) log.debug({ checks }, 'health: ok');
+    else log.warn({ checks }, 'health: degraded');
+    res.send(ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', checks: checks.map((c) => ({ name: c.name, ok: c.ok })) });
   });
 
   return {

@@ -5,9 +5,11 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import type { App } from '../../src/app';
 import { ExportLinks } from '../../src/audit/exports';
 import { DEMO } from '../../src/backends/simulated/seed';
+import { createLogger } from '../../src/log/logger';
 import type { RunningServer } from '../../src/server';
 import { execute, message } from '../helpers/activities';
 import { testApp, tempDir } from '../helpers/app';
@@ -30,6 +32,19 @@ function multipart(bytes: number): { type: string; body: Buffer } {
   const boundary = `----switchboard${randomUUID()}`;
   const head = `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="big.bin"\r\ncontent-type: application/octet-stream\r\n\r\n`;
   return { type: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat([Buffer.from(head), Buffer.alloc(bytes, 0x61), Buffer.from(`\r\n--${boundary}--\r\n`)]) };
+}
+
+async function withServer(env: Record<string, string>, run: (app: App, server: RunningServer) => Promise<void>): Promise<void> {
+  const dir = await tempDir();
+  const app = await testApp(dir.dir, env);
+  const server = await app.start();
+  try {
+    await run(app, server);
+  } finally {
+    await server.stop();
+    await app.close();
+    await dir.remove();
+  }
 }
 
 describe('POST /api/messages reads JSON only, bounded before anything is buffered (authentication on)', () => {
@@ -542,5 +557,41 @@ describe('history export links', () => {
       setTimeout(() => reject(new Error('the server kept the download open')), 8_000);
     });
     expect(outcome).toEqual({ openWhileStalled: 1, complete: false });
+  });
+});
+
+describe('/healthz tells anyone only whether each part works', () => {
+  it('answers degraded with check names and booleans; the details go to the log as a warning', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const dir = await tempDir();
+    const app = await testApp(dir.dir, {}, { log: createLogger('info', sink) });
+    const server = await app.start();
+    try {
+      jest.spyOn(app.directory, 'health').mockResolvedValue({ ok: false, detail: 'tenant "Contoso (demo)" is unreachable' });
+      const response = await fetch(`${server.url}/healthz`);
+      expect(response.status).toBe(503);
+      const text = await response.text();
+      expect(JSON.parse(text)).toEqual({ status: 'degraded', checks: [{ name: 'backend', ok: false }, { name: 'store', ok: true }] });
+      expect(text).not.toMatch(/Contoso|plans|approvals|localMode/);
+      const warning = lines.map((l) => JSON.parse(l) as { level: number; msg: string; checks?: unknown }).find((l) => l.msg === 'health: degraded');
+      expect(warning).toMatchObject({ level: 40, checks: expect.arrayContaining([expect.objectContaining({ name: 'backend', detail: 'tenant "Contoso (demo)" is unreachable' })]) });
+    } finally {
+      await server.stop();
+      await app.close();
+      await dir.remove();
+    }
+  });
+
+  it('is answered with an app id too, without a token', async () => {
+    await withServer(APP_ID_ENV, async (_app, server) => {
+      const response = await fetch(`${server.url}/healthz`);
+      expect(await response.json()).toEqual({ status: 'ok', checks: [{ name: 'backend', ok: true }, { name: 'store', ok: true }] });
+    });
   });
 });
