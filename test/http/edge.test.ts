@@ -1,5 +1,5 @@
 import { readdirSync, readlinkSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
@@ -27,10 +27,10 @@ const APP_ID_ENV = {
 const JSON_TYPE = { 'content-type': 'application/json' };
 const ADD = { displayName: 'Web page', username: 'aa-web', domain: 'contoso.com', accountType: 'autoAttendant', usageLocation: 'US', license: 'none' };
 
-/** A multipart/form-data body with one file part, as a browser form with a file input sends it. */
-function multipart(bytes: number): { type: string; body: Buffer } {
+/** A multipart/form-data body with one file part (starting with `marker`), as a browser form with a file input sends it. */
+function multipart(marker: string, bytes: number): { type: string; body: Buffer } {
   const boundary = `----switchboard${randomUUID()}`;
-  const head = `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="big.bin"\r\ncontent-type: application/octet-stream\r\n\r\n`;
+  const head = `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="big.bin"\r\ncontent-type: application/octet-stream\r\n\r\n${marker}`;
   return { type: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat([Buffer.from(head), Buffer.alloc(bytes, 0x61), Buffer.from(`\r\n--${boundary}--\r\n`)]) };
 }
 
@@ -66,26 +66,35 @@ describe('POST /api/messages reads JSON only, bounded before anything is buffere
     await dir.remove();
   });
 
+  const tempFiles = async (): Promise<string[]> =>
+    (await readdir(os.tmpdir(), { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+
   /**
-   * The regular files in the temp folder (where restify's multipart parser, formidable, writes uploads).
-   * Jest gives each test file its own copy of process.env, so pointing TMPDIR elsewhere from here does
-   * not move os.tmpdir(); other test files only make folders there, so new files are what we look for.
+   * The files that appeared in the temp folder (where restify's multipart parser, formidable, writes
+   * uploads) during `request` and hold `marker`. Jest gives each test file its own copy of process.env,
+   * so pointing TMPDIR elsewhere from here does not move os.tmpdir(); and other processes may write
+   * there at the same time, so a file counts only if it holds what this test sent.
    */
-  async function tempFiles(): Promise<Set<string>> {
-    const entries = await readdir(os.tmpdir(), { withFileTypes: true });
-    return new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
+  async function filesLeftBy<T>(marker: string, request: () => Promise<T>): Promise<{ result: T; filesLeft: string[] }> {
+    const before = new Set(await tempFiles());
+    const result = await request();
+    const filesLeft: string[] = [];
+    for (const name of (await tempFiles()).filter((n) => !before.has(n))) {
+      const text = await readFile(path.join(os.tmpdir(), name), 'latin1').catch(() => '');
+      if (text.includes(marker)) filesLeft.push(name);
+    }
+    return { result, filesLeft };
   }
 
-  const big = multipart(1024 * 1024);
+  const marker = `switchboard-upload-${randomUUID()}`;
+  const big = multipart(marker, 1024 * 1024);
   it.each([
     ['multipart/form-data with a 1 MB file part', big.type, big.body],
-    ['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded', Buffer.from(`payload=${'a'.repeat(100_000)}`)],
-    ['text/plain holding JSON', 'text/plain', Buffer.from(JSON.stringify(execute('addAccount', ADD)))],
-    ['no content type', '', Buffer.from(JSON.stringify(execute('addAccount', ADD)))],
+    ['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded', Buffer.from(`payload=${marker}${'a'.repeat(100_000)}`)],
+    ['text/plain holding JSON', 'text/plain', Buffer.from(JSON.stringify({ ...execute('addAccount', ADD), marker }))],
+    ['no content type', '', Buffer.from(JSON.stringify({ ...execute('addAccount', ADD), marker }))],
   ])('refuses %s with 415 before authentication and leaves no file in the temp folder', async (_case, type, body) => {
-    const before = await tempFiles();
-    const response = await rawRequest(api, { headers: type ? { 'content-type': type } : {}, body });
-    const filesLeft = [...(await tempFiles())].filter((name) => !before.has(name));
+    const { result: response, filesLeft } = await filesLeftBy(marker, () => rawRequest(api, { headers: type ? { 'content-type': type } : {}, body }));
     expect({ status: response.status, body: jsonOf(response), filesLeft }).toEqual({
       status: 415,
       body: { error: 'only application/json is accepted' },
