@@ -29,6 +29,8 @@ export interface AppOptions {
   env?: NodeJS.ProcessEnv;
   /** Wraps the tenant port (fault injection in tests). */
   wrapDirectory?: (directory: TenantDirectory) => TenantDirectory;
+  /** How long a history download may make no progress before it is dropped (default 60 s). */
+  exportIdleMs?: number;
 }
 
 export interface App {
@@ -174,6 +176,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         flush,
         exports,
         audit,
+        ...(options.exportIdleMs ? { exportIdleMs: options.exportIdleMs } : {}),
         health: [
           { name: 'backend', check: () => directory.health() },
           { name: 'store', check: () => workflow.health() },
@@ -181,7 +184,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       })
         .start()
         .then((running) => {
-          // Export links point at this server unless a public address was configured.
+          // Export links point at this server unless a public address was configured (only local mode
+          // may leave it unset: src/config.ts).
           if (!config.publicUrl) exports.setBaseUrl(running.url);
           return running;
         }),

@@ -36,6 +36,7 @@ const EnvSchema = z
     SWITCHBOARD_APPROVAL_EXPIRY_HOURS: z.coerce.number().positive().max(24 * 90).default(72),
     SWITCHBOARD_APPROVALS_CHANNEL_ID: z.string().trim().max(200).optional(),
     SWITCHBOARD_PUBLIC_URL: z.string().trim().url().optional().or(z.literal('')),
+    SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT: z.enum(['true', 'false', '']).default(''),
     SWITCHBOARD_PLAN_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
     SWITCHBOARD_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(90),
     SWITCHBOARD_STEP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(7200).default(600),
@@ -61,12 +62,31 @@ const EnvSchema = z
       if (env.MicrosoftAppType === 'UserAssignedMSI' && env.MicrosoftAppPassword) {
         ctx.addIssue({ code: 'custom', path: ['MicrosoftAppPassword'], message: 'must be empty for MicrosoftAppType=UserAssignedMSI' });
       }
-    } else if (env.HOST && !LOOPBACK.has(env.HOST)) {
+      // Export links are opened by users' browsers: without it they would point at the bind address
+      // (http://0.0.0.0:…), and a one-time link over plain http can be read on the way.
+      if (!env.SWITCHBOARD_PUBLIC_URL) {
+        ctx.addIssue({ code: 'custom', path: ['SWITCHBOARD_PUBLIC_URL'], message: 'is required when MicrosoftAppId is set: the https address users reach the bot at, for history export links' });
+      } else if (!/^https:\/\//i.test(env.SWITCHBOARD_PUBLIC_URL)) {
+        ctx.addIssue({ code: 'custom', path: ['SWITCHBOARD_PUBLIC_URL'], message: 'must be an https:// address when MicrosoftAppId is set' });
+      }
+      return;
+    }
+    if (env.HOST && !LOOPBACK.has(env.HOST)) {
       // With no app id, botbuilder turns authentication off: never listen beyond loopback then.
       ctx.addIssue({
         code: 'custom',
         path: ['HOST'],
         message: `is ${env.HOST}, but with no MicrosoftAppId authentication is off, so only a loopback address (127.0.0.1) is allowed`,
+      });
+    }
+    // Local mode takes anyone on this machine as the admin: on the simulated tenant that is a demo,
+    // on a real tenant it is real changes with no sign-in. Only on purpose, by name.
+    if (env.SWITCHBOARD_BACKEND === 'microsoft' && env.SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT !== 'true') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SWITCHBOARD_BACKEND'],
+        message:
+          'is microsoft, but with no MicrosoftAppId authentication is off and anyone on this machine could change the real tenant; set MicrosoftAppId, or SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT=true to allow it',
       });
     }
   });

@@ -19,6 +19,10 @@ async function main(): Promise<void> {
       { url: running.url },
       'LOCAL MODE: no MicrosoftAppId, so Bot Framework authentication is OFF; listening on loopback only',
     );
+    if (config.backend === 'microsoft') {
+      // Only reachable with SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT=true (src/config.ts).
+      app.log.warn({ tenantId: config.tenantId }, 'LOCAL MODE ON A REAL TENANT: anyone on this machine can change it without signing in');
+    }
   }
   app.log.info({ url: `${running.url}/api/messages`, backend: config.backend, tenantId: config.tenantId }, 'Switchboard is listening');
   let stopping = false;

@@ -1,32 +1,39 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import restify from 'restify';
-import { z } from 'zod';
-import type { Activity } from 'botbuilder';
 import type { SwitchboardAdapter } from './bot/adapter';
+import { parseActivity } from './bot/activity';
 import type { SwitchboardBot } from './bot/SwitchboardBot';
 import type { Config } from './config';
 import type { Logger } from './log/logger';
-import { once } from 'node:events';
 import type { ExportLinks } from './audit/exports';
-import { accountFilter, AUDIT_CSV_HEADER, auditCsvRow } from './audit/history';
+import { accountFilter } from './audit/history';
+import { readBody, readJsonBody } from './http/body';
+import { EXPORT_IDLE_MS, sendExportPage, streamCsv } from './http/exportDownload';
+import { isLoopbackHost, isLoopbackOrigin, requestAuthority } from './http/loopback';
 import type { AuditLog } from './store/audit';
 
 /**
- * The activity's outer shape, checked before botbuilder sees it: a missing or non-string `type` and
- * similar malformed bodies otherwise end in a 500 (ARCHITECTURE.md, "Where a straightforward
- * botbuilder bot returns 5xx").
+ * Bot Framework activities are small (Teams caps a message at about 28 KB); the limit leaves room for
+ * card data and Teams' channelData while keeping what an unauthenticated caller can make us buffer small.
  */
-const ActivityEnvelope = z.looseObject({
-  type: z.string().min(1).max(64),
-  serviceUrl: z.string().max(2048).optional(),
-  channelId: z.string().max(64).optional(),
-  text: z.string().max(28_000).optional(),
-  from: z.looseObject({ id: z.string().max(512).optional(), aadObjectId: z.string().max(64).optional() }).optional(),
-  conversation: z.looseObject({ id: z.string().max(1024) }).optional(),
-});
+export const MAX_ACTIVITY_BYTES = 256 * 1024;
+/** The export form posts nothing we need (the token is in the path): any body is read up to this, then dropped. */
+const MAX_EXPORT_FORM_BYTES = 1024;
 
 const LOOPBACK_SERVICE_URL = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/i;
+const EXPORT_FILE = /^([0-9a-f]{32})\.csv$/;
+
+/**
+ * Answers with a short JSON error and closes the connection: the request body may be unread, and
+ * keeping the connection would make Node read (and drop) all of it first.
+ */
+function refuse(res: restify.Response, status: number, error: string): void {
+  res.header('connection', 'close');
+  res.send(status, { error });
+}
 
 export interface HealthSource {
   name: string;
@@ -43,6 +50,8 @@ export interface ServerDependencies {
   flush: () => Promise<void>;
   exports: ExportLinks;
   audit: AuditLog;
+  /** How long an export download may make no progress before it is dropped (default EXPORT_IDLE_MS). */
+  exportIdleMs?: number;
 }
 
 export interface RunningServer {
@@ -53,32 +62,69 @@ export interface RunningServer {
 
 export function createServer(deps: ServerDependencies): { start(): Promise<RunningServer> } {
   const { config, adapter, bot, log } = deps;
-  const server = restify.createServer({ name: 'switchboard', handleUncaughtExceptions: false });
-  server.use(restify.plugins.bodyParser({ maxBodySize: 256 * 1024, mapParams: false }));
+  // noWriteContinue: a client's `Expect: 100-continue` is answered in src/http/body.ts, after our checks.
+  const server = restify.createServer({ name: 'switchboard', handleUncaughtExceptions: false, noWriteContinue: true });
+  // No restify bodyParser: it writes multipart uploads to the temp folder before authentication
+  // (issue 9). /api/messages reads its JSON itself (src/http/body.ts); no other route takes a body.
   let inFlight = 0;
   let stopping = false;
   let drained: (() => void) | undefined;
 
+  // Without handleUpgrades restify re-emits a request carrying `Upgrade:` (e.g. a WebSocket, which any
+  // web page may open to 127.0.0.1) as an event nobody handles: the connection hung open forever.
+  // No route upgrades, so such a request gets a plain refusal and the connection closes.
+  server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => {
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    socket.on('error', () => undefined);
+  });
+
+  if (config.localMode) {
+    // Authentication is off and the Playground's user is an admin: a page whose DNS name was re-bound
+    // to 127.0.0.1 must not reach any route (src/http/loopback.ts). Its Host names the page's site.
+    server.pre((req: restify.Request, res: restify.Response, next: restify.Next) => {
+      if (isLoopbackHost(requestAuthority(req.url, req.headers.host))) return next();
+      log.warn({ path: req.path() }, 'refused: a non-loopback Host in local mode');
+      refuse(res, 421, 'in local mode only a loopback Host (localhost, 127.0.0.1, [::1]) is answered');
+      return next(false);
+    });
+  }
+
   server.post('/api/messages', async (req: restify.Request, res: restify.Response) => {
     if (stopping) {
-      res.send(503, { error: 'shutting down' });
+      refuse(res, 503, 'shutting down');
       return;
     }
-    const parsed = ActivityEnvelope.safeParse(req.body);
-    if (!parsed.success) {
-      res.send(400, { error: 'not a valid activity' });
+    // A browser sends Origin with every cross-site POST (a sandboxed page sends "null"); the
+    // Playground posts from its own Node server without one. Nothing in a web page may drive a bot
+    // that has no authentication.
+    const origin = req.headers.origin;
+    if (config.localMode && origin !== undefined && !isLoopbackOrigin(origin)) {
+      log.warn({ path: '/api/messages' }, 'refused: a cross-origin request in local mode');
+      refuse(res, 403, 'in local mode requests from web pages are refused');
       return;
     }
+    const body = await readJsonBody(req, res, MAX_ACTIVITY_BYTES);
+    if (!body.ok) {
+      refuse(res, body.status, body.error);
+      return;
+    }
+    const parsed = parseActivity(body.value);
+    if (!parsed.ok) {
+      res.send(400, { error: 'not a valid activity', detail: parsed.detail });
+      return;
+    }
+    const activity = parsed.activity;
     // Without authentication the bot would post its replies to any serviceUrl it is given (SSRF):
-    // in local mode only loopback service URLs make sense.
-    if (config.localMode && parsed.data.serviceUrl && !LOOPBACK_SERVICE_URL.test(parsed.data.serviceUrl)) {
+    // in local mode only loopback service URLs make sense. A missing one is no better: botbuilder's
+    // connector then falls back to https://api.botframework.com (and retries for seconds).
+    if (config.localMode && !(activity.serviceUrl && LOOPBACK_SERVICE_URL.test(activity.serviceUrl))) {
       res.send(400, { error: 'in local mode the serviceUrl must be a loopback address' });
       return;
     }
     inFlight += 1;
     try {
       const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : '';
-      const outcome = await adapter.handle(authorization, parsed.data as unknown as Activity, (context) => bot.run(context));
+      const outcome = await adapter.handle(authorization, activity, (context) => bot.run(context));
       if (outcome.kind === 'unauthorized') {
         log.warn({ path: '/api/messages' }, 'rejected: no valid Bot Framework token');
         res.send(401, { error: 'unauthorized' });
@@ -97,29 +143,52 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
     }
   });
 
-  // History exports: a one-time, short-lived link created for an admin in the chat (src/audit/exports.ts),
-  // streamed from the audit log so that memory stays flat whatever its length.
+  // History exports: a one-time, short-lived link created for an admin in the chat (src/audit/exports.ts).
+  // GET shows a page with a button (link previewers only GET); the button's POST takes the link and
+  // streams the CSV from the audit log, so that memory stays flat whatever its length.
+  const unknownExport = 'this export link is unknown, used or expired; export again from the chat';
   server.get('/exports/:file', async (req: restify.Request, res: restify.Response) => {
-    const token = /^([0-9a-f]{32})\.csv$/.exec(String(req.params.file ?? ''))?.[1];
-    const found = token ? deps.exports.take(token) : undefined;
+    const token = EXPORT_FILE.exec(String(req.params.file ?? ''))?.[1];
+    if (!token || !deps.exports.has(token)) {
+      res.send(404, { error: unknownExport });
+      return;
+    }
+    const language = req.headers['accept-language'];
+    sendExportPage(res, token, typeof language === 'string' ? language : undefined);
+  });
+
+  server.post('/exports/:file', async (req: restify.Request, res: restify.Response) => {
+    const token = EXPORT_FILE.exec(String(req.params.file ?? ''))?.[1];
+    if (!token || !deps.exports.has(token)) {
+      refuse(res, 404, unknownExport);
+      return;
+    }
+    // The form's body is empty (its button has no name); whatever comes is read up to a small bound
+    // in memory and dropped, never written anywhere.
+    const body = await readBody(req, res, MAX_EXPORT_FORM_BYTES);
+    if (!body.ok) {
+      refuse(res, body.status, body.error);
+      return;
+    }
+    const found = deps.exports.take(token);
     if (!found) {
-      res.send(404, { error: 'this export link is unknown, used or expired; export again from the chat' });
+      res.send(404, { error: unknownExport });
       return;
     }
     res.writeHead(200, {
       'content-type': 'text/csv; charset=utf-8',
       'content-disposition': `attachment; filename="${found.fileName}"`,
       'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
     });
-    let chunk = AUDIT_CSV_HEADER;
-    for await (const entry of deps.audit.entries(accountFilter(found.username))) {
-      chunk += auditCsvRow(entry);
-      if (chunk.length > 64 * 1024) {
-        if (!res.write(chunk)) await once(res, 'drain');
-        chunk = '';
-      }
+    try {
+      const outcome = await streamCsv(res, deps.audit.entries(accountFilter(found.username)), deps.exportIdleMs ?? EXPORT_IDLE_MS);
+      if (outcome !== 'done') log.info({ outcome }, 'history export download stopped before the end');
+    } catch (error) {
+      // The headers are out: the only honest signal left is a cut-off response.
+      log.error({ err: error }, 'history export failed');
+      res.destroy();
     }
-    res.end(chunk);
   });
 
   server.get('/healthz', async (_req: restify.Request, res: restify.Response) => {
@@ -133,7 +202,11 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
       }),
     );
     const ok = checks.every((c) => c.ok);
-    res.send(ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', localMode: config.localMode, checks });
+    // Anyone who can reach the port may ask: the answer says only whether each part works; what the
+    // tenant is called and what it holds go to the log.
+    if (ok) log.debug({ checks }, 'health: ok');
+    else log.warn({ checks }, 'health: degraded');
+    res.send(ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', checks: checks.map((c) => ({ name: c.name, ok: c.ok })) });
   });
 
   return {

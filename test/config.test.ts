@@ -2,7 +2,7 @@ import { loadConfig, PLAYGROUND_TENANT_ID, PLAYGROUND_USER_ID } from '../src/con
 
 const APP_ID = '11111111-2222-4333-8444-555555555555';
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
-const production = { MicrosoftAppId: APP_ID, MicrosoftAppPassword: 's', MicrosoftAppTenantId: TENANT, SWITCHBOARD_TENANT_ID: TENANT };
+const production = { MicrosoftAppId: APP_ID, MicrosoftAppPassword: 's', MicrosoftAppTenantId: TENANT, SWITCHBOARD_TENANT_ID: TENANT, SWITCHBOARD_PUBLIC_URL: 'https://switchboard.contoso.com' };
 
 describe('configuration from the environment', () => {
   it('starts in local mode on loopback with the Playground identity when nothing is set', () => {
@@ -59,6 +59,12 @@ describe('configuration from the environment', () => {
     [{ ...production, MicrosoftAppTenantId: '' }, /^Configuration error: MicrosoftAppTenantId is required for MicrosoftAppType=SingleTenant$/],
     [{ ...production, MicrosoftAppPassword: '' }, /^Configuration error: MicrosoftAppPassword is required for MicrosoftAppType=SingleTenant$/],
     [{ ...production, MicrosoftAppType: 'UserAssignedMSI' }, /^Configuration error: MicrosoftAppPassword must be empty for MicrosoftAppType=UserAssignedMSI$/],
+    // Export links would otherwise point at http://0.0.0.0:… (the bind address), or travel in clear.
+    [{ ...production, SWITCHBOARD_PUBLIC_URL: '' }, /^Configuration error: SWITCHBOARD_PUBLIC_URL is required when MicrosoftAppId is set: the https address users reach the bot at/],
+    [{ ...production, SWITCHBOARD_PUBLIC_URL: 'http://switchboard.contoso.com' }, /^Configuration error: SWITCHBOARD_PUBLIC_URL must be an https:\/\/ address when MicrosoftAppId is set$/],
+    // A real tenant with authentication off: only when asked for by name.
+    [{ SWITCHBOARD_BACKEND: 'microsoft' }, /^Configuration error: SWITCHBOARD_BACKEND is microsoft, but with no MicrosoftAppId .*set MicrosoftAppId, or SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT=true to allow it$/],
+    [{ SWITCHBOARD_BACKEND: 'microsoft', SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT: 'yes' }, /^Configuration error: SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT is invalid: expected one of "true"\|"false"/],
   ])('stops on %j with one line naming the variable', (env, expected) => {
     expect(() => loadConfig(env)).toThrow(expected);
     try {
@@ -66,5 +72,15 @@ describe('configuration from the environment', () => {
     } catch (e) {
       expect((e as Error).message.split('\n')).toHaveLength(1);
     }
+  });
+
+  it('takes the https public address for export links with an app id', () => {
+    expect(loadConfig(production).publicUrl).toBe('https://switchboard.contoso.com');
+  });
+
+  it('runs a real tenant without authentication only when SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT=true', () => {
+    expect(loadConfig({ SWITCHBOARD_BACKEND: 'microsoft', SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT: 'true' })).toMatchObject({ localMode: true, backend: 'microsoft' });
+    expect(() => loadConfig({ SWITCHBOARD_BACKEND: 'microsoft', SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT: 'false' })).toThrow(/SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT=true/);
+    expect(loadConfig({ ...production, SWITCHBOARD_BACKEND: 'microsoft' })).toMatchObject({ localMode: false, backend: 'microsoft' });
   });
 });

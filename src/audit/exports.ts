@@ -34,6 +34,15 @@ export class ExportLinks {
     return { url: `${this.baseUrl}/exports/${token}.csv`, expiresAt: new Date(expiresAt) };
   }
 
+  /**
+   * Whether the link is still good, without using it up: a link previewer (Teams unfurls links in
+   * chat) opens the link with a GET, and only the user's own click on the page may take it.
+   */
+  has(token: string): boolean {
+    this.sweep();
+    return this.pending.has(token);
+  }
+
   /** Hands the export out once; an unknown, used or expired token gets nothing. */
   take(token: string): { username: string; fileName: string } | undefined {
     this.sweep();

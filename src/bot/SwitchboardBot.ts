@@ -5,6 +5,7 @@ import {
   MessageFactory,
   TeamsActivityHandler,
   TurnContext,
+  type Activity,
   type InvokeResponse,
 } from 'botbuilder';
 import { z } from 'zod';
@@ -20,6 +21,7 @@ import type { AuditLog } from '../store/audit';
 import type { ConversationDirectory } from '../store/conversations';
 import { isStoreUnavailable } from '../store/errors';
 import { cardActions } from './actions';
+import { parseActivity } from './activity';
 import { cardIdOf } from './cardIds';
 import { CardCopies, type Click } from './cardCopies';
 import { commands, parseCommand } from './commands';
@@ -70,6 +72,14 @@ export class SwitchboardBot extends TeamsActivityHandler {
   }
 
   protected override async onTurnActivity(context: TurnContext): Promise<void> {
+    // The HTTP edge checked this already (src/server.ts); activities that reach the bot another way
+    // (an adapter of its own, tests) get the same check, so no malformed field is read or stored.
+    const shape = parseActivity(comparable(context.activity));
+    if (!shape.ok) {
+      this.deps.log.warn({ detail: shape.detail, type: typeof context.activity.type === 'string' ? context.activity.type.slice(0, 64) : typeof context.activity.type }, 'activity refused: malformed');
+      if (context.activity.type === ActivityTypes.Invoke) await sendInvokeResponse(context, { status: 400, body: { error: 'not a valid activity', detail: shape.detail } });
+      return;
+    }
     const outcome = gate(context.activity, this.deps.gate);
     if (!outcome.ok) {
       this.deps.log.warn({ why: outcome.why, type: context.activity.type, channelId: context.activity.channelId }, 'activity dropped by the tenant gate');
@@ -285,6 +295,12 @@ function scopeOf(context: TurnContext): TurnScope {
   const scope = context.turnState.get(SCOPE_KEY) as TurnScope | undefined;
   if (!scope) throw new Error('turn scope missing: the gate did not run');
   return scope;
+}
+
+/** The activity as the wire carries it: botbuilder's adapters turn timestamps into Dates. */
+function comparable(activity: Partial<Activity>): unknown {
+  const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
+  return { ...activity, timestamp: iso(activity.timestamp), localTimestamp: iso(activity.localTimestamp) };
 }
 
 /** The activity's conversation reference as plain data (botbuilder's object, without its activity id). */

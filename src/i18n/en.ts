@@ -359,6 +359,8 @@ export const en = {
     exportTitle: 'History export ready',
     exportText: '{count} entries. The link works once, until {expires}.',
     download: 'Download CSV',
+    exportPageTitle: 'Switchboard history export',
+    exportPageText: 'This link works once: the CSV file downloads when you click the button.',
     exportNoUrl: 'The export is ready, but I do not know the address this bot is reached at. Set SWITCHBOARD_PUBLIC_URL.',
   },
   errors: {

@@ -391,6 +391,8 @@ export const fr: Strings = typeset({
     exportTitle: 'Export de l’historique prêt',
     exportText: '{count} entrées. Le lien ne fonctionne qu’une fois, jusqu’au {expires}.',
     download: 'Télécharger le CSV',
+    exportPageTitle: 'Export de l’historique Switchboard',
+    exportPageText: 'Ce lien ne fonctionne qu’une fois : le fichier CSV se télécharge quand vous cliquez sur le bouton.',
     exportNoUrl: 'L’export est prêt, mais je ne connais pas l’adresse à laquelle ce bot est joignable. Définissez SWITCHBOARD_PUBLIC_URL.',
   },
   errors: {

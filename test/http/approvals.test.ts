@@ -62,7 +62,11 @@ describe('approvals over real HTTP', () => {
     const url = card.actions[0]!.url;
     expect(url).toMatch(new RegExp(`^${server.url}/exports/[0-9a-f]{32}\\.csv$`));
 
-    const first = await fetch(url);
+    // GET answers the page with the download button; its POST takes the link (link previewers only GET).
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const first = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(first.status).toBe(200);
     expect(first.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const csv = await first.text();
@@ -70,6 +74,7 @@ describe('approvals over real HTTP', () => {
     expect(lines[0]).toBe('at,actor,actorObjectId,action,target,outcome,reason,requestId,detail');
     expect(lines.map((l) => l.split(',')[3])).toEqual(['action', 'plan.addAccount', 'account.create', 'account.setUsageLocation', 'plan.addAccount']);
     expect(csv).not.toMatch(/(^|,)=HYPERLINK/m);
+    expect((await fetch(url, { method: 'POST' })).status).toBe(404);
     expect((await fetch(url)).status).toBe(404);
   });
 });

@@ -32,7 +32,8 @@ describe('history export streamed over HTTP', () => {
   async function download(username: string): Promise<{ card: string[]; lines: string[] }> {
     const exported = await post(`${server.url}/api/messages`, execute('exportHistory', { username }, { serviceUrl: connector.url }));
     const value = (exported.body as { value: { actions: { url: string }[] } }).value;
-    const response = await fetch(value.actions[0]!.url);
+    // The link opens a page (so that a link previewer cannot use it up); its button POSTs for the CSV.
+    const response = await fetch(value.actions[0]!.url, { method: 'POST' });
     expect(response.status).toBe(200);
     return { card: cardTexts(value), lines: (await response.text()).trim().split('\n') };
   }

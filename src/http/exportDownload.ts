@@ -1,0 +1,93 @@
+import type { ServerResponse } from 'node:http';
+import { AUDIT_CSV_HEADER, auditCsvRow } from '../audit/history';
+import { localeOf, strings } from '../i18n';
+import type { AuditEntry } from '../store/audit';
+
+/** How long a download may make no progress (the client reads nothing) before it is dropped. */
+export const EXPORT_IDLE_MS = 60_000;
+const CHUNK_CHARS = 64 * 1024;
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/**
+ * The page a GET on an export link answers. Teams unfurls links posted in a chat and other previewers
+ * fetch them too: a GET that streamed the CSV would spend the one-time link before the user clicks it.
+ * So the GET shows this page and only its form's POST takes the link. It holds no user data (the
+ * token is already in the address), runs no script and may only post back to this server.
+ */
+export function sendExportPage(res: ServerResponse, token: string, acceptLanguage: string | undefined): void {
+  const locale = localeOf(acceptLanguage);
+  const s = strings(locale).history;
+  const html = [
+    '<!doctype html>',
+    `<html lang="${locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">`,
+    `<title>${escapeHtml(s.exportPageTitle)}</title></head><body>`,
+    `<h1>${escapeHtml(s.exportPageTitle)}</h1>`,
+    `<p>${escapeHtml(s.exportPageText)}</p>`,
+    // Relative, so that it also works behind a reverse proxy that adds a path prefix.
+    `<form method="post" action="${token}.csv"><button type="submit">${escapeHtml(s.download)}</button></form>`,
+    '</body></html>',
+  ].join('\n');
+  // restify patches ServerResponse.writeHead process-wide (stack.md §1): writeHead and end apart.
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': "default-src 'none'; form-action 'self'",
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+  });
+  res.end(html);
+}
+
+type Stop = 'drain' | 'gone' | 'idle';
+
+/** Waits until the response can take more, the client went away, or nothing moved for `idleMs`. */
+function drained(res: ServerResponse, idleMs: number): Promise<Stop> {
+  if (res.destroyed) return Promise.resolve('gone');
+  return new Promise((resolve) => {
+    const done = (why: Stop) => {
+      clearTimeout(timer);
+      res.off('drain', onDrain);
+      res.off('close', onGone);
+      res.off('error', onGone);
+      resolve(why);
+    };
+    const onDrain = () => done('drain');
+    const onGone = () => done('gone');
+    const timer = setTimeout(() => done('idle'), idleMs);
+    res.on('drain', onDrain);
+    res.on('close', onGone);
+    res.on('error', onGone);
+  });
+}
+
+/**
+ * Streams the CSV with back-pressure. Waiting for 'drain' alone never ends when the client has gone
+ * (no 'drain' comes after a close), which kept the audit file open for good: the wait also ends on
+ * 'close', 'error' or `idleMs` without progress, and leaving the loop returns the generator, whose
+ * `finally` closes the file.
+ */
+export async function streamCsv(res: ServerResponse, entries: AsyncGenerator<AuditEntry>, idleMs = EXPORT_IDLE_MS): Promise<'done' | 'gone' | 'idle'> {
+  // A client that goes away is not a fault of ours: an 'error' on the response (a reset socket) must
+  // not become an uncaught exception, so it gets a listener that stays for the response's life.
+  res.on('error', () => undefined);
+  let chunk = AUDIT_CSV_HEADER;
+  for await (const entry of entries) {
+    if (res.destroyed) return 'gone';
+    chunk += auditCsvRow(entry);
+    if (chunk.length > CHUNK_CHARS) {
+      const more = res.write(chunk);
+      chunk = '';
+      if (!more) {
+        const why = await drained(res, idleMs);
+        if (why !== 'drain') {
+          res.destroy();
+          return why;
+        }
+      }
+    }
+  }
+  res.end(chunk);
+  return 'done';
+}
