@@ -253,7 +253,10 @@ export class SwitchboardBot extends TeamsActivityHandler {
     const reference = CardCopies.refOf(referenceOf(context));
     if (!reference) return;
     try {
-      if (scope.actor.aadObjectId && activity.conversation?.conversationType === 'personal' && typeof activity.from?.id === 'string') {
+      // Only people with a role are ever messaged later (approvers, requesters): a stranger's reference
+      // is not kept, so unknown users cannot grow the store.
+      const hasRole = scope.roles.admin || scope.roles.approver;
+      if (hasRole && scope.actor.aadObjectId && activity.conversation?.conversationType === 'personal' && typeof activity.from?.id === 'string') {
         const changed = await this.deps.contacts.saveContact({
           aadObjectId: scope.actor.aadObjectId,
           userId: activity.from.id.slice(0, 200),
