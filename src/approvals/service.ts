@@ -267,15 +267,18 @@ export class ApprovalService {
     this.sweeper.unref();
   }
 
+  /** Runs on one instance at a time (the store's `exclusively`); the others skip this round. */
   async sweep(): Promise<void> {
-    await this.expireDue();
-    await this.reconcile();
-    const at = this.now().getTime();
-    // Retention is cheap but needs no hurry: at most once an hour.
-    if (this.options.retentionMs !== undefined && at - this.lastPrune >= 3_600_000) {
-      this.lastPrune = at;
-      await this.store.prune(new Date(at - this.options.retentionMs));
-    }
+    await this.store.exclusively('approvals.sweep', async () => {
+      await this.expireDue();
+      await this.reconcile();
+      const at = this.now().getTime();
+      // Retention is cheap but needs no hurry: at most once an hour.
+      if (this.options.retentionMs !== undefined && at - this.lastPrune >= 3_600_000) {
+        this.lastPrune = at;
+        await this.store.prune(new Date(at - this.options.retentionMs));
+      }
+    });
   }
 
   stop(): void {

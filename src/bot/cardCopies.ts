@@ -11,26 +11,6 @@ export const QUIET_AFTER_CLICK_MS = 1_500;
 /** Verbs that only look (Universal Actions refresh, Refresh buttons): they never add, move or detach copies. */
 const READ_ONLY_VERBS: ReadonlySet<string> = new Set(['refreshPlan', 'refreshRequest']);
 
-/** Per-key in-process lock: a click on a copy and an update of that copy never interleave. */
-class KeyedLock {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  async with<R>(key: string, work: () => Promise<R>): Promise<R> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous.then(() => mine);
-    this.tails.set(key, tail);
-    await previous;
-    try {
-      return await work();
-    } finally {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    }
-  }
-}
-
 export interface Click {
   verb: string;
   /** Who clicked (their conversation is where the card is). */
@@ -49,8 +29,6 @@ export interface Click {
  * forward, never back to an older version, and wait until a click's answer has landed.
  */
 export class CardCopies {
-  private readonly locks = new KeyedLock();
-
   /** `now` dates new copies (the domain's clock); quiet periods are wall-clock time, like deliveries. */
   constructor(
     private readonly store: WorkflowStore,
@@ -63,8 +41,9 @@ export class CardCopies {
     return parsed.success ? parsed.data : undefined;
   }
 
+  /** A click on a copy and an update of it never interleave, in any instance (the store's lock). */
   withLock<R>(copyId: string, work: () => Promise<R>): Promise<R> {
-    return this.locks.with(copyId, work);
+    return this.store.withLock(`card:${copyId}`, work);
   }
 
   /** The copy a click came from, if it is one and it lives in the clicker's conversation. */

@@ -27,6 +27,9 @@ export interface DeliveryOptions {
   pollMs?: number;
 }
 
+/** How long a worker holds the messages it took before another instance may take them. */
+const CLAIM_MS = 60_000;
+
 /** After this many failed attempts (about a day with the back-off below) a message is abandoned. */
 const MAX_ATTEMPTS = 25;
 const MAX_BACKOFF_MS = 10 * 60_000;
@@ -63,6 +66,8 @@ export class OutboxWorker implements DeliveryPort {
   private again = false;
   private stopped = false;
   private readonly concurrency: number;
+  /** This worker's name in outbox claims. */
+  private readonly owner = randomUUID();
 
   constructor(
     adapter: BotAdapter,
@@ -164,7 +169,7 @@ export class OutboxWorker implements DeliveryPort {
   }
 
   private async pump(): Promise<void> {
-    const due = await this.store.dueOutbox(new Date(), 100);
+    const due = await this.store.claimOutbox(this.owner, new Date(), 100, CLAIM_MS);
     const started: Promise<void>[] = [];
     for (const message of due) {
       if (this.stopped) break;

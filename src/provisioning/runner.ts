@@ -279,10 +279,17 @@ export class PlanRunner {
   private async loop(id: string): Promise<Plan | undefined> {
     if (this.stopped) return this.store.plan(id);
     let plan: Plan | undefined;
+    let heartbeat: NodeJS.Timeout | undefined;
     try {
       plan = await this.claim(id);
       if (!plan) return await this.store.plan(id);
       this.storeFaults.delete(id);
+      // The lease is renewed while the plan runs, also during a long tenant call: another instance
+      // takes a plan over only once its runner stopped renewing (died).
+      heartbeat = setInterval(() => {
+        this.renew(id).catch((error: unknown) => this.options.onFault?.(error, id));
+      }, Math.max(50, Math.floor(this.leaseMs / 3)));
+      heartbeat.unref();
       let facts = await this.directory.getTenantFacts();
       for (let index = 0; index < plan.steps.length; index++) {
         const { step, state } = plan.steps[index]!;
@@ -317,7 +324,19 @@ export class PlanRunner {
         if (again instanceof LeaseLost) return this.store.plan(id);
         throw again;
       }
+    } finally {
+      clearInterval(heartbeat);
     }
+  }
+
+  /** Extends our lease on a plan that is still ours and running. */
+  private async renew(id: string): Promise<void> {
+    const at = this.now();
+    await this.store.transact(async (tx) => {
+      const plan = await tx.plan(id);
+      if (!plan?.lease || plan.lease.owner !== this.owner || plan.status !== 'running') return;
+      tx.putPlan({ ...plan, lease: this.lease(at) }, at.toISOString());
+    });
   }
 
   /**

@@ -6,6 +6,7 @@ import { isActive, PlanSchema, type Plan } from '../provisioning/plans';
 import { AuditEntrySchema, type AuditEntry, type AuditLog, type NewAuditEntry } from './audit';
 import { StoreUnavailableError } from './errors';
 import { JsonFileStore } from './jsonFile';
+import { KeyedLock } from './keyedLock';
 import { migrateLegacyStores, type LegacyFiles } from './legacy';
 import { Quarantine, type QuarantineListener } from './quarantine';
 import type { WorkflowStore, WorkflowTx } from './workflow';
@@ -63,6 +64,10 @@ export class LowdbWorkflowStore implements WorkflowStore {
   private auditChain: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly commitListeners: (() => void)[] = [];
+  private readonly locks = new KeyedLock();
+  private readonly running = new Set<string>();
+  /** Outbox claims live in memory: one process owns this file, and a restart starts without claims. */
+  private readonly claims = new Map<string, { owner: string; until: number }>();
 
   private constructor(
     private readonly store: JsonFileStore<WorkflowDocument>,
@@ -156,6 +161,33 @@ export class LowdbWorkflowStore implements WorkflowStore {
       .sort((a, b) => a.nextAttemptAt.localeCompare(b.nextAttemptAt) || a.createdAt.localeCompare(b.createdAt))
       .slice(0, limit)
       .map((m) => structuredClone(m));
+  }
+
+  async claimOutbox(owner: string, at: Date, limit: number, holdMs: number): Promise<OutboxMessage[]> {
+    const now = at.getTime();
+    const due = (await this.dueOutbox(at, limit * 4)).filter((m) => {
+      const claim = this.claims.get(m.id);
+      return !claim || claim.owner === owner || claim.until <= now;
+    });
+    const taken = due.slice(0, limit);
+    for (const m of taken) this.claims.set(m.id, { owner, until: now + holdMs });
+    for (const [id, claim] of this.claims) if (claim.until <= now) this.claims.delete(id);
+    return taken;
+  }
+
+  withLock<R>(key: string, work: () => Promise<R>): Promise<R> {
+    return this.locks.with(key, work);
+  }
+
+  async exclusively(name: string, work: () => Promise<void>): Promise<boolean> {
+    if (this.running.has(name)) return false;
+    this.running.add(name);
+    try {
+      await work();
+      return true;
+    } finally {
+      this.running.delete(name);
+    }
   }
 
   async nextOutboxAt(): Promise<Date | undefined> {

@@ -25,13 +25,29 @@ export interface WorkflowStore {
   outboxOf(planId: string): Promise<OutboxMessage[]>;
   /** Pending outbox messages due at `at`, oldest first. */
   dueOutbox(at: Date, limit: number): Promise<OutboxMessage[]>;
+  /**
+   * Takes up to `limit` due messages for this worker for `holdMs`: no other worker (another instance)
+   * gets them meanwhile, so a card is not sent twice by two instances. A worker that dies loses its
+   * claim when the time is up.
+   */
+  claimOutbox(owner: string, at: Date, limit: number, holdMs: number): Promise<OutboxMessage[]>;
   /** When the next pending outbox message is due, if any. */
   nextOutboxAt(): Promise<Date | undefined>;
   counts(): Promise<{ plans: Partial<Record<Plan['status'], number>>; pendingRequests: number }>;
 
   transact<R>(work: (tx: WorkflowTx) => Promise<R> | R): Promise<R>;
-  /** Called after each commit that changed something (the outbox worker looks for due messages). */
+  /**
+   * Called after each commit that changed something — in this process, and (for a shared store) in the
+   * other instances too: the outbox worker looks for due messages.
+   */
   onCommit(listener: () => void): void;
+  /** Runs `work` while no other holder of `key` runs, in any instance (a click and an update of one card). */
+  withLock<R>(key: string, work: () => Promise<R>): Promise<R>;
+  /**
+   * Runs `work` unless another instance is running work of the same name (periodic sweeps run on one
+   * instance at a time). Resolves whether it ran.
+   */
+  exclusively(name: string, work: () => Promise<void>): Promise<boolean>;
 
   /** Finished plans and decided requests older than `before`, with their copies and messages, go. */
   prune(before: Date): Promise<number>;
