@@ -149,7 +149,7 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
   const unknownExport = 'this export link is unknown, used or expired; export again from the chat';
   server.get('/exports/:file', async (req: restify.Request, res: restify.Response) => {
     const token = EXPORT_FILE.exec(String(req.params.file ?? ''))?.[1];
-    if (!token || !deps.exports.has(token)) {
+    if (!token || !(await deps.exports.has(token))) {
       res.send(404, { error: unknownExport });
       return;
     }
@@ -159,7 +159,7 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
 
   server.post('/exports/:file', async (req: restify.Request, res: restify.Response) => {
     const token = EXPORT_FILE.exec(String(req.params.file ?? ''))?.[1];
-    if (!token || !deps.exports.has(token)) {
+    if (!token || !(await deps.exports.has(token))) {
       refuse(res, 404, unknownExport);
       return;
     }
@@ -170,7 +170,7 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
       refuse(res, body.status, body.error);
       return;
     }
-    const found = deps.exports.take(token);
+    const found = await deps.exports.take(token);
     if (!found) {
       res.send(404, { error: unknownExport });
       return;

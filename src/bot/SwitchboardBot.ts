@@ -18,7 +18,7 @@ import { format, localeOf, strings } from '../i18n';
 import type { Logger } from '../log/logger';
 import { DirectoryRefusal } from '../provisioning/result';
 import type { AuditLog } from '../store/audit';
-import type { ConversationDirectory } from '../store/conversations';
+import type { ContactStore } from '../store/conversations';
 import { isStoreUnavailable } from '../store/errors';
 import { cardActions } from './actions';
 import { parseActivity } from './activity';
@@ -46,7 +46,7 @@ export interface BotDependencies {
   gate: GateSettings;
   services: Services;
   audit: AuditLog;
-  contacts: ConversationDirectory;
+  contacts: ContactStore;
   copies: CardCopies;
   /** An approver's contact was saved: deliveries that could not reach them are tried again. */
   onReachable?: (aadObjectId: string) => void;

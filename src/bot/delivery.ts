@@ -8,7 +8,7 @@ import { plainText } from '../cards/text';
 import type { CardJson } from '../cards/render';
 import { format, strings } from '../i18n';
 import type { Logger } from '../log/logger';
-import type { ConversationDirectory } from '../store/conversations';
+import type { ContactStore } from '../store/conversations';
 import { isStoreUnavailable } from '../store/errors';
 import type { WorkflowStore } from '../store/workflow';
 import { withCardId } from './cardIds';
@@ -73,7 +73,7 @@ export class OutboxWorker implements DeliveryPort {
     adapter: BotAdapter,
     private readonly store: WorkflowStore,
     private readonly services: Pick<Services, 'approvals' | 'provisioning'> & { views: Views },
-    private readonly contacts: ConversationDirectory,
+    private readonly contacts: ContactStore,
     private readonly copies: CardCopies,
     private readonly options: DeliveryOptions,
   ) {
@@ -265,7 +265,7 @@ export class OutboxWorker implements DeliveryPort {
     const request = await this.services.approvals.get(message.planId);
     // Decided meanwhile: nothing to ask any more.
     if (!request || request.status !== 'pending' || !message.approverId) return this.done(message);
-    const contact = this.contacts.contact(message.approverId);
+    const contact = await this.contacts.contact(message.approverId);
     if (!contact) return { kind: 'unreachable', why: 'has never talked to Switchboard (no conversation reference)' };
     const view = await this.services.views.approval(request, 'approver', contact.locale);
     return this.sendCopy(message, view.card, {
@@ -286,7 +286,7 @@ export class OutboxWorker implements DeliveryPort {
   private async postChannel(message: OutboxMessage): Promise<Outcome> {
     const request = await this.services.approvals.get(message.planId);
     if (!request || request.status !== 'pending') return this.done(message);
-    const conversation = this.options.channelId ? this.contacts.channel(this.options.channelId)?.conversation : undefined;
+    const conversation = this.options.channelId ? (await this.contacts.channel(this.options.channelId))?.conversation : undefined;
     if (!conversation) return { kind: 'unreachable', why: 'the bot has not seen the approvals channel yet' };
     // A channel has no locale of its own: English.
     const view = await this.services.views.approval(request, 'other', 'en');
@@ -325,7 +325,7 @@ export class OutboxWorker implements DeliveryPort {
     const request = await this.services.approvals.get(message.planId);
     if (!request || !message.notice) return this.done(message);
     for (const aadObjectId of new Set(requesters(request))) {
-      const contact = this.contacts.contact(aadObjectId);
+      const contact = await this.contacts.contact(aadObjectId);
       if (!contact) continue;
       try {
         await this.send(contact.conversation, toldCard(request, message.notice, contact.locale));

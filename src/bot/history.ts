@@ -20,7 +20,7 @@ export async function exportHistory(scope: TurnScope, username: string): Promise
   const count = await scope.services.audit.count(accountFilter(username));
   const stamp = new Date().toISOString().slice(0, 10);
   // The CSV is streamed from the log when the link is opened (src/server.ts), not built here.
-  const link = scope.services.exports.create(username, `switchboard-history${username ? `-${username.replace(/[^A-Za-z0-9._-]/g, '_')}` : ''}-${stamp}.csv`);
+  const link = await scope.services.exports.create(username, `switchboard-history${username ? `-${username.replace(/[^A-Za-z0-9._-]/g, '_')}` : ''}-${stamp}.csv`);
   if (!link.url.startsWith('http')) return messageCard(s.exportTitle, s.exportNoUrl, 'attention');
   scope.log.info({ entries: count, username }, 'history export link created');
   const card = messageCard(s.exportTitle, format(s.exportText, { count, expires: `${link.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` }), 'good');

@@ -8,7 +8,7 @@ import { plainText } from '../cards/text';
 import { format, strings, type Locale } from '../i18n';
 import { isFinished, type Plan } from '../provisioning/plans';
 import { StoreUnavailableError } from '../store/errors';
-import type { ConversationDirectory } from '../store/conversations';
+import type { ContactStore } from '../store/conversations';
 import { PlanReply, type Services } from './scope';
 
 /** A click is answered within ~2 s (teams-platform.md §3.6): longer plans answer "working" and update later. */
@@ -21,7 +21,7 @@ export const CLICK_BUDGET_MS = 1_500;
 export class Views {
   constructor(
     private readonly services: Pick<Services, 'provisioning' | 'approvals'>,
-    private readonly contacts: ConversationDirectory,
+    private readonly contacts: ContactStore,
   ) {}
 
   /** The card for a plan as it stands: a finished add shows the new account, anything else the plan. */
@@ -58,7 +58,7 @@ export class Views {
     const plan = await this.services.provisioning.plans.get(request.id);
     const version = viewVersion(plan?.version ?? 0, request.version);
     const unreachable = viewer === 'requester' ? (await this.delivery(request)).unreachable : [];
-    const card = approvalRequestCard(request, plan, viewer, locale, this.refreshUserIds(request), unreachable);
+    const card = approvalRequestCard(request, plan, viewer, locale, await this.refreshUserIds(request), unreachable);
     return new PlanReply(card, request.id, version, 'approval', isFinalRequest(request.status) && (!plan || isFinished(plan.status) || plan.status === 'failed'));
   }
 
@@ -69,8 +69,9 @@ export class Views {
   }
 
   /** Teams user ids (29:…) of the requester and the approvers, for Universal Actions refresh (≤ 60). */
-  refreshUserIds(request: ChangeRequest): string[] {
-    const ids = [request.requestedBy.userId, ...this.services.approvals.policy.approverIds.map((a) => this.contacts.contact(a)?.userId)];
+  async refreshUserIds(request: ChangeRequest): Promise<string[]> {
+    const approvers = await Promise.all(this.services.approvals.policy.approverIds.map(async (a) => (await this.contacts.contact(a))?.userId));
+    const ids = [request.requestedBy.userId, ...approvers];
     return [...new Set(ids.filter((x): x is string => typeof x === 'string' && x.length > 0))].slice(0, 60);
   }
 
@@ -78,14 +79,16 @@ export class Views {
   private async delivery(request: ChangeRequest): Promise<{ reached: string[]; channel: boolean; sending: string[]; sendingChannel: boolean; unreachable: string[] }> {
     const { copies, messages } = await this.services.approvals.deliveries(request.id);
     // Names come from Teams activities: plain text on the card, never Markdown (issue 9 item 15).
-    const nameOf = (aadObjectId: string | null | undefined, known?: string) => plainText(known || (aadObjectId ? this.contacts.contact(aadObjectId)?.name || aadObjectId : ''));
+    const nameOf = async (aadObjectId: string | null | undefined, known?: string) =>
+      plainText(known || (aadObjectId ? (await this.contacts.contact(aadObjectId))?.name || aadObjectId : ''));
+    const names = (list: { id: string | null | undefined; known?: string }[]) => Promise.all(list.map((x) => nameOf(x.id, x.known)));
     const pending = messages.filter((m) => m.status === 'pending');
     return {
-      reached: [...new Set(copies.filter((c) => c.audience === 'approver').map((c) => nameOf(c.aadObjectId, c.name)))],
+      reached: [...new Set(await names(copies.filter((c) => c.audience === 'approver').map((c) => ({ id: c.aadObjectId, known: c.name }))))],
       channel: copies.some((c) => c.audience === 'channel'),
-      sending: pending.filter((m) => m.kind === 'deliverApproval').map((m) => nameOf(m.approverId)),
+      sending: await names(pending.filter((m) => m.kind === 'deliverApproval').map((m) => ({ id: m.approverId }))),
       sendingChannel: pending.some((m) => m.kind === 'postChannel'),
-      unreachable: messages.filter((m) => m.status === 'unreachable' && m.kind === 'deliverApproval').map((m) => nameOf(m.approverId)),
+      unreachable: await names(messages.filter((m) => m.status === 'unreachable' && m.kind === 'deliverApproval').map((m) => ({ id: m.approverId }))),
     };
   }
 

@@ -18,8 +18,23 @@ export const ContactSchema = z.object({
 });
 export type Contact = z.infer<typeof ContactSchema>;
 
-const ChannelSchema = z.object({ conversation: ConversationRefSchema, updatedAt: z.string() });
-type Channel = z.infer<typeof ChannelSchema>;
+export const ChannelSchema = z.object({ conversation: ConversationRefSchema, updatedAt: z.string() });
+export type Channel = z.infer<typeof ChannelSchema>;
+
+/**
+ * Where users and channels can be reached (the conversation references the bot saw). lowdb file by
+ * default, a table when several instances share PostgreSQL (an approver who talked to instance A is
+ * reached by instance B).
+ */
+export interface ContactStore {
+  contact(aadObjectId: string): Promise<Contact | undefined>;
+  channel(channelId: string): Promise<Channel | undefined>;
+  /** Saves a contact; returns whether it changed (an approver reached for the first time, say). */
+  saveContact(update: Contact): Promise<boolean>;
+  saveChannel(channelId: string, conversation: ConversationRef, at: string): Promise<void>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
 
 interface ConversationsDocument {
   contacts: Record<string, Contact>;
@@ -32,7 +47,7 @@ const DocumentShape = z.object({
   channels: z.record(z.string(), z.unknown()).default({}),
 });
 
-export class ConversationDirectory {
+export class ConversationDirectory implements ContactStore {
   /** What was last saved per contact, so that the common case (nothing changed) costs no work. */
   private readonly saved = new Map<string, string>();
 
@@ -56,13 +71,21 @@ export class ConversationDirectory {
     return new ConversationDirectory(store);
   }
 
-  contact(aadObjectId: string): Contact | undefined {
+  async contact(aadObjectId: string): Promise<Contact | undefined> {
+    return this.contactNow(aadObjectId);
+  }
+
+  private contactNow(aadObjectId: string): Contact | undefined {
     const key = aadObjectId.toLowerCase();
     const found = Object.hasOwn(this.store.data.contacts, key) ? this.store.data.contacts[key] : undefined;
     return found ? structuredClone(found) : undefined;
   }
 
-  channel(channelId: string): Channel | undefined {
+  async channel(channelId: string): Promise<Channel | undefined> {
+    return this.channelNow(channelId);
+  }
+
+  private channelNow(channelId: string): Channel | undefined {
     const found = Object.hasOwn(this.store.data.channels, channelId) ? this.store.data.channels[channelId] : undefined;
     return found ? structuredClone(found) : undefined;
   }
@@ -72,7 +95,7 @@ export class ConversationDirectory {
     const key = update.aadObjectId.toLowerCase();
     const fingerprint = JSON.stringify([update.name, update.userId, update.locale, update.conversation]);
     if (this.saved.get(key) === fingerprint) return false;
-    const current = this.contact(key);
+    const current = this.contactNow(key);
     // Install and conversation updates often carry no name: keep the one a message gave.
     const contact: Contact = { ...update, aadObjectId: key, name: update.name || current?.name || '' };
     const unchanged =
@@ -91,7 +114,7 @@ export class ConversationDirectory {
   }
 
   async saveChannel(channelId: string, conversation: ConversationRef, at: string): Promise<void> {
-    if (JSON.stringify(this.channel(channelId)?.conversation) === JSON.stringify(conversation)) return;
+    if (JSON.stringify(this.channelNow(channelId)?.conversation) === JSON.stringify(conversation)) return;
     await this.store.update((doc) => {
       doc.channels[channelId] = { conversation, updatedAt: at };
     });

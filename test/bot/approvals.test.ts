@@ -176,7 +176,7 @@ describe('four-eyes approvals with Universal Actions', () => {
 
   it('keeps an approver\'s name when a later install update carries none', async () => {
     await sut.send({ ...message('', { from: { ...APPROVER, name: '' } }), type: 'installationUpdate', text: undefined });
-    expect(app.contacts.contact(APPROVER.aadObjectId)).toMatchObject({ name: 'Bob Approver', userId: APPROVER.id });
+    expect(await app.contacts.contact(APPROVER.aadObjectId)).toMatchObject({ name: 'Bob Approver', userId: APPROVER.id });
   });
 
   it('tells the requester which approvers could not be reached', async () => {

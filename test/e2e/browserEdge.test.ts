@@ -83,7 +83,7 @@ suite('a browser against the bot in local mode', () => {
   });
 
   it('opens an export link as a page (a preview does not use it up) and downloads the CSV with its button, once', async () => {
-    const url = app.exports.create('', 'switchboard-history.csv').url;
+    const url = (await app.exports.create('', 'switchboard-history.csv')).url;
     const context = await browser.newContext({ acceptDownloads: true });
     try {
       const page = await context.newPage();

@@ -472,10 +472,10 @@ describe('history export links', () => {
     await dir.remove();
   });
 
-  const link = (username = '') => app.exports.create(username, 'switchboard-history.csv').url;
+  const link = async (username = '') => (await app.exports.create(username, 'switchboard-history.csv')).url;
 
   it('answers a GET (a link previewer, or the first click) with a page that does not use up the link', async () => {
-    const url = link('cq-1');
+    const url = await link('cq-1');
     for (let i = 0; i < 2; i++) {
       const page = await fetch(url);
       expect(page.status).toBe(200);
@@ -506,18 +506,18 @@ describe('history export links', () => {
     expect((await fetch(`${server.url}/exports/nope.csv`)).status).toBe(404);
   });
 
-  it('forgets an expired link', () => {
+  it('forgets an expired link', async () => {
     let now = 0;
-    const sut = new ExportLinks(1000, () => now);
-    const token = /([0-9a-f]{32})\.csv$/.exec(sut.create('', 'x.csv').url)![1]!;
-    expect(sut.has(token)).toBe(true);
+    const sut = new ExportLinks(undefined, 1000, () => now);
+    const token = /([0-9a-f]{32})\.csv$/.exec((await sut.create('', 'x.csv')).url)![1]!;
+    expect(await sut.has(token)).toBe(true);
     now = 1000;
-    expect(sut.has(token)).toBe(false);
-    expect(sut.take(token)).toBeUndefined();
+    expect(await sut.has(token)).toBe(false);
+    expect(await sut.take(token)).toBeUndefined();
   });
 
   it('reads a POST body only up to a small bound, in memory, and keeps the link for a proper click', async () => {
-    const url = link('cq-2');
+    const url = await link('cq-2');
     const tooBig = await rawRequest(url, { headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(10 * 1024 * 1024) }, write: async (req, answered) => {
       req.flushHeaders();
       const deadline = Date.now() + 5_000;
@@ -531,7 +531,7 @@ describe('history export links', () => {
 
   it('closes the audit file when the client goes away in the middle of a download', async () => {
     expect(openAuditHandles()).toBe(0);
-    const url = new URL(link());
+    const url = new URL(await link());
     await new Promise<void>((resolve, reject) => {
       const req = http.request(url, { method: 'POST' }, (res) => {
         expect(res.statusCode).toBe(200);
@@ -549,7 +549,7 @@ describe('history export links', () => {
   });
 
   it('drops a download that makes no progress for the idle time, closing the file', async () => {
-    const url = new URL(link());
+    const url = new URL(await link());
     const outcome = await new Promise<{ openWhileStalled: number; complete: boolean }>((resolve, reject) => {
       const req = http.request(url, { method: 'POST' }, (res) => {
         // Never read: the server's writes fill the socket buffers and wait for a drain that never comes.
