@@ -212,6 +212,48 @@ describe('crash during a compaction', () => {
     await expectDurable();
   });
 
+  it.each([
+    ['while the snapshot is being written', 0],
+    ['while the compaction waits for the records it holds', 200],
+  ])('never installs a snapshot holding a change whose journal write then failed (%s)', async (_when, delayMs) => {
+    await sut.close();
+    sut = await open({ compactAtBytes: 1 }); // compact after every write
+    const isRecordOf = (upn: string) => (args: unknown[]) => Buffer.isBuffer(args[1]) && args[1].toString().startsWith('{"seq":') && args[1].toString().includes(upn);
+    // The first change's write completes only once the second change is queued behind it; the
+    // compaction it then starts serializes the tenant with the second change in it.
+    const firstSync = holdFirst('fdatasync', () => true);
+    const first = newAccount('aa-first@contoso.com');
+    await until(firstSync.held);
+    const secondWrite = holdFirst('write', isRecordOf('aa-in-flight@contoso.com'));
+    const creating = newAccount('aa-in-flight@contoso.com');
+    firstSync.release();
+    await first;
+    await until(secondWrite.held);
+    await until(() => fs.readdirSync(dir).some((name) => name.endsWith('.snapshot.tmp')));
+    await new Promise((done) => setTimeout(done, delayMs));
+    secondWrite.release(errno('ENOSPC'));
+    await expect(creating).rejects.toThrow(/ENOSPC/);
+    firstSync.restore();
+    secondWrite.restore();
+    expect(await sut.findAccountByUpn('aa-in-flight@contoso.com')).toBeNull();
+    expect(readFileSync(file, 'utf8')).not.toContain('aa-in-flight');
+    await expectDurable();
+    await sut.flush();
+    expect(readFileSync(file, 'utf8')).toContain('aa-first');
+    await expectDurable();
+  });
+
+  it('a full disk when the new journal segment is created fails the compaction only', async () => {
+    await newAccount('aa-before@contoso.com');
+    const full = failWhile('open', (args) => String(args[0]).startsWith(dir) && /journal\.\d+\.jsonl$/.test(String(args[0])), 'ENOSPC');
+    await expect(sut.flush()).rejects.toThrow(/ENOSPC/);
+    await newAccount('aa-after@contoso.com');
+    await expectDurable();
+    full.mockRestore();
+    await sut.flush();
+    await expectDurable();
+  });
+
   it('a full disk while writing the snapshot fails the compaction only: changes go on and nothing is lost', async () => {
     await newAccount('aa-before-full@contoso.com');
     const snapshotFds = new Set<number>();

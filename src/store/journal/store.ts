@@ -93,6 +93,8 @@ export class JournaledStore<T extends object> {
   private repair: Promise<void> | undefined;
   /** Why updates are refused: the bytes of a failed write could not be cut off yet. */
   private broken: { error: unknown } | undefined;
+  /** Counts failed writes: after one, the seq numbers of the records taken back are used again. */
+  private failures: { count: number; last?: unknown } = { count: 0 };
   private closing: Promise<void> | undefined;
   private readonly collections: ReadonlySet<string>;
 
@@ -277,6 +279,7 @@ export class JournaledStore<T extends object> {
     this.queue = [];
     for (let i = lost.length - 1; i >= 0; i--) undo(this.doc, lost[i]!.changes);
     this.appliedSeq = this.durableSeq;
+    this.failures = { count: this.failures.count + 1, last: error };
     this.options.onRevert?.();
     const rejected = this.waiters.filter((w) => w.seq > this.durableSeq);
     this.waiters = this.waiters.filter((w) => w.seq <= this.durableSeq);
@@ -343,10 +346,15 @@ export class JournaledStore<T extends object> {
     this.retired.push(this.active);
     this.active = next;
     const seq = this.appliedSeq;
+    const failures = this.failures.count;
     const text = serialize(this.doc, { lineage: this.lineage, seq });
     const temp = snapshotTempFile(this.file);
     try {
       await writeDurably(temp, text);
+      // A write failed meanwhile: changes in `text` were taken back, and their seq numbers may now
+      // belong to other changes, so waiting for `seq` would prove nothing. Checked in the same step
+      // as the wait starts; a failure after that rejects the wait itself.
+      if (this.failures.count !== failures) throw this.failures.last;
       await this.durable(seq);
       await rename(temp, this.file);
       await syncDirectory(path.dirname(this.file));

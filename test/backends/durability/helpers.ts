@@ -61,7 +61,7 @@ type Callback = (error: NodeJS.ErrnoException | null, ...rest: unknown[]) => voi
  * crash image while it is held), then lets it run, or fails it with `error`.
  */
 export function holdFirst(
-  name: 'rename' | 'unlink' | 'open' | 'fdatasync',
+  name: 'rename' | 'unlink' | 'open' | 'fdatasync' | 'write',
   matches: (args: unknown[]) => boolean,
 ): { held: () => boolean; release: (error?: NodeJS.ErrnoException) => void; restore: () => void } {
   const original = fs[name] as unknown as (...args: unknown[]) => void;
