@@ -157,7 +157,7 @@ describe('replay: the tenant rebuilt from disk equals the tenant in memory after
     expect(refused).toBeGreaterThan(20);
     // Compactions did happen (each one starts a new segment).
     expect(Number(segments(dir).at(-1)?.split('.')[3])).toBeGreaterThan(3);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('crash in the middle of an append', () => {
@@ -551,5 +551,5 @@ describe('kill -9 at random moments (a real child process)', () => {
       }
     }
     expect(acknowledged).toBeGreaterThan(100);
-  }, 60_000);
+  }, 120_000);
 });

@@ -271,7 +271,9 @@ export class JournaledStore<T extends object> {
 
   /**
    * A write failed: nothing that is not on disk may stay in memory. Undo every record not yet
-   * durable, newest first, reject its update, and cut the failed bytes off the journal.
+   * durable, newest first (at once: later updates and reads see the tenant without them), cut the
+   * failed bytes off the journal, and only then reject the updates: a caller told "failed" must not
+   * find the change after a restart (unless the cut itself failed, which health() reports).
    */
   private fail(error: unknown): void {
     const lost = [...this.inFlight, ...this.queue];
@@ -283,9 +285,10 @@ export class JournaledStore<T extends object> {
     this.options.onRevert?.();
     const rejected = this.waiters.filter((w) => w.seq > this.durableSeq);
     this.waiters = this.waiters.filter((w) => w.seq <= this.durableSeq);
-    for (const waiter of rejected) waiter.reject(error);
     this.broken = { error };
-    this.startRepair();
+    void this.startRepair().finally(() => {
+      for (const waiter of rejected) waiter.reject(error);
+    });
   }
 
   private startRepair(): Promise<void> {

@@ -15,9 +15,20 @@ export const tempDir = (label: string): string => mkdtempSync(path.join(os.tmpdi
  * the disk holds after it).
  */
 export function crashImage(dir: string): string {
-  const copy = tempDir('crash');
-  cpSync(dir, copy, { recursive: true });
-  return copy;
+  // The copy is synchronous, but a file operation already handed to libuv's thread pool (e.g. the
+  // unlink of a temp file) can still land in the middle of it: copy again until nothing changed.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const copy = tempDir('crash');
+    const before = fs.readdirSync(dir).sort().join('\n');
+    try {
+      cpSync(dir, copy, { recursive: true });
+      if (fs.readdirSync(dir).sort().join('\n') === before) return copy;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    fs.rmSync(copy, { recursive: true, force: true });
+  }
+  throw new Error(`crashImage: ${dir} kept changing`);
 }
 
 /** JSON is what the disk holds: compare in that form. */
