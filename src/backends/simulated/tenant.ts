@@ -19,6 +19,7 @@ import type { Quarantined } from '../../store/journal/shape';
 import {
   createAccount,
   deleteAccount,
+  findByUpn,
   refuseIfNotYetVisible,
   setUsageLocation,
   updateAccount,
@@ -158,7 +159,9 @@ export class SimulatedTenant implements TenantDirectory {
   }
 
   createAccount(input: NewAccount): Promise<ResourceAccount> {
-    return this.change((state, now) => toResourceAccount(createAccount(state, input, now)));
+    // The UPN check scans the document itself, not the change's Proxies: through them, a scan of
+    // 10,000 accounts costs several times more (V8 runs Object.values on a Proxy trap by trap).
+    return this.change((state, now) => toResourceAccount(createAccount(state, input, now, (upn) => findByUpn(this.store.data, upn))));
   }
 
   updateAccount(id: string, change: AccountChange): Promise<ResourceAccount> {
@@ -208,7 +211,7 @@ export class SimulatedTenant implements TenantDirectory {
   assignNumber(request: NumberAssignment): Promise<NumberOperation> {
     return this.change((state, now) => {
       const op = startAssignment(state, request, now, this.slowness);
-      settleOperations(state, now, this.slowness.licenseProvisioningMs);
+      this.settleIfDue(state, now);
       return toNumberOperation(op);
     });
   }
@@ -216,7 +219,7 @@ export class SimulatedTenant implements TenantDirectory {
   unassignNumber(request: NumberUnassignment): Promise<NumberOperation> {
     return this.change((state, now) => {
       const op = startUnassignment(state, request, now, this.slowness);
-      settleOperations(state, now, this.slowness.licenseProvisioningMs);
+      this.settleIfDue(state, now);
       return toNumberOperation(op);
     });
   }
@@ -288,10 +291,24 @@ export class SimulatedTenant implements TenantDirectory {
     const now = this.now();
     return this.store.update((state) => {
       // Before the change, in the same synchronous step: no reader can see the change with an index
-      // that does not know about it.
+      // that does not know about it. And after it: the change itself may have brought the index up
+      // to date halfway (createAccount's UPN check).
       this.generation += 1;
-      return change(state, now);
+      try {
+        return change(state, now);
+      } finally {
+        this.generation += 1;
+      }
     });
+  }
+
+  /**
+   * Finishes the operations that are due, within a change. The check reads the document itself:
+   * going through the change's Proxies for every operation ever made would cost more and more.
+   */
+  private settleIfDue(state: TenantState, now: Date): void {
+    this.generation += 1; // the change so far may have added a due operation
+    if (this.hasDueOperations(now)) settleOperations(state, now, this.slowness.licenseProvisioningMs);
   }
 
   /** The tenant changed outside a change() (a change taken back): look again. */

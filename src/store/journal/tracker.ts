@@ -23,31 +23,9 @@ import type { Json } from './shape';
  * - Whole collections cannot be replaced or deleted in an update (replace their entries).
  */
 
-/** Proxy → the raw object it stands for, so that what is stored back is never a Proxy. */
-const targets = new WeakMap<object, object>();
-
-export function unwrap<T>(value: T): T {
-  if (typeof value !== 'object' || value === null) return value;
-  return (targets.get(value) ?? value) as T;
-}
-
-/** Replaces Proxies nested anywhere in a value about to be stored with their raw objects. */
-function unwrapDeep(value: unknown, seen = new Set<object>()): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  const raw = unwrap(value);
-  if (seen.has(raw)) return raw;
-  seen.add(raw);
-  if (Array.isArray(raw)) {
-    for (let i = 0; i < raw.length; i++) raw[i] = unwrapDeep(raw[i], seen);
-  } else {
-    const object = raw as Record<string, unknown>;
-    for (const key of Object.keys(object)) object[key] = unwrapDeep(object[key], seen);
-  }
-  return raw;
-}
-
 const ABSENT = 'null';
 const jsonOf = (value: unknown): string => (value === undefined ? ABSENT : JSON.stringify(value));
+const own = (object: Json, key: string): unknown => (Object.hasOwn(object, key) ? object[key] : undefined);
 
 /** What one update changed: each changed entry and part, before and after, as JSON text. */
 export interface ChangeSet {
@@ -72,15 +50,86 @@ export function undo(doc: Json, changes: ChangeSet): void {
   }
 }
 
-const own = (object: Json, key: string): unknown => (Object.hasOwn(object, key) ? object[key] : undefined);
+/** A trap that refuses an operation the journal cannot follow. */
+const refuse = (what: string) => (): never => {
+  throw new Error(`journaled store: ${what} is not supported in an update`);
+};
+const REFUSED: ProxyHandler<Json> = {
+  defineProperty: refuse('Object.defineProperty'),
+  setPrototypeOf: refuse('setPrototypeOf'),
+  preventExtensions: refuse('preventExtensions'),
+};
 
+/** Asked of any of our Proxies, gives the raw object behind it (what is stored back is never a Proxy). */
+const RAW = Symbol('raw');
+
+function liveKey(draft: Draft, prop: string | symbol): string {
+  if (!draft.live) throw new Error('journaled store: the document was changed after its update ended');
+  // `__proto__` would set the prototype instead of storing an entry.
+  if (typeof prop !== 'string' || prop === '__proto__') throw new Error(`journaled store: ${String(prop)} cannot be a key`);
+  return prop;
+}
+
+/**
+ * The handler of one entry's Proxy: these traps, plus where the entry is. A scan over 10,000 accounts
+ * makes 10,000 of them, so each is one small object whose prototype holds the traps (no closures,
+ * no map from entry to key).
+ */
+interface EntryHandler extends ProxyHandler<Json> {
+  draft: Draft;
+  collection: string;
+  key: string;
+}
+
+const ENTRY_TRAPS: ProxyHandler<Json> & ThisType<EntryHandler> = {
+  ...REFUSED,
+  get(target, prop, receiver) {
+    if (prop === RAW) return target;
+    const value: unknown = Reflect.get(target, prop, receiver);
+    // A nested object or array may be changed in place: note the entry before handing it out.
+    if (typeof prop === 'string' && typeof value === 'object' && value !== null && this.draft.live) this.draft.noteEntry(this.collection, this.key);
+    return value;
+  },
+  set(target, prop, value) {
+    const field = liveKey(this.draft, prop);
+    this.draft.noteEntry(this.collection, this.key);
+    target[field] = unwrapDeep(value);
+    return true;
+  },
+  deleteProperty(target, prop) {
+    const field = liveKey(this.draft, prop);
+    this.draft.noteEntry(this.collection, this.key);
+    return delete target[field];
+  },
+};
+
+export function unwrap<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  return ((value as { [RAW]?: T })[RAW] ?? value) as T;
+}
+
+/** Replaces Proxies nested anywhere in a value about to be stored with their raw objects. */
+function unwrapDeep(value: unknown, seen = new Set<object>()): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const raw = unwrap(value);
+  if (seen.has(raw)) return raw;
+  seen.add(raw);
+  if (Array.isArray(raw)) {
+    for (let i = 0; i < raw.length; i++) raw[i] = unwrapDeep(raw[i], seen);
+  } else {
+    const object = raw as Json;
+    for (const key of Object.keys(object)) object[key] = unwrapDeep(object[key], seen);
+  }
+  return raw;
+}
+
+/** One update's view of the document, and what it noted. */
 export class Draft {
-  private live = true;
+  live = true;
   /** collection → key → JSON before the update. */
   private readonly entryBefore = new Map<string, Map<string, string>>();
   private readonly partBefore = new Map<string, string>();
   private readonly collectionProxies = new Map<string, Json>();
-  private readonly entryProxies = new WeakMap<object, object>();
   /** The document as the update sees it. */
   readonly root: Json;
 
@@ -88,8 +137,10 @@ export class Draft {
     private readonly doc: Json,
     private readonly collections: ReadonlySet<string>,
   ) {
-    this.root = this.wrap(doc, {
+    this.root = new Proxy(doc, {
+      ...REFUSED,
       get: (target, prop, receiver) => {
+        if (prop === RAW) return target;
         if (typeof prop !== 'string' || !Object.hasOwn(target, prop)) return Reflect.get(target, prop, receiver);
         if (this.collections.has(prop)) return this.collection(prop);
         const value: unknown = target[prop];
@@ -128,18 +179,15 @@ export class Draft {
     return changes;
   }
 
-  private wrap<T extends object>(target: T, handler: ProxyHandler<T>): T {
-    const refuse = (what: string) => () => {
-      throw new Error(`journaled store: ${what} is not supported in an update`);
-    };
-    const proxy = new Proxy(target, {
-      defineProperty: refuse('Object.defineProperty'),
-      setPrototypeOf: refuse('setPrototypeOf'),
-      preventExtensions: refuse('preventExtensions'),
-      ...handler,
-    });
-    targets.set(proxy, target);
-    return proxy;
+  /** Notes an entry before it may change: its JSON now is what undoing the update restores. */
+  noteEntry(collection: string, key: string): void {
+    let keys = this.entryBefore.get(collection);
+    if (!keys) this.entryBefore.set(collection, (keys = new Map()));
+    if (!keys.has(key)) keys.set(key, jsonOf(own(this.doc[collection] as Json, key)));
+  }
+
+  private notePart(name: string): void {
+    if (this.live && !this.partBefore.has(name)) this.partBefore.set(name, jsonOf(this.doc[name]));
   }
 
   private partName(prop: string | symbol): string {
@@ -153,69 +201,35 @@ export class Draft {
   private collection(name: string): Json {
     const existing = this.collectionProxies.get(name);
     if (existing) return existing;
-    const raw = this.doc[name] as Json;
-    const proxy = this.wrap(raw, {
+    // Reading an entry twice gives the same Proxy (code may compare what it read).
+    const proxies = new Map<string, { raw: object; proxy: Json }>();
+    const proxy = new Proxy(this.doc[name] as Json, {
+      ...REFUSED,
       get: (target, prop, receiver) => {
+        if (prop === RAW) return target;
         if (typeof prop !== 'string' || !Object.hasOwn(target, prop)) return Reflect.get(target, prop, receiver);
         const entry: unknown = target[prop];
-        return typeof entry === 'object' && entry !== null ? this.entry(name, prop, entry) : entry;
+        if (typeof entry !== 'object' || entry === null) return entry;
+        const known = proxies.get(prop);
+        if (known?.raw === entry) return known.proxy;
+        const handler: EntryHandler = Object.assign(Object.create(ENTRY_TRAPS) as EntryHandler, { draft: this, collection: name, key: prop });
+        const made = new Proxy(entry as Json, handler);
+        proxies.set(prop, { raw: entry, proxy: made });
+        return made;
       },
       set: (target, prop, value) => {
-        const key = this.liveKey(prop);
+        const key = liveKey(this, prop);
         this.noteEntry(name, key);
         target[key] = unwrapDeep(value);
         return true;
       },
       deleteProperty: (target, prop) => {
-        const key = this.liveKey(prop);
+        const key = liveKey(this, prop);
         this.noteEntry(name, key);
         return delete target[key];
       },
     });
     this.collectionProxies.set(name, proxy);
     return proxy;
-  }
-
-  private entry(collection: string, key: string, raw: object): object {
-    const cached = this.entryProxies.get(raw);
-    if (cached) return cached;
-    const proxy = this.wrap(raw as Json, {
-      get: (target, prop, receiver) => {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        // A nested object or array may be changed in place: note the entry before handing it out.
-        if (typeof prop === 'string' && typeof value === 'object' && value !== null && this.live) this.noteEntry(collection, key);
-        return value;
-      },
-      set: (target, prop, value) => {
-        const field = this.liveKey(prop);
-        this.noteEntry(collection, key);
-        target[field] = unwrapDeep(value);
-        return true;
-      },
-      deleteProperty: (target, prop) => {
-        const field = this.liveKey(prop);
-        this.noteEntry(collection, key);
-        return delete target[field];
-      },
-    });
-    this.entryProxies.set(raw, proxy);
-    return proxy;
-  }
-
-  private liveKey(prop: string | symbol): string {
-    if (!this.live) throw new Error('journaled store: the document was changed after its update ended');
-    // `__proto__` would set the prototype instead of storing an entry.
-    if (typeof prop !== 'string' || prop === '__proto__') throw new Error(`journaled store: ${String(prop)} cannot be a key`);
-    return prop;
-  }
-
-  private noteEntry(collection: string, key: string): void {
-    let keys = this.entryBefore.get(collection);
-    if (!keys) this.entryBefore.set(collection, (keys = new Map()));
-    if (!keys.has(key)) keys.set(key, jsonOf(own(this.doc[collection] as Json, key)));
-  }
-
-  private notePart(name: string): void {
-    if (this.live && !this.partBefore.has(name)) this.partBefore.set(name, jsonOf(this.doc[name]));
   }
 }
