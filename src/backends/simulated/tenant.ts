@@ -132,7 +132,7 @@ export class SimulatedTenant implements TenantDirectory {
     return this.store.close();
   }
 
-  /** A deep copy of the whole tenant as stored (diagnostics; tests compare it with what the disk holds). */
+  /** A deep copy of the whole tenant as held in memory (diagnostics; tests compare it with what the disk holds). */
   exportState(): TenantState {
     return structuredClone(this.store.data);
   }
