@@ -24,9 +24,11 @@ import { Draft, isEmpty, undo, unwrap, type ChangeSet } from './tracker';
  *   file, fdatasync, rename, directory sync), and the older segments are deleted. Replay skips records
  *   up to the snapshot's seq, so a crash at any point neither loses nor applies twice.
  * - **Failure.** When a journal write fails (ENOSPC, EACCES, EIO), every record not yet durable is
- *   undone in memory from its pre-images (newest first) and its update rejects with the error; the
- *   bytes the failed write left are cut off the file. Until that cut succeeds, updates reject; once
- *   the disk works again, they succeed (issue 9 item 5).
+ *   undone in memory from its pre-images (newest first, at once), the bytes the failed write left are
+ *   cut off the file, and then their updates reject with the error. Until that cut succeeds, updates
+ *   reject; once the disk works again, they succeed (issue 9 item 5). Reads wait for the writes in
+ *   flight (settled()), so nobody sees a change that is then taken back. A compaction never installs
+ *   a snapshot that holds such a change.
  * - **One instance per file** in a process: a second open is refused. Several processes on one file
  *   are not supported (as for lowdb, shared/reference/stack.md §3).
  */
