@@ -331,7 +331,7 @@ async function main(): Promise<void> {
     log(`historyPage invoke: ${fmt(historyS)}`);
 
 
-    // Graceful stop: everything must be on disk afterwards (write-behind is flushed on shutdown).
+    // Graceful stop: everything must be in tenant.json afterwards (a graceful stop folds the journal in).
     const stopped = await app.ask({ cmd: 'stop' }, 'stopped');
     await echo.ask({ cmd: 'stop' }, 'stopped');
     await Promise.all([app.exited(), echo.exited()]);

@@ -68,6 +68,8 @@ async function openDirectory(config: Config, options: AppOptions, log: Logger): 
     tenantId: config.tenantId,
     ...(options.now ? { now: options.now } : {}),
     slowness: options.slowness ?? config.simulatedSlowness,
+    // A bad stored record is moved aside and start-up goes on (issue 9 item 11): say so in the log.
+    onQuarantine: (item) => log.warn({ quarantined: item }, 'simulated tenant: a stored record was unusable; moved to tenant.json.quarantine.jsonl'),
   });
 }
 

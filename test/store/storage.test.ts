@@ -1,5 +1,5 @@
 /**
- * Tests of the storage changes made for the benchmark (write-behind tenant file, group commits,
+ * Tests of the storage changes made for the benchmark (JsonFileStore group commits and write-behind,
  * account index, audit pages). Not in `npm test` (jest's roots are test/): run with
  * `npx jest --roots bench/tests`, or move this file to test/store/.
  */

@@ -9,8 +9,16 @@ function refuseIfNoDisplayName(displayName: string): void {
   if (displayName.trim() === '') throw new DirectoryRefusal('DISPLAY_NAME_REQUIRED', {}, 'displayName');
 }
 
-/** New-CsOnlineApplicationInstance (teams-apis.md §3.2). */
-export function createAccount(state: TenantState, input: NewAccount, now: Date): StoredAccount {
+/**
+ * New-CsOnlineApplicationInstance (teams-apis.md §3.2). `existing` finds an account by UPN
+ * (case-insensitive); the tenant passes its index, so that a creation does not scan every account.
+ */
+export function createAccount(
+  state: TenantState,
+  input: NewAccount,
+  now: Date,
+  existing: (userPrincipalName: string) => StoredAccount | undefined = (upn) => findByUpn(state, upn),
+): StoredAccount {
   const upn = input.userPrincipalName;
   const domainName = upn.slice(upn.lastIndexOf('@') + 1).toLowerCase();
   const domain = state.domains.find((d) => d.name.toLowerCase() === domainName);
@@ -19,7 +27,7 @@ export function createAccount(state: TenantState, input: NewAccount, now: Date):
     throw new DirectoryRefusal('UPN_DOMAIN_NOT_VERIFIED', { domain: domainName }, 'domain');
   }
   if (!domain.isOnline) throw new DirectoryRefusal('UPN_DOMAIN_NOT_ONLINE', { domain: domain.name }, 'domain');
-  if (findByUpn(state, upn)) {
+  if (existing(upn)) {
     throw new DirectoryRefusal('UPN_IN_USE', { upn }, 'username');
   }
   refuseIfNoDisplayName(input.displayName);

@@ -12,8 +12,9 @@ import type { NumberOperation } from '../../provisioning/directory';
 import { DirectoryRefusal, REASON_CODES } from '../../provisioning/result';
 
 /**
- * The whole simulated tenant as one lowdb document. Collections are keyed by id (accounts,
- * voice applications, operations) or by telephone number, so lookups stay O(1) at 10,000 accounts.
+ * The whole simulated tenant as one document, stored as a snapshot plus a journal (storage.ts).
+ * Collections are keyed by id (accounts, voice applications, operations) or by telephone number, so
+ * lookups stay O(1) at 10,000 accounts and the journal can record a change entry by entry.
  */
 
 export const StoredAccountSchema = ResourceAccountSchema.extend({
@@ -42,26 +43,39 @@ export const StoredOperationSchema = z.object({
 });
 export type StoredOperation = z.infer<typeof StoredOperationSchema>;
 
-export const TenantStateSchema = z
-  .object({
-    schemaVersion: z.literal(1),
-    tenantId: z.string().min(1),
-    displayName: z.string(),
-    domains: z.array(VerifiedDomainSchema),
-    skus: z.array(LicenseSkuSchema),
-    accounts: z.record(z.string(), StoredAccountSchema),
-    numbers: z.record(z.string(), PhoneNumberSchema),
-    voiceApps: z.record(z.string(), AssociationSchema),
-    operations: z.record(z.string(), StoredOperationSchema),
-  })
-  .superRefine((state, ctx) => {
-    const misfiled = (collection: string, key: string) =>
-      ctx.addIssue({ code: 'custom', path: [collection, key], message: 'key does not match the record it holds' });
-    for (const [key, a] of Object.entries(state.accounts)) if (a.id !== key) misfiled('accounts', key);
-    for (const [key, n] of Object.entries(state.numbers)) if (n.telephoneNumber !== key) misfiled('numbers', key);
-    for (const [key, v] of Object.entries(state.voiceApps)) if (v.configurationId !== key) misfiled('voiceApps', key);
-    for (const [key, o] of Object.entries(state.operations)) if (o.id !== key) misfiled('operations', key);
-  });
+/** The tenant's small top-level members ("parts" to the journal: stored whole). */
+export const TenantPartsSchema = z.object({
+  schemaVersion: z.literal(1),
+  tenantId: z.string().min(1),
+  displayName: z.string(),
+  domains: z.array(VerifiedDomainSchema),
+  skus: z.array(LicenseSkuSchema),
+});
+
+/**
+ * The keyed collections, each entry with the member that must equal its key. The journal checks and
+ * stores them entry by entry (storage.ts).
+ */
+export const TENANT_COLLECTIONS: Readonly<Record<'accounts' | 'numbers' | 'voiceApps' | 'operations', { schema: z.ZodType; keyField: string }>> = {
+  accounts: { schema: StoredAccountSchema, keyField: 'id' },
+  numbers: { schema: PhoneNumberSchema, keyField: 'telephoneNumber' },
+  voiceApps: { schema: AssociationSchema, keyField: 'configurationId' },
+  operations: { schema: StoredOperationSchema, keyField: 'id' },
+};
+
+export const TenantStateSchema = TenantPartsSchema.extend({
+  accounts: z.record(z.string(), StoredAccountSchema),
+  numbers: z.record(z.string(), PhoneNumberSchema),
+  voiceApps: z.record(z.string(), AssociationSchema),
+  operations: z.record(z.string(), StoredOperationSchema),
+}).superRefine((state, ctx) => {
+  const misfiled = (collection: string, key: string) =>
+    ctx.addIssue({ code: 'custom', path: [collection, key], message: 'key does not match the record it holds' });
+  for (const [key, a] of Object.entries(state.accounts)) if (a.id !== key) misfiled('accounts', key);
+  for (const [key, n] of Object.entries(state.numbers)) if (n.telephoneNumber !== key) misfiled('numbers', key);
+  for (const [key, v] of Object.entries(state.voiceApps)) if (v.configurationId !== key) misfiled('voiceApps', key);
+  for (const [key, o] of Object.entries(state.operations)) if (o.id !== key) misfiled('operations', key);
+});
 export type TenantState = z.infer<typeof TenantStateSchema>;
 
 /** The simulated tenant's latency knobs (DOMAIN.md F13/F14); each defaults to 0 = answers at once. */
