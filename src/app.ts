@@ -15,7 +15,7 @@ import { PlanRunner } from './provisioning/runner';
 import { ProvisioningService } from './provisioning/service';
 import { SimulatedTenant, type Slowness } from './backends/simulated/tenant';
 import { createServer, type RunningServer } from './server';
-import { AuditLog } from './store/audit';
+import { AuditLog, type AuditStore } from './store/audit';
 import { DataDirLock } from './store/dataDirLock';
 import { LowdbWorkflowStore } from './store/lowdbWorkflow';
 import type { QuarantinedRecord } from './store/quarantine';
@@ -37,7 +37,7 @@ export interface App {
   config: Config;
   log: Logger;
   directory: TenantDirectory;
-  audit: AuditLog;
+  audit: AuditStore;
   workflow: WorkflowStore;
   provisioning: ProvisioningService;
   plans: PlanRunner;

@@ -13,7 +13,7 @@ import { accountFilter } from './audit/history';
 import { readBody, readJsonBody } from './http/body';
 import { EXPORT_IDLE_MS, sendExportPage, streamCsv } from './http/exportDownload';
 import { isLoopbackHost, isLoopbackOrigin, requestAuthority } from './http/loopback';
-import type { AuditLog } from './store/audit';
+import type { AuditStore } from './store/audit';
 
 /**
  * Bot Framework activities are small (Teams caps a message at about 28 KB); the limit leaves room for
@@ -49,7 +49,7 @@ export interface ServerDependencies {
   /** Flushed on shutdown after the last turn finished. */
   flush: () => Promise<void>;
   exports: ExportLinks;
-  audit: AuditLog;
+  audit: AuditStore;
   /** How long an export download may make no progress before it is dropped (default EXPORT_IDLE_MS). */
   exportIdleMs?: number;
 }

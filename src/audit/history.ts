@@ -1,16 +1,11 @@
 import { stringify } from 'csv-stringify/sync';
 import type { AuditEntry, AuditFilter } from '../store/audit';
 
-/** Entries about one account: by full UPN, or by username alone in any domain (deleted ones too). */
-export function matchesAccount(entry: AuditEntry, username: string): boolean {
-  const wanted = username.trim().toLowerCase();
-  const target = entry.target.toLowerCase();
-  return wanted.includes('@') ? target === wanted : target.split('@')[0] === wanted && target.includes('@');
-}
+export { matchesAccount } from '../store/audit';
 
 /** The audit filter for one account (by full UPN or username in any domain), or everything. */
 export function accountFilter(username: string): AuditFilter {
-  return username ? { match: (e) => matchesAccount(e, username), contains: username.toLowerCase() } : {};
+  return username.trim() ? { account: username.trim() } : {};
 }
 
 export interface HistoryPage {

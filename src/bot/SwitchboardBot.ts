@@ -17,7 +17,7 @@ import { plainText } from '../cards/text';
 import { format, localeOf, strings } from '../i18n';
 import type { Logger } from '../log/logger';
 import { DirectoryRefusal } from '../provisioning/result';
-import type { AuditLog } from '../store/audit';
+import type { AuditStore } from '../store/audit';
 import type { ContactStore } from '../store/conversations';
 import { isStoreUnavailable } from '../store/errors';
 import { cardActions } from './actions';
@@ -45,7 +45,7 @@ const SubmitValue = z.looseObject({ verb: z.string().min(1).max(64) });
 export interface BotDependencies {
   gate: GateSettings;
   services: Services;
-  audit: AuditLog;
+  audit: AuditStore;
   contacts: ContactStore;
   copies: CardCopies;
   /** An approver's contact was saved: deliveries that could not reach them are tried again. */

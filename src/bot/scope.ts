@@ -4,7 +4,7 @@ import type { Actor } from '../provisioning/model';
 import type { ProvisioningService } from '../provisioning/service';
 import type { ApprovalService } from '../approvals/service';
 import type { ExportLinks } from '../audit/exports';
-import type { AuditLog } from '../store/audit';
+import type { AuditStore } from '../store/audit';
 import type { CardJson } from '../cards/render';
 import type { Views } from './planView';
 import type { z } from 'zod';
@@ -29,7 +29,7 @@ export interface Services {
   approvals: ApprovalService;
   views: Views;
   delivery: DeliveryPort;
-  audit: AuditLog;
+  audit: AuditStore;
   exports: ExportLinks;
 }
 

@@ -1,4 +1,4 @@
-import type { AuditLog, NewAuditEntry } from '../store/audit';
+import type { AuditStore, NewAuditEntry } from '../store/audit';
 import type { AccountQuery, NumberQuery, Page, TenantDirectory, VoiceApplication } from './directory';
 import type { AccountType, Actor, LicenseSku, NumberType, PhoneNumber, ResourceAccount, TenantFacts } from './model';
 import { licenseKindsOf, NumberTypeSchema } from './model';
@@ -51,7 +51,7 @@ export interface ValidNewAccount {
 export class ProvisioningService {
   constructor(
     private readonly directory: TenantDirectory,
-    private readonly audit: AuditLog,
+    private readonly audit: AuditStore,
     readonly plans: PlanRunner,
   ) {}
 

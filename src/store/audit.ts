@@ -26,6 +26,11 @@ export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
 export interface AuditFilter {
   /** Only the entries about this target (e.g. a UPN), compared case-insensitively. */
   target?: string;
+  /**
+   * Only the entries about one account: a full UPN, or a username alone (that username in any
+   * domain, deleted accounts too). Every store implements it (a database as an indexed query).
+   */
+  account?: string;
   /** Only the entries this accepts (e.g. "this username in any domain"). */
   match?: (entry: AuditEntry) => boolean;
   /**
@@ -74,7 +79,22 @@ interface Acceptor {
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
-function acceptor(filter: AuditFilter): Acceptor {
+/** Entries about one account: by full UPN, or by username alone in any domain. */
+export function matchesAccount(entry: AuditEntry, username: string): boolean {
+  const wanted = username.trim().toLowerCase();
+  const target = entry.target.toLowerCase();
+  return wanted.includes('@') ? target === wanted : target.split('@')[0] === wanted && target.includes('@');
+}
+
+function acceptor(given: AuditFilter): Acceptor {
+  const account = given.account?.trim();
+  const filter: AuditFilter = account
+    ? {
+        ...given,
+        match: (e) => matchesAccount(e, account) && (!given.match || given.match(e)),
+        contains: given.contains ?? account.toLowerCase(),
+      }
+    : given;
   const target = filter.target?.toLowerCase();
   // JSON.stringify escapes only quotes, backslashes and control characters: the target's text as it
   // appears in a line, so that most lines are skipped without being parsed.
@@ -130,12 +150,29 @@ function visitLines(text: string, visit: (line: string) => boolean, prefilter?: 
 }
 
 /**
+ * What reads and appends the audit log: JSON lines in a file by default, a table when several
+ * instances share PostgreSQL. Entries that record a change are written with the change, by the
+ * workflow store; append() is for the rest (refusals, which change nothing).
+ */
+export interface AuditStore {
+  append(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** Every entry, oldest first (tests, small logs). */
+  readAll(): Promise<AuditEntry[]>;
+  /** Every wanted entry, oldest first, streamed: memory stays flat however long the log is. */
+  entries(filter?: AuditFilter): AsyncGenerator<AuditEntry>;
+  /** One page, newest first. */
+  page(query: AuditPageQuery): Promise<AuditPage>;
+  count(filter?: AuditFilter): Promise<number>;
+  flush(): Promise<void>;
+}
+
+/**
  * The audit log is append-only JSON lines, kept outside the lowdb documents: lowdb rewrites its whole
  * file on every write, which is neither append-only nor cheap at 100k entries (stack.md §3).
  * Appends are serialized in-process so lines never interleave. Reading a page walks the file
  * backwards from its end, so the newest entries cost the same at 100 or 100,000 entries.
  */
-export class AuditLog {
+export class AuditLog implements AuditStore {
   private tail: Promise<void> = Promise.resolve();
   private ready: Promise<void> | undefined;
   /** The file ended without a newline (a crash mid-append): the next line starts on a line of its own. */
@@ -280,7 +317,7 @@ export class AuditLog {
    * the target or `contains` text).
    */
   async count(filter: AuditFilter = {}): Promise<number> {
-    if (filter.target !== undefined || filter.match || filter.contains !== undefined) {
+    if (filter.target !== undefined || filter.match || filter.contains !== undefined || filter.account) {
       await this.tail;
       const { accepts, prefilter } = acceptor(filter);
       let n = 0;
