@@ -5,7 +5,7 @@ import { OutboxWorker } from './bot/delivery';
 import { Views } from './bot/planView';
 import { ApprovalService } from './approvals/service';
 import { ExportLinks } from './audit/exports';
-import { ConversationDirectory } from './store/conversations';
+import type { ContactStore } from './store/conversations';
 import { SwitchboardBot } from './bot/SwitchboardBot';
 import type { Config } from './config';
 import { openMicrosoftDirectory } from './backends/microsoft';
@@ -15,10 +15,8 @@ import { PlanRunner } from './provisioning/runner';
 import { ProvisioningService } from './provisioning/service';
 import { SimulatedTenant, type Slowness } from './backends/simulated/tenant';
 import { createServer, type RunningServer } from './server';
-import { AuditLog, type AuditStore } from './store/audit';
-import { DataDirLock } from './store/dataDirLock';
-import { LowdbWorkflowStore } from './store/lowdbWorkflow';
-import type { QuarantinedRecord } from './store/quarantine';
+import type { AuditStore } from './store/audit';
+import { openStores } from './store/open';
 import type { WorkflowStore } from './store/workflow';
 
 export interface AppOptions {
@@ -45,7 +43,7 @@ export interface App {
   views: Views;
   copies: CardCopies;
   delivery: OutboxWorker;
-  contacts: ConversationDirectory;
+  contacts: ContactStore;
   exports: ExportLinks;
   bot: SwitchboardBot;
   adapter: SwitchboardAdapter;
@@ -76,29 +74,27 @@ async function openDirectory(config: Config, options: AppOptions, log: Logger): 
 /** Composition root: config → stores → directory → services → bot → server. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger(config.logLevel);
-  const lock = await DataDirLock.acquire(config.dataDir);
-  const quarantined = (record: QuarantinedRecord) => log.error({ ...record }, 'a stored record does not parse: set aside in the quarantine file, start-up goes on');
-  const audit = new AuditLog(path.join(config.dataDir, 'audit.jsonl'), options.now);
-  const opened = await openDirectory(config, options, log);
+  const stores = await openStores(config, { log, ...(options.now ? { now: options.now } : {}) });
+  const { audit, workflow, contacts, exports } = stores;
+  let opened: Directory;
+  try {
+    opened = await openDirectory(config, options, log);
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
   const directory: TenantDirectory = options.wrapDirectory ? options.wrapDirectory(opened) : opened;
-  const workflow = await LowdbWorkflowStore.open(path.join(config.dataDir, 'workflow.json'), {
-    audit,
-    legacy: { plans: path.join(config.dataDir, 'plans.json'), requests: path.join(config.dataDir, 'requests.json') },
-    onQuarantine: quarantined,
-    onAuditDelay: (error) => log.error({ err: error }, 'audit entries could not be appended yet; they are kept and retried'),
-  });
   const kinds = new Set(config.approvals.kinds);
   const plans = new PlanRunner(workflow, directory, {
     pollMs: config.planPollMs,
     stepTimeoutMs: config.stepTimeoutMs,
+    leaseMs: config.planLeaseMs,
     needsApproval: (kind) => kinds.has(kind),
-    // This process holds the data folder (DataDirLock): nobody else runs these plans.
-    exclusive: true,
+    exclusive: stores.exclusive,
     ...(options.now ? { now: options.now } : {}),
     onFault: (error, planId) => log.error({ err: error, planId }, 'plan step fault'),
   });
   const provisioning = new ProvisioningService(directory, audit, plans);
-  const contacts = await ConversationDirectory.open(path.join(config.dataDir, 'conversations.json'), quarantined);
   const approvals = new ApprovalService(
     workflow,
     plans,
@@ -119,7 +115,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     log,
   });
   workflow.onCommit(() => delivery.kick());
-  const exports = new ExportLinks();
   if (config.publicUrl) exports.setBaseUrl(config.publicUrl);
   const services = { provisioning, approvals, views, delivery, audit, exports };
   const bot = new SwitchboardBot({
@@ -145,7 +140,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       approvals.stop();
       await plans.stop();
       await delivery.stop();
-      await Promise.all([audit.flush(), opened.flush(), workflow.flush(), contacts.flush()]);
+      await Promise.all([opened.flush(), stores.flush()]);
     })());
   return {
     config,
@@ -166,8 +161,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     flush,
     close: async () => {
       await flush();
-      await Promise.all([opened.close(), workflow.close(), contacts.close()]);
-      await lock.release();
+      await opened.close();
+      await stores.close();
     },
     start: () =>
       createServer({

@@ -27,6 +27,10 @@ const EnvSchema = z
     SWITCHBOARD_APPROVER_IDS: idList,
     SWITCHBOARD_DATA_DIR: z.string().trim().min(1).default('./data'),
     SWITCHBOARD_BACKEND: z.enum(['simulated', 'microsoft']).default('simulated'),
+    SWITCHBOARD_STORE: z.enum(['lowdb', 'postgres']).default('lowdb'),
+    DATABASE_URL: z.string().trim().optional(),
+    SWITCHBOARD_DATABASE_POOL: z.coerce.number().int().min(2).max(100).default(10),
+    SWITCHBOARD_PLAN_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(60),
     SWITCHBOARD_APPROVAL_OPERATIONS: z
       .string()
       .default(DEFAULT_APPROVAL_KINDS.join(','))
@@ -46,6 +50,7 @@ const EnvSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
+    checkDatabaseUrl(env.SWITCHBOARD_STORE, env.DATABASE_URL, Boolean(env.MicrosoftAppId), ctx);
     if (env.MicrosoftAppId) {
       if (!/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/.test(env.MicrosoftAppId)) {
         ctx.addIssue({ code: 'custom', path: ['MicrosoftAppId'], message: 'must be the bot\'s Entra application (client) id, a GUID' });
@@ -91,6 +96,39 @@ const EnvSchema = z
     }
   });
 
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[?::1\]?)$/i;
+
+/**
+ * DATABASE_URL must be a PostgreSQL URL; outside local mode a database that is not on this machine
+ * must be reached over TLS (Azure Database for PostgreSQL enforces it: sslmode=require, or verify-ca /
+ * verify-full with the server's CA).
+ */
+function checkDatabaseUrl(store: 'lowdb' | 'postgres', url: string | undefined, production: boolean, ctx: z.RefinementCtx): void {
+  if (store !== 'postgres') {
+    if (url) ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is set but SWITCHBOARD_STORE is not postgres: set SWITCHBOARD_STORE=postgres to use it, or unset it' });
+    return;
+  }
+  if (!url) {
+    ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required with SWITCHBOARD_STORE=postgres (postgres://user:password@host:5432/database?sslmode=require)' });
+    return;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is not a URL (postgres://user:password@host:5432/database?sslmode=require)' });
+    return;
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: `must start with postgres:// (it starts with ${parsed.protocol}//)` });
+    return;
+  }
+  const sslmode = parsed.searchParams.get('sslmode');
+  if (production && !LOOPBACK_HOST.test(parsed.hostname) && !['require', 'verify-ca', 'verify-full'].includes(sslmode ?? '')) {
+    ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'must ask for TLS (sslmode=require, verify-ca or verify-full) for a database that is not on this machine' });
+  }
+}
+
 export interface Config {
   /** No app id: Bot Framework authentication is off and the server binds to loopback only. */
   localMode: boolean;
@@ -102,6 +140,10 @@ export interface Config {
   approverIds: string[];
   dataDir: string;
   backend: 'simulated' | 'microsoft';
+  /** lowdb files in dataDir (one instance), or PostgreSQL shared by several instances. */
+  store: { kind: 'lowdb' } | { kind: 'postgres'; url: string; pool: number };
+  /** How long a plan's runner holds it without renewing; another instance takes it over after that. */
+  planLeaseMs: number;
   approvals: {
     /** Which requests need an approver's decision (four-eyes). */
     kinds: PlanKind[];
@@ -158,6 +200,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     approverIds: e.SWITCHBOARD_APPROVER_IDS,
     dataDir: e.SWITCHBOARD_DATA_DIR,
     backend: e.SWITCHBOARD_BACKEND,
+    store: e.SWITCHBOARD_STORE === 'postgres' ? { kind: 'postgres', url: e.DATABASE_URL!, pool: e.SWITCHBOARD_DATABASE_POOL } : { kind: 'lowdb' },
+    planLeaseMs: Math.round(e.SWITCHBOARD_PLAN_LEASE_SECONDS * 1000),
     approvals: {
       kinds: e.SWITCHBOARD_APPROVAL_OPERATIONS,
       expiresAfterMs: Math.round(e.SWITCHBOARD_APPROVAL_EXPIRY_HOURS * 3_600_000),

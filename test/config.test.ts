@@ -20,6 +20,8 @@ describe('configuration from the environment', () => {
       publicUrl: undefined,
       retentionMs: 90 * 86_400_000,
       stepTimeoutMs: 600_000,
+      store: { kind: 'lowdb' },
+      planLeaseMs: 60_000,
       planPollMs: 2000,
       simulatedSlowness: { licenseProvisioningMs: 0, numberOperationMs: 0, accountPropagationMs: 0 },
       logLevel: 'info',

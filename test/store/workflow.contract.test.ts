@@ -1,0 +1,256 @@
+import path from 'node:path';
+import type { OutboxMessage } from '../../src/approvals/copies';
+import type { ChangeRequest } from '../../src/approvals/requests';
+import { createLogger } from '../../src/log/logger';
+import type { Plan } from '../../src/provisioning/plans';
+import { AuditLog, type AuditStore } from '../../src/store/audit';
+import { LowdbWorkflowStore } from '../../src/store/lowdbWorkflow';
+import { PgAuditLog } from '../../src/store/pg/audit';
+import { Database } from '../../src/store/pg/database';
+import { migrate } from '../../src/store/pg/migrations';
+import { PgWorkflowStore } from '../../src/store/pg/workflow';
+import type { WorkflowStore } from '../../src/store/workflow';
+import { tempDir } from '../helpers/app';
+import { startPostgres, type TestPostgres } from '../helpers/postgres';
+
+/**
+ * The workflow store's contract, run on both implementations (issue 11: "the same contract suite
+ * runs on both store implementations"): transactions are all-or-nothing, versions move one step per
+ * write, concurrent transactions on one plan or one account serialize, outbox claims never overlap,
+ * audit entries commit with their change.
+ */
+interface Harness {
+  store: WorkflowStore;
+  audit: AuditStore;
+  /** A second handle on the same data (another instance; lowdb has only one). */
+  other?: WorkflowStore;
+  close(): Promise<void>;
+}
+
+const log = createLogger('silent');
+let postgres: TestPostgres | undefined;
+
+const harnesses: [string, () => Promise<Harness>][] = [
+  [
+    'lowdb',
+    async () => {
+      const dir = await tempDir();
+      const audit = new AuditLog(path.join(dir.dir, 'audit.jsonl'));
+      const store = await LowdbWorkflowStore.open(path.join(dir.dir, 'workflow.json'), { audit });
+      return {
+        store,
+        audit,
+        close: async () => {
+          await store.close();
+          await dir.remove();
+        },
+      };
+    },
+  ],
+  [
+    'postgres',
+    async () => {
+      postgres ??= await startPostgres();
+      const url = await postgres.newDatabase();
+      const db = new Database({ url, log });
+      const second = new Database({ url, log });
+      await migrate(db, log);
+      const audit = new PgAuditLog(db);
+      const stamp = (e: Parameters<PgAuditLog['entryOf']>[0]) => audit.entryOf(e);
+      return {
+        store: new PgWorkflowStore(db, stamp, log),
+        other: new PgWorkflowStore(second, stamp, log),
+        audit,
+        close: async () => {
+          await Promise.all([db.close(), second.close()]);
+        },
+      };
+    },
+  ],
+];
+
+afterAll(async () => {
+  await postgres?.close();
+});
+
+const at = '2026-11-30T10:00:00.000Z';
+let counter = 0;
+
+function newPlan(upn = 'aa-main@contoso.com', status: Plan['status'] = 'awaitingConfirmation'): Plan {
+  counter += 1;
+  return {
+    id: `00000000-0000-4000-8000-${String(counter).padStart(12, '0')}`,
+    kind: 'deleteAccount',
+    version: 0,
+    status,
+    account: { id: 'a1', userPrincipalName: upn, displayName: 'Main' },
+    requestedBy: { aadObjectId: 'u1', name: 'Ada' },
+    needsApproval: true,
+    createdAt: at,
+    updatedAt: at,
+    steps: [{ step: { kind: 'deleteAccount' }, state: { status: 'pending' } }],
+  };
+}
+
+function requestOf(plan: Plan): ChangeRequest {
+  return {
+    id: plan.id,
+    kind: plan.kind,
+    account: plan.account,
+    requestedBy: { aadObjectId: 'u1', name: 'Ada' },
+    proposedBy: { aadObjectId: 'u1', name: 'Ada' },
+    status: 'pending',
+    version: 0,
+    createdAt: at,
+    expiresAt: '2026-12-03T10:00:00.000Z',
+  };
+}
+
+function message(planId: string, n: number): OutboxMessage {
+  return { id: `${planId}-m${n}`, planId, kind: 'deliverApproval', approverId: `a${n}`, status: 'pending', attempts: 0, revision: 0, nextAttemptAt: at, createdAt: at, updatedAt: at };
+}
+
+describe.each(harnesses)('workflow store contract: %s', (_name, make) => {
+  jest.setTimeout(120_000);
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await make();
+  });
+
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('commits a plan, its request, its messages and its audit entries together', async () => {
+    const plan = newPlan();
+    await h.store.transact(async (tx) => {
+      const saved = tx.putPlan(plan, at);
+      tx.putRequest(requestOf(saved));
+      tx.putOutbox(message(plan.id, 1));
+      tx.audit({ actor: { aadObjectId: 'u1', name: 'Ada' }, action: 'request.created', target: plan.account.userPrincipalName, outcome: 'requested', requestId: plan.id });
+    });
+    expect(await h.store.plan(plan.id)).toMatchObject({ id: plan.id, version: 1 });
+    expect(await h.store.request(plan.id)).toMatchObject({ status: 'pending', version: 1 });
+    expect(await h.store.outboxOf(plan.id)).toHaveLength(1);
+    await h.audit.flush();
+    await waitForAudit(h.audit, plan.id, 1);
+  });
+
+  it('writes nothing of a transaction that throws', async () => {
+    const plan = newPlan();
+    await expect(
+      h.store.transact(async (tx) => {
+        tx.putPlan(plan, at);
+        tx.audit({ actor: { aadObjectId: 'u1', name: 'Ada' }, action: 'x', target: 't', outcome: 'requested', requestId: plan.id });
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect(await h.store.plan(plan.id)).toBeUndefined();
+    expect((await h.audit.readAll()).filter((e) => e.requestId === plan.id)).toEqual([]);
+  });
+
+  it('serializes concurrent transactions on one plan: no update is lost', async () => {
+    const plan = newPlan();
+    await h.store.transact((tx) => void tx.putPlan(plan, at));
+    const stores = [h.store, h.other ?? h.store];
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        stores[i % 2]!.transact(async (tx) => {
+          const current = (await tx.plan(plan.id))!;
+          tx.putPlan({ ...current, steps: [...current.steps, { step: { kind: 'deleteAccount' }, state: { status: 'pending' } }] }, at);
+        }),
+      ),
+    );
+    const final = (await h.store.plan(plan.id))!;
+    expect(final.version).toBe(21);
+    expect(final.steps).toHaveLength(21);
+  });
+
+  it('lets only one of many concurrent starts on one account through (one change at a time per account)', async () => {
+    const plans = Array.from({ length: 8 }, () => newPlan('cq-busy@contoso.com'));
+    await h.store.transact((tx) => plans.forEach((p) => tx.putPlan(p, at)));
+    const stores = [h.store, h.other ?? h.store];
+    const started = await Promise.all(
+      plans.map((p, i) =>
+        stores[i % 2]!.transact(async (tx) => {
+          const current = (await tx.plan(p.id))!;
+          if (await tx.activePlanOn(current.account.userPrincipalName, current.id)) return false;
+          tx.putPlan({ ...current, status: 'running' }, at);
+          return true;
+        }),
+      ),
+    );
+    expect(started.filter(Boolean)).toHaveLength(1);
+    expect(await h.store.plans(['running'])).toHaveLength(1);
+  });
+
+  it('gives each due outbox message to one worker at a time, until its claim runs out', async () => {
+    const plan = newPlan();
+    await h.store.transact((tx) => {
+      tx.putPlan(plan, at);
+      for (let i = 0; i < 10; i++) tx.putOutbox(message(plan.id, i));
+    });
+    const now = new Date('2026-11-30T10:00:01.000Z');
+    const stores = [h.store, h.other ?? h.store];
+    const [a, b] = await Promise.all([stores[0]!.claimOutbox('worker-a', now, 6, 60_000), stores[1]!.claimOutbox('worker-b', now, 6, 60_000)]);
+    const ids = [...a, ...b].map((m) => m.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(10);
+    expect(await h.store.claimOutbox('worker-c', now, 10, 60_000)).toEqual([]);
+    // A worker that died: its claims run out and another takes the messages.
+    expect(await h.store.claimOutbox('worker-c', new Date('2026-11-30T10:01:02.000Z'), 10, 60_000)).toHaveLength(10);
+    expect(await h.store.nextOutboxAt()).toEqual(new Date(at));
+  });
+
+  it('keeps card copies per plan and deletes a plan with everything of it', async () => {
+    const plan = newPlan('aa-old@contoso.com', 'done');
+    await h.store.transact((tx) => {
+      tx.putPlan(plan, '2026-01-01T00:00:00.000Z');
+      tx.putCopy({ id: 'c1', planId: plan.id, view: 'plan', audience: 'requester', aadObjectId: 'u1', name: '', conversation: { channelId: 'msteams', serviceUrl: 'https://x/', conversation: { id: 'a:1' }, bot: { id: 'b' } }, activityId: 'm1', locale: 'en', shownVersion: 1, createdAt: at });
+      tx.putOutbox({ ...message(plan.id, 1), status: 'sent' });
+    });
+    expect(await h.store.copiesOf(plan.id)).toHaveLength(1);
+    expect(await h.store.prune(new Date('2026-06-01T00:00:00.000Z'))).toBe(1);
+    expect(await h.store.plan(plan.id)).toBeUndefined();
+    expect(await h.store.copiesOf(plan.id)).toEqual([]);
+    expect(await h.store.outboxOf(plan.id)).toEqual([]);
+  });
+
+  it('runs exclusive work once at a time and holds locks across holders', async () => {
+    let inside = 0;
+    let most = 0;
+    const stores = [h.store, h.other ?? h.store];
+    const ran = await Promise.all(
+      stores.map((s) =>
+        s.exclusively('sweep', async () => {
+          inside += 1;
+          most = Math.max(most, inside);
+          await new Promise((r) => setTimeout(r, 200));
+          inside -= 1;
+        }),
+      ),
+    );
+    expect(ran.filter(Boolean).length).toBeGreaterThanOrEqual(1);
+    expect(most).toBe(1);
+    const order: string[] = [];
+    await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        stores[i % 2]!.withLock('card:x', async () => {
+          order.push(`in${i}`);
+          await new Promise((r) => setTimeout(r, 30));
+          order.push(`out${i}`);
+        }),
+      ),
+    );
+    for (let i = 0; i < order.length; i += 2) expect(order[i]!.replace('in', '')).toBe(order[i + 1]!.replace('out', ''));
+  });
+});
+
+async function waitForAudit(audit: AuditStore, requestId: string, n: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if ((await audit.readAll()).filter((e) => e.requestId === requestId).length === n) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('audit entries did not arrive');
+}
