@@ -83,8 +83,12 @@ export class Views {
       plainText(known || (aadObjectId ? (await this.contacts.contact(aadObjectId))?.name || aadObjectId : ''));
     const names = (list: { id: string | null | undefined; known?: string }[]) => Promise.all(list.map((x) => nameOf(x.id, x.known)));
     const pending = messages.filter((m) => m.status === 'pending');
+    // In the order the approvers are configured, whatever order the cards went out in.
+    const order = this.services.approvals.policy.approverIds.map((a) => a.toLowerCase());
+    const rank = (id: string | null | undefined) => (id ? order.indexOf(id.toLowerCase()) : -1);
+    const approverCopies = copies.filter((c) => c.audience === 'approver').sort((a, b) => rank(a.aadObjectId) - rank(b.aadObjectId));
     return {
-      reached: [...new Set(await names(copies.filter((c) => c.audience === 'approver').map((c) => ({ id: c.aadObjectId, known: c.name }))))],
+      reached: [...new Set(await names(approverCopies.map((c) => ({ id: c.aadObjectId, known: c.name }))))],
       channel: copies.some((c) => c.audience === 'channel'),
       sending: await names(pending.filter((m) => m.kind === 'deliverApproval').map((m) => ({ id: m.approverId }))),
       sendingChannel: pending.some((m) => m.kind === 'postChannel'),

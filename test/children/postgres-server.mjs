@@ -11,7 +11,8 @@ const server = new EmbeddedPostgres({
   user,
   password,
   port: Number(port),
-  persistent: false,
+  // Kept across stop/start (an outage in a test); the test harness deletes the folder at the end.
+  persistent: true,
   // As root (containers, CI) PostgreSQL refuses to run: it runs as a `postgres` user, created if missing.
   createPostgresUser: process.getuid?.() === 0,
   onLog: () => undefined,
@@ -41,15 +42,21 @@ try {
 }
 
 const lines = createInterface({ input: process.stdin });
-lines.on('line', async (line) => {
-  if (line === 'stop' && running) {
-    await server.stop();
-    running = false;
-    process.stdout.write('stopped\n');
-  } else if (line === 'start' && !running) {
-    await server.start();
-    running = true;
-    process.stdout.write('started\n');
-  }
+lines.on('line', (line) => {
+  const act = async () => {
+    if (line === 'stop' && running) {
+      await server.stop();
+      running = false;
+      process.stdout.write('stopped\n');
+    } else if (line === 'start' && !running) {
+      await server.start();
+      running = true;
+      process.stdout.write('started\n');
+    }
+  };
+  act().catch((error) => {
+    process.stderr.write(`postgres ${line} failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
 });
 lines.on('close', quit);
