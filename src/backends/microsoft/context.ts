@@ -1,5 +1,6 @@
 import type { TenantFacts } from '../../provisioning/model';
 import type { GraphClient } from './graph/http';
+import type { Meter } from './meter';
 import type { TeamsCmdlets, ApplicationInstance, VoiceAppRecord } from './powershell/cmdlets';
 
 /** A value read from the tenant, kept for a short while; writes by this process invalidate it. */
@@ -149,6 +150,8 @@ export interface Tenant {
   operations: OperationLog;
   /** How long assignNumber/unassignNumber wait for the operation before returning it running. */
   operationWaitMs: number;
+  /** Round trips to Microsoft, per command and in total (meter.ts). */
+  meter: Meter;
 }
 
 /** Entra object ids are GUIDs; anything else is no account of ours (and never reaches a URL or filter). */

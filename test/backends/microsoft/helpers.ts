@@ -29,7 +29,15 @@ export async function openOverFake(
       { ...microsoftEnv(fake), ...options.env },
       { ...microsoftOptions(fake, clock), ...options.backend },
     );
-    return { fake, sut, clock, close: () => fake.close() };
+    return {
+      fake,
+      sut,
+      clock,
+      close: async () => {
+        await sut.close();
+        await fake.close();
+      },
+    };
   } catch (e) {
     await fake.close();
     throw e;
@@ -41,4 +49,22 @@ export async function startFake(options: { appOnly?: boolean } = {}): Promise<{ 
   const clock = new FakeClock();
   const fake = await FakeMicrosoft365.start({ tenantId: TENANT_ID, now: clock.now, ...(options.appOnly ? { appOnly: true } : {}) });
   return { fake, clock };
+}
+
+const opened = new Set<MicrosoftDirectory>();
+
+/**
+ * openMicrosoftDirectory for tests that open the backend themselves: what it opens is closed by
+ * closeOpened() (the warm pwsh workers must not outlive the test).
+ */
+export async function openTracked(...args: Parameters<typeof openMicrosoftDirectory>): Promise<MicrosoftDirectory> {
+  const sut = await openMicrosoftDirectory(...args);
+  opened.add(sut);
+  return sut;
+}
+
+export async function closeOpened(): Promise<void> {
+  const all = [...opened];
+  opened.clear();
+  await Promise.all(all.map((sut) => sut.close()));
 }
