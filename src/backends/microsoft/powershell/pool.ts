@@ -45,6 +45,8 @@ export interface PowerShellPoolOptions {
   maxRequestsPerWorker: number;
   /** …or when its working set passes this (the module holds hundreds of MB and grows). */
   maxMemoryBytes: number;
+  /** How long a worker may take to start and import the module (default: timeoutMs, at least 60 s). */
+  startTimeoutMs?: number;
   /** How often idle workers are reconnected when the tokens have rotated (default 60 s). */
   refreshEveryMs?: number;
   meter?: Meter;
@@ -155,7 +157,7 @@ export class PowerShellPool implements PowerShell {
     const worker = new PwshWorker(this.started, {
       pwshPath: this.options.pwshPath,
       env: this.env,
-      startTimeoutMs: this.options.timeoutMs,
+      startTimeoutMs: this.options.startTimeoutMs ?? Math.max(this.options.timeoutMs, 60_000),
       onExit: (w, why, planned) => this.onExit(w, why, planned),
     });
     this.workers.push(worker);
