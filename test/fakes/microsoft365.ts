@@ -182,6 +182,11 @@ export class FakeMicrosoft365 {
    */
   private batch(req: http.IncomingMessage, body: unknown): FakeResponse {
     this.requests.push({ method: 'POST', path: '/$batch', query: {}, body, authorization: req.headers.authorization, headers: req.headers });
+    const injected = this.injections.find((i) => i.times > 0 && (!i.method || i.method === 'POST') && i.path.test('/$batch'));
+    if (injected) {
+      injected.times -= 1;
+      return { status: injected.status, ...(injected.headers ? { headers: injected.headers } : {}), body: injected.body };
+    }
     const requests = (body as { requests?: { id: string; method: string; url: string; body?: unknown }[] } | undefined)?.requests;
     if (!Array.isArray(requests) || requests.length === 0) return graphError(400, 'BadRequest', 'Invalid batch payload format.');
     if (requests.length > 20) return graphError(400, 'BadRequest', 'The number of batch requests exceeds 20.');

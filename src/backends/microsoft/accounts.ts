@@ -5,7 +5,7 @@ import type { Association, PhoneNumber, ResourceAccount } from '../../provisioni
 import { isObjectId, odataString, path, type Tenant } from './context';
 import { toPhoneNumber } from './graph/mapping';
 import { all, allBySkip, one } from './graph/http';
-import { GraphUserSchema, NumberAssignmentSchema, USER_SELECT, type GraphUser } from './graph/schemas';
+import { GraphUserSchema, NumberAssignmentSchema, USER_SELECT, type GraphUser, type NumberAssignmentRecord } from './graph/schemas';
 import type { ApplicationInstance, VoiceAppRecord } from './powershell/cmdlets';
 
 /**
@@ -128,6 +128,14 @@ export async function findAccountByUpn(tenant: Tenant, userPrincipalName: string
 
 const IdOnlySchema = z.object({ id: z.string() });
 
+/** Users and numbers page for page in the same $batch: 1,000 accounts are two round trips. */
+export async function readListing(tenant: Pick<Tenant, 'graph'>): Promise<{ users: GraphUser[]; numbers: NumberAssignmentRecord[] }> {
+  return tenant.graph.readMany({
+    users: all('/users', GraphUserSchema, { $filter: `department eq ${odataString(RESOURCE_ACCOUNT_DEPARTMENT)}`, $select: USER_SELECT, $top: 999 }),
+    numbers: allBySkip(NUMBERS, NumberAssignmentSchema, { $filter: "assignmentStatus eq 'voiceApplicationAssigned'" }),
+  });
+}
+
 const byName = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 
 /**
@@ -135,17 +143,8 @@ const byName = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
  * apps), then filtered, sorted and paged here: Graph cannot filter on what Teams knows.
  */
 export async function listAccounts(tenant: Tenant, query: AccountQuery): Promise<Page<ResourceAccount>> {
-  // Users and numbers page for page in the same $batch; the Teams listings come from the pool (or
-  // the cache) meanwhile.
-  const [instances, { users, numbers }, apps, facts] = await Promise.all([
-    tenant.instances.get(),
-    tenant.graph.readMany({
-      users: all('/users', GraphUserSchema, { $filter: `department eq ${odataString(RESOURCE_ACCOUNT_DEPARTMENT)}`, $select: USER_SELECT, $top: 999 }),
-      numbers: allBySkip(NUMBERS, NumberAssignmentSchema, { $filter: "assignmentStatus eq 'voiceApplicationAssigned'" }),
-    }),
-    tenant.voiceApps.get(),
-    tenant.facts.get(),
-  ]);
+  // The Graph half and the Teams listings at once: from the caches, or from Graph and the pool.
+  const [instances, { users, numbers }, apps, facts] = await Promise.all([tenant.instances.get(), tenant.listing.get(), tenant.voiceApps.get(), tenant.facts.get()]);
   const usersById = new Map(users.map((u) => [u.id.toLowerCase(), u]));
   // An admin may have changed the department of some: those are read too, all in one batch.
   const missing = [...instances.values()].filter((i) => i.accountType && !usersById.has(i.objectId));

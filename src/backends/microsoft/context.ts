@@ -1,6 +1,7 @@
 import type { TenantFacts } from '../../provisioning/model';
 import type { GraphClient } from './graph/http';
 import type { Meter } from './meter';
+import type { GraphUser, NumberAssignmentRecord } from './graph/schemas';
 import type { TeamsCmdlets, ApplicationInstance, VoiceAppRecord } from './powershell/cmdlets';
 
 /** A value read from the tenant, kept for a short while; writes by this process invalidate it. */
@@ -145,6 +146,11 @@ export interface Tenant {
   facts: Cached<TenantFacts & { allSkuIds: string[] }>;
   instances: Cached<Map<string, ApplicationInstance>>;
   voiceApps: Cached<VoiceAppRecord[]>;
+  /**
+   * The Graph half of a listing (resource-account users, numbers assigned to voice apps): paging
+   * through a list reads it once. Dropped by every write of ours (directory.ts), short-lived otherwise.
+   */
+  listing: Cached<{ users: GraphUser[]; numbers: NumberAssignmentRecord[] }>;
   recent: RecentlyCreated;
   /** Operation id → telephone number, for operations started by this process (bounded, pruned). */
   operations: OperationLog;

@@ -28,6 +28,20 @@ import { associate, dissociate, listVoiceApplications } from './voiceApps';
  * PowerShell for what Graph cannot do (application instances and AA/CQ associations; teams-apis.md
  * §5.1). Tenant refusals come out as DirectoryRefusal; everything else is a fault.
  */
+/** Port calls that change the tenant (or, for an operation, learn that a change finished). */
+const CHANGES = new Set([
+  'createAccount',
+  'updateAccount',
+  'setUsageLocation',
+  'assignLicense',
+  'deleteAccount',
+  'assignNumber',
+  'unassignNumber',
+  'getNumberOperation',
+  'associate',
+  'dissociate',
+]);
+
 export interface MicrosoftDirectoryParts {
   /** Stopped on close (the warm workers). */
   powerShell?: PowerShell;
@@ -54,6 +68,8 @@ export class MicrosoftDirectory implements TenantDirectory {
   private async command<T>(name: string, work: () => Promise<T>): Promise<T> {
     const started = performance.now();
     const { counts, outcome } = await this.tenant.meter.measure(work);
+    // Any change of ours, done or of unknown outcome, may show in a listing: the next one reads afresh.
+    if (CHANGES.has(name)) this.tenant.listing.invalidate();
     this.parts.log?.debug?.({ command: name, ms: Math.round(performance.now() - started), ok: outcome.ok, ...counts }, 'Microsoft 365 command');
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
@@ -146,11 +162,17 @@ export class MicrosoftDirectory implements TenantDirectory {
   /** Nothing is buffered: the tenant holds the state. Present so app.ts can treat both backends alike. */
   async flush(): Promise<void> {}
 
-  /** Drops the caches and stops the warm PowerShell workers. */
-  async close(): Promise<void> {
+  /** Forgets every cached read: the next command reads the tenant afresh (a cold start, for the bench). */
+  dropCaches(): void {
     this.tenant.facts.invalidate();
     this.tenant.instances.invalidate();
     this.tenant.voiceApps.invalidate();
+    this.tenant.listing.invalidate();
+  }
+
+  /** Drops the caches and stops the warm PowerShell workers. */
+  async close(): Promise<void> {
+    this.dropCaches();
     await this.parts.powerShell?.close?.();
   }
 }

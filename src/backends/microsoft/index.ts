@@ -6,6 +6,7 @@ import { consentMissing, SignInRequiredError } from './signin';
 import { loadMicrosoftConfig, type MicrosoftBackendConfig } from './config';
 import { Cached, OperationLog, RecentlyCreated, type Tenant } from './context';
 import { MicrosoftDirectory } from './directory';
+import { readListing } from './accounts';
 import { readTenantFacts } from './facts';
 import { GraphError } from './graph/errors';
 import { DEFAULT_RETRY, GraphClient, type RetryPolicy } from './graph/http';
@@ -40,6 +41,8 @@ export interface MicrosoftDirectoryOptions {
   retry?: Partial<RetryPolicy>;
   /** How long tenant facts, the instance list and the AA/CQ list are reused (default 60 s). */
   cacheTtlMs?: number;
+  /** How long the Graph half of a listing is reused while nothing of ours changed (default 30 s). */
+  listingTtlMs?: number;
   /** How long after creating an account "not found" means "not visible yet" (default 60 min, DOMAIN.md F13). */
   propagationWindowMs?: number;
   /** How long assignNumber / unassignNumber poll their operation before returning it running (default 5 s). */
@@ -100,6 +103,7 @@ export async function openMicrosoftDirectory(env: NodeJS.ProcessEnv, options: Mi
     facts: new Cached(() => readTenantFacts(graph, config.tenantId), ttl, now),
     instances: new Cached(async () => new Map((await teams.listInstances()).map((i) => [i.objectId, i])), ttl, now),
     voiceApps: new Cached(() => teams.voiceApps(), ttl, now),
+    listing: new Cached(() => readListing({ graph }), Math.min(ttl, options.listingTtlMs ?? 30_000), now),
     recent: new RecentlyCreated(options.propagationWindowMs ?? 60 * 60_000, now),
     operations: new OperationLog(now),
     operationWaitMs: options.operationWaitMs ?? 5_000,

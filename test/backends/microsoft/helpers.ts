@@ -2,7 +2,7 @@ import { openMicrosoftDirectory, type MicrosoftDirectory, type MicrosoftDirector
 import type { Slowness } from '../../../src/backends/simulated/tenant';
 import { microsoftEnv, microsoftOptions, TENANT_ID } from '../../contract/harnesses';
 import { FakeClock } from '../../fakes/clock';
-import { FakeMicrosoft365 } from '../../fakes/microsoft365';
+import { FakeMicrosoft365, type FakeMicrosoft365Options } from '../../fakes/microsoft365';
 
 export { TENANT_ID };
 
@@ -15,7 +15,16 @@ export interface OverFake {
 
 /** The Microsoft backend over a fresh fake Microsoft 365 (demo tenant) on fake time. */
 export async function openOverFake(
-  options: { slowness?: Slowness; appOnly?: boolean; env?: NodeJS.ProcessEnv; backend?: Partial<MicrosoftDirectoryOptions> } = {},
+  options: {
+    slowness?: Slowness;
+    appOnly?: boolean;
+    env?: NodeJS.ProcessEnv;
+    backend?: Partial<MicrosoftDirectoryOptions>;
+    /** Options of the fake itself (page size, Graph latency). */
+    fake?: Partial<FakeMicrosoft365Options>;
+    /** Changes the fake tenant before the backend opens (and warms its caches). */
+    seed?: (fake: FakeMicrosoft365) => void;
+  } = {},
 ): Promise<OverFake> {
   const clock = new FakeClock();
   const fake = await FakeMicrosoft365.start({
@@ -23,8 +32,10 @@ export async function openOverFake(
     now: clock.now,
     ...(options.slowness ? { slowness: options.slowness } : {}),
     ...(options.appOnly ? { appOnly: true } : {}),
+    ...options.fake,
   });
   try {
+    options.seed?.(fake);
     const sut = await openMicrosoftDirectory(
       { ...microsoftEnv(fake), ...options.env },
       { ...microsoftOptions(fake, clock), ...options.backend },

@@ -271,6 +271,37 @@ describe('the warm PowerShell pool', () => {
     expect(fake.pwshProcesses).toHaveLength(2);
   });
 
+  it('under a flood with crashes, hangs and token rotations, never runs a write twice and recovers', async () => {
+    const sut = pool({ size: 3, maxQueue: 100, timeoutMs: 2_000 }, { cmdletMs: 20 });
+    await sut.start();
+    fake.failPwsh({ cmdlet: 'Set-CsOnlineApplicationInstance', kind: 'crash-after', times: 3 });
+    fake.failPwsh({ cmdlet: 'Get-CsCallQueue', kind: 'crash-before', times: 3 });
+    fake.failPwsh({ cmdlet: 'Set-CsOnlineApplicationInstance', kind: 'hang-after', times: 1 });
+    const calls = Array.from({ length: 60 }, (_, i) =>
+      i % 2 === 0
+        ? sut.run('Get-CsCallQueue', {}).then(() => 'read')
+        : sut.run('Set-CsOnlineApplicationInstance', { Identity: DEMO.accounts.paris.id, DisplayName: `Chaos ${i}` }).then(() => 'write'),
+    );
+    await delay(100);
+    tokens.rotate();
+    await delay(100);
+    tokens.rotate();
+    const outcomes = await Promise.allSettled(calls);
+    // Every write was handed to a worker at most once, whatever happened to the worker.
+    const writes = fake.pwshCalls.filter((c) => c.cmdlet === 'Set-CsOnlineApplicationInstance').map((c) => String(c.parameters.DisplayName));
+    expect(new Set(writes).size).toBe(writes.length);
+    expect(writes).toHaveLength(30);
+    // Each failure is one of the clear kinds; a lost write is "outcome unknown".
+    const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [[i % 2 === 0 ? 'read' : 'write', (o.reason as Error).name] as const] : []));
+    expect(failures.filter(([kind]) => kind === 'write').every(([, name]) => name === 'PowerShellOutcomeUnknownError')).toBe(true);
+    expect(failures.filter(([kind]) => kind === 'write')).toHaveLength(4);
+    expect(failures.filter(([kind]) => kind === 'read').every(([, name]) => name === 'PowerShellWorkerError')).toBe(true);
+    // Back to three warm workers, and they serve.
+    for (let i = 0; i < 100 && sut.stats().workers.filter((w) => w.state === 'idle').length < 3; i += 1) await delay(50);
+    expect(sut.stats().workers.filter((w) => w.state === 'idle')).toHaveLength(3);
+    await expect(sut.run('Get-CsCallQueue', {})).resolves.toHaveLength(2);
+  });
+
   it('says what is wrong when the tokens are refused at connect, and keeps the worker', async () => {
     const sut = pool({ size: 1 });
     await sut.start();
