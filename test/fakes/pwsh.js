@@ -160,8 +160,11 @@ async function main() {
   return warm ? worker(argv, allowListOf(script)) : oneShot(argv, allowListOf(script));
 }
 
+/** Exits once stdout is flushed: a big listing written to a pipe would otherwise be cut short. */
+const exitWhenFlushed = (code) => process.stdout.write('', () => process.exit(code));
+
 main().then(
-  (code) => process.exit(code),
+  (code) => exitWhenFlushed(code),
   (error) => {
     process.stderr.write(`fake pwsh: ${String(error)}\n`);
     process.exit(4);
