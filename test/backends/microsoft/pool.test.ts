@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import readline from 'node:readline';
 import { DEMO } from '../../../src/backends/simulated/seed';
 import { Meter } from '../../../src/backends/microsoft/meter';
@@ -8,6 +11,7 @@ import {
   PowerShellOutcomeUnknownError,
   PowerShellTimeoutError,
   PowerShellUnavailableError,
+  PowerShellWorkerError,
 } from '../../../src/backends/microsoft/powershell/errors';
 import { PowerShellPool, type PowerShellPoolOptions } from '../../../src/backends/microsoft/powershell/pool';
 import { RESULT_MARKER, WORKER_ARGS } from '../../../src/backends/microsoft/powershell/script';
@@ -314,6 +318,36 @@ describe('the warm PowerShell pool', () => {
     tokens.rotate();
     await expect(sut.run('Get-CsCallQueue', {})).resolves.toHaveLength(2);
     expect(fake.pwshProcesses).toHaveLength(1);
+  });
+
+  it('does not replace, in a loop, workers that die as soon as they connect', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'switchboard-pool-'));
+    try {
+      const starts = path.join(dir, 'starts');
+      const dying = path.join(dir, 'dying-pwsh.js');
+      // Imports fine, then dies on its first request (the connect).
+      await writeFile(
+        dying,
+        `#!/usr/bin/env node
+require('node:fs').appendFileSync(${JSON.stringify(starts)}, 'start\\n');
+process.stdout.write(${JSON.stringify(RESULT_MARKER)} + JSON.stringify({ id: 0, ok: true, output: [] }) + '\\n');
+process.stdin.once('data', () => process.exit(9));
+`,
+      );
+      await chmod(dying, 0o755);
+      const sut = pool({ pwshPath: dying, size: 1 });
+      await sut.start();
+      await delay(1_500);
+      const started = (await readFile(starts, 'utf8')).split('\n').filter(Boolean).length;
+      // The first one and at most three replacements, not one per second forever.
+      expect(started).toBeLessThanOrEqual(4);
+      await delay(500);
+      expect((await readFile(starts, 'utf8')).split('\n').filter(Boolean).length).toBe(started);
+      const error = await sut.run('Get-CsCallQueue', {}).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PowerShellWorkerError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports a pwsh that cannot be started, and stops its workers on close', async () => {

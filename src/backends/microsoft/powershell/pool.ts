@@ -53,6 +53,7 @@ export interface PowerShellPoolOptions {
 }
 
 interface Waiter {
+  cmdlet: string;
   resolve: (worker: PwshWorker) => void;
   reject: (error: Error) => void;
 }
@@ -63,6 +64,8 @@ export interface PoolStats {
   started: number;
 }
 
+const MAX_EARLY_DEATHS = 3;
+
 const fingerprint = (graphToken: string, teamsToken: string): string => createHash('sha256').update(graphToken).update('\n').update(teamsToken).digest('hex');
 
 export class PowerShellPool implements PowerShell {
@@ -71,6 +74,8 @@ export class PowerShellPool implements PowerShell {
   private readonly meter: Meter;
   private readonly env: NodeJS.ProcessEnv;
   private started = 0;
+  /** Workers in a row that died before they were even connected: past a few, they are not replaced. */
+  private earlyDeaths = 0;
   private closed = false;
   private refresher: NodeJS.Timeout | undefined;
 
@@ -178,14 +183,20 @@ export class PowerShellPool implements PowerShell {
     if (worker.state === 'busy') this.available(worker);
   }
 
-  private onExit(worker: PwshWorker, _why: string, planned: boolean): void {
+  private onExit(worker: PwshWorker, why: string, planned: boolean): void {
     const index = this.workers.indexOf(worker);
     if (index >= 0) this.workers.splice(index, 1);
     if (this.closed) return;
     // A dead or retired worker is replaced at once, so the pool stays warm. One that never got as far
-    // as importing the module is not: the next call starts one and hears why it fails (no crash loop).
-    if ((worker.everReady || planned) && this.live().length < this.options.size) {
+    // as importing the module is not, nor one more after a few that died before serving anything: the
+    // next call starts one and hears why it fails (no crash loop).
+    this.earlyDeaths = worker.connection === undefined && worker.served === 0 && !planned ? this.earlyDeaths + 1 : 0;
+    if ((worker.everReady || planned) && this.earlyDeaths < MAX_EARLY_DEATHS && this.live().length < this.options.size) {
       this.meter.detached(() => void this.spawn().catch(() => undefined));
+    } else if (this.live().length === 0 && worker.everReady) {
+      // Nobody left and nobody coming: the calls waiting fail with the reason rather than hang. (A worker
+      // that never got ready is spawn()'s to report, with its own error.)
+      for (const waiter of this.waiting.splice(0)) waiter.reject(new PowerShellWorkerError(waiter.cmdlet, `could not be kept running (${why})`));
     }
   }
 
@@ -199,7 +210,7 @@ export class PowerShellPool implements PowerShell {
     if (this.waiting.length >= this.options.maxQueue) {
       return Promise.reject(new PowerShellBusyError(cmdlet, this.options.size, this.waiting.length));
     }
-    const promise = new Promise<PwshWorker>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    const promise = new Promise<PwshWorker>((resolve, reject) => this.waiting.push({ cmdlet, resolve, reject }));
     // Fewer workers than configured (they died and could not be replaced): this call starts one.
     if (this.live().length < this.options.size) void this.spawn().catch(() => undefined);
     return promise;
