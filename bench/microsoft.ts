@@ -30,8 +30,11 @@ const ACCOUNTS = 1_000;
  */
 export const COSTS = { startMs: 150, importMs: 600, connectMs: 300, cmdletMs: 100, graphMs: 30 } as const;
 
-/** bench/ in the repository (the compiled script runs from a build folder). */
-const BENCH_DIR = [path.resolve(__dirname, '..', '..', '..', '..', 'bench'), path.resolve(__dirname), path.resolve('bench')].find((d) => existsSync(path.join(d, 'microsoft.ts'))) ?? path.resolve('bench');
+/**
+ * bench/ in the repository (the compiled script runs from a build folder). The working directory's first:
+ * node_modules may be a symlink into another checkout, and __dirname then names that one.
+ */
+const BENCH_DIR = [path.resolve('bench'), path.resolve(__dirname, '..', '..', '..', '..', 'bench')].find((d) => existsSync(path.join(d, 'microsoft.ts'))) ?? path.resolve('bench');
 /** The fake pwsh is plain JavaScript: run it from the repository, not from the build. */
 const FAKE_PWSH = path.resolve(BENCH_DIR, '..', 'test', 'fakes', 'pwsh.js');
 

@@ -32,8 +32,12 @@ const scale = (n: number): number => (QUICK ? Math.max(1, Math.ceil(n / 10)) : n
 const ACCOUNTS = 10_000;
 const AUDIT_ENTRIES = 100_000;
 const CONCURRENCY = 50;
-/** bench/ in the repository: the compiled script runs from node_modules/.cache/switchboard-bench/bench. */
-const BENCH_DIR = [path.resolve(__dirname, '..', '..', '..', '..', 'bench'), path.resolve('bench')].find((d) => existsSync(path.join(d, 'run.ts'))) ?? path.resolve('bench');
+/**
+ * bench/ in the repository: the compiled script runs from node_modules/.cache/switchboard-bench/bench.
+ * The working directory's bench/ comes first: node_modules may be a symlink into another checkout
+ * (a git worktree), and __dirname then names that checkout.
+ */
+const BENCH_DIR = [path.resolve('bench'), path.resolve(__dirname, '..', '..', '..', '..', 'bench')].find((d) => existsSync(path.join(d, 'run.ts'))) ?? path.resolve('bench');
 
 type WithoutId<C> = C extends unknown ? Omit<C, 'id'> : never;
 
