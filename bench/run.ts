@@ -3,7 +3,8 @@
  * 10,000 accounts in the simulated tenant and 100,000 audit entries. Prints a table and writes
  * bench/results.md (and bench/results.json). `--before` saves the run as the "before" column
  * (bench/results-before.json) instead; `--quick` shrinks every phase for a smoke test; `--dry` writes
- * nothing.
+ * nothing. The Microsoft 365 backend's section (bench/microsoft.ts) runs at the end, or alone with
+ * `--microsoft`; `--no-microsoft` skips it.
  *
  * Each bot runs in a child process (bench/botProcess.ts), so that its RSS and event loop are its
  * own; this process only generates load and measures from the client side.
@@ -19,6 +20,7 @@ import { BotClient, type Answer } from './client';
 import { writeFixture, type BenchAccount } from './fixtures';
 import type { Command, LoopDelay, Memory, MicroResults, Reply } from './protocol';
 import { ms, summarize, type Summary } from './stats';
+import { MICROSOFT_RESULTS, microsoftSection, readMicrosoftRun, runMicrosoftBench, saveMicrosoftRun } from './microsoft';
 
 const args = new Set(process.argv.slice(2));
 const LABEL = args.has('--before') ? 'before' : 'after';
@@ -30,8 +32,12 @@ const scale = (n: number): number => (QUICK ? Math.max(1, Math.ceil(n / 10)) : n
 const ACCOUNTS = 10_000;
 const AUDIT_ENTRIES = 100_000;
 const CONCURRENCY = 50;
-/** bench/ in the repository: the compiled script runs from node_modules/.cache/switchboard-bench/bench. */
-const BENCH_DIR = [path.resolve(__dirname, '..', '..', '..', '..', 'bench'), path.resolve('bench')].find((d) => existsSync(path.join(d, 'run.ts'))) ?? path.resolve('bench');
+/**
+ * bench/ in the repository: the compiled script runs from node_modules/.cache/switchboard-bench/bench.
+ * The working directory's bench/ comes first: node_modules may be a symlink into another checkout
+ * (a git worktree), and __dirname then names that checkout.
+ */
+const BENCH_DIR = [path.resolve('bench'), path.resolve(__dirname, '..', '..', '..', '..', 'bench')].find((d) => existsSync(path.join(d, 'run.ts'))) ?? path.resolve('bench');
 
 type WithoutId<C> = C extends unknown ? Omit<C, 'id'> : never;
 
@@ -219,6 +225,8 @@ async function writeReport(result: RunResult): Promise<void> {
   if (before && result.label === 'after') {
     parts.push('## Before / after the storage changes', '', `Before: ${describeRun(before)}.`, '', `After: this run.`, '', comparison(before, result), '');
   }
+  const microsoft = await readMicrosoftRun(MICROSOFT_RESULTS.after);
+  if (microsoft) parts.push(microsoftSection(microsoft, await readMicrosoftRun(MICROSOFT_RESULTS.before)));
   const notes = path.join(BENCH_DIR, 'NOTES.md');
   if (existsSync(notes)) parts.push(await readFile(notes, 'utf8'));
   await writeFile(path.join(BENCH_DIR, 'results.md'), parts.join('\n'));
@@ -235,8 +243,24 @@ async function linkCards(): Promise<void> {
   if (!existsSync(link)) await symlink(path.resolve(BENCH_DIR, '..', 'cards'), link, 'dir');
 }
 
+/**
+ * The Microsoft 365 backend's section (bench/microsoft.ts): run after the storage phases, or alone with
+ * `--microsoft` (results.md is then rewritten from the stored results.json plus this run).
+ */
+async function microsoftPart(log: (line: string) => void): Promise<void> {
+  const run = await runMicrosoftBench({ before: false, quick: QUICK, log, commit: gitCommit() });
+  if (!DRY) log(`microsoft: written to ${await saveMicrosoftRun(run)}`);
+}
+
 async function main(): Promise<void> {
   const startedAt = Date.now();
+  if (args.has('--microsoft')) {
+    const log = (line: string): void => void process.stdout.write(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+    await microsoftPart(log);
+    const stored = path.join(BENCH_DIR, 'results.json');
+    if (!DRY && existsSync(stored)) await writeReport(JSON.parse(await readFile(stored, 'utf8')) as RunResult);
+    return;
+  }
   await linkCards();
   const loadStart = os.loadavg()[0]!;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'switchboard-bench-'));
@@ -398,6 +422,7 @@ async function main(): Promise<void> {
       rows,
     };
     process.stdout.write(`\n${table(rows)}\n\n`);
+    if (LABEL === 'after' && !args.has('--no-microsoft')) await microsoftPart(log);
     if (DRY) {
       log('--dry: nothing written');
     } else if (LABEL === 'before') {

@@ -66,7 +66,14 @@ export const microsoft: Harness = {
     const fake = await FakeMicrosoft365.start({ tenantId: TENANT_ID, now: clock.now, ...(slowness ? { slowness } : {}) });
     try {
       const sut = await openMicrosoftDirectory(microsoftEnv(fake), microsoftOptions(fake, clock));
-      return { sut, close: () => fake.close() };
+      return {
+        sut,
+        close: async () => {
+          // The warm pwsh workers stop with the backend.
+          await sut.close();
+          await fake.close();
+        },
+      };
     } catch (e) {
       await fake.close();
       throw e;

@@ -1,4 +1,5 @@
-import { openMicrosoftDirectory, type MicrosoftDirectory } from '../../src/backends/microsoft';
+import type { MicrosoftDirectory } from '../../src/backends/microsoft';
+import { closeOpened, openTracked } from '../backends/microsoft/helpers';
 import { PowerShellError } from '../../src/backends/microsoft/powershell/errors';
 import { DEMO } from '../../src/backends/simulated/seed';
 import { checkNumberAssignable } from '../../src/provisioning/numbers';
@@ -33,9 +34,12 @@ async function open(options: Partial<FakeTenantOptions> = {}): Promise<void> {
   clock = new FakeClock();
   fake = await FakeMicrosoft365.start({ tenantId: TENANT_ID, now: clock.now, ...options });
   fake.tenant.loadDocumentedNumbers();
-  sut = await openMicrosoftDirectory(microsoftEnv(fake), microsoftOptions(fake, clock));
+  sut = await openTracked(microsoftEnv(fake), microsoftOptions(fake, clock));
 }
-afterEach(() => fake.close());
+afterEach(async () => {
+  await closeOpened();
+  await fake.close();
+});
 
 const assignDr = () => sut.assignNumber({ telephoneNumber: DR, numberType: 'directRouting', assignmentTargetId: A.supportFr.id });
 
@@ -140,7 +144,7 @@ describe('a number operation read as the Get page shows it', () => {
     expect(op).toMatchObject({ status: 'running', telephoneNumber: DR });
     clock.advance(10 * MINUTE);
     // A new process: its operation log is empty; only the tenant's answer names the number.
-    const restarted = await openMicrosoftDirectory(microsoftEnv(fake), microsoftOptions(fake, clock));
+    const restarted = await openTracked(microsoftEnv(fake), microsoftOptions(fake, clock));
     expect(await restarted.getNumberOperation(op.id)).toEqual({ id: op.id, status: 'succeeded', telephoneNumber: DR });
   });
 });

@@ -122,6 +122,49 @@ export class FakeTenant {
     }
   }
 
+  /**
+   * `count` more resource accounts (aa-/cq-load-NNNNN@contoso.com), a third licensed, every other one
+   * holding a Direct Routing number (+1 206 5xx xxxx) assigned to it: a big tenant for listings.
+   */
+  addResourceAccounts(count: number): string[] {
+    const ids: string[] = [];
+    const ra = Object.values(this.state.skus).find((s) => s.kind === 'resourceAccount')?.skuId;
+    for (let i = 0; i < count; i += 1) {
+      const id = `f0000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+      const accountType = i % 2 === 0 ? 'autoAttendant' : 'callQueue';
+      const telephoneNumber = i % 2 === 0 ? `+12065${String(i).padStart(6, '0')}` : null;
+      this.state.accounts[id] = {
+        id,
+        userPrincipalName: `${accountType === 'autoAttendant' ? 'aa' : 'cq'}-load-${String(i).padStart(5, '0')}@contoso.com`,
+        displayName: `Load ${String(i).padStart(5, '0')}`,
+        accountType,
+        accountEnabled: false,
+        usageLocation: i % 3 === 0 ? 'US' : null,
+        assignedLicenses: i % 3 === 0 && ra ? [ra] : [],
+        phoneNumber: telephoneNumber,
+        associations: [],
+        broken: false,
+        createdAt: '2026-01-05T10:00:00.000Z',
+        licensedAt: i % 3 === 0 && ra ? '2026-01-05T10:00:00.000Z' : null,
+      };
+      if (telephoneNumber) {
+        this.state.numbers[telephoneNumber] = {
+          telephoneNumber,
+          numberType: 'directRouting',
+          tollFree: false,
+          capabilities: ['voiceApplicationAssignment'],
+          activationState: 'activated',
+          assignmentStatus: 'voiceApplicationAssigned',
+          assignmentTargetId: id,
+          isoCountryCode: null,
+          assignmentBlocked: false,
+        };
+      }
+      ids.push(id);
+    }
+    return ids;
+  }
+
   /** By object id or UPN, case-insensitive. */
   account(idOrUpn: string): StoredAccount | undefined {
     const key = idOrUpn.toLowerCase();

@@ -1,9 +1,10 @@
 import type { AccountChange, NewAccount } from '../../provisioning/directory';
 import type { ResourceAccount } from '../../provisioning/model';
 import { DirectoryRefusal } from '../../provisioning/result';
-import { accountOrRefuse, numbersTargeting } from './accounts';
+import { accountOrRefuse, observedOrRefuse } from './accounts';
 import { path, type Tenant } from './context';
 import { GraphUserSchema } from './graph/schemas';
+import { writeOrReread } from './outcomes';
 import { asTenant } from './tenantErrors';
 
 /** Graph refuses an empty display name: required, cannot be cleared (teams-apis.md §4). */
@@ -28,8 +29,13 @@ export async function createAccount(tenant: Tenant, input: NewAccount): Promise<
   const holder = await tenant.graph.getOrNull(path('users', upn), GraphUserSchema, { $select: 'id,userPrincipalName' });
   if (holder) throw new DirectoryRefusal('UPN_IN_USE', { upn: holder.userPrincipalName }, 'username');
 
-  const instance = await asTenant({ action: 'createAccount', upn }, () =>
-    tenant.teams.newInstance(upn, displayName, input.accountType),
+  const instance = await writeOrReread(
+    () => asTenant({ action: 'createAccount', upn }, () => tenant.teams.newInstance(upn, displayName, input.accountType)),
+    // The UPN was free a moment ago: an instance with it, of this type and name, is this very order.
+    async () => {
+      const found = await tenant.teams.getInstance(upn);
+      return found && found.accountType === input.accountType && found.displayName === displayName ? found : null;
+    },
   );
   tenant.recent.add(instance);
   tenant.instances.update((all) => all.set(instance.objectId, instance));
@@ -70,11 +76,19 @@ export async function updateAccount(tenant: Tenant, id: string, change: AccountC
   }
   const renames = displayName !== undefined && displayName !== account.displayName;
   if (!renames && !typeChanges) return account;
-  await asTenant({ action: 'updateAccount', upn: account.userPrincipalName, recentlyCreated: tenant.recent.has(id) }, () =>
-    tenant.teams.setInstance(account.id, {
-      ...(renames ? { displayName } : {}),
-      ...(typeChanges && change.accountType ? { accountType: change.accountType } : {}),
-    }),
+  await writeOrReread(
+    () =>
+      asTenant({ action: 'updateAccount', upn: account.userPrincipalName, recentlyCreated: tenant.recent.has(id) }, () =>
+        tenant.teams.setInstance(account.id, {
+          ...(renames ? { displayName } : {}),
+          ...(typeChanges && change.accountType ? { accountType: change.accountType } : {}),
+        }),
+      ),
+    async () => {
+      const now = await tenant.teams.getInstance(account.id);
+      const applied = now && (!renames || now.displayName === displayName) && (!typeChanges || now.accountType === change.accountType);
+      return applied ? undefined : null;
+    },
   );
   tenant.instances.update((all) => {
     const instance = all.get(account.id.toLowerCase());
@@ -106,8 +120,9 @@ export async function setUsageLocation(tenant: Tenant, id: string, usageLocation
  * DOMAIN.md F1); a delete plan unassigns and waits first.
  */
 export async function deleteAccount(tenant: Tenant, id: string): Promise<void> {
-  const account = await accountOrRefuse(tenant, id);
-  const [held] = await numbersTargeting(tenant, account.id);
+  // The account and its numbers come in one batch: no second read of the numbers.
+  const { account, numbers } = await observedOrRefuse(tenant, id);
+  const [held] = numbers;
   if (held) {
     throw new DirectoryRefusal('DELETE_NUMBER_STILL_ASSIGNED', { upn: account.userPrincipalName, number: held.telephoneNumber });
   }

@@ -4,7 +4,8 @@ import { DirectoryRefusal } from '../../provisioning/result';
 import type { Association, PhoneNumber, ResourceAccount } from '../../provisioning/model';
 import { isObjectId, odataString, path, type Tenant } from './context';
 import { toPhoneNumber } from './graph/mapping';
-import { GraphUserSchema, NumberAssignmentSchema, USER_SELECT, type GraphUser } from './graph/schemas';
+import { all, allBySkip, one } from './graph/http';
+import { GraphUserSchema, NumberAssignmentSchema, USER_SELECT, type GraphUser, type NumberAssignmentRecord } from './graph/schemas';
 import type { ApplicationInstance, VoiceAppRecord } from './powershell/cmdlets';
 
 /**
@@ -24,7 +25,12 @@ export interface Observed {
   account: ResourceAccount;
   /** False while Teams knows the new account and Entra/Graph does not show it yet (DOMAIN.md F13). */
   inGraph: boolean;
+  /** Every number held by the account or on its way to or from it (read with the user, in one batch). */
+  numbers: PhoneNumber[];
 }
+
+const NUMBERS = '/admin/teams/telephoneNumberManagement/numberAssignments';
+const targeting = (id: string) => allBySkip(NUMBERS, NumberAssignmentSchema, { $filter: `assignmentTargetId eq ${odataString(id)}` });
 
 /** The instance, from the cached listing or, when missing there, asked for directly. */
 async function instanceOf(tenant: Tenant, id: string): Promise<ApplicationInstance | null> {
@@ -70,16 +76,18 @@ function toAccount(
 
 /** Numbers held by (or on their way to or from) an account. */
 export async function numbersTargeting(tenant: Tenant, id: string): Promise<PhoneNumber[]> {
-  const records = await tenant.graph.getAllBySkip('/admin/teams/telephoneNumberManagement/numberAssignments', NumberAssignmentSchema, {
-    $filter: `assignmentTargetId eq ${odataString(id)}`,
-  });
-  return records.flatMap((r) => toPhoneNumber(r) ?? []);
+  const { numbers } = await tenant.graph.readMany({ numbers: targeting(id) });
+  return numbers.flatMap((r) => toPhoneNumber(r) ?? []);
 }
 
+/**
+ * One account: its user and its numbers in ONE Graph round trip ($batch), beside the instance (cached
+ * listing, or one cmdlet) and the AA/CQ list (cached).
+ */
 export async function observeAccount(tenant: Tenant, id: string): Promise<Observed | null> {
   if (!isObjectId(id)) return null;
-  const [user, instance] = await Promise.all([
-    tenant.graph.getOrNull(path('users', id), GraphUserSchema, { $select: USER_SELECT }),
+  const [{ user, numbers: records }, instance] = await Promise.all([
+    tenant.graph.readMany({ user: one(path('users', id), GraphUserSchema, { $select: USER_SELECT }, true), numbers: targeting(id) }),
     instanceOf(tenant, id),
   ]);
   if (!instance?.accountType) return null;
@@ -87,32 +95,46 @@ export async function observeAccount(tenant: Tenant, id: string): Promise<Observ
   if (!user && !recent) return null;
   const typed = { ...instance, accountType: instance.accountType };
   const createdAt = new Date(recent?.at ?? tenant.now().getTime()).toISOString();
-  if (!user) return { account: toAccount(typed, null, null, [], createdAt), inGraph: false };
-  const [numbers, apps] = await Promise.all([numbersTargeting(tenant, user.id), tenant.voiceApps.get()]);
-  return { account: toAccount(typed, user, numberOnAccount(numbers), associationsOf(user.id, apps), createdAt), inGraph: true };
+  if (!user) return { account: toAccount(typed, null, null, [], createdAt), inGraph: false, numbers: [] };
+  const numbers = records.flatMap((r) => toPhoneNumber(r) ?? []);
+  const apps = await tenant.voiceApps.get();
+  return { account: toAccount(typed, user, numberOnAccount(numbers), associationsOf(user.id, apps), createdAt), inGraph: true, numbers };
 }
 
 /** The account, or ACCOUNT_NOT_FOUND; with `visible`, ACCOUNT_NOT_YET_VISIBLE while Graph lags (F13). */
 export async function accountOrRefuse(tenant: Tenant, id: string, visible = false): Promise<ResourceAccount> {
+  return (await observedOrRefuse(tenant, id, visible)).account;
+}
+
+export async function observedOrRefuse(tenant: Tenant, id: string, visible = false): Promise<Observed> {
   const observed = await observeAccount(tenant, id);
   if (!observed) throw new DirectoryRefusal('ACCOUNT_NOT_FOUND', { username: id });
   if (visible && !observed.inGraph) {
     throw new DirectoryRefusal('ACCOUNT_NOT_YET_VISIBLE', { upn: observed.account.userPrincipalName });
   }
-  return observed.account;
+  return observed;
 }
 
 export async function findAccountByUpn(tenant: Tenant, userPrincipalName: string): Promise<ResourceAccount | null> {
   const upn = userPrincipalName.trim();
   if (!upn.includes('@') || upn.length > 113) return null;
-  const user = await tenant.graph.getOrNull(path('users', upn), IdOnlySchema, { $select: 'id' });
-  // Graph may not show an account Teams just created (F13): the instance list knows it already.
   const lower = upn.toLowerCase();
-  const id = user?.id ?? [...(await tenant.instances.get()).values()].find((i) => i.userPrincipalName.toLowerCase() === lower)?.objectId;
+  // An instance of the cached listing names its object id: one round trip fewer. It also knows an
+  // account Teams just created that Graph does not show yet (F13).
+  const known = [...(await tenant.instances.get()).values()].find((i) => i.userPrincipalName.toLowerCase() === lower)?.objectId;
+  const id = known ?? (await tenant.graph.getOrNull(path('users', upn), IdOnlySchema, { $select: 'id' }))?.id;
   return id ? ((await observeAccount(tenant, id))?.account ?? null) : null;
 }
 
 const IdOnlySchema = z.object({ id: z.string() });
+
+/** Users and numbers page for page in the same $batch: 1,000 accounts are two round trips. */
+export async function readListing(tenant: Pick<Tenant, 'graph'>): Promise<{ users: GraphUser[]; numbers: NumberAssignmentRecord[] }> {
+  return tenant.graph.readMany({
+    users: all('/users', GraphUserSchema, { $filter: `department eq ${odataString(RESOURCE_ACCOUNT_DEPARTMENT)}`, $select: USER_SELECT, $top: 999 }),
+    numbers: allBySkip(NUMBERS, NumberAssignmentSchema, { $filter: "assignmentStatus eq 'voiceApplicationAssigned'" }),
+  });
+}
 
 const byName = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 
@@ -121,20 +143,15 @@ const byName = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
  * apps), then filtered, sorted and paged here: Graph cannot filter on what Teams knows.
  */
 export async function listAccounts(tenant: Tenant, query: AccountQuery): Promise<Page<ResourceAccount>> {
-  const [instances, users, numbers, apps, facts] = await Promise.all([
-    tenant.instances.get(),
-    tenant.graph.getAll('/users', GraphUserSchema, {
-      $filter: `department eq ${odataString(RESOURCE_ACCOUNT_DEPARTMENT)}`,
-      $select: USER_SELECT,
-      $top: 999,
-    }),
-    tenant.graph.getAllBySkip('/admin/teams/telephoneNumberManagement/numberAssignments', NumberAssignmentSchema, {
-      $filter: "assignmentStatus eq 'voiceApplicationAssigned'",
-    }),
-    tenant.voiceApps.get(),
-    tenant.facts.get(),
-  ]);
+  // The Graph half and the Teams listings at once: from the caches, or from Graph and the pool.
+  const [instances, { users, numbers }, apps, facts] = await Promise.all([tenant.instances.get(), tenant.listing.get(), tenant.voiceApps.get(), tenant.facts.get()]);
   const usersById = new Map(users.map((u) => [u.id.toLowerCase(), u]));
+  // An admin may have changed the department of some: those are read too, all in one batch.
+  const missing = [...instances.values()].filter((i) => i.accountType && !usersById.has(i.objectId));
+  if (missing.length > 0) {
+    const reads = Object.fromEntries(missing.map((i) => [i.objectId, one(path('users', i.objectId), GraphUserSchema, { $select: USER_SELECT }, true)]));
+    for (const user of Object.values(await tenant.graph.readMany(reads))) if (user) usersById.set(user.id.toLowerCase(), user);
+  }
   const numbersByTarget = new Map<string, PhoneNumber[]>();
   for (const number of numbers.flatMap((r) => toPhoneNumber(r) ?? [])) {
     const target = number.assignmentTargetId?.toLowerCase();
@@ -143,8 +160,7 @@ export async function listAccounts(tenant: Tenant, query: AccountQuery): Promise
   const accounts: ResourceAccount[] = [];
   for (const instance of instances.values()) {
     if (!instance.accountType) continue;
-    // An admin may have changed the department: such accounts are read one by one.
-    const user = usersById.get(instance.objectId) ?? (await tenant.graph.getOrNull(path('users', instance.objectId), GraphUserSchema, { $select: USER_SELECT }));
+    const user = usersById.get(instance.objectId) ?? null;
     if (!user && !tenant.recent.has(instance.objectId)) continue;
     const typed = { ...instance, accountType: instance.accountType };
     const number = numberOnAccount(numbersByTarget.get(instance.objectId) ?? []);

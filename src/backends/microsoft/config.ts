@@ -50,6 +50,19 @@ const EnvSchema = z
       .min(1, 'must be at least 1')
       .max(16, 'must be at most 16 (each pwsh with MicrosoftTeams takes hundreds of MB)')
       .default(2),
+    SWITCHBOARD_PWSH_MODE: z.enum(['warm', 'oneshot'], { message: 'must be warm or oneshot' }).default('warm'),
+    SWITCHBOARD_PWSH_MAX_REQUESTS: z.coerce
+      .number({ message: 'must be a number of requests' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(100_000, 'must be at most 100000')
+      .default(500),
+    SWITCHBOARD_PWSH_MAX_MEMORY_MB: z.coerce
+      .number({ message: 'must be a number of MB' })
+      .int('must be a whole number of MB')
+      .min(256, 'must be at least 256 (pwsh with MicrosoftTeams alone takes hundreds of MB)')
+      .max(16_384, 'must be at most 16384')
+      .default(1024),
     SWITCHBOARD_PWSH_QUEUE: z.coerce
       .number({ message: 'must be a number of calls' })
       .int('must be a whole number')
@@ -93,9 +106,17 @@ export interface MicrosoftBackendConfig {
   certificatePath: string;
   pwshPath: string;
   pwshTimeoutMs: number;
-  /** pwsh processes at once, and calls that may wait for one (issue 9). */
+  /**
+   * pwsh processes at once, and calls that may wait for one (issue 9). In warm mode the first is the
+   * number of workers kept warm: one setting for "how many cmdlets run at once" in both modes.
+   */
   pwshConcurrency: number;
   pwshQueue: number;
+  /** warm: long-lived connected workers (default); oneshot: a new pwsh per cmdlet (the earlier runner). */
+  pwshMode: 'warm' | 'oneshot';
+  /** A warm worker is replaced after this many requests, or past this working set. */
+  pwshMaxRequests: number;
+  pwshMaxMemoryBytes: number;
   /** Longest one Graph request may take before it is aborted. */
   graphTimeoutMs: number;
   /** Where the service account's sign-in is kept (token cache + account record), 0700 (signin.ts). */
@@ -127,6 +148,9 @@ export function loadMicrosoftConfig(env: NodeJS.ProcessEnv): MicrosoftBackendCon
     pwshTimeoutMs: e.SWITCHBOARD_PWSH_TIMEOUT_SECONDS * 1000,
     pwshConcurrency: e.SWITCHBOARD_PWSH_CONCURRENCY,
     pwshQueue: e.SWITCHBOARD_PWSH_QUEUE,
+    pwshMode: e.SWITCHBOARD_PWSH_MODE,
+    pwshMaxRequests: e.SWITCHBOARD_PWSH_MAX_REQUESTS,
+    pwshMaxMemoryBytes: e.SWITCHBOARD_PWSH_MAX_MEMORY_MB * 1_048_576,
     graphTimeoutMs: e.SWITCHBOARD_GRAPH_TIMEOUT_SECONDS * 1000,
     cacheDir: e.SWITCHBOARD_M365_CACHE_DIR || path.join(e.SWITCHBOARD_DATA_DIR || './data', 'm365-signin'),
   };

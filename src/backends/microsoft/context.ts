@@ -1,5 +1,7 @@
 import type { TenantFacts } from '../../provisioning/model';
 import type { GraphClient } from './graph/http';
+import type { Meter } from './meter';
+import type { GraphUser, NumberAssignmentRecord } from './graph/schemas';
 import type { TeamsCmdlets, ApplicationInstance, VoiceAppRecord } from './powershell/cmdlets';
 
 /** A value read from the tenant, kept for a short while; writes by this process invalidate it. */
@@ -144,11 +146,18 @@ export interface Tenant {
   facts: Cached<TenantFacts & { allSkuIds: string[] }>;
   instances: Cached<Map<string, ApplicationInstance>>;
   voiceApps: Cached<VoiceAppRecord[]>;
+  /**
+   * The Graph half of a listing (resource-account users, numbers assigned to voice apps): paging
+   * through a list reads it once. Dropped by every write of ours (directory.ts), short-lived otherwise.
+   */
+  listing: Cached<{ users: GraphUser[]; numbers: NumberAssignmentRecord[] }>;
   recent: RecentlyCreated;
   /** Operation id → telephone number, for operations started by this process (bounded, pruned). */
   operations: OperationLog;
   /** How long assignNumber/unassignNumber wait for the operation before returning it running. */
   operationWaitMs: number;
+  /** Round trips to Microsoft, per command and in total (meter.ts). */
+  meter: Meter;
 }
 
 /** Entra object ids are GUIDs; anything else is no account of ours (and never reaches a URL or filter). */

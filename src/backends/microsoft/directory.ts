@@ -16,6 +16,9 @@ import type { PhoneNumber, ResourceAccount, TenantFacts } from '../../provisioni
 import { createAccount, deleteAccount, setUsageLocation, updateAccount } from './accountChanges';
 import { findAccountByUpn, listAccounts, observeAccount } from './accounts';
 import type { Tenant } from './context';
+import type { Counts } from './meter';
+import type { PowerShell } from './powershell/runner';
+import type { Logger } from '../../log/logger';
 import { assignLicense, getLicenseProvisioning } from './licensing';
 import { assignNumber, getNumberOperation, getPhoneNumber, listPhoneNumbers, unassignNumber } from './telephony';
 import { associate, dissociate, listVoiceApplications } from './voiceApps';
@@ -25,83 +28,126 @@ import { associate, dissociate, listVoiceApplications } from './voiceApps';
  * PowerShell for what Graph cannot do (application instances and AA/CQ associations; teams-apis.md
  * §5.1). Tenant refusals come out as DirectoryRefusal; everything else is a fault.
  */
+/** Port calls that change the tenant (or, for an operation, learn that a change finished). */
+const CHANGES = new Set([
+  'createAccount',
+  'updateAccount',
+  'setUsageLocation',
+  'assignLicense',
+  'deleteAccount',
+  'assignNumber',
+  'unassignNumber',
+  'getNumberOperation',
+  'associate',
+  'dissociate',
+]);
+
+export interface MicrosoftDirectoryParts {
+  /** Stopped on close (the warm workers). */
+  powerShell?: PowerShell;
+  /** Each command's cost goes to debug. */
+  log?: Partial<Pick<Logger, 'debug'>>;
+}
+
 export class MicrosoftDirectory implements TenantDirectory {
   constructor(
     private readonly tenant: Tenant,
     private readonly describe: string,
+    private readonly parts: MicrosoftDirectoryParts = {},
   ) {}
 
-  async getTenantFacts(): Promise<TenantFacts> {
-    const { tenantId, displayName, domains, skus } = await this.tenant.facts.get();
-    return structuredClone({ tenantId, displayName, domains, skus });
+  /** Round trips since the backend opened: all of them, and those no command waited for. */
+  counts(): { total: Counts; background: Counts } {
+    return { total: { ...this.tenant.meter.total }, background: { ...this.tenant.meter.background } };
+  }
+
+  /**
+   * Runs one port call and logs (debug) what it cost: Graph requests and batches, cmdlets, pwsh starts
+   * and connects. On a real tenant these counts, not CPU, make a click slow.
+   */
+  private async command<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const { counts, outcome } = await this.tenant.meter.measure(work);
+    // Any change of ours, done or of unknown outcome, may show in a listing: the next one reads afresh.
+    if (CHANGES.has(name)) this.tenant.listing.invalidate();
+    this.parts.log?.debug?.({ command: name, ms: Math.round(performance.now() - started), ok: outcome.ok, ...counts }, 'Microsoft 365 command');
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  getTenantFacts(): Promise<TenantFacts> {
+    return this.command('getTenantFacts', async () => {
+      const { tenantId, displayName, domains, skus } = await this.tenant.facts.get();
+      return structuredClone({ tenantId, displayName, domains, skus });
+    });
   }
 
   findAccountByUpn(userPrincipalName: string): Promise<ResourceAccount | null> {
-    return findAccountByUpn(this.tenant, userPrincipalName);
+    return this.command('findAccountByUpn', () => findAccountByUpn(this.tenant, userPrincipalName));
   }
 
-  async getAccount(id: string): Promise<ResourceAccount | null> {
-    return (await observeAccount(this.tenant, id))?.account ?? null;
+  getAccount(id: string): Promise<ResourceAccount | null> {
+    return this.command('getAccount', async () => (await observeAccount(this.tenant, id))?.account ?? null);
   }
 
   listAccounts(query: AccountQuery): Promise<Page<ResourceAccount>> {
-    return listAccounts(this.tenant, query);
+    return this.command('listAccounts', () => listAccounts(this.tenant, query));
   }
 
   createAccount(input: NewAccount): Promise<ResourceAccount> {
-    return createAccount(this.tenant, input);
+    return this.command('createAccount', () => createAccount(this.tenant, input));
   }
 
   updateAccount(id: string, change: AccountChange): Promise<ResourceAccount> {
-    return updateAccount(this.tenant, id, change);
+    return this.command('updateAccount', () => updateAccount(this.tenant, id, change));
   }
 
   setUsageLocation(id: string, usageLocation: string): Promise<ResourceAccount> {
-    return setUsageLocation(this.tenant, id, usageLocation);
+    return this.command('setUsageLocation', () => setUsageLocation(this.tenant, id, usageLocation));
   }
 
   assignLicense(id: string, change: LicenseChange): Promise<ResourceAccount> {
-    return assignLicense(this.tenant, id, change);
+    return this.command('assignLicense', () => assignLicense(this.tenant, id, change));
   }
 
   getLicenseProvisioning(id: string): Promise<LicenseProvisioning> {
-    return getLicenseProvisioning(this.tenant, id);
+    return this.command('getLicenseProvisioning', () => getLicenseProvisioning(this.tenant, id));
   }
 
   deleteAccount(id: string): Promise<void> {
-    return deleteAccount(this.tenant, id);
+    return this.command('deleteAccount', () => deleteAccount(this.tenant, id));
   }
 
   getPhoneNumber(telephoneNumber: string): Promise<PhoneNumber | null> {
-    return getPhoneNumber(this.tenant, telephoneNumber);
+    return this.command('getPhoneNumber', () => getPhoneNumber(this.tenant, telephoneNumber));
   }
 
   listPhoneNumbers(query: NumberQuery): Promise<Page<PhoneNumber>> {
-    return listPhoneNumbers(this.tenant, query);
+    return this.command('listPhoneNumbers', () => listPhoneNumbers(this.tenant, query));
   }
 
   assignNumber(request: NumberAssignment): Promise<NumberOperation> {
-    return assignNumber(this.tenant, request);
+    return this.command('assignNumber', () => assignNumber(this.tenant, request));
   }
 
   unassignNumber(request: NumberUnassignment): Promise<NumberOperation> {
-    return unassignNumber(this.tenant, request);
+    return this.command('unassignNumber', () => unassignNumber(this.tenant, request));
   }
 
   getNumberOperation(id: string): Promise<NumberOperation | null> {
-    return getNumberOperation(this.tenant, id);
+    return this.command('getNumberOperation', () => getNumberOperation(this.tenant, id));
   }
 
   listVoiceApplications(): Promise<VoiceApplication[]> {
-    return listVoiceApplications(this.tenant);
+    return this.command('listVoiceApplications', () => listVoiceApplications(this.tenant));
   }
 
   associate(accountId: string, configurationId: string): Promise<ResourceAccount> {
-    return associate(this.tenant, accountId, configurationId);
+    return this.command('associate', () => associate(this.tenant, accountId, configurationId));
   }
 
   dissociate(accountId: string, configurationId: string): Promise<ResourceAccount> {
-    return dissociate(this.tenant, accountId, configurationId);
+    return this.command('dissociate', () => dissociate(this.tenant, accountId, configurationId));
   }
 
   async health(): Promise<{ ok: boolean; detail: string }> {
@@ -116,9 +162,17 @@ export class MicrosoftDirectory implements TenantDirectory {
   /** Nothing is buffered: the tenant holds the state. Present so app.ts can treat both backends alike. */
   async flush(): Promise<void> {}
 
-  async close(): Promise<void> {
+  /** Forgets every cached read: the next command reads the tenant afresh (a cold start, for the bench). */
+  dropCaches(): void {
     this.tenant.facts.invalidate();
     this.tenant.instances.invalidate();
     this.tenant.voiceApps.invalidate();
+    this.tenant.listing.invalidate();
+  }
+
+  /** Drops the caches and stops the warm PowerShell workers. */
+  async close(): Promise<void> {
+    this.dropCaches();
+    await this.parts.powerShell?.close?.();
   }
 }

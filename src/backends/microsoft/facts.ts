@@ -1,5 +1,5 @@
 import type { TenantFacts } from '../../provisioning/model';
-import type { GraphClient } from './graph/http';
+import { all, one, type GraphClient } from './graph/http';
 import { toDomains, toLicenseSkus } from './graph/mapping';
 import { OrganizationSchema, SubscribedSkuSchema } from './graph/schemas';
 
@@ -8,10 +8,11 @@ import { OrganizationSchema, SubscribedSkuSchema } from './graph/schemas';
  * 3 resource units, hence cached for a short while by the caller.
  */
 export async function readTenantFacts(graph: GraphClient, tenantId: string): Promise<TenantFacts & { allSkuIds: string[] }> {
-  const [organizations, skus] = await Promise.all([
-    graph.get('/organization', OrganizationSchema, { $select: 'id,displayName,verifiedDomains' }),
-    graph.getAll('/subscribedSkus', SubscribedSkuSchema),
-  ]);
+  // One round trip ($batch) for both; only the fields we read.
+  const { organizations, skus } = await graph.readMany({
+    organizations: one('/organization', OrganizationSchema, { $select: 'id,displayName,verifiedDomains' }),
+    skus: all('/subscribedSkus', SubscribedSkuSchema, { $select: 'skuId,skuPartNumber,capabilityStatus,consumedUnits,prepaidUnits,servicePlans' }),
+  });
   const organization = organizations.value[0];
   if (!organization) throw new Error('Graph GET /organization returned no organization');
   if (organization.id.toLowerCase() !== tenantId) {

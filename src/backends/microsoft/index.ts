@@ -6,20 +6,26 @@ import { consentMissing, SignInRequiredError } from './signin';
 import { loadMicrosoftConfig, type MicrosoftBackendConfig } from './config';
 import { Cached, OperationLog, RecentlyCreated, type Tenant } from './context';
 import { MicrosoftDirectory } from './directory';
+import { readListing } from './accounts';
 import { readTenantFacts } from './facts';
 import { GraphError } from './graph/errors';
 import { DEFAULT_RETRY, GraphClient, type RetryPolicy } from './graph/http';
 import { TeamsCmdlets } from './powershell/cmdlets';
 import { PowerShellError, PowerShellUnavailableError, WHAT_ACCESS_NEEDS } from './powershell/errors';
+import { PowerShellPool } from './powershell/pool';
 import { PowerShellRunner, type PowerShell } from './powershell/runner';
+import { Meter } from './meter';
 
 export { MicrosoftDirectory } from './directory';
 export { loadMicrosoftConfig, type MicrosoftBackendConfig } from './config';
 export { reasonOfStatusDetail } from './tenantErrors';
 
 export interface MicrosoftDirectoryOptions {
-  /** Where start-up notes go (missing admin roles), and the operator's line when the sign-in must be renewed. */
-  log?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /**
+   * Where start-up notes go (missing admin roles), the operator's line when the sign-in must be renewed,
+   * and (debug) what each command cost in Graph requests, cmdlets, pwsh starts and connects.
+   */
+  log?: Pick<Logger, 'info' | 'warn' | 'error'> & Partial<Pick<Logger, 'debug'>>;
   /** Replaces the credential built from the environment (tests; a managed credential). */
   credential?: TokenCredential;
   fetch?: typeof fetch;
@@ -30,9 +36,13 @@ export interface MicrosoftDirectoryOptions {
   pwshEnv?: NodeJS.ProcessEnv;
   /** Replaces the pwsh runner altogether. */
   powerShell?: PowerShell;
+  /** How often idle warm workers pick up rotated tokens (default 60 s). */
+  pwshRefreshEveryMs?: number;
   retry?: Partial<RetryPolicy>;
   /** How long tenant facts, the instance list and the AA/CQ list are reused (default 60 s). */
   cacheTtlMs?: number;
+  /** How long the Graph half of a listing is reused while nothing of ours changed (default 30 s). */
+  listingTtlMs?: number;
   /** How long after creating an account "not found" means "not visible yet" (default 60 min, DOMAIN.md F13). */
   propagationWindowMs?: number;
   /** How long assignNumber / unassignNumber poll their operation before returning it running (default 5 s). */
@@ -67,18 +77,22 @@ export async function openMicrosoftDirectory(env: NodeJS.ProcessEnv, options: Mi
   await checkTokens(config, tokens, log);
 
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const deps = { fetch: options.fetch ?? fetch, sleep, now, random: options.random ?? Math.random };
+  const meter = new Meter();
+  const deps = { fetch: options.fetch ?? fetch, sleep, now, random: options.random ?? Math.random, meter };
   const graph = new GraphClient(config.graphBaseUrl, tokens.graph, deps, { ...DEFAULT_RETRY, timeoutMs: config.graphTimeoutMs, ...options.retry });
-  const powerShell =
+  const pwsh = { pwshPath: config.pwshPath, timeoutMs: config.pwshTimeoutMs, tokens, meter, ...(options.pwshEnv ? { env: options.pwshEnv } : {}) };
+  const powerShell: PowerShell =
     options.powerShell ??
-    new PowerShellRunner({
-      pwshPath: config.pwshPath,
-      timeoutMs: config.pwshTimeoutMs,
-      concurrency: config.pwshConcurrency,
-      maxQueue: config.pwshQueue,
-      tokens,
-      ...(options.pwshEnv ? { env: options.pwshEnv } : {}),
-    });
+    (config.pwshMode === 'oneshot'
+      ? new PowerShellRunner({ ...pwsh, concurrency: config.pwshConcurrency, maxQueue: config.pwshQueue })
+      : new PowerShellPool({
+          ...pwsh,
+          size: config.pwshConcurrency,
+          maxQueue: config.pwshQueue,
+          maxRequestsPerWorker: config.pwshMaxRequests,
+          maxMemoryBytes: config.pwshMaxMemoryBytes,
+          ...(options.pwshRefreshEveryMs ? { refreshEveryMs: options.pwshRefreshEveryMs } : {}),
+        }));
   const teams = new TeamsCmdlets(powerShell);
   const ttl = options.cacheTtlMs ?? 60_000;
   const tenant: Tenant = {
@@ -89,20 +103,30 @@ export async function openMicrosoftDirectory(env: NodeJS.ProcessEnv, options: Mi
     facts: new Cached(() => readTenantFacts(graph, config.tenantId), ttl, now),
     instances: new Cached(async () => new Map((await teams.listInstances()).map((i) => [i.objectId, i])), ttl, now),
     voiceApps: new Cached(() => teams.voiceApps(), ttl, now),
+    listing: new Cached(() => readListing({ graph }), Math.min(ttl, options.listingTtlMs ?? 30_000), now),
     recent: new RecentlyCreated(options.propagationWindowMs ?? 60 * 60_000, now),
     operations: new OperationLog(now),
     operationWaitMs: options.operationWaitMs ?? 5_000,
+    meter,
   };
-  // Both checks run at once (a pwsh start takes seconds); the AA/CQ list is warmed on the side.
+  // Both checks run at once (the warm workers start, import and connect; that takes seconds); the
+  // AA/CQ list is warmed on the side once PowerShell is up.
   const checks = await Promise.allSettled([
     startupCheck('Microsoft Graph', () => tenant.facts.get()),
-    startupCheck('Teams PowerShell', () => tenant.instances.get()),
-    tenant.voiceApps.get(),
+    startupCheck('Teams PowerShell', async () => {
+      await powerShell.start?.();
+      await Promise.all([tenant.instances.get(), tenant.voiceApps.get().catch(() => undefined)]);
+    }),
   ]);
-  const failed = checks.slice(0, 2).find((c) => c.status === 'rejected');
-  if (failed?.status === 'rejected') throw failed.reason;
-  log?.info({ tenantId: config.tenantId, graph: config.graphBaseUrl }, 'Microsoft 365 backend ready (Graph + Teams PowerShell, delegated)');
-  return new MicrosoftDirectory(tenant, `Graph ${config.graphBaseUrl}, Teams PowerShell, delegated`);
+  const failed = checks.find((c) => c.status === 'rejected');
+  if (failed?.status === 'rejected') {
+    // Started workers must not outlive a start-up that failed.
+    await powerShell.close?.();
+    throw failed.reason;
+  }
+  const mode = options.powerShell ? 'Teams PowerShell' : config.pwshMode === 'oneshot' ? 'Teams PowerShell (one pwsh per cmdlet)' : `Teams PowerShell (${config.pwshConcurrency} warm workers)`;
+  log?.info({ tenantId: config.tenantId, graph: config.graphBaseUrl, pwshMode: config.pwshMode }, `Microsoft 365 backend ready (Graph + ${mode}, delegated)`);
+  return new MicrosoftDirectory(tenant, `Graph ${config.graphBaseUrl}, ${mode}, delegated`, { powerShell, ...(log ? { log } : {}) });
 }
 
 /** The token says which tenant and which kind of session this is (F12); a mismatch stops start-up. */

@@ -59,7 +59,7 @@ export async function getLicenseProvisioning(tenant: Tenant, id: string): Promis
   if (!observed.inGraph) return 'none';
   const account = observed.account;
   const details = await asTenant({ action: 'readAccount', upn: account.userPrincipalName, recentlyCreated: tenant.recent.has(id) }, () =>
-    tenant.graph.getAll(`${path('users', account.id)}/licenseDetails`, LicenseDetailSchema),
+    tenant.graph.getAll(`${path('users', account.id)}/licenseDetails`, LicenseDetailSchema, { $select: 'skuId,servicePlans' }),
   );
   return toLicenseProvisioning(details);
 }

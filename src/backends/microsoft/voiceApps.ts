@@ -4,6 +4,7 @@ import { DirectoryRefusal } from '../../provisioning/result';
 import { accountOrRefuse } from './accounts';
 import type { Tenant } from './context';
 import type { VoiceAppRecord } from './powershell/cmdlets';
+import { writeOrReread } from './outcomes';
 import { asTenant } from './tenantErrors';
 
 /** Auto attendants and call queues (Get-CsAutoAttendant / Get-CsCallQueue), by name. */
@@ -36,8 +37,9 @@ export async function associate(tenant: Tenant, accountId: string, configuration
     const name = (await tenant.voiceApps.get()).find((a) => a.configurationId === current.configurationId)?.name;
     throw new DirectoryRefusal('ACCOUNT_ALREADY_ASSOCIATED', { upn, voiceApp: name ?? current.configurationId }, 'voiceApplication');
   }
-  await asTenant({ action: 'associate', upn, recentlyCreated: tenant.recent.has(account.id) }, () =>
-    tenant.teams.associate(account.id, app.configurationId, app.configurationType),
+  await writeOrReread(
+    () => asTenant({ action: 'associate', upn, recentlyCreated: tenant.recent.has(account.id) }, () => tenant.teams.associate(account.id, app.configurationId, app.configurationType)),
+    async () => ((await tenant.teams.associationsOf(account.id)).some((a) => a.configurationId === app.configurationId) ? undefined : null),
   );
   const accountKey = account.id.toLowerCase();
   tenant.voiceApps.update((apps) => apps.filter((a) => a.configurationId === app.configurationId).forEach((a) => a.accountIds.push(accountKey)));
@@ -53,7 +55,10 @@ export async function dissociate(tenant: Tenant, accountId: string, configuratio
   if (!current.some((a) => a.configurationId === app.configurationId)) {
     throw new DirectoryRefusal('ASSOCIATION_NOT_FOUND', { upn: account.userPrincipalName, voiceApp: app.name }, 'voiceApplication');
   }
-  await asTenant({ action: 'associate', upn: account.userPrincipalName }, () => tenant.teams.dissociate(account.id));
+  await writeOrReread(
+    () => asTenant({ action: 'associate', upn: account.userPrincipalName }, () => tenant.teams.dissociate(account.id)),
+    async () => ((await tenant.teams.associationsOf(account.id)).some((a) => a.configurationId === app.configurationId) ? null : undefined),
+  );
   const accountKey = account.id.toLowerCase();
   tenant.voiceApps.update((apps) => apps.forEach((a) => (a.accountIds = a.accountIds.filter((x) => x !== accountKey))));
   return { ...account, associations: account.associations.filter((a) => a.configurationId !== app.configurationId) };

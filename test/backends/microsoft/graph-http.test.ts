@@ -1,5 +1,5 @@
 import { GraphError, GraphThrottledError } from '../../../src/backends/microsoft/graph/errors';
-import { GraphClient, type RetryPolicy } from '../../../src/backends/microsoft/graph/http';
+import { all, allBySkip, GraphClient, one, type RetryPolicy } from '../../../src/backends/microsoft/graph/http';
 import { GraphUserSchema, NumberAssignmentSchema, SubscribedSkuSchema } from '../../../src/backends/microsoft/graph/schemas';
 import { FakeClock } from '../../fakes/clock';
 import { fakeJwt } from '../../fakes/credential';
@@ -145,5 +145,78 @@ describe('requests and paging', () => {
   it('parses answers at the boundary: a malformed body is a fault, not data', async () => {
     fake.inject({ path: SKUS, times: 1, status: 200, body: { value: [{ skuId: 1 }] } });
     await expect(readSkus()).rejects.toThrow(/unexpected answer/);
+  });
+});
+
+describe('JSON $batch (GraphClient.readMany)', () => {
+  const USERS = '/users';
+  const NUMBERS = '/admin/teams/telephoneNumberManagement/numberAssignments';
+  const department = { $filter: "department eq 'Microsoft Communication Application Instance'", $select: 'id,userPrincipalName', $top: 999 };
+
+  it('sends reads that are due together as one $batch, with URLs relative to the version root', async () => {
+    const { skus, users, nobody } = await sut.readMany({
+      skus: all('/subscribedSkus', SubscribedSkuSchema),
+      users: all(USERS, GraphUserSchema, department),
+      nobody: one('/users/e0000000-0000-4000-8000-00000000dead', GraphUserSchema, { $select: 'id,userPrincipalName' }, true),
+    });
+    expect(skus).toHaveLength(3);
+    expect(users.length).toBe(6);
+    expect(nobody).toBeNull();
+    // The fake pages users by 20, so one batch answers all three.
+    expect(fake.graphRoundTrips).toBe(1);
+    const [batch] = fake.calls('POST', /^\/\$batch$/);
+    expect((batch?.body as { requests: { url: string; method: string }[] }).requests.map((r) => [r.method, r.url.split('?')[0]])).toEqual([
+      ['GET', '/subscribedSkus'],
+      ['GET', '/users'],
+      ['GET', '/users/e0000000-0000-4000-8000-00000000dead'],
+    ]);
+    expect(batch?.authorization).toMatch(/^Bearer /);
+  });
+
+  it('reads the next pages of every collection together, nextLink and $skip alike', async () => {
+    fake.tenant.addServiceNumbers(2_500);
+    const { numbers, users } = await sut.readMany({
+      numbers: allBySkip(NUMBERS, NumberAssignmentSchema, {}, 1_000),
+      users: all(USERS, GraphUserSchema, { ...department, $top: 5 }),
+    });
+    expect(numbers.length).toBeGreaterThanOrEqual(2_500);
+    expect(new Set(numbers.map((n) => n.telephoneNumber)).size).toBe(numbers.length);
+    expect(users).toHaveLength(6);
+    // Round 1: both first pages; round 2: both second pages; round 3: the third page of numbers alone.
+    expect(fake.calls('POST', /^\/\$batch$/)).toHaveLength(2);
+    expect(fake.graphRoundTrips).toBe(3);
+  });
+
+  it('sends a throttled request of a batch again, alone or with the others, after its Retry-After', async () => {
+    fake.inject({ method: 'GET', path: SKUS, times: 1, ...throttled });
+    const { skus, users } = await sut.readMany({ skus: all('/subscribedSkus', SubscribedSkuSchema), users: all(USERS, GraphUserSchema, department) });
+    expect(skus).toHaveLength(3);
+    expect(users).toHaveLength(6);
+    expect(clock.waits).toEqual([7_000]);
+    expect(fake.calls('GET', SKUS)).toHaveLength(2);
+    expect(fake.calls('GET', /^\/users$/)).toHaveLength(1);
+  });
+
+  it('fails a read whose answer in the batch is a final error, with Graph\'s code', async () => {
+    fake.inject({ method: 'GET', path: SKUS, times: 1, status: 403, body: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges' } } });
+    const error = await sut.readMany({ skus: all('/subscribedSkus', SubscribedSkuSchema), users: all(USERS, GraphUserSchema, department) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GraphError);
+    expect(error).toMatchObject({ status: 403, code: 'Authorization_RequestDenied' });
+  });
+
+  it('never puts more than 20 requests in one batch', async () => {
+    const ids = Array.from({ length: 45 }, (_, i) => `e0000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const reads = Object.fromEntries(ids.map((id) => [id, one(`/users/${id}`, GraphUserSchema, { $select: 'id' }, true)]));
+    const found = await sut.readMany(reads);
+    expect(Object.values(found).every((u) => u === null)).toBe(true);
+    const sizes = fake.calls('POST', /^\/\$batch$/).map((b) => (b.body as { requests: unknown[] }).requests.length);
+    expect(sizes.sort((a, b) => a - b)).toEqual([5, 20, 20]);
+  });
+
+  it('sends a batch again when its own POST is throttled: it only reads', async () => {
+    fake.inject({ method: 'POST', path: /^\/\$batch$/, times: 1, ...throttled });
+    const { skus } = await sut.readMany({ skus: all('/subscribedSkus', SubscribedSkuSchema), users: all(USERS, GraphUserSchema, department) });
+    expect(skus).toHaveLength(3);
+    expect(fake.calls('POST', /^\/\$batch$/)).toHaveLength(2);
   });
 });

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { DEMO } from '../../../src/backends/simulated/seed';
 import { PowerShellError, PowerShellUnavailableError } from '../../../src/backends/microsoft/powershell/errors';
 import { PowerShellRunner, asciiJson, withoutSecrets } from '../../../src/backends/microsoft/powershell/runner';
-import { PWSH_ARGS, SCRIPT } from '../../../src/backends/microsoft/powershell/script';
+import { PWSH_ARGS, SCRIPT, WORKER_ARGS, WORKER_SCRIPT } from '../../../src/backends/microsoft/powershell/script';
 import { DirectoryRefusal } from '../../../src/provisioning/result';
 import { fakeJwt } from '../../fakes/credential';
 import { FAKE_PWSH } from '../../fakes/microsoft365';
@@ -41,8 +41,9 @@ describe('hostile input through the Microsoft backend', () => {
     const calls = env.fake.pwshCalls;
     expect(calls.length).toBeGreaterThan(0);
     for (const call of calls) {
-      // The command line is the same constant for every call, and never carries a request value.
-      expect(call.argv).toEqual([...PWSH_ARGS]);
+      // The command line is the same constant for every worker, and never carries a request value.
+      expect(call.argv).toEqual([...WORKER_ARGS]);
+      expect(call.mode).toBe('warm');
       expect(call.wellFormed).toBe(true);
     }
     expect(calls.find((c) => c.cmdlet === 'New-CsOnlineApplicationInstance')?.parameters).toEqual({
@@ -61,7 +62,7 @@ describe('hostile input through the Microsoft backend', () => {
     expect(outcome instanceof DirectoryRefusal || (outcome as { userPrincipalName?: string }).userPrincipalName === upn).toBe(true);
     const sent = env.fake.pwshCalls.filter((c) => c.cmdlet === 'New-CsOnlineApplicationInstance');
     expect(sent.map((c) => c.parameters.UserPrincipalName)).toEqual([upn]);
-    expect(sent.every((c) => JSON.stringify(c.argv) === JSON.stringify(PWSH_ARGS))).toBe(true);
+    expect(sent.every((c) => JSON.stringify(c.argv) === JSON.stringify(WORKER_ARGS))).toBe(true);
   });
 
   it('never sends a voice-app id it does not know to PowerShell', async () => {
@@ -78,27 +79,64 @@ describe('hostile input through the Microsoft backend', () => {
     expect(call?.parameters.DisplayName).toBe(displayName);
   });
 
-  it('gives pwsh its tokens on stdin, never on the command line', async () => {
-    const [call] = env.fake.pwshCalls;
+  it('gives the workers their tokens on stdin (connect), never on the command line or in the environment', async () => {
+    const [connect] = env.fake.pwshConnects;
+    expect(connect?.graphToken).toMatch(/\./);
+    expect(connect?.teamsToken).toMatch(/\./);
+    expect(env.fake.pwshProcesses.length).toBeGreaterThan(0);
+    for (const process of env.fake.pwshProcesses) {
+      const given = [...process.argv, ...Object.keys(process.env), ...Object.values(process.env)].join('\n');
+      expect(given).not.toContain(connect?.graphToken);
+      expect(given).not.toContain(connect?.teamsToken);
+    }
+    // A cmdlet's request line carries no token: the session has them.
+    for (const call of env.fake.pwshCalls) expect(call.stdin).not.toMatch(/Token/);
+  });
+});
+
+describe('the one-shot runner (SWITCHBOARD_PWSH_MODE=oneshot)', () => {
+  let env: OverFake;
+  beforeEach(async () => {
+    env = await openOverFake({ env: { SWITCHBOARD_PWSH_MODE: 'oneshot' } });
+  });
+  afterEach(() => env.close());
+
+  it('starts one pwsh per cmdlet with the one-shot script, tokens on stdin', async () => {
+    const created = await env.sut.createAccount({ userPrincipalName: 'aa-oneshot@contoso.com', displayName: 'One shot', accountType: 'autoAttendant' });
+    expect(created.displayName).toBe('One shot');
+    const calls = env.fake.pwshCalls;
+    expect(calls.every((c) => c.mode === 'oneshot' && c.wellFormed && JSON.stringify(c.argv) === JSON.stringify(PWSH_ARGS))).toBe(true);
+    expect(env.fake.pwshProcesses).toHaveLength(calls.length);
+    const [call] = calls;
     const request = JSON.parse(call?.stdin ?? '{}') as { graphToken?: string; teamsToken?: string };
     expect(request.graphToken).toMatch(/\./);
-    expect(request.teamsToken).toMatch(/\./);
     expect(call?.argv.join(' ')).not.toContain(request.graphToken);
   });
 });
 
 describe('the fixed script', () => {
-  it('splats allow-listed parameters and evaluates nothing it is given', () => {
-    expect(SCRIPT).toContain('$output = @(& $name @parameters -ErrorAction Stop)');
-    expect(SCRIPT).toContain("if (-not $allowList.ContainsKey($name))");
-    expect(SCRIPT).toContain("if ($spec['parameters'] -notcontains $key)");
-    expect(SCRIPT).not.toMatch(/Invoke-Expression|iex |\[scriptblock\]::Create|Add-Type/i);
-    expect(SCRIPT).toContain("Connect-MicrosoftTeams -AccessTokens @([string] $request['graphToken'], [string] $request['teamsToken'])");
+  it.each([
+    ['one-shot', SCRIPT],
+    ['worker', WORKER_SCRIPT],
+  ])('%s: splats allow-listed parameters and evaluates nothing it is given', (_name, script) => {
+    expect(script).toContain('$output = @(& $name @parameters -ErrorAction Stop)');
+    expect(script).toContain("if (-not $allowList.ContainsKey($name))");
+    expect(script).toContain("if ($spec['parameters'] -cnotcontains $key)");
+    expect(script).not.toMatch(/Invoke-Expression|iex |\[scriptblock\]::Create|Add-Type/i);
+    expect(script).toContain("Connect-MicrosoftTeams -AccessTokens @([string] $request['graphToken'], [string] $request['teamsToken'])");
+  });
+
+  it('checks the allow-list before it imports, connects or runs anything', () => {
+    expect(SCRIPT.indexOf('$call = Get-Allowed $request')).toBeLessThan(SCRIPT.indexOf('Import-Module MicrosoftTeams'));
+    // The worker checks each request before it looks at its session.
+    expect(WORKER_SCRIPT.indexOf('$call = Get-Allowed $request')).toBeLessThan(WORKER_SCRIPT.indexOf("throw [System.InvalidOperationException]::new('not connected')"));
   });
 
   it('is what pwsh receives, encoded once and for all', () => {
     expect(PWSH_ARGS.slice(0, 4)).toEqual(['-NoLogo', '-NoProfile', '-NonInteractive', '-EncodedCommand']);
     expect(Buffer.from(PWSH_ARGS[4] ?? '', 'base64').toString('utf16le')).toBe(SCRIPT);
+    expect(WORKER_ARGS.slice(0, 4)).toEqual(['-NoLogo', '-NoProfile', '-NonInteractive', '-EncodedCommand']);
+    expect(Buffer.from(WORKER_ARGS[4] ?? '', 'base64').toString('utf16le')).toBe(WORKER_SCRIPT);
   });
 });
 

@@ -13,7 +13,7 @@ import { CLIENT_ID, microsoftEnv, microsoftOptions, TENANT_ID } from '../../cont
 import { delegatedClaims, FakeCredential } from '../../fakes/credential';
 import type { FakeMicrosoft365 } from '../../fakes/microsoft365';
 import type { FakeClock } from '../../fakes/clock';
-import { startFake } from './helpers';
+import { closeOpened, openTracked, startFake } from './helpers';
 
 /** The service account's sign-in: kept across restarts, renewed by the operator, never prompted for mid-click. */
 
@@ -39,13 +39,16 @@ const mode = (file: string) => (statSync(file).mode & 0o777).toString(8);
 describe('first start, with nobody signed in', () => {
   let fake: FakeMicrosoft365;
   let clock: FakeClock;
-  afterEach(() => fake.close());
+  afterEach(async () => {
+    await closeOpened();
+    await fake.close();
+  });
 
   it('stops with the command to run, without prompting and without calling Microsoft', async () => {
     ({ fake, clock } = await startFake());
     const cacheDir = path.join(dir, 'signin');
     const { credential: _none, ...options } = microsoftOptions(fake, clock);
-    const error = await openMicrosoftDirectory({ ...microsoftEnv(fake), SWITCHBOARD_M365_CACHE_DIR: cacheDir }, options).catch((e: unknown) => e);
+    const error = await openTracked({ ...microsoftEnv(fake), SWITCHBOARD_M365_CACHE_DIR: cacheDir }, options).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StartupError);
     expect((error as Error).message).toBe(
       `the Microsoft 365 service account has not signed in yet (nothing saved in ${cacheDir}): run "npm run m365:signin" on this host, then start again`,
@@ -101,13 +104,16 @@ describe('a restart with a saved sign-in', () => {
 describe('the sign-in fails to refresh during a click', () => {
   let fake: FakeMicrosoft365;
   let clock: FakeClock;
-  afterEach(() => fake.close());
+  afterEach(async () => {
+    await closeOpened();
+    await fake.close();
+  });
 
   it('answers at once with TENANT_SIGN_IN_REQUIRED (a clear card), tells the operator once, prompts nobody, runs no pwsh', async () => {
     ({ fake, clock } = await startFake());
     const credential = new FakeCredential(delegatedClaims(TENANT_ID));
     const log = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
-    const sut = await openMicrosoftDirectory(microsoftEnv(fake), { ...microsoftOptions(fake, clock), credential, log });
+    const sut = await openTracked(microsoftEnv(fake), { ...microsoftOptions(fake, clock), credential, log });
     credential.failWith = (scope) => new AuthenticationRequiredError({ scopes: [scope], message: 'AADSTS700082: The refresh token has expired due to inactivity.' });
     const pwshBefore = fake.pwshCalls.length;
     const started = Date.now();
@@ -136,9 +142,12 @@ describe('the sign-in fails to refresh during a click', () => {
 describe('start-up checks of consent and permissions', () => {
   let fake: FakeMicrosoft365;
   let clock: FakeClock;
-  afterEach(() => fake.close());
+  afterEach(async () => {
+    await closeOpened();
+    await fake.close();
+  });
 
-  const open = (credential: FakeCredential) => openMicrosoftDirectory(microsoftEnv(fake), { ...microsoftOptions(fake, clock), credential });
+  const open = (credential: FakeCredential) => openTracked(microsoftEnv(fake), { ...microsoftOptions(fake, clock), credential });
 
   it('names a missing consent for the Teams admin API, asks for it once and prompts for nothing', async () => {
     ({ fake, clock } = await startFake());

@@ -4,7 +4,7 @@ import { CLIENT_ID, microsoftEnv, microsoftOptions, TENANT_ID } from '../../cont
 import { appOnlyClaims, delegatedClaims, FakeCredential } from '../../fakes/credential';
 import type { FakeMicrosoft365 } from '../../fakes/microsoft365';
 import type { FakeClock } from '../../fakes/clock';
-import { startFake } from './helpers';
+import { closeOpened, openTracked, startFake } from './helpers';
 
 /** Configuration and the start-up checks: each problem stops start-up with one plain line (DOMAIN.md F12). */
 
@@ -25,6 +25,9 @@ describe('configuration', () => {
       pwshTimeoutMs: 180_000,
       pwshConcurrency: 2,
       pwshQueue: 50,
+      pwshMode: 'warm',
+      pwshMaxRequests: 500,
+      pwshMaxMemoryBytes: 1024 * 1_048_576,
       graphTimeoutMs: 30_000,
       cacheDir: 'data/m365-signin',
     });
@@ -60,10 +63,13 @@ describe('configuration', () => {
 describe('start-up checks', () => {
   let fake: FakeMicrosoft365;
   let clock: FakeClock;
-  afterEach(() => fake.close());
+  afterEach(async () => {
+    await closeOpened();
+    await fake.close();
+  });
 
   const open = (env: NodeJS.ProcessEnv = {}, options = {}) =>
-    openMicrosoftDirectory({ ...microsoftEnv(fake), ...env }, { ...microsoftOptions(fake, clock), ...options });
+    openTracked({ ...microsoftEnv(fake), ...env }, { ...microsoftOptions(fake, clock), ...options });
   const startupError = async (promise: Promise<unknown>) => {
     const error = await promise.then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(StartupError);

@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import type { Meter } from '../meter';
 import { GraphError, GraphOutcomeUnknownError, GraphThrottledError, GraphTimeoutError } from './errors';
+import { all, allBySkip, BatchAnswerSchema, MAX_BATCH, one, type Cursor, type Query, type Read, type ResultOf } from './reads';
+
+export { all, allBySkip, one, type Query, type Read } from './reads';
 
 /**
  * A small Graph client over Node's fetch: bearer token, JSON, bounded retries for throttling and
@@ -12,6 +16,8 @@ export interface HttpDeps {
   sleep: (ms: number) => Promise<void>;
   now: () => Date;
   random: () => number;
+  /** Counts requests and batches per command (meter.ts). */
+  meter?: Meter;
 }
 
 export interface RetryPolicy {
@@ -38,7 +44,6 @@ const IDEMPOTENT = new Set(['GET', 'PATCH', 'DELETE']);
  */
 const NOT_PROCESSED = new Set([429, 503]);
 
-export type Query = Record<string, string | number | undefined>;
 
 export interface GraphResponse {
   status: number;
@@ -66,68 +71,117 @@ export class GraphClient {
   }
 
   async get<S extends z.ZodType>(path: string, schema: S, query?: Query): Promise<z.infer<S>> {
-    const response = await this.send('GET', this.url(path, query));
-    return parseBody(schema, response.body, `GET ${path}`);
+    return (await this.readMany({ read: one(path, schema, query) })).read;
   }
 
   /** GET that answers null on 404 (an unknown user or number is not a fault). */
   async getOrNull<S extends z.ZodType>(path: string, schema: S, query?: Query): Promise<z.infer<S> | null> {
-    try {
-      return await this.get(path, schema, query);
-    } catch (e) {
-      if (e instanceof GraphError && e.status === 404) return null;
-      throw e;
-    }
+    return (await this.readMany({ read: one(path, schema, query, true) })).read;
   }
 
   /** Every item of a collection, following @odata.nextLink (teams-apis.md §2: $top ≤ 1,000). */
   async getAll<S extends z.ZodType>(path: string, item: S, query?: Query): Promise<z.infer<S>[]> {
-    const items: z.infer<S>[] = [];
-    let next: string | undefined = this.url(path, query);
-    for (let page = 0; next; page += 1) {
-      if (page >= 1_000) throw new Error(`Graph GET ${path}: more than 1,000 pages; refusing to go on`);
-      const response = await this.send('GET', next);
-      const body = parseBody(pageOf(item), response.body, `GET ${path}`);
-      items.push(...body.value);
-      next = body['@odata.nextLink'];
-      // The token goes only to Graph itself, never to a host a response names.
-      if (next && new URL(next).origin !== this.origin) throw new Error(`Graph GET ${path}: nextLink leaves ${this.origin}`);
-    }
-    return items;
+    return (await this.readMany({ read: all(path, item, query) })).read;
+  }
+
+  /** Every item of a collection that pages by $top/$skip (reads.ts allBySkip). */
+  async getAllBySkip<S extends z.ZodType>(path: string, item: S, query: Query = {}, top = 1_000): Promise<z.infer<S>[]> {
+    return (await this.readMany({ read: allBySkip(path, item, query, top) })).read;
   }
 
   /**
-   * Every item of a collection that pages by $top/$skip, as the numberAssignments page documents ("$Top
-   * … Default number of results is 500 entries and maximum 1,000 entries allowed per query", "$Skip …
-   * skip first X number of results"; no @odata.nextLink is documented and none is reportedly returned).
-   * Reads pages of `top` until a short page; an @odata.nextLink that does come is followed too.
+   * Several reads at once: whatever is due at the same time goes out as one JSON $batch (one request
+   * alone goes out plain), then the next pages of every collection together, until all are complete.
+   * Only GETs are batched, so a batch that fails on the way may be sent again (it changes nothing).
    */
-  async getAllBySkip<S extends z.ZodType>(path: string, item: S, query: Query = {}, top = 1_000): Promise<z.infer<S>[]> {
-    const items: z.infer<S>[] = [];
-    let next: string | undefined;
-    let previousFirst: string | undefined;
-    for (let page = 0; ; page += 1) {
-      if (page >= 1_000) throw new Error(`Graph GET ${path}: more than 1,000 pages; refusing to go on`);
-      const url = next ?? this.url(path, { ...query, $top: top, $skip: items.length });
-      const response = await this.send('GET', url);
-      const body = parseBody(pageOf(item), response.body, `GET ${path}`);
-      // A service that ignored $skip would hand out page one forever: stop instead of looping.
-      const first = body.value.length > 0 ? JSON.stringify(body.value[0]) : undefined;
-      if (!next && page > 0 && first !== undefined && first === previousFirst) {
-        throw new Error(`Graph GET ${path}: $skip=${items.length} answered the previous page again`);
+  async readMany<R extends Record<string, Read<unknown>>>(reads: R): Promise<{ [K in keyof R]: ResultOf<R[K]> }> {
+    const cursors = Object.entries(reads).map(([key, read]) => ({ key, cursor: read.cursor(this) }));
+    for (;;) {
+      const due = cursors.map((c) => c.cursor).filter((c) => c.next() !== null);
+      if (due.length === 0) break;
+      const chunks: Cursor<unknown>[][] = [];
+      for (let i = 0; i < due.length; i += MAX_BATCH) chunks.push(due.slice(i, i + MAX_BATCH));
+      await Promise.all(chunks.map((chunk) => (chunk.length === 1 ? this.readOne(chunk[0]!) : this.batch(chunk))));
+    }
+    return Object.fromEntries(cursors.map((c) => [c.key, c.cursor.result()])) as { [K in keyof R]: ResultOf<R[K]> };
+  }
+
+  /** The token goes only to Graph itself, never to a host a response names. */
+  checkOwn(url: string, what: string): string {
+    if (new URL(url).origin !== this.origin) throw new Error(`Graph ${what}: nextLink leaves ${this.origin}`);
+    return url;
+  }
+
+  private async readOne(cursor: Cursor<unknown>): Promise<void> {
+    const url = cursor.next() ?? '';
+    let answer: GraphResponse;
+    try {
+      answer = await this.send('GET', url);
+    } catch (e) {
+      if (e instanceof GraphError) {
+        cursor.fail(e);
+        return;
       }
-      previousFirst = first;
-      items.push(...body.value);
-      next = body['@odata.nextLink'];
-      if (next && new URL(next).origin !== this.origin) throw new Error(`Graph GET ${path}: nextLink leaves ${this.origin}`);
-      if (!next && body.value.length < top) return items;
+      throw e;
+    }
+    cursor.take(answer.body);
+  }
+
+  /**
+   * One POST /$batch of GETs (Graph JSON batching; at most 20). Each answer is judged on its own: a
+   * 429/503/504 inside the batch is sent again (in a batch with the others that need it) after the
+   * longest Retry-After asked, within the same bounds as a single request.
+   */
+  private async batch(cursors: Cursor<unknown>[]): Promise<void> {
+    let pending = cursors;
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      if (pending.length === 1) return this.readOne(pending[0]!);
+      const requests = pending.map((cursor, i) => ({ id: String(i + 1), method: 'GET', url: this.relative(cursor.next() ?? '') }));
+      this.deps.meter?.add('graphBatches');
+      this.deps.meter?.add('graphBatched', requests.length);
+      const answer = await this.send('POST', this.url('/$batch'), { requests }, { idempotent: true });
+      const { responses } = parseBody(BatchAnswerSchema, answer.body, 'POST /$batch');
+      const again: Cursor<unknown>[] = [];
+      let wait = 0;
+      let throttled: { path: string; status: number; retryAfter: number | null } | undefined;
+      for (const [i, cursor] of pending.entries()) {
+        const response = responses.find((r) => r.id === String(i + 1));
+        const path = new URL(cursor.next() ?? this.baseUrl).pathname;
+        if (!response) throw new Error(`Graph POST /$batch: no answer for GET ${path}`);
+        if (response.status >= 200 && response.status < 300) {
+          cursor.take(response.body);
+        } else if (RETRYABLE.has(response.status)) {
+          const header = Object.entries(response.headers ?? {}).find(([name]) => name.toLowerCase() === 'retry-after')?.[1] ?? null;
+          const retryAfter = this.retryAfterMs(header);
+          wait = Math.max(wait, retryAfter ?? this.backoff(attempt));
+          throttled ??= { path, status: response.status, retryAfter };
+          again.push(cursor);
+        } else {
+          cursor.fail(GraphError.fromBody('GET', path, response.status, response.body));
+        }
+      }
+      if (throttled && (attempt >= this.retry.maxRetries || wait > this.retry.maxRetryAfterMs)) {
+        throw new GraphThrottledError('GET', throttled.path, throttled.status, attempt + 1, throttled.retryAfter);
+      }
+      if (again.length > 0) await this.deps.sleep(wait);
+      pending = again;
     }
   }
 
-  /** One request with bounded retries; a non-2xx answer that is not retried throws GraphError. */
-  async send(method: string, url: string, body?: unknown): Promise<GraphResponse> {
+  /** A batched request names its URL relative to the version root ("/users?…"). */
+  private relative(url: string): string {
+    const base = `${this.baseUrl}/`;
+    if (!url.startsWith(base)) throw new Error(`Graph $batch: ${new URL(url).pathname} is not below ${this.baseUrl}`);
+    return url.slice(this.baseUrl.length);
+  }
+
+  /**
+   * One request with bounded retries; a non-2xx answer that is not retried throws GraphError.
+   * `idempotent` marks a POST that only reads (a $batch of GETs), which may be sent again.
+   */
+  async send(method: string, url: string, body?: unknown, options: { idempotent?: boolean } = {}): Promise<GraphResponse> {
     const path = new URL(url).pathname;
-    const idempotent = IDEMPOTENT.has(method);
+    const idempotent = options.idempotent ?? IDEMPOTENT.has(method);
     for (let attempt = 0; ; attempt += 1) {
       let answer: GraphResponse;
       try {
@@ -157,6 +211,7 @@ export class GraphClient {
 
   /** One HTTP exchange, body included, aborted after timeoutMs (real time: a hung socket never holds a click). */
   private async once(method: string, url: string, body: unknown): Promise<GraphResponse> {
+    this.deps.meter?.add('graphRequests');
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new RequestTimeout()), this.retry.timeoutMs);
     try {
@@ -205,10 +260,6 @@ class RequestTimeout extends Error {
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function pageOf<S extends z.ZodType>(item: S) {
-  return z.object({ value: z.array(item), '@odata.nextLink': z.string().optional() });
 }
 
 async function readJson(response: Response): Promise<unknown> {

@@ -21,20 +21,30 @@ const INSTANCE = ['ObjectId', 'UserPrincipalName', 'DisplayName', 'ApplicationId
 const ASSOCIATION_RESULT = ['Results'];
 const VOICE_APP = ['Identity', 'Name', 'ApplicationInstances'];
 
+/**
+ * What running a cmdlet does to the tenant. A read may be sent again when the worker that ran it died
+ * (running it twice changes nothing); a write never is: its outcome is unknown and the tenant is read
+ * instead (pool.ts).
+ */
+export type Effect = 'read' | 'write';
+
 export const ALLOW_LIST = {
   // §3.2: without -Identity it lists every instance (-ResultSize is documented as not working).
-  'Get-CsOnlineApplicationInstance': { parameters: z.strictObject({ Identity: identity.optional() }), select: INSTANCE },
+  'Get-CsOnlineApplicationInstance': { parameters: z.strictObject({ Identity: identity.optional() }), select: INSTANCE, effect: 'read' },
   'New-CsOnlineApplicationInstance': {
     parameters: z.strictObject({ UserPrincipalName: identity, ApplicationId: z.uuid(), DisplayName: text }),
     select: INSTANCE,
+    effect: 'write',
   },
   'Set-CsOnlineApplicationInstance': {
     parameters: z.strictObject({ Identity: identity, ApplicationId: z.uuid().optional(), DisplayName: text.optional() }),
     select: INSTANCE,
+    effect: 'write',
   },
   'Get-CsOnlineApplicationInstanceAssociation': {
     parameters: z.strictObject({ Identity: identity }),
     select: ['Id', 'ConfigurationId', 'ConfigurationType', 'CallPriority'],
+    effect: 'read',
   },
   'New-CsOnlineApplicationInstanceAssociation': {
     parameters: z.strictObject({
@@ -43,21 +53,25 @@ export const ALLOW_LIST = {
       ConfigurationType: z.enum(['AutoAttendant', 'CallQueue']),
     }),
     select: ASSOCIATION_RESULT,
+    effect: 'write',
   },
   'Remove-CsOnlineApplicationInstanceAssociation': {
     parameters: z.strictObject({ Identities: z.array(identity).min(1).max(20) }),
     select: ASSOCIATION_RESULT,
+    effect: 'write',
   },
   // -ExcludeContent would drop ApplicationInstances, which is what we read; -First defaults to 100.
   'Get-CsAutoAttendant': {
     parameters: z.strictObject({ Identity: identity.optional(), First: count.optional(), Skip: count.optional() }),
     select: VOICE_APP,
+    effect: 'read',
   },
   'Get-CsCallQueue': {
     parameters: z.strictObject({ Identity: identity.optional(), First: count.optional(), Skip: count.optional() }),
     select: VOICE_APP,
+    effect: 'read',
   },
-} as const;
+} as const satisfies Record<string, { parameters: z.ZodObject; select: readonly string[]; effect: Effect }>;
 
 export type CmdletName = keyof typeof ALLOW_LIST;
 export type CmdletParameters<C extends CmdletName> = z.infer<(typeof ALLOW_LIST)[C]['parameters']>;
@@ -68,6 +82,10 @@ export const DELEGATED_ONLY: ReadonlySet<CmdletName> = new Set([
   'New-CsOnlineApplicationInstance',
   'Set-CsOnlineApplicationInstance',
 ]);
+
+export function effectOf(cmdlet: CmdletName): Effect {
+  return ALLOW_LIST[cmdlet].effect;
+}
 
 export function isCmdletName(name: string): name is CmdletName {
   return Object.hasOwn(ALLOW_LIST, name);

@@ -68,3 +68,50 @@ export const WHAT_ACCESS_NEEDS =
   'among the cmdlets app-only sessions cannot run ("Access Denied"), and Switchboard needs Get-, New- and Set-. ' +
   'Use SWITCHBOARD_M365_AUTH_MODE=delegated and sign in with a service account that holds User Administrator ' +
   'and a Teams admin role (Teams Telephony, Teams Communications or Teams Administrator).';
+
+/**
+ * A write cmdlet was handed to a worker that then died, hung or answered out of turn: Teams may or may
+ * not have carried it out. It is never sent again on that account (pool.ts); the backend reads the
+ * tenant to find out, and says "outcome unknown" when the tenant does not tell yet.
+ */
+export class PowerShellOutcomeUnknownError extends Error {
+  /** Read by the plan runner's fault summary (runner.ts): the admin sees this code, not our text. */
+  readonly code = 'OUTCOME_UNKNOWN';
+  readonly retryable = true;
+
+  constructor(
+    readonly cmdlet: string,
+    readonly why: string,
+  ) {
+    super(`PowerShell ${cmdlet}: the worker running it ${why}, so whether Teams applied it is unknown; it was not sent again`);
+    this.name = 'PowerShellOutcomeUnknownError';
+  }
+}
+
+/** A read cmdlet got no answer in time (its worker was killed and replaced). */
+export class PowerShellTimeoutError extends Error {
+  readonly code = 'TIMEOUT';
+  readonly retryable = true;
+
+  constructor(
+    readonly cmdlet: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`PowerShell ${cmdlet} did not finish within ${timeoutMs / 1000} s; its worker was stopped and replaced`);
+    this.name = 'PowerShellTimeoutError';
+  }
+}
+
+/** A worker died, twice for a read or once before it was handed the request, and could not run it. */
+export class PowerShellWorkerError extends Error {
+  readonly code = 'PWSH_WORKER_LOST';
+  readonly retryable = true;
+
+  constructor(
+    readonly cmdlet: string,
+    readonly why: string,
+  ) {
+    super(`PowerShell ${cmdlet}: its worker ${why}`);
+    this.name = 'PowerShellWorkerError';
+  }
+}

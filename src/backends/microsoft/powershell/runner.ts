@@ -4,10 +4,27 @@ import type { TokenSource } from '../auth';
 import { ALLOW_LIST, isCmdletName, type CmdletName, type CmdletParameters } from './allowList';
 import { PowerShellBusyError, PowerShellError, PowerShellUnavailableError } from './errors';
 import { PWSH_ARGS, RESULT_MARKER } from './script';
+import type { Meter } from '../meter';
 
 /** Runs one allow-listed Teams cmdlet; the port the backend uses (tests may swap in another). */
 export interface PowerShell {
   run<C extends CmdletName>(cmdlet: C, parameters: CmdletParameters<C>): Promise<unknown[]>;
+  /** Starts what is kept warm (the pool's workers), at boot. */
+  start?(): Promise<void>;
+  /** Stops what was started. */
+  close?(): Promise<void>;
+}
+
+/**
+ * The allow-list, checked before anything is started or written: a cmdlet that is not ours or a
+ * parameter outside its schema never reaches pwsh (the fixed script checks the names again).
+ */
+export function checkedParameters<C extends CmdletName>(cmdlet: C, parameters: CmdletParameters<C>): unknown {
+  // The type already says so; this holds for callers that cast their way around it.
+  if (!isCmdletName(cmdlet)) throw new Error(`PowerShell: ${String(cmdlet).slice(0, 60)} is not in the allow-list`);
+  const checked = ALLOW_LIST[cmdlet].parameters.safeParse(parameters);
+  if (!checked.success) throw new Error(`PowerShell ${cmdlet}: parameters outside the allow-list (${checked.error.issues[0]?.message})`);
+  return checked.data;
 }
 
 export interface PowerShellRunnerOptions {
@@ -20,6 +37,7 @@ export interface PowerShellRunnerOptions {
   concurrency?: number;
   /** How many calls may wait for a free slot; one more fails at once with PowerShellBusyError (default 50). */
   maxQueue?: number;
+  meter?: Meter;
 }
 
 export const DEFAULT_PWSH_CONCURRENCY = 2;
@@ -81,7 +99,7 @@ const ResultSchema = z.discriminatedUnion('ok', [
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
 /**
- * Starts `pwsh` with the fixed script (script.ts) for each call: import MicrosoftTeams, connect with
+ * The one-shot runner (SWITCHBOARD_PWSH_MODE=oneshot): starts `pwsh` with the fixed script (script.ts) for each call: import MicrosoftTeams, connect with
  * the access tokens, run ONE allow-listed cmdlet, print one JSON result line. Parameters are checked
  * against the allow-list's zod schema here and again by the script.
  */
@@ -93,19 +111,20 @@ export class PowerShellRunner implements PowerShell {
   }
 
   async run<C extends CmdletName>(cmdlet: C, parameters: CmdletParameters<C>): Promise<unknown[]> {
-    // The type already says so; this holds for callers that cast their way around it.
-    if (!isCmdletName(cmdlet)) throw new Error(`PowerShell: ${String(cmdlet).slice(0, 60)} is not in the allow-list`);
-    const spec = ALLOW_LIST[cmdlet];
-    const checked = spec.parameters.safeParse(parameters);
-    if (!checked.success) throw new Error(`PowerShell ${cmdlet}: parameters outside the allow-list (${checked.error.issues[0]?.message})`);
+    const checked = checkedParameters(cmdlet, parameters);
     return this.slots.use(
-      () => this.runChecked(cmdlet, checked.data),
+      () => this.runChecked(cmdlet, checked),
       () => new PowerShellBusyError(cmdlet, this.slots.limit, this.slots.queued),
     );
   }
 
-  private async runChecked(cmdlet: CmdletName, parameters: unknown): Promise<unknown[]> {    const [graphToken, teamsToken] = await Promise.all([this.options.tokens.graph(), this.options.tokens.teams()]);
+  private async runChecked(cmdlet: CmdletName, parameters: unknown): Promise<unknown[]> {
+    const [graphToken, teamsToken] = await Promise.all([this.options.tokens.graph(), this.options.tokens.teams()]);
     const request = asciiJson({ cmdlet, parameters, graphToken, teamsToken });
+    // Every call pays a process start, a module import and a connect: what the pool avoids.
+    this.options.meter?.add('processStarts');
+    this.options.meter?.add('connects');
+    this.options.meter?.add('cmdlets');
     const { stdout, stderr, code } = await this.spawn(request);
     const line = stdout
       .split(/\r?\n/)
