@@ -5,7 +5,8 @@ import { ChangeRequestSchema, isFinalRequest, type ChangeRequest } from '../appr
 import { isActive, PlanSchema, type Plan } from '../provisioning/plans';
 import { AuditEntrySchema, type AuditEntry, type AuditLog, type NewAuditEntry } from './audit';
 import { StoreUnavailableError } from './errors';
-import { JsonFileStore } from './jsonFile';
+import { JournaledStore } from './journal/store';
+import type { DocumentShape, Json } from './journal/shape';
 import { KeyedLock } from './keyedLock';
 import { migrateLegacyStores, type LegacyFiles } from './legacy';
 import { Quarantine, type QuarantineListener } from './quarantine';
@@ -17,20 +18,52 @@ export interface WorkflowDocument {
   requests: Record<string, ChangeRequest>;
   copies: Record<string, CardCopy>;
   outbox: Record<string, OutboxMessage>;
-  /** Audit entries committed with their change and not yet appended to the audit log. */
-  audit: AuditEntry[];
+  /**
+   * Audit entries committed with their change and not yet appended to the audit log, by id; `n` keeps
+   * their commit order.
+   */
+  auditQueue: Record<string, { n: number; entry: AuditEntry }>;
 }
 
-const emptyDocument = (): WorkflowDocument => ({ schemaVersion: 2, plans: {}, requests: {}, copies: {}, outbox: {}, audit: [] });
+const emptyDocument = (): WorkflowDocument => ({ schemaVersion: 2, plans: {}, requests: {}, copies: {}, outbox: {}, auditQueue: {} });
 
-const DocumentShape = z.object({
-  schemaVersion: z.literal(2).default(2),
-  plans: z.record(z.string(), z.unknown()).default({}),
-  requests: z.record(z.string(), z.unknown()).default({}),
-  copies: z.record(z.string(), z.unknown()).default({}),
-  outbox: z.record(z.string(), z.unknown()).default({}),
-  audit: z.array(z.unknown()).default([]),
-});
+const QueuedAuditSchema = z.object({ n: z.number().int().nonnegative(), entry: AuditEntrySchema });
+
+const COLLECTIONS = {
+  plans: { schema: PlanSchema, key: (v: Plan) => v.id },
+  requests: { schema: ChangeRequestSchema, key: (v: ChangeRequest) => v.id },
+  copies: { schema: CardCopySchema, key: (v: CardCopy) => v.id },
+  outbox: { schema: OutboxMessageSchema, key: (v: OutboxMessage) => v.id },
+  auditQueue: { schema: QueuedAuditSchema, key: (v: z.infer<typeof QueuedAuditSchema>) => v.entry.id },
+} as const;
+
+/** The parts beside the collections; `audit` is the queue as a file of this version's first days wrote it. */
+const PartsSchema = z.object({ schemaVersion: z.literal(2).default(2), audit: z.array(AuditEntrySchema).optional() });
+
+/**
+ * How the journaled store checks what it reads back: each plan, request, copy, message and queued
+ * entry on its own (a bad one is quarantined, issue 9 item 11); the small parts together.
+ */
+const workflowShape: DocumentShape = {
+  collections: Object.keys(COLLECTIONS),
+  entry(collection, key, value) {
+    if (!Object.hasOwn(COLLECTIONS, collection)) return { ok: false, reason: `${collection} is not a collection of the workflow store` };
+    const { schema, key: keyOf } = COLLECTIONS[collection as keyof typeof COLLECTIONS];
+    const parsed = (schema as z.ZodType).safeParse(value);
+    if (!parsed.success) return { ok: false, reason: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`).join('; ') };
+    return (keyOf as (v: unknown) => string)(parsed.data) === key ? { ok: true, value: parsed.data } : { ok: false, reason: 'key does not match the record it holds' };
+  },
+  part(name, value) {
+    const schema = (PartsSchema.shape as Record<string, z.ZodType | undefined>)[name];
+    if (!schema) return { ok: false, reason: `${name} is not a part of the workflow store` };
+    const parsed = schema.safeParse(value);
+    return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reason: parsed.error.issues[0]?.message ?? 'invalid' };
+  },
+  parts(value) {
+    const parsed = PartsSchema.safeParse(value);
+    return parsed.success ? { ok: true, value: parsed.data as Json } : { ok: false, reason: parsed.error.issues[0]?.message ?? 'invalid' };
+  },
+};
 
 export interface LowdbWorkflowOptions {
   audit: AuditLog;
@@ -50,64 +83,95 @@ function own<T>(collection: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(collection, key) ? collection[key] : undefined;
 }
 
+/** A write the disk refused becomes "the store is unavailable": the caller says nothing was done. */
+function unavailable(error: unknown): unknown {
+  if (error instanceof StoreUnavailableError) return error;
+  const code = error && typeof error === 'object' ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? new StoreUnavailableError('workflow store', error) : error;
+}
+
 /**
- * The workflow store in one lowdb file (`workflow.json`): plans, requests, card copies, the outbox and
- * the queue of committed audit entries. A transaction holds an in-process lock while it reads and
- * decides, applies its writes to the document in one synchronous step, and resolves once the group
- * commit that carries them is durable. Each record is parsed on open; a bad one is quarantined.
+ * The workflow store in one file (`workflow.json`) kept as a snapshot plus an append-only journal
+ * (src/store/journal): plans, requests, card copies, the outbox and the queue of committed audit
+ * entries. A commit appends the changed records only — not the whole document, which holds every
+ * plan kept for the retention period — and resolves once fdatasync'ed (group commit). A transaction
+ * holds an in-process lock while it reads and decides, then applies its writes in one synchronous
+ * step. Each record is checked when the file is read; a bad one is quarantined.
  */
 export class LowdbWorkflowStore implements WorkflowStore {
   private lock: Promise<void> = Promise.resolve();
-  /** Bumped when a failed write put the document back to the disk's version. */
+  /** Bumped when a failed write took changes back out of the document. */
   private epoch = 0;
+  /** After a failed write, appended audit entries may be queued again: the next drain checks the log first. */
+  private auditMayRepeat = false;
   private auditRetry: NodeJS.Timeout | undefined;
   private auditChain: Promise<void> = Promise.resolve();
+  private auditCounter = 0;
+  /** Entries handed to the audit log and not yet taken off the queue. */
+  private readonly appending = new Set<string>();
+  private readonly dropping = new Set<Promise<void>>();
+  /** An append failed: later entries wait for the drain, so none overtakes an earlier one. */
+  private auditBlocked = false;
   private closed = false;
   private readonly commitListeners: (() => void)[] = [];
   private readonly locks = new KeyedLock();
   private readonly running = new Set<string>();
   /** Outbox claims live in memory: one process owns this file, and a restart starts without claims. */
   private readonly claims = new Map<string, { owner: string; until: number }>();
+  /** Running and waiting plans by lower-case UPN, so "one change per account" does not scan every plan. */
+  private active: Map<string, Set<string>> | undefined;
 
   private constructor(
-    private readonly store: JsonFileStore<WorkflowDocument>,
+    private readonly store: JournaledStore<WorkflowDocument>,
     private readonly options: LowdbWorkflowOptions,
   ) {
-    store.onRevert(() => (this.epoch += 1));
+    this.auditCounter = Math.max(0, ...Object.values(store.data.auditQueue).map((q) => q.n));
   }
 
   static async open(file: string, options: LowdbWorkflowOptions): Promise<LowdbWorkflowStore> {
-    const store = await JsonFileStore.open<WorkflowDocument>(file, emptyDocument);
-    const quarantine = new Quarantine(file, options.onQuarantine);
-    const shape = DocumentShape.safeParse(store.data);
-    if (!shape.success) {
-      await store.close();
-      throw new Error(`workflow store: ${file} is not a Switchboard workflow file; move it away or delete it`);
+    let workflow: LowdbWorkflowStore | undefined;
+    const store = await JournaledStore.open<WorkflowDocument>({
+      file,
+      shape: workflowShape,
+      makeDefault: emptyDocument,
+      onQuarantine: (item) =>
+        options.onQuarantine?.({ file: item.source, collection: item.collection ?? item.part ?? '(document)', key: item.key ?? '', problems: item.reason.slice(0, 500) }),
+      onRevert: () => {
+        if (workflow) {
+          workflow.epoch += 1;
+          workflow.auditMayRepeat = true;
+          workflow.active = undefined;
+        }
+      },
+    });
+    try {
+      const quarantine = new Quarantine(file, options.onQuarantine);
+      const document = emptyDocument();
+      const retireLegacy = options.legacy ? await migrateLegacyStores(options.legacy, document, quarantine) : async () => undefined;
+      // A queue written as one array by this version's first days, and the legacy files' records.
+      const earlier = (store.data as WorkflowDocument & { audit?: AuditEntry[] }).audit ?? [];
+      await store.update((data) => {
+        for (const collection of ['plans', 'requests', 'copies', 'outbox'] as const) {
+          data[collection] ??= {};
+          for (const [id, value] of Object.entries(document[collection])) if (!Object.hasOwn(data[collection], id)) (data[collection] as Record<string, unknown>)[id] = value;
+        }
+        data.auditQueue ??= {};
+        let n = Math.max(0, ...Object.values(data.auditQueue).map((q) => q.n));
+        for (const entry of earlier) data.auditQueue[entry.id] = { n: ++n, entry };
+        delete (data as WorkflowDocument & { audit?: AuditEntry[] }).audit;
+      });
+      await retireLegacy();
+      workflow = new LowdbWorkflowStore(store, options);
+      await workflow.drainAudit(true);
+      return workflow;
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
     }
-    const raw = shape.data;
-    const document: WorkflowDocument = {
-      schemaVersion: 2,
-      plans: await quarantine.sift('plans', raw.plans, PlanSchema, (p) => p.id),
-      requests: await quarantine.sift('requests', raw.requests, ChangeRequestSchema, (r) => r.id),
-      copies: await quarantine.sift('copies', raw.copies, CardCopySchema, (c) => c.id),
-      outbox: await quarantine.sift('outbox', raw.outbox, OutboxMessageSchema, (m) => m.id),
-      audit: [],
-    };
-    for (const [index, entry] of raw.audit.entries()) {
-      const parsed = AuditEntrySchema.safeParse(entry);
-      if (parsed.success) document.audit.push(parsed.data);
-      else await quarantine.setAside('audit', String(index), parsed.error.issues[0]?.message ?? 'invalid', entry);
-    }
-    const retireLegacy = options.legacy ? await migrateLegacyStores(options.legacy, document, quarantine) : async () => undefined;
-    await store.update((data) => Object.assign(data, document));
-    await retireLegacy();
-    const workflow = new LowdbWorkflowStore(store, options);
-    await workflow.drainAudit(true);
-    return workflow;
   }
 
   // --- reads (committed state) ------------------------------------------------------------------
-  // Each read first waits for the writes in flight: it sees only what is durable (jsonFile.settled).
+  // Each read first waits for the writes in flight: it sees only what is durable (settled()).
 
   async plan(id: string): Promise<Plan | undefined> {
     await this.store.settled();
@@ -219,10 +283,12 @@ export class LowdbWorkflowStore implements WorkflowStore {
       // changes that are gone, so it must not apply.
       if (epoch !== this.epoch) throw new StoreUnavailableError('workflow store', new Error('an earlier write failed'));
       const audited = tx.auditEntries().length > 0;
-      const committed = this.store.update((data) => tx.applyTo(data));
+      const committed = this.store.update((data) => tx.applyTo(data, () => ++this.auditCounter));
       release();
       released = true;
-      await committed;
+      await committed.catch((error: unknown) => {
+        throw unavailable(error);
+      });
       if (audited) this.appendAudit();
       for (const listener of this.commitListeners) listener();
       return result;
@@ -263,7 +329,7 @@ export class LowdbWorkflowStore implements WorkflowStore {
     if (this.auditRetry) clearTimeout(this.auditRetry);
     await this.acquire().then((release) => release());
     await this.auditChain;
-    await this.drainAudit(false).catch(() => undefined);
+    await this.drainAudit(this.auditMayRepeat).catch(() => undefined);
     await this.store.close();
   }
 
@@ -273,7 +339,8 @@ export class LowdbWorkflowStore implements WorkflowStore {
     } catch {
       return { ok: false, detail: 'the data folder is not writable' };
     }
-    const queued = this.store.data.audit.length;
+    if (this.store.failure) return { ok: false, detail: 'the last write failed and could not be cut off yet' };
+    const queued = Object.keys(this.store.data.auditQueue).length;
     return queued > 0 ? { ok: false, detail: `${queued} audit entries wait to be written` } : { ok: true, detail: 'writable' };
   }
 
@@ -286,13 +353,54 @@ export class LowdbWorkflowStore implements WorkflowStore {
   }
 
   /**
-   * Appends the committed entries to the audit log, in commit order: one drain at a time, each taking
-   * everything still queued, so an entry that could not be written earlier is never overtaken by a
-   * later one.
+   * Hands the newly committed entries to the audit log at once, in commit order (the log appends in
+   * call order), so that whoever's transaction just committed finds them there; they leave the queue
+   * once appended. When an append failed, or a failed write may have put appended entries back in the
+   * queue, everything queued goes through one drain instead, which checks the log first.
    */
   private appendAudit(): void {
+    if (this.auditMayRepeat || this.auditBlocked) {
+      this.scheduleDrain();
+      return;
+    }
+    const fresh = Object.values(this.store.data.auditQueue)
+      .filter((q) => !this.appending.has(q.entry.id))
+      .sort((a, b) => a.n - b.n)
+      .map((q) => q.entry);
+    if (fresh.length === 0) return;
+    for (const entry of fresh) this.appending.add(entry.id);
+    this.options.audit.appendEntries(fresh).then(
+      () => this.dropQueued(fresh),
+      (error: unknown) => {
+        for (const entry of fresh) this.appending.delete(entry.id);
+        this.auditBlocked = true;
+        this.options.onAuditDelay?.(error);
+        this.scheduleAuditRetry();
+      },
+    );
+  }
+
+  /** Takes appended entries off the queue (a small journal record); a failed write is caught by auditMayRepeat. */
+  private dropQueued(entries: readonly AuditEntry[]): Promise<void> {
+    const dropping: Promise<void> = this.store
+      .update((data) => {
+        for (const entry of entries) delete data.auditQueue[entry.id];
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        for (const entry of entries) this.appending.delete(entry.id);
+        this.dropping.delete(dropping);
+      });
+    this.dropping.add(dropping);
+    return dropping;
+  }
+
+  private scheduleDrain(): void {
     this.auditChain = this.auditChain
       .then(() => this.drainAudit(false))
+      .then(() => {
+        this.auditBlocked = false;
+      })
       .catch((error: unknown) => {
         this.options.onAuditDelay?.(error);
         this.scheduleAuditRetry();
@@ -303,27 +411,35 @@ export class LowdbWorkflowStore implements WorkflowStore {
     if (this.auditRetry || this.closed) return;
     this.auditRetry = setTimeout(() => {
       this.auditRetry = undefined;
-      this.appendAudit();
+      this.scheduleDrain();
     }, AUDIT_RETRY_MS);
     this.auditRetry.unref();
   }
 
   /**
-   * Appends what is still queued. After a crash (`recovering`), entries already in the log are
-   * recognised by id and not written twice.
+   * Appends everything still queued, in order. After a crash (`recovering`), or after a failed write
+   * may have put appended entries back, entries already in the log are recognised by id and not
+   * written twice.
    */
   private async drainAudit(recovering: boolean): Promise<void> {
-    const queued = [...this.store.data.audit];
+    await Promise.all([...this.dropping]);
+    const queued = Object.values(this.store.data.auditQueue)
+      .filter((q) => !this.appending.has(q.entry.id))
+      .sort((a, b) => a.n - b.n)
+      .map((q) => q.entry);
     if (queued.length === 0) return;
-    const present = recovering ? await this.options.audit.recentIds(RECOVERY_SCAN_LINES + queued.length) : new Set<string>();
+    const check = recovering || this.auditMayRepeat;
+    this.auditMayRepeat = false;
+    const present = check ? await this.options.audit.recentIds(RECOVERY_SCAN_LINES + queued.length) : new Set<string>();
     const missing = queued.filter((e) => !present.has(e.id));
-    await this.options.audit.appendEntries(missing);
-    const ids = new Set(queued.map((e) => e.id));
-    // The queue's shrinking rides along with the next write: if a crash loses it, the entries are
-    // recognised in the log at start-up and not written twice.
-    this.store.touch((data) => {
-      data.audit = data.audit.filter((e) => !ids.has(e.id));
-    });
+    for (const entry of queued) this.appending.add(entry.id);
+    try {
+      await this.options.audit.appendEntries(missing);
+    } catch (error) {
+      for (const entry of queued) this.appending.delete(entry.id);
+      throw error;
+    }
+    await this.dropQueued(queued);
   }
 }
 
@@ -358,11 +474,12 @@ class LowdbTx implements WorkflowTx {
 
   async activePlanOn(userPrincipalName: string, exceptPlanId: string): Promise<Plan | undefined> {
     const upn = userPrincipalName.toLowerCase();
-    const ids = new Set([...Object.keys(this.data.plans), ...this.plans.keys()]);
-    for (const id of ids) {
-      if (id === exceptPlanId) continue;
-      const plan = await this.plan(id);
-      if (plan && isActive(plan.status) && plan.account.userPrincipalName.toLowerCase() === upn) return plan;
+    const matches = (p: Plan | null | undefined): p is Plan => !!p && p.id !== exceptPlanId && isActive(p.status) && p.account.userPrincipalName.toLowerCase() === upn;
+    // Looked at in place (no copy per plan): the store keeps every plan of the retention period.
+    for (const pending of this.plans.values()) if (matches(pending)) return structuredClone(pending);
+    for (const stored of Object.values(this.data.plans)) {
+      if (this.plans.has(stored.id) || !matches(stored)) continue;
+      return structuredClone(stored);
     }
     return undefined;
   }
@@ -442,7 +559,7 @@ class LowdbTx implements WorkflowTx {
   }
 
   /** Synchronous: the whole transaction lands in the document in one step. */
-  applyTo(data: WorkflowDocument): void {
+  applyTo(data: WorkflowDocument, nextAuditNumber: () => number): void {
     for (const [id, plan] of this.plans) {
       if (plan) data.plans[id] = plan;
       else delete data.plans[id];
@@ -455,6 +572,6 @@ class LowdbTx implements WorkflowTx {
     }
     for (const id of this.deletedMessages) delete data.outbox[id];
     for (const [id, message] of this.outbox) data.outbox[id] = message;
-    data.audit.push(...this.entries);
+    for (const entry of this.entries) data.auditQueue[entry.id] = { n: nextAuditNumber(), entry };
   }
 }

@@ -2,7 +2,10 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { App } from '../../src/app';
 import { DEMO } from '../../src/backends/simulated/seed';
+import { AuditLog } from '../../src/store/audit';
 import { StoreUnavailableError } from '../../src/store/errors';
+import { LowdbWorkflowStore } from '../../src/store/lowdbWorkflow';
+import { fullDisk } from '../fakes/disk';
 import { testApp, tempDir } from '../helpers/app';
 import { ADMIN, APPROVER } from '../helpers/identities';
 import { expectOk, until } from '../helpers/waiting';
@@ -87,19 +90,24 @@ describe('a request and its plan never disagree (issue 9 item 4, DOMAIN.md F16)'
     app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10' });
     const plan = expectOk(await app.provisioning.planDelete(admin, DEMO.accounts.helpdesk.id));
     expectOk(await app.approvals.confirm(plan.id, admin));
-    const realOpen = fsp.open;
-    const full = jest.spyOn(fsp, 'open').mockImplementation(async (file, ...rest) => {
-      if (String(file).endsWith('.workflow.json.tmp')) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-      return realOpen(file, ...rest);
-    });
+    const disk = fullDisk((file) => path.basename(file).startsWith('workflow.json'));
+    disk.fill();
     await expect(app.approvals.approve(plan.id, approver)).rejects.toBeInstanceOf(StoreUnavailableError);
     expect((await app.approvals.get(plan.id))!.status).toBe('pending');
     expect((await app.plans.get(plan.id))!.status).toBe('awaitingConfirmation');
-    const onDisk = JSON.parse(await fsp.readFile(path.join(dir.dir, 'workflow.json'), 'utf8')) as { plans: Record<string, { status: string }>; requests: Record<string, { status: string }> };
-    expect([onDisk.plans[plan.id]!.status, onDisk.requests[plan.id]!.status]).toEqual(['awaitingConfirmation', 'pending']);
     expect(await app.directory.getAccount(DEMO.accounts.helpdesk.id)).not.toBeNull();
+    // What is on disk agrees: a second store opened on a copy of the folder reads both as they were.
+    disk.restore();
+    const copy = await tempDir();
+    try {
+      for (const name of await fsp.readdir(dir.dir)) if (name.startsWith('workflow.json')) await fsp.copyFile(path.join(dir.dir, name), path.join(copy.dir, name));
+      const reread = await LowdbWorkflowStore.open(path.join(copy.dir, 'workflow.json'), { audit: new AuditLog(path.join(copy.dir, 'audit.jsonl')) });
+      expect([(await reread.plan(plan.id))!.status, (await reread.request(plan.id))!.status]).toEqual(['awaitingConfirmation', 'pending']);
+      await reread.close();
+    } finally {
+      await copy.remove();
+    }
 
-    full.mockRestore();
     expectOk(await app.approvals.approve(plan.id, approver));
     await until(async () => (await app.plans.get(plan.id))?.status === 'done');
     expect((await app.approvals.get(plan.id))!.status).toBe('done');
