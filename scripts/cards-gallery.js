@@ -11,7 +11,8 @@
  *
  * How: the catalogue is TypeScript, so it is compiled first with the project's own tsc (the
  * options of tsconfig.json) into a throw-away folder. The cards are then rendered in headless
- * Debian Chromium (playwright-core; /usr/bin/chromium or CHROMIUM_PATH) by the adaptivecards
+ * Chromium (playwright-core; scripts/chromium.js picks Debian's, /usr/bin/chromium or CHROMIUM_PATH,
+ * else the one inside the npm package @sparticuz/chromium) by the adaptivecards
  * package's UMD bundle and CSS, with a Teams-light-like host config (scripts/teams-host-config.json)
  * and a little CSS for Teams-like buttons and inputs. No browser is downloaded and the page is
  * offline. Fonts are whatever the machine has: Segoe UI is not on Linux, so Liberation Sans or

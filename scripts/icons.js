@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * Renders the Teams app icons from their SVG sources with headless Debian Chromium (playwright-core):
+ * Renders the Teams app icons from their SVG sources with headless Chromium (playwright-core):
  *   appPackage/icon.svg    -> appPackage/color.png    192×192, opaque
  *   appPackage/outline.svg -> appPackage/outline.png  32×32, every pixel white (255,255,255), background alpha 0
  *
@@ -10,8 +10,10 @@
  *
  * Chromium only rasterises: the SVG is drawn on a canvas and its RGBA pixels come back to Node, which
  * forces the outline to pure white and writes the PNGs itself, so the output does not depend on how
- * the screenshot pipeline premultiplies alpha. Needs /usr/bin/chromium (Debian package `chromium`;
- * override with CHROMIUM_PATH). No browser is downloaded and no page touches the network.
+ * the screenshot pipeline premultiplies alpha. The Chromium is the one scripts/chromium.js picks:
+ * Debian's (/usr/bin/chromium or CHROMIUM_PATH), else the one inside the npm package
+ * @sparticuz/chromium (both gave byte-identical PNGs on 2026-11-30). No browser is downloaded and no
+ * page touches the network.
  */
 const fs = require('node:fs');
 const path = require('node:path');

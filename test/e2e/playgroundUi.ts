@@ -11,7 +11,8 @@ import { chromium, type Browser, type BrowserContext, type Locator, type Page, t
  * and a card has arrived when the conversation stream says so and the DOM shows it.
  */
 
-// The machine's Chromium, its flags and the launch live in one place for every script and test.
+// Which Chromium (Debian's, else the one inside the npm package @sparticuz/chromium), its flags and
+// the launch live in one place for every script and test.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const chromiumHelper = require('../../scripts/chromium.js') as { CHROMIUM_PATH: string; launchBrowser(): Promise<Browser> };
 const COMPOSER = '[data-lexical-editor="true"][role="textbox"]';
@@ -39,7 +40,10 @@ export interface ConversationEvent {
   message?: { messageId?: string; from?: { id?: string }; attachments?: unknown[] };
 }
 
-/** Chromium (Debian's, not a downloaded one) with a fresh profile: Playwright creates a new temporary user-data-dir per launch. */
+/**
+ * Chromium (Debian's if installed, else the bundled one; never a downloaded one; SWITCHBOARD_CHROMIUM
+ * forces either) with a fresh profile: Playwright creates a new temporary user-data-dir per launch.
+ */
 export function launchChromium(): Promise<Browser> {
   return chromiumHelper.launchBrowser();
 }
