@@ -172,6 +172,9 @@ export interface AuditStore {
  * Appends are serialized in-process so lines never interleave. Reading a page walks the file
  * backwards from its end, so the newest entries cost the same at 100 or 100,000 entries.
  */
+/** Enough to cover every entry a workflow store can have queued between two drains. */
+const WRITTEN_IDS_KEPT = 50_000;
+
 export class AuditLog implements AuditStore {
   private tail: Promise<void> = Promise.resolve();
   private ready: Promise<void> | undefined;
@@ -179,6 +182,13 @@ export class AuditLog implements AuditStore {
   private tornEnd = false;
   /** Entries in the file, once count() has counted them; kept up to date by append(). */
   private counted: number | undefined;
+  /**
+   * Ids this process wrote, newest last (bounded): the workflow store hands a committed entry over
+   * once on the fast path and again from a drain after a failed write may have put it back in its
+   * queue; whichever comes second must not make a second line. Checked inside the serialized append,
+   * so two hand-overs racing cannot both pass.
+   */
+  private readonly written = new Set<string>();
 
   constructor(
     readonly file: string,
@@ -201,15 +211,22 @@ export class AuditLog implements AuditStore {
    */
   appendEntries(entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length === 0) return this.tail;
-    const lines = entries.map((e) => JSON.stringify(e) + '\n').join('');
     this.ready ??= this.prepare();
     const write = this.tail
       .then(() => this.ready)
       .then(async () => {
+        const fresh = entries.filter((e) => !this.written.has(e.id));
+        if (fresh.length === 0) return;
+        const lines = fresh.map((e) => JSON.stringify(e) + '\n').join('');
         // Without this, the torn line and the new one would make one unreadable line together.
         await appendFile(this.file, this.tornEnd ? `\n${lines}` : lines, 'utf8');
         this.tornEnd = false;
-        if (this.counted !== undefined) this.counted += entries.length;
+        if (this.counted !== undefined) this.counted += fresh.length;
+        for (const entry of fresh) this.written.add(entry.id);
+        for (const id of this.written) {
+          if (this.written.size <= WRITTEN_IDS_KEPT) break;
+          this.written.delete(id);
+        }
       });
     this.tail = write.catch(() => {
       this.ready = undefined;
