@@ -1,4 +1,5 @@
 import { PlanKindSchema, type PlanKind } from '../provisioning/plans';
+import { confirmers, requesters, type ChangeRequest } from './requests';
 
 /**
  * Which requests need a second person (four-eyes). By default the destructive and license-changing
@@ -31,13 +32,15 @@ export function isApprover(policy: ApprovalPolicy, aadObjectId: string): boolean
 }
 
 /**
- * An approver never approves a change they asked for: neither the proposer nor the one who confirmed
- * it may decide (four-eyes binds both, issue 9 item 13).
+ * An approver never decides a change they asked for: neither the proposer nor anyone who confirmed it
+ * (four-eyes binds them all, issue 9 item 13) — also an admin-approver whose Confirm only re-sent a
+ * pending request.
  */
-export function mayDecide(policy: ApprovalPolicy, deciderId: string, requesterIds: readonly string[]): 'ok' | 'notApprover' | 'ownRequest' {
+export function mayDecide(policy: ApprovalPolicy, deciderId: string, request: ChangeRequest): 'ok' | 'notApprover' | 'ownRequest' | 'ownConfirmation' {
   if (!isApprover(policy, deciderId)) return 'notApprover';
   const id = deciderId.toLowerCase();
-  if (requesterIds.some((r) => r.toLowerCase() === id)) return 'ownRequest';
+  if (requesters(request).includes(id)) return 'ownRequest';
+  if (confirmers(request).includes(id)) return 'ownConfirmation';
   return 'ok';
 }
 

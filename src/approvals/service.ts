@@ -7,7 +7,7 @@ import type { WorkflowStore, WorkflowTx } from '../store/workflow';
 import type { CardCopy, OutboxMessage } from './copies';
 import { enqueue, followPlan, REFRESH_DELAY_MS } from './outbox';
 import { decidersFor, mayDecide, type ApprovalPolicy } from './policy';
-import { isFinalRequest, isOpen, requesters, type ChangeRequest } from './requests';
+import { bound, confirmers, isFinalRequest, isOpen, requesters, type ChangeRequest } from './requests';
 
 export type Requester = Actor & { userId?: string };
 
@@ -93,8 +93,10 @@ export class ApprovalService {
       const existing = await tx.request(planId);
       if (existing) {
         if (!isOpen(existing.status)) return refuse('PLAN_ALREADY_DECIDED', { status: current.status });
-        await this.resend(tx, existing, at);
-        return ok({ plan: current, request: existing });
+        const request = await this.addConfirmer(tx, existing, actor, at);
+        if (!request.ok) return request;
+        await this.resend(tx, request.value, at);
+        return ok({ plan: current, request: request.value });
       }
       if (current.status !== 'awaitingConfirmation') return refuse('PLAN_ALREADY_DECIDED', { status: current.status });
       const approvers = decidersFor(this.policy, [current.requestedBy.aadObjectId, actor.aadObjectId]);
@@ -105,6 +107,7 @@ export class ApprovalService {
         account: current.account,
         requestedBy: { aadObjectId: actor.aadObjectId, name: actor.name, ...(actor.userId ? { userId: actor.userId } : {}) },
         proposedBy: current.requestedBy,
+        confirmedBy: [{ aadObjectId: actor.aadObjectId, name: actor.name }],
         status: 'pending',
         version: 0,
         createdAt: at.toISOString(),
@@ -288,7 +291,7 @@ export class ApprovalService {
   /** Sends the request again to every approver who has no card of it yet, and to the channel. */
   private async resend(tx: WorkflowTx, request: ChangeRequest, at: Date): Promise<void> {
     const [copies, messages] = await Promise.all([tx.copiesOf(request.id), tx.outboxOf(request.id)]);
-    for (const approverId of decidersFor(this.policy, requesters(request))) {
+    for (const approverId of decidersFor(this.policy, bound(request))) {
       if (copies.some((c) => c.view === 'approval' && c.audience === 'approver' && c.aadObjectId?.toLowerCase() === approverId)) continue;
       const earlier = messages.find((m) => m.kind === 'deliverApproval' && m.approverId === approverId && m.status !== 'sent');
       if (earlier) tx.putOutbox({ ...earlier, status: 'pending', nextAttemptAt: new Date().toISOString(), updatedAt: at.toISOString() });
@@ -329,10 +332,26 @@ export class ApprovalService {
     return cancelled;
   }
 
+  /**
+   * Whoever confirms a pending request again becomes one of its confirmers, and so may not decide it
+   * (four-eyes). Refused, with nothing changed, when that would leave no approver who may decide.
+   */
+  private async addConfirmer(tx: WorkflowTx, request: ChangeRequest, actor: Actor, at: Date): Promise<Result<ChangeRequest>> {
+    if (confirmers(request).includes(actor.aadObjectId.toLowerCase())) return ok(request);
+    const confirmed = { ...request, confirmedBy: [...(request.confirmedBy ?? [request.requestedBy]), actor].map((a) => ({ aadObjectId: a.aadObjectId, name: a.name })) };
+    if (decidersFor(this.policy, bound(confirmed)).length === 0) return refuse('REQUEST_NO_APPROVER');
+    const saved = tx.putRequest(confirmed);
+    tx.audit(this.entry(saved, actor, 'request.confirmed', 'succeeded'));
+    // Their approval card, if they had one, becomes read-only.
+    await enqueue(tx, { planId: request.id, kind: 'refreshCopies', delayMs: REFRESH_DELAY_MS }, at);
+    return ok(saved);
+  }
+
   private checkDecider(request: ChangeRequest, approver: Actor): Result<true> {
-    const verdict = mayDecide(this.policy, approver.aadObjectId, requesters(request));
+    const verdict = mayDecide(this.policy, approver.aadObjectId, request);
     if (verdict === 'notApprover') return refuse('REQUEST_NOT_APPROVER', { aadObjectId: approver.aadObjectId });
     if (verdict === 'ownRequest') return refuse('REQUEST_OWN');
+    if (verdict === 'ownConfirmation') return refuse('REQUEST_OWN_CONFIRMATION');
     return ok(true);
   }
 

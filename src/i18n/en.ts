@@ -66,6 +66,7 @@ export const en = {
     REQUEST_NOT_FOUND: 'This approval request no longer exists.',
     REQUEST_NOT_APPROVER: 'Only Switchboard approvers can approve or reject. Your account ({aadObjectId}) is not an approver.',
     REQUEST_OWN: 'You asked for this change yourself: another approver must decide (four-eyes rule).',
+    REQUEST_OWN_CONFIRMATION: 'You confirmed this change: another approver must decide (four-eyes rule).',
     REQUEST_NOT_REQUESTER: 'Only {name}, who asked for this change, can cancel it.',
     REQUEST_REASON_REQUIRED: 'Say why you reject it: the requester will see your reason.',
     REQUEST_NO_APPROVER: 'This change needs an approver, and no approver other than you is configured (SWITCHBOARD_APPROVER_IDS).',

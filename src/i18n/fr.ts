@@ -91,6 +91,7 @@ export const fr: Strings = typeset({
     REQUEST_NOT_FOUND: 'Cette demande d’approbation n’existe plus.',
     REQUEST_NOT_APPROVER: 'Seuls les approbateurs Switchboard peuvent approuver ou refuser. Votre compte ({aadObjectId}) n’est pas approbateur.',
     REQUEST_OWN: 'Vous avez demandé cette modification vous-même : un autre approbateur doit décider (principe des quatre yeux).',
+    REQUEST_OWN_CONFIRMATION: 'Vous avez confirmé cette modification : un autre approbateur doit décider (principe des quatre yeux).',
     REQUEST_NOT_REQUESTER: 'Seule la personne qui a demandé cette modification ({name}) peut l’annuler.',
     REQUEST_REASON_REQUIRED: 'Indiquez pourquoi vous refusez : le demandeur verra votre motif.',
     REQUEST_NO_APPROVER: 'Cette modification nécessite un approbateur, et aucun approbateur autre que vous n’est configuré (SWITCHBOARD_APPROVER_IDS).',
