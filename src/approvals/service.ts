@@ -1,17 +1,15 @@
 import type { Actor } from '../provisioning/model';
 import { isActive, type Plan } from '../provisioning/plans';
 import { ok, refuse, type Result } from '../provisioning/result';
-import { planAudit, type PlanRunner } from '../provisioning/runner';
+import { holdForApproval, planAudit, SWITCHBOARD, type PlanRunner } from '../provisioning/runner';
 import type { NewAuditEntry } from '../store/audit';
 import type { WorkflowStore, WorkflowTx } from '../store/workflow';
 import type { CardCopy, OutboxMessage } from './copies';
 import { enqueue, followPlan, REFRESH_DELAY_MS } from './outbox';
-import { decidersFor, mayDecide, type ApprovalPolicy } from './policy';
+import { approvalOnRecord, decidersFor, mayDecide, type ApprovalPolicy } from './policy';
 import { bound, confirmers, isFinalRequest, isOpen, requesters, type ChangeRequest } from './requests';
 
 export type Requester = Actor & { userId?: string };
-
-const SWITCHBOARD: Actor = { aadObjectId: 'switchboard', name: 'Switchboard' };
 
 export interface ApprovalOptions {
   now?: () => Date;
@@ -206,7 +204,9 @@ export class ApprovalService {
   /**
    * Repairs every request whose plan does not agree with it (files from an older version, a record
    * quarantined, a hand edit): after a restart no request is approved with a plan that never runs,
-   * and none is pending with a plan that moved on (issue 9 item 4). Returns how many were repaired.
+   * and none is pending with a plan that moved on (issue 9 item 4). It fails closed: an approval is
+   * never inferred — a plan that moved on without an approver on record is held back for the
+   * approvers, never run. Returns how many were repaired.
    */
   async reconcile(): Promise<number> {
     const at = this.now();
@@ -231,10 +231,26 @@ export class ApprovalService {
             note('plan cancelled: request cancelled');
             return true;
           }
-          // The plan moved on without a decision on record: the request follows it, with no decider.
-          tx.putRequest({ ...r, status: 'approved' });
-          await followPlan(tx, plan, undefined, at);
-          note(`plan ${plan.status}: request follows it`);
+          // The plan moved on while nobody decided. What it did cannot be undone; it does no more.
+          if (plan.status === 'done') {
+            tx.putRequest({ ...r, status: 'failed', failure: { reason: 'PLAN_RAN_WITHOUT_APPROVAL', params: {} } });
+            note('plan done without a decision: request failed, not approved');
+            return true;
+          }
+          await holdForApproval(tx, plan, SWITCHBOARD, at);
+          await this.resend(tx, r, at);
+          note(`plan ${plan.status} without a decision: plan held until an approver decides`);
+          return true;
+        }
+        const claimsApproval = r.status === 'approved' || r.status === 'executing' || r.status === 'failed';
+        if (claimsApproval && !approvalOnRecord(plan, r) && plan.status !== 'done' && plan.status !== 'cancelled') {
+          // Approved, but nobody who may decide it is on record as the decider: back to the approvers.
+          if (plan.status !== 'awaitingConfirmation') await holdForApproval(tx, plan, SWITCHBOARD, at);
+          const reopened: ChangeRequest = { ...r, status: 'pending', expiresAt: new Date(at.getTime() + this.policy.expiresAfterMs).toISOString() };
+          delete reopened.decision;
+          delete reopened.failure;
+          await this.resend(tx, tx.putRequest(reopened), at);
+          note(`request ${r.status} without a valid decider: back to the approvers`);
           return true;
         }
         if ((r.status === 'approved' || r.status === 'executing') && plan.status === 'awaitingConfirmation') {
