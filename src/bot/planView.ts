@@ -1,6 +1,6 @@
 import { viewVersion } from '../approvals/copies';
 import { isApprover } from '../approvals/policy';
-import { isFinalRequest, requesters, type ChangeRequest } from '../approvals/requests';
+import { confirmers, isFinalRequest, requesters, type ChangeRequest } from '../approvals/requests';
 import { accountDetailsCard } from '../cards/accountDetails';
 import { approvalRequestCard, approvalStatusLine, type Viewer } from '../cards/approvalRequest';
 import { planCard, type ApprovalState } from '../cards/planCard';
@@ -62,9 +62,11 @@ export class Views {
     return new PlanReply(card, request.id, version, 'approval', isFinalRequest(request.status) && (!plan || isFinished(plan.status) || plan.status === 'failed'));
   }
 
+  /** An approver who confirmed the request again may not decide it (four-eyes): they only read it. */
   viewerOf(request: ChangeRequest, aadObjectId: string): Viewer {
     const id = aadObjectId.toLowerCase();
     if (requesters(request).includes(id)) return 'requester';
+    if (confirmers(request).includes(id)) return 'other';
     return isApprover(this.services.approvals.policy, id) ? 'approver' : 'other';
   }
 

@@ -3,6 +3,7 @@ import { isFinalRequest } from '../approvals/requests';
 import { format, strings, type Locale } from '../i18n';
 import type { Plan } from '../provisioning/plans';
 import { failedStep } from '../provisioning/plans';
+import { REASON_CODES, type ReasonCode } from '../provisioning/result';
 import { describeRefusal } from './describe';
 import type { Tone } from './message';
 import { stepText } from './planCard';
@@ -27,6 +28,10 @@ const TONE: Record<ChangeRequest['status'], Tone> = {
   expired: 'default',
 };
 
+function isReasonCode(reason: string): reason is ReasonCode {
+  return (REASON_CODES as readonly string[]).includes(reason);
+}
+
 export function approvalStatusLine(request: ChangeRequest, plan: Plan | undefined, locale: Locale): string {
   const s = strings(locale).approval.status;
   const by = request.decision ? { name: plainText(request.decision.name || request.decision.aadObjectId), at: when(request.decision.at) } : { name: '', at: '' };
@@ -38,6 +43,10 @@ export function approvalStatusLine(request: ChangeRequest, plan: Plan | undefine
     case 'expired':
       return format(s.expired, { at: when(request.expiresAt) });
     case 'failed': {
+      // Failed before anyone decided (its plan vanished, or ran without an approval): say that, not "Approved by".
+      if (request.failure && !request.decision && isReasonCode(request.failure.reason)) {
+        return describeRefusal({ ok: false, reason: request.failure.reason, params: request.failure.params }, locale);
+      }
       const failure = plan ? failedStep(plan) : null;
       const detail = failure?.note ? describeRefusal({ ok: false, reason: failure.note.reason, params: failure.note.params }, locale) : '';
       return format(s.failed, { ...by, detail });

@@ -55,8 +55,13 @@ function statusLine(plan: Plan, locale: Locale): { text: string; tone: Tone } {
     case 'running':
       return { text: s.running, tone: 'default' };
     case 'awaitingConfirmation':
-      return { text: s.awaitingConfirmation, tone: 'warning' };
+      return plan.held ? { text: format(s.held, { note: heldText(plan, locale) }), tone: 'attention' } : { text: s.awaitingConfirmation, tone: 'warning' };
   }
+}
+
+/** Why the runner held the plan back (no approval on record), in words; '' when it was not held. */
+function heldText(plan: Plan, locale: Locale): string {
+  return plan.held ? describeRefusal({ ok: false, reason: plan.held.reason, params: plan.held.params }, locale) : '';
 }
 
 /**
@@ -105,7 +110,8 @@ export function planCard(plan: Plan, facts: TenantFacts, locale: Locale, account
     planId: plan.id,
     accountId: plan.account.id ?? '',
     requestId: approval?.requestId ?? '',
-    approvalNote: [awaitingApproval ? approval.note : '', notice].filter(Boolean).join(' '),
+    // A held plan whose request waits for the approvers says why it stopped beside who has the request.
+    approvalNote: [awaitingApproval ? heldText(plan, locale) : '', awaitingApproval ? approval.note : '', notice].filter(Boolean).join(' '),
     canConfirm: plan.status === 'awaitingConfirmation' && !awaitingApproval,
     canCancelRequest: awaitingApproval && approval.pending,
     canRetry: plan.status === 'failed',

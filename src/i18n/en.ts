@@ -62,10 +62,15 @@ export const en = {
     PLAN_NOT_FOUND: 'This request no longer exists.',
     PLAN_ALREADY_DECIDED: 'This request is already {status}; nothing more was done.',
     PLAN_NEEDS_APPROVAL: 'This change needs an approver: confirm it to send the request to the approvers.',
+    PLAN_HELD_FOR_APPROVAL:
+      'Held before its next step: this kind of change needs an approver (SWITCHBOARD_APPROVAL_OPERATIONS) and no approver\'s decision is on record. Nothing more runs until an approver approves it; steps marked ✓ were already done.',
+    PLAN_RAN_WITHOUT_APPROVAL:
+      'This change ran without an approver\'s decision on record (data from an earlier version, or edited by hand): it was never approved. The history shows what was done.',
     PLAN_NOT_REQUESTER: 'Only {name}, who asked for this change, can cancel it.',
     REQUEST_NOT_FOUND: 'This approval request no longer exists.',
     REQUEST_NOT_APPROVER: 'Only Switchboard approvers can approve or reject. Your account ({aadObjectId}) is not an approver.',
     REQUEST_OWN: 'You asked for this change yourself: another approver must decide (four-eyes rule).',
+    REQUEST_OWN_CONFIRMATION: 'You confirmed this change: another approver must decide (four-eyes rule).',
     REQUEST_NOT_REQUESTER: 'Only {name}, who asked for this change, can cancel it.',
     REQUEST_REASON_REQUIRED: 'Say why you reject it: the requester will see your reason.',
     REQUEST_NO_APPROVER: 'This change needs an approver, and no approver other than you is configured (SWITCHBOARD_APPROVER_IDS).',
@@ -271,6 +276,7 @@ export const en = {
     },
     status: {
       awaitingConfirmation: 'Nothing has changed yet. Confirm to run these steps.',
+      held: '{note} Confirm to send it to the approvers.',
       running: 'Working on it… this card updates by itself when it is done.',
       waiting: 'Waiting for the tenant: {note}',
       failed: 'Stopped at step {step}: {note} Nothing after that step was done; Retry picks up from there.',

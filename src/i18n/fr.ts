@@ -87,10 +87,15 @@ export const fr: Strings = typeset({
     PLAN_NOT_FOUND: 'Cette demande n’existe plus.',
     PLAN_ALREADY_DECIDED: 'Cette demande est déjà {status} ; rien de plus n’a été fait.',
     PLAN_NEEDS_APPROVAL: 'Cette modification doit être approuvée : confirmez-la pour envoyer la demande aux approbateurs.',
+    PLAN_HELD_FOR_APPROVAL:
+      'Suspendue avant l’étape suivante : ce type de modification doit être approuvé (SWITCHBOARD_APPROVAL_OPERATIONS) et aucune décision d’approbateur n’est enregistrée. Rien de plus ne s’exécute tant qu’un approbateur ne l’a pas approuvée ; les étapes marquées ✓ ont déjà été faites.',
+    PLAN_RAN_WITHOUT_APPROVAL:
+      'Cette modification a été exécutée sans décision d’approbateur enregistrée (données d’une version antérieure, ou modifiées à la main) : elle n’a jamais été approuvée. L’historique montre ce qui a été fait.',
     PLAN_NOT_REQUESTER: 'Seule la personne qui a demandé cette modification ({name}) peut l’annuler.',
     REQUEST_NOT_FOUND: 'Cette demande d’approbation n’existe plus.',
     REQUEST_NOT_APPROVER: 'Seuls les approbateurs Switchboard peuvent approuver ou refuser. Votre compte ({aadObjectId}) n’est pas approbateur.',
     REQUEST_OWN: 'Vous avez demandé cette modification vous-même : un autre approbateur doit décider (principe des quatre yeux).',
+    REQUEST_OWN_CONFIRMATION: 'Vous avez confirmé cette modification : un autre approbateur doit décider (principe des quatre yeux).',
     REQUEST_NOT_REQUESTER: 'Seule la personne qui a demandé cette modification ({name}) peut l’annuler.',
     REQUEST_REASON_REQUIRED: 'Indiquez pourquoi vous refusez : le demandeur verra votre motif.',
     REQUEST_NO_APPROVER: 'Cette modification nécessite un approbateur, et aucun approbateur autre que vous n’est configuré (SWITCHBOARD_APPROVER_IDS).',
@@ -302,6 +307,7 @@ export const fr: Strings = typeset({
     },
     status: {
       awaitingConfirmation: 'Rien n’a encore été modifié. Confirmez pour exécuter ces étapes.',
+      held: '{note} Confirmez pour envoyer la demande aux approbateurs.',
       running: 'Traitement en cours… cette carte se mettra à jour d’elle-même à la fin.',
       waiting: 'En attente du client : {note}',
       failed: 'Arrêté à l’étape {step} : {note} Rien n’a été fait après cette étape ; Réessayer reprend à partir de là.',

@@ -75,6 +75,11 @@ export const PlanSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   steps: z.array(z.object({ step: StepSchema, state: StepStateSchema })),
+  /**
+   * Why the runner held the plan back instead of running it (no approval on record for a kind the
+   * policy names): its card says so until an approver lets it carry on. Absent on older records.
+   */
+  held: NoteSchema.extend({ at: z.string() }).optional(),
   /** When a waiting plan looks again. */
   nextRunAt: z.string().optional(),
   lease: LeaseSchema.optional(),

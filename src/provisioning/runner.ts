@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { followPlan } from '../approvals/outbox';
+import { approvalOnRecord } from '../approvals/policy';
 import { isStoreUnavailable } from '../store/errors';
 import type { WorkflowStore, WorkflowTx } from '../store/workflow';
 import type { TenantDirectory } from './directory';
@@ -63,6 +64,9 @@ const AUDIT_ACTION: Record<StepKind, string> = {
   deleteAccount: 'account.delete',
 };
 
+/** Who acts when Switchboard itself changes a plan or request (repairs, expiry, holds). */
+export const SWITCHBOARD: Actor = { aadObjectId: 'switchboard', name: 'Switchboard' };
+
 /** The runner lost its lease (another instance took the plan over): it stops at once. */
 class LeaseLost extends Error {}
 
@@ -108,6 +112,15 @@ export class PlanRunner {
   /** The plan needs an approved change request before it may run. */
   needsApproval(plan: Pick<Plan, 'kind' | 'needsApproval'>): boolean {
     return plan.needsApproval || this.options.needsApproval(plan.kind);
+  }
+
+  /**
+   * The gate every run passes (README "No bypass of the approval policy"): a plan that needs approval
+   * may run only with an approval on record — its request approved by someone who neither proposed
+   * nor confirmed it. Checked in the transaction that starts or resumes the plan.
+   */
+  private async mayRun(tx: WorkflowTx, plan: Plan): Promise<boolean> {
+    return !this.needsApproval(plan) || approvalOnRecord(plan, await tx.request(plan.id));
   }
 
   /** How many plans the store holds, by status (monitoring). */
@@ -179,13 +192,18 @@ export class PlanRunner {
     return moved;
   }
 
-  /** failed → running: the failed step is tried again (it re-validates against the tenant first). */
+  /**
+   * failed → running: the failed step is tried again (it re-validates against the tenant first). A plan
+   * that needs approval and has none on record is held back instead (failed → awaiting confirmation,
+   * nothing runs): Confirm then sends it to the approvers.
+   */
   async retry(id: string, actor: Actor): Promise<Result<Plan>> {
     const at = this.now();
     const moved = await this.store.transact(async (tx): Promise<Result<Plan>> => {
       const plan = await tx.plan(id);
       if (!plan) return refuse('PLAN_NOT_FOUND');
       if (plan.status !== 'failed') return refuse('PLAN_ALREADY_DECIDED', { status: plan.status });
+      if (!(await this.mayRun(tx, plan))) return ok(await holdForApproval(tx, plan, actor, at));
       const busy = await tx.activePlanOn(plan.account.userPrincipalName, id);
       if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: plan.account.userPrincipalName });
       const steps = plan.steps.map((s) => (s.state.status === 'failed' ? { ...s, state: { status: 'pending' as const } } : s));
@@ -194,7 +212,7 @@ export class PlanRunner {
       await followPlan(tx, retried, plan.status, at);
       return ok(retried);
     });
-    if (moved.ok) this.kick(id);
+    if (moved.ok && moved.value.status === 'running') this.kick(id);
     return moved;
   }
 
@@ -241,7 +259,11 @@ export class PlanRunner {
     return result ?? this.store.plan(id);
   }
 
-  /** After a restart, and periodically: every plan that is running or waiting, and due, carries on. */
+  /**
+   * After a restart, and periodically: every plan that is running or waiting, and due, carries on. One
+   * that may not run (the policy names its kind now and no approval is on record) is taken at once,
+   * not when due, so that it is held back and its card says why without waiting for its next poll.
+   */
   async resumeAll(): Promise<void> {
     if (this.stopped) return;
     const at = this.now().getTime();
@@ -249,7 +271,8 @@ export class PlanRunner {
       if (this.active.has(plan.id) || this.timers.has(plan.id)) continue;
       const leasedElsewhere = plan.lease && plan.lease.owner !== this.owner && Date.parse(plan.lease.until) > at && !this.options.exclusive;
       if (leasedElsewhere) continue;
-      if (plan.status === 'running') this.kick(plan.id);
+      const unapproved = this.needsApproval(plan) && !approvalOnRecord(plan, await this.store.request(plan.id));
+      if (plan.status === 'running' || unapproved) this.kick(plan.id);
       else this.schedule(plan.id, plan.nextRunAt ? Date.parse(plan.nextRunAt) - at : 0);
     }
   }
@@ -352,7 +375,11 @@ export class PlanRunner {
     return this.store.plan(id);
   }
 
-  /** Takes the plan's lease: running or waiting, and nobody else's live lease on it. */
+  /**
+   * Takes the plan's lease: running or waiting, and nobody else's live lease on it. Every run starts
+   * here, whatever started it (Confirm, approval, Retry, resume, a sweep), so this is where a plan
+   * without the approval it needs is caught and held back: no step of it runs.
+   */
   private async claim(id: string): Promise<Plan | undefined> {
     const at = this.now();
     return this.store.transact(async (tx) => {
@@ -360,7 +387,13 @@ export class PlanRunner {
       if (!plan || !isActive(plan.status)) return undefined;
       const lease = plan.lease;
       if (lease && lease.owner !== this.owner && Date.parse(lease.until) > at.getTime() && !this.options.exclusive) return undefined;
-      const claimed = tx.putPlan({ ...plan, status: 'running', lease: this.lease(at) }, at.toISOString());
+      if (!(await this.mayRun(tx, plan))) {
+        await holdForApproval(tx, plan, SWITCHBOARD, at);
+        return undefined;
+      }
+      const running: Plan = { ...plan, status: 'running', lease: this.lease(at) };
+      delete running.held;
+      const claimed = tx.putPlan(running, at.toISOString());
       await followPlan(tx, claimed, plan.status, at);
       return claimed;
     });
@@ -488,8 +521,31 @@ export class PlanRunner {
   }
 }
 
-export function planAudit(plan: Plan, actor: Actor, action: string, outcome: 'requested' | 'succeeded' | 'failed') {
+export function planAudit(plan: Plan, actor: Actor, action: string, outcome: 'requested' | 'succeeded' | 'failed' | 'refused') {
   return { actor: { aadObjectId: actor.aadObjectId, name: actor.name }, action, target: plan.account.userPrincipalName, outcome, requestId: plan.id, detail: { status: plan.status } };
+}
+
+/**
+ * Holds back a plan that may not run: the approval policy names it and no approval is on record (the
+ * policy changed while it ran or failed, files from an older version, a hand edit). It goes back to
+ * awaiting confirmation with the reason its card shows, and nothing more of it runs; Confirm sends it
+ * to the approvers, and an approval lets it carry on where it stopped (steps are idempotent: done
+ * ones are skipped, a failed one is tried again, a tenant operation in flight is looked at again).
+ */
+export async function holdForApproval(tx: WorkflowTx, plan: Plan, actor: Actor, at: Date): Promise<Plan> {
+  const next: Plan = {
+    ...plan,
+    status: 'awaitingConfirmation',
+    needsApproval: true,
+    held: { reason: 'PLAN_HELD_FOR_APPROVAL', params: {}, at: at.toISOString() },
+    steps: plan.steps.map((s) => (s.state.status === 'failed' ? { ...s, state: { status: 'pending' as const } } : s)),
+  };
+  delete next.lease;
+  delete next.nextRunAt;
+  const held = tx.putPlan(next, at.toISOString());
+  tx.audit(planAudit(held, actor, 'plan.held', 'refused'));
+  await followPlan(tx, held, plan.status, at);
+  return held;
 }
 
 /**
