@@ -94,7 +94,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...(options.now ? { now: options.now } : {}),
     onFault: (error, planId) => log.error({ err: error, planId }, 'plan step fault'),
   });
-  const provisioning = new ProvisioningService(directory, audit, plans);
+  const provisioning = new ProvisioningService(directory, audit, plans, config.hybrid);
   const approvals = new ApprovalService(
     workflow,
     plans,

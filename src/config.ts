@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_APPROVAL_KINDS, ENFORCEABLE_APPROVAL_KINDS } from './approvals/policy';
+import { HybridModeSchema, type HybridSettings } from './provisioning/hybrid';
 import type { PlanKind } from './provisioning/plans';
 
 /** The Agents Playground's fixed identity (shared/reference/playground.md): accepted in local mode. */
@@ -43,6 +44,9 @@ const EnvSchema = z
     SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT: z.enum(['true', 'false', '']).default(''),
     SWITCHBOARD_PLAN_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
     SWITCHBOARD_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(90),
+    // Hybrid with Skype for Business Server 2019: resource accounts are created on-premises (src/provisioning/hybrid.ts).
+    SWITCHBOARD_HYBRID: HybridModeSchema.default('auto'),
+    SWITCHBOARD_HYBRID_OU: z.string().trim().max(500).optional(),
     SWITCHBOARD_STEP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(7200).default(600),
     SWITCHBOARD_SIM_LICENSE_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
     SWITCHBOARD_SIM_NUMBER_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
@@ -161,6 +165,7 @@ export interface Config {
   stepTimeoutMs: number;
   /** How slow the simulated tenant is, to demo and test the waiting and resume paths (DOMAIN.md F13, F14). */
   simulatedSlowness: { licenseProvisioningMs: number; numberOperationMs: number; accountPropagationMs: number };
+  hybrid: HybridSettings;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -216,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       numberOperationMs: e.SWITCHBOARD_SIM_NUMBER_DELAY_MS,
       accountPropagationMs: e.SWITCHBOARD_SIM_PROPAGATION_MS,
     },
+    hybrid: { mode: e.SWITCHBOARD_HYBRID, ...(e.SWITCHBOARD_HYBRID_OU ? { ou: e.SWITCHBOARD_HYBRID_OU } : {}) },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -52,6 +52,15 @@ export const en = {
     ACCOUNT_AMBIGUOUS: '{username} exists in several domains: {candidates}. Give the full username.',
     ACCOUNT_BROKEN: '{upn} no longer works (a license change was done in two steps). Create a new account instead.',
     ACCOUNT_NOT_YET_VISIBLE: 'The tenant does not show the new account yet; this usually clears in a few minutes.',
+    ACCOUNT_ON_PREMISES:
+      '{upn} is synchronised from on-premises (Skype for Business Server 2019): its name, its type and its deletion are managed there ({cmdlet}) and reach Entra ID through Entra Connect. Licenses, numbers and associations are changed here.',
+    HYBRID_AWAITING_SYNC:
+      'Waiting for {upn} to arrive in Entra ID: create it on Skype for Business Server 2019 with the command on this card, then let Entra Connect sync it (Start-ADSyncSyncCycle -PolicyType Delta syncs now). Switchboard then licenses it and assigns its number.',
+    HYBRID_NOT_SYNCED:
+      '{upn} is in Entra ID but was made online, not synchronised from on-premises. In a hybrid tenant, resource accounts are created on Skype for Business Server 2019: choose another username, or remove that account first.',
+    HYBRID_NUMBER_TYPE: 'In a hybrid tenant a new resource account’s number is a Direct Routing number (hybrid numbers are Direct Routing); choose the Direct Routing type.',
+    HYBRID_SYNC_TIMEOUT: '{upn} has not arrived from on-premises after {hours} hours. Check that the endpoint was created and that Entra Connect syncs it, then Retry; or cancel this plan.',
+    HYBRID_TYPE_MISMATCH: '{upn} arrived from on-premises as an {accountType} account, not the {expected} this plan asked for: correct its -ApplicationId on-premises (or remove it and create it again), then Retry.',
     LICENSE_PROVISIONING_PENDING:
       'The license of {upn} is still being provisioned by Microsoft (this can take minutes to hours); I will carry on by myself when it is ready.',
     TENANT_OPERATION_FAILED: 'The tenant refused the change for {upn}: "{detail}"',
@@ -113,6 +122,9 @@ export const en = {
     argOptionalUsername: '[username]',
   },
   add: {
+    hybridNote: 'Hybrid tenant ({evidence}): the account is created on Skype for Business Server 2019. Switchboard gives you the command to run there, waits for the account to arrive in Entra ID, then sets its usage location, license and number.',
+    telephoneNumber: 'Direct Routing number (optional)',
+    telephoneNumberPlaceholder: '+14255550100 or +14255550100;ext=12',
     title: 'Add resource account',
     intro: 'Same fields as the Teams admin center, plus usage location and license.',
     displayName: 'Display name',
@@ -130,6 +142,7 @@ export const en = {
     requiredError: 'Required',
   },
   account: {
+    onPremises: 'Synchronised from on-premises (Skype for Business Server 2019): its name, type and deletion are managed there with Set-/Remove-CsHybridApplicationEndpoint. License, number and associations are managed here.',
     created: 'Resource account created',
     details: 'Resource account',
     upn: 'Username',
@@ -294,6 +307,7 @@ export const en = {
     } satisfies Record<PlanStatus, string>,
     step: {
       createAccount: 'Create {upn} ({type}) named "{displayName}"',
+      awaitOnPremisesAccount: 'Wait for {upn} ({type}, "{displayName}") to arrive from on-premises (created there with the command below)',
       setUsageLocation: 'Set the usage location to {country}',
       assignLicense: 'Assign the {license} license',
       switchLicense: 'Switch Phone System → Teams Phone Resource Account in one license operation',
@@ -316,6 +330,7 @@ export const en = {
     showAccount: 'Show account',
     showCommands: 'PowerShell / Graph',
     commandsIntro: 'The same steps by hand:',
+    onPremisesIntro: 'Hybrid tenant: resource accounts are created on Skype for Business Server 2019. Run this in the Skype for Business Server Management Shell, then sync Entra Connect; this plan goes on by itself when the account arrives:',
   },
   approval: {
     title: 'Approval needed: {what}',
@@ -376,6 +391,7 @@ export const en = {
     /** What each audited action did: `what` (infinitive) and `done` (past tense). */
     verbs: {
       'account.create': { what: 'create {account}', done: 'created {account}' },
+      'account.synced': { what: 'wait for {account} to arrive from on-premises', done: 'saw {account} arrive from on-premises (Entra Connect)' },
       'account.setUsageLocation': { what: 'set the usage location of {account} to {usageLocation}', done: 'set the usage location of {account} to {usageLocation}' },
       'license.assign': { what: 'assign the {license} license to {account}', done: 'assigned the {license} license to {account}' },
       'license.switch': { what: 'switch the license of {account}', done: 'switched the license of {account}' },

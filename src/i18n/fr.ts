@@ -77,6 +77,15 @@ export const fr: Strings = typeset({
     ACCOUNT_AMBIGUOUS: '{username} existe dans plusieurs domaines : {candidates}. Indiquez le nom d’utilisateur complet.',
     ACCOUNT_BROKEN: '{upn} ne fonctionne plus (un changement de licence a été fait en deux étapes). Créez plutôt un nouveau compte.',
     ACCOUNT_NOT_YET_VISIBLE: 'Le client n’affiche pas encore le nouveau compte ; cela se règle généralement en quelques minutes.',
+    ACCOUNT_ON_PREMISES:
+      '{upn} est synchronisé depuis l’environnement local (Skype Entreprise Server 2019) : son nom, son type et sa suppression se gèrent là-bas ({cmdlet}) et arrivent dans Entra ID par Entra Connect. Licences, numéros et associations se modifient ici.',
+    HYBRID_AWAITING_SYNC:
+      'En attente de l’arrivée de {upn} dans Entra ID : créez-le sur Skype Entreprise Server 2019 avec la commande de cette carte, puis laissez Entra Connect le synchroniser (Start-ADSyncSyncCycle -PolicyType Delta synchronise tout de suite). Switchboard lui attribue ensuite sa licence et son numéro.',
+    HYBRID_NOT_SYNCED:
+      '{upn} existe dans Entra ID mais a été créé en ligne, pas synchronisé depuis l’environnement local. Dans un client hybride, les comptes de ressources se créent sur Skype Entreprise Server 2019 : choisissez un autre nom d’utilisateur, ou supprimez d’abord ce compte.',
+    HYBRID_NUMBER_TYPE: 'Dans un client hybride, le numéro d’un nouveau compte de ressources est un numéro en Routage direct (les numéros hybrides sont en Routage direct) ; choisissez le type Routage direct.',
+    HYBRID_SYNC_TIMEOUT: '{upn} n’est pas arrivé de l’environnement local après {hours} heures. Vérifiez que le point de terminaison a été créé et qu’Entra Connect le synchronise, puis Relancez ; ou annulez ce plan.',
+    HYBRID_TYPE_MISMATCH: '{upn} est arrivé de l’environnement local comme compte {accountType}, pas {expected} comme le demandait ce plan : corrigez son -ApplicationId en local (ou supprimez-le et recréez-le), puis Relancez.',
     LICENSE_PROVISIONING_PENDING:
       'La licence de {upn} est encore en cours de provisionnement chez Microsoft (de quelques minutes à quelques heures) ; je poursuivrai de moi-même dès qu’elle sera prête.',
     TENANT_OPERATION_FAILED: 'Le client a refusé la modification pour {upn} : « {detail} »',
@@ -138,6 +147,9 @@ export const fr: Strings = typeset({
     argOptionalUsername: '[nom d’utilisateur]',
   },
   add: {
+    hybridNote: 'Client hybride ({evidence}) : le compte se crée sur Skype Entreprise Server 2019. Switchboard vous donne la commande à y exécuter, attend l’arrivée du compte dans Entra ID, puis définit son emplacement d’utilisation, sa licence et son numéro.',
+    telephoneNumber: 'Numéro en Routage direct (facultatif)',
+    telephoneNumberPlaceholder: '+33123456789 ou +33123456789;ext=12',
     title: 'Ajouter un compte de ressources',
     intro: 'Les mêmes champs que dans le Centre d’administration Teams, plus l’emplacement d’utilisation et la licence.',
     displayName: 'Nom d’affichage',
@@ -155,6 +167,7 @@ export const fr: Strings = typeset({
     requiredError: 'Obligatoire',
   },
   account: {
+    onPremises: 'Synchronisé depuis l’environnement local (Skype Entreprise Server 2019) : son nom, son type et sa suppression se gèrent là-bas avec Set-/Remove-CsHybridApplicationEndpoint. Licence, numéro et associations se gèrent ici.',
     created: 'Compte de ressources créé',
     details: 'Compte de ressources',
     upn: 'Nom d’utilisateur',
@@ -324,6 +337,7 @@ export const fr: Strings = typeset({
     },
     step: {
       createAccount: 'Créer {upn} ({type}) nommé « {displayName} »',
+      awaitOnPremisesAccount: 'Attendre l’arrivée de {upn} ({type}, « {displayName} ») depuis l’environnement local (créé là-bas avec la commande ci-dessous)',
       setUsageLocation: 'Définir l’emplacement d’utilisation sur {country}',
       assignLicense: 'Attribuer la licence {license}',
       switchLicense: 'Passer de Système téléphonique à Compte de ressources Teams Phone en une seule opération de licence',
@@ -346,6 +360,7 @@ export const fr: Strings = typeset({
     showAccount: 'Afficher le compte',
     showCommands: 'PowerShell / Graph',
     commandsIntro: 'Les mêmes étapes à la main :',
+    onPremisesIntro: 'Client hybride : les comptes de ressources se créent sur Skype Entreprise Server 2019. Exécutez ceci dans Skype Entreprise Server Management Shell, puis synchronisez Entra Connect ; ce plan continue de lui-même à l’arrivée du compte :',
   },
   approval: {
     title: 'Approbation requise : {what}',
@@ -405,6 +420,7 @@ export const fr: Strings = typeset({
     },
     verbs: {
       'account.create': { what: 'créer {account}', done: 'créé {account}' },
+      'account.synced': { what: 'attendre l’arrivée de {account} depuis l’environnement local', done: 'vu {account} arriver de l’environnement local (Entra Connect)' },
       'account.setUsageLocation': { what: 'définir l’emplacement d’utilisation de {account} sur {usageLocation}', done: 'défini l’emplacement d’utilisation de {account} sur {usageLocation}' },
       'license.assign': { what: 'attribuer la licence {license} à {account}', done: 'attribué la licence {license} à {account}' },
       'license.switch': { what: 'changer la licence de {account}', done: 'changé la licence de {account}' },

@@ -9,6 +9,18 @@ import { REASON_CODES } from './result';
  */
 export const StepSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('createAccount'), userPrincipalName: z.string(), displayName: z.string(), accountType: AccountTypeSchema }),
+  /**
+   * Hybrid tenants: the account is created on Skype for Business Server 2019 by an admin (the plan card
+   * shows the command) and synchronised to Entra ID; this step waits until it arrives (DOMAIN.md §7).
+   */
+  z.object({
+    kind: z.literal('awaitOnPremisesAccount'),
+    userPrincipalName: z.string(),
+    displayName: z.string(),
+    accountType: AccountTypeSchema,
+    lineUri: z.string().optional(),
+    ou: z.string().optional(),
+  }),
   z.object({ kind: z.literal('setUsageLocation'), usageLocation: z.string().length(2) }),
   z.object({ kind: z.literal('assignLicense'), license: LicenseKindSchema }),
   /** Phone System → Resource Account in ONE license operation (DOMAIN.md F2). */

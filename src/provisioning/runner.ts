@@ -52,6 +52,7 @@ export interface NewPlan {
 /** Audit action per step: the audit log reads in the seed's words. */
 const AUDIT_ACTION: Record<StepKind, string> = {
   createAccount: 'account.create',
+  awaitOnPremisesAccount: 'account.synced',
   setUsageLocation: 'account.setUsageLocation',
   assignLicense: 'license.assign',
   switchLicense: 'license.switch',
@@ -325,7 +326,7 @@ export class PlanRunner {
         const current = plan.steps[index]!.state;
         const outcome = await this.withinBudget(
           step.kind,
-          executeStep({ directory: this.directory, facts, accountId: plan.account.id, userPrincipalName: plan.account.userPrincipalName }, step, current),
+          executeStep({ directory: this.directory, now: this.now, facts, accountId: plan.account.id, userPrincipalName: plan.account.userPrincipalName }, step, current),
         );
         plan = await this.record(plan, index, outcome, interrupted);
         if (outcome.status !== 'done') return plan;

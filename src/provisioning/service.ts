@@ -18,6 +18,7 @@ import {
   findSku,
 } from './rules';
 import type { PlanRunner } from './runner';
+import { checkOwnedOnline, detectHybrid, type HybridSettings } from './hybrid';
 
 /** What the add-account form submits, untrusted. */
 export interface NewAccountForm {
@@ -28,6 +29,8 @@ export interface NewAccountForm {
   usageLocation: string;
   /** 'resourceAccount' | 'phoneSystem' | 'none' */
   license: string;
+  /** Hybrid tenants only: the Direct Routing number (the on-premises LineUri), optional. */
+  telephoneNumber?: string;
 }
 
 export interface EditForm {
@@ -41,6 +44,9 @@ export interface ValidNewAccount {
   accountType: AccountType;
   usageLocation: string | null;
   sku: LicenseSku | null;
+  /** Hybrid tenants: the Direct Routing number to give the account once it has arrived. */
+  telephoneNumber: string | null;
+  hybrid: boolean;
 }
 
 /**
@@ -53,10 +59,13 @@ export class ProvisioningService {
     private readonly directory: TenantDirectory,
     private readonly audit: AuditStore,
     readonly plans: PlanRunner,
+    private readonly hybrid: HybridSettings = { mode: 'auto' },
   ) {}
 
-  tenantFacts(): Promise<TenantFacts> {
-    return this.directory.getTenantFacts();
+  /** The tenant's facts, with whether it is hybrid (the add form and the add plan depend on it). */
+  async tenantFacts(): Promise<TenantFacts> {
+    const [facts, hybrid] = await Promise.all([this.directory.getTenantFacts(), detectHybrid(this.hybrid, this.directory)]);
+    return { ...facts, hybrid };
   }
 
   getAccount(id: string): Promise<ResourceAccount | null> {
@@ -101,7 +110,8 @@ export class ProvisioningService {
 
   /** Checks the whole add form against the rules and the tenant; changes nothing. */
   async validateNewAccount(form: NewAccountForm, facts?: TenantFacts): Promise<FormResult<ValidNewAccount>> {
-    const tenant = facts ?? (await this.directory.getTenantFacts());
+    const tenant = facts ?? (await this.tenantFacts());
+    const hybrid = tenant.hybrid?.hybrid === true;
     const refusals: Refusal[] = [];
     const displayName = checkDisplayName(form.displayName);
     if (!displayName.ok) refusals.push(displayName);
@@ -137,8 +147,16 @@ export class ProvisioningService {
         else sku = found.value;
       }
     }
+    // Hybrid numbers are Direct Routing (seed page, hybrid section); the account needs a license first (F3).
+    let telephoneNumber: string | null = null;
+    if (hybrid && form.telephoneNumber?.trim()) {
+      const checked = checkTelephoneNumber(form.telephoneNumber, 'directRouting');
+      if (!checked.ok) refusals.push(checked);
+      else if (!wantsLicense) refusals.push(refuse('NUMBER_ACCOUNT_NOT_LICENSED', { upn: upn.ok ? upn.value : form.username.trim().slice(0, 120) }, 'telephoneNumber'));
+      else telephoneNumber = checked.value;
+    }
     if (!displayName.ok || !upn.ok || !accountType.ok || refusals.length > 0) return { ok: false, refusals };
-    return ok({ userPrincipalName: upn.value, displayName: displayName.value, accountType: accountType.value, usageLocation, sku });
+    return ok({ userPrincipalName: upn.value, displayName: displayName.value, accountType: accountType.value, usageLocation, sku, telephoneNumber, hybrid });
   }
 
   /**
@@ -154,9 +172,27 @@ export class ProvisioningService {
       return valid;
     }
     const input = valid.value;
-    const steps: Step[] = [{ kind: 'createAccount', userPrincipalName: input.userPrincipalName, displayName: input.displayName, accountType: input.accountType }];
+    const { userPrincipalName, displayName, accountType } = input;
+    // In a hybrid tenant the account is made on Skype for Business Server 2019 and synced to Entra ID
+    // (seed page: "must be created on Skype for Business Server 2019"): the plan waits for it instead.
+    const steps: Step[] = input.hybrid
+      ? [
+          {
+            kind: 'awaitOnPremisesAccount',
+            userPrincipalName,
+            displayName,
+            accountType,
+            ...(input.telephoneNumber ? { lineUri: input.telephoneNumber } : {}),
+            ...(this.hybrid.ou ? { ou: this.hybrid.ou } : {}),
+          },
+        ]
+      : [{ kind: 'createAccount', userPrincipalName, displayName, accountType }];
     if (input.usageLocation) steps.push({ kind: 'setUsageLocation', usageLocation: input.usageLocation });
     if (input.sku) steps.push({ kind: 'assignLicense', license: input.sku.kind });
+    if (input.telephoneNumber) {
+      // A number set on-premises as LineUri arrives with the account, and the assign step finds it done.
+      steps.push({ kind: 'awaitLicense' }, { kind: 'assignNumber', telephoneNumber: input.telephoneNumber, numberType: 'directRouting' });
+    }
     const plan = await this.plans.propose(
       { kind: 'addAccount', account: { id: null, userPrincipalName: input.userPrincipalName, displayName: input.displayName }, requestedBy: actor, steps },
       true,
@@ -246,6 +282,8 @@ export class ProvisioningService {
     const account = await this.directory.getAccount(accountId);
     if (!account) return { ok: false, refusals: [refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) })] };
     if (account.broken) return { ok: false, refusals: [refuse('ACCOUNT_BROKEN', { upn: account.userPrincipalName })] };
+    const onPremises = checkOwnedOnline(account, 'edit');
+    if (onPremises) return { ok: false, refusals: [onPremises] };
     const refusals: Refusal[] = [];
     const displayName = checkDisplayName(form.displayName);
     if (!displayName.ok) refusals.push(displayName);
@@ -306,6 +344,8 @@ export class ProvisioningService {
   async planDelete(actor: Actor, accountId: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
     if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
+    const onPremises = checkOwnedOnline(account, 'delete');
+    if (onPremises) return onPremises;
     const steps: Step[] = [];
     const unassign = await this.unassignStep(account);
     if (unassign) steps.push(unassign);
