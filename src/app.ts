@@ -113,6 +113,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     appId: config.bot.appId,
     channelId: config.approvals.channelId,
     log,
+    callTimeoutMs: config.connectorTimeoutMs,
   });
   workflow.onCommit(() => delivery.kick());
   if (config.publicUrl) exports.setBaseUrl(config.publicUrl);
