@@ -120,7 +120,7 @@ export class SwitchboardBot extends TeamsActivityHandler {
       const reply = await this.runAction(scope, verb, data);
       return this.deps.copies.afterClick(click, clicked, reply, reply instanceof PlanReply);
     };
-    const card = await this.guardedCard(scope, () => (click.cardId ? this.deps.copies.withLock(click.cardId, answer) : answer()));
+    const card = await this.guardedCard(scope, () => (click.cardId ? this.deps.copies.forClick(click.cardId, answer) : answer()));
     // Business refusals are 200 with a card that says why.
     return { status: 200, body: { statusCode: 200, type: CARD_CONTENT_TYPE, value: card } };
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConversationRefSchema, type CardCopy, type ConversationRef } from '../approvals/copies';
+import { ConversationRefSchema, SHOWN_UNKNOWN, type CardCopy, type ConversationRef } from '../approvals/copies';
 import type { WorkflowStore } from '../store/workflow';
 import { withCardId } from './cardIds';
 import type { CardJson } from '../cards/render';
@@ -7,6 +7,17 @@ import type { PlanReply } from './scope';
 
 /** After a click is answered, no update goes to that message for this long: the answer lands first. */
 export const QUIET_AFTER_CLICK_MS = 1_500;
+
+/**
+ * How long a click waits for an update of its card that is already on its way to Teams. The Bot
+ * Connector usually answers an update well within this, so the usual order holds (the click's answer
+ * lands last); a slow connector costs the click this much and no more (teams-platform.md §3.6: answer
+ * invokes within about 5 s).
+ */
+export const CLICK_WAITS_FOR_UPDATE_MS = 1_000;
+
+/** Updates of one copy in one delivery: each is newer than the last; a plan that keeps moving waits for its next refresh. */
+const MAX_UPDATES_PER_REFRESH = 3;
 
 /** Verbs that only look (Universal Actions refresh, Refresh buttons): they never add, move or detach copies. */
 const READ_ONLY_VERBS: ReadonlySet<string> = new Set(['refreshPlan', 'refreshRequest']);
@@ -22,13 +33,29 @@ export interface Click {
   locale: 'en' | 'fr';
 }
 
+/** What a copy should show now, and that view's version (the outbox worker renders it). */
+export type RenderCopy = (copy: CardCopy) => Promise<{ card: CardJson; version: number } | undefined>;
+/** Replaces the message of a copy; 'gone' when Teams says the message or the conversation is no more. */
+export type SendUpdate = (copy: CardCopy & { activityId: string }, card: CardJson) => Promise<'updated' | 'gone'>;
+/** A copy shows the latest state (or needs none), or must be looked at again at `atMs`. */
+export type CopyRefresh = { kind: 'current' } | { kind: 'later'; atMs: number };
+
+type NextUpdate = CopyRefresh | { kind: 'send'; copy: CardCopy & { activityId: string }; view: { card: CardJson; version: number } };
+
 /**
  * Where every copy of a plan's and an approval's card lives (issue 9 items 9, 10): a card sent as a
  * message becomes a copy; a click by the copy's owner moves it to what the click answered (or detaches
  * it when the answer is something else); a reader's click changes nothing; updates only move a copy
  * forward, never back to an older version, and wait until a click's answer has landed.
+ *
+ * The copy's lock (in the store, so across instances) is held to decide and to record, never while a
+ * message travels to Teams: a click on a card does not wait for a slow Bot Connector
+ * (test/trust/slow-connector-blocks-nothing.test.ts).
  */
 export class CardCopies {
+  /** Updates on their way to Teams, by copy: a click waits for one briefly (CLICK_WAITS_FOR_UPDATE_MS). */
+  private readonly updating = new Map<string, Promise<void>>();
+
   /** `now` dates new copies (the domain's clock); quiet periods are wall-clock time, like deliveries. */
   constructor(
     private readonly store: WorkflowStore,
@@ -41,9 +68,15 @@ export class CardCopies {
     return parsed.success ? parsed.data : undefined;
   }
 
-  /** A click on a copy and an update of it never interleave, in any instance (the store's lock). */
-  withLock<R>(copyId: string, work: () => Promise<R>): Promise<R> {
-    return this.store.withLock(`card:${copyId}`, work);
+  /**
+   * Runs a click on a copy: its answer replaces the card, so a click and the recording of an update of
+   * the same copy never interleave (issue 9 item 10). An update already on the wire is waited for a
+   * moment only; if it is still out after that, recordUpdate finds that the two crossed.
+   */
+  async forClick<R>(copyId: string, work: () => Promise<R>): Promise<R> {
+    const update = this.updating.get(copyId);
+    if (update) await settledOr(update, CLICK_WAITS_FOR_UPDATE_MS);
+    return this.withLock(copyId, work);
   }
 
   /** The copy a click came from, if it is one and it lives in the clicker's conversation. */
@@ -65,7 +98,7 @@ export class CardCopies {
 
   /**
    * Records what a click's answer did to the clicked message and returns the answer, with the copy id
-   * in its buttons when the message is (now) a copy. Runs under the copy's lock (see answerClick).
+   * in its buttons when the message is (now) a copy. Runs under the copy's lock (see forClick).
    */
   async afterClick(click: Click, clicked: CardCopy | undefined, reply: CardJson | PlanReply, isPlanReply: boolean): Promise<CardJson> {
     const readOnly = READ_ONLY_VERBS.has(click.verb);
@@ -114,6 +147,78 @@ export class CardCopies {
     await this.store.transact((tx) => tx.putCopy({ ...copy, activityId }));
   }
 
+  /**
+   * Brings one copy up to its plan's current state. What to send is decided under the copy's lock, the
+   * message goes to Teams outside it, and what was sent is recorded under the lock again. A newer
+   * revision written while an update was on the wire is sent next, so the message ends on the newest
+   * card and never goes back to an older one. Throws when the update could not be sent (retried).
+   */
+  async refresh(copyId: string, planId: string, render: RenderCopy, send: SendUpdate): Promise<CopyRefresh> {
+    for (let round = 0; ; round++) {
+      const next = await this.withLock(copyId, () => this.nextUpdate(copyId, planId, render));
+      if (next.kind !== 'send') return next;
+      if (round === MAX_UPDATES_PER_REFRESH) return { kind: 'later', atMs: Date.now() };
+      await this.onTheWire(copyId, async () => {
+        const reached = await send(next.copy, withCardId(next.view.card, copyId));
+        await this.withLock(copyId, () => this.recordUpdate(next.copy, next.view.version, reached));
+      });
+    }
+  }
+
+  private withLock<R>(copyId: string, work: () => Promise<R>): Promise<R> {
+    return this.store.withLock(`card:${copyId}`, work);
+  }
+
+  private async nextUpdate(copyId: string, planId: string, render: RenderCopy): Promise<NextUpdate> {
+    const copy = await this.current(copyId);
+    if (!copy || copy.view === 'detached' || copy.planId !== planId || !copy.activityId) return { kind: 'current' };
+    const quiet = copy.quietUntil ? Date.parse(copy.quietUntil) : 0;
+    if (quiet > Date.now()) return { kind: 'later', atMs: quiet };
+    const view = await render(copy);
+    if (!view || view.version <= copy.shownVersion) return { kind: 'current' };
+    return { kind: 'send', copy: { ...copy, activityId: copy.activityId }, view };
+  }
+
+  /**
+   * After an update went out: the copy shows that version now — unless a click on the message was
+   * answered meanwhile (the copy changed since the update was decided). Then it is unknown which of the
+   * two reached Teams last, so the copy is marked to get the current card again, after the click's quiet
+   * period. A copy its owner moved away from stays detached: their answer is theirs.
+   */
+  private async recordUpdate(sent: CardCopy, version: number, reached: 'updated' | 'gone'): Promise<void> {
+    const latest = await this.current(sent.id);
+    if (!latest) return;
+    if (reached === 'gone') {
+      // The message is gone (deleted) or the bot was removed: nothing to keep current there.
+      if (latest.view !== 'detached') await this.write({ ...latest, view: 'detached' });
+      return;
+    }
+    if (sameState(latest, sent)) {
+      if (latest.shownVersion < version) await this.write({ ...latest, shownVersion: version });
+      return;
+    }
+    if (latest.view === 'detached') return;
+    await this.write({ ...latest, shownVersion: SHOWN_UNKNOWN });
+  }
+
+  private async current(copyId: string): Promise<CardCopy | undefined> {
+    return this.store.copy(copyId);
+  }
+
+  private async write(copy: CardCopy): Promise<void> {
+    await this.store.transact((tx) => tx.putCopy(copy));
+  }
+
+  private async onTheWire(copyId: string, work: () => Promise<void>): Promise<void> {
+    const update = work();
+    this.updating.set(copyId, update);
+    try {
+      await update;
+    } finally {
+      if (this.updating.get(copyId) === update) this.updating.delete(copyId);
+    }
+  }
+
   private newCopy(answer: PlanReply, conversation: ConversationRef, ownerId: string, locale: 'en' | 'fr', activityId: string | null): CardCopy {
     return {
       id: randomUUID(),
@@ -133,4 +238,17 @@ export class CardCopies {
   private quietUntil(): string {
     return new Date(Date.now() + QUIET_AFTER_CLICK_MS).toISOString();
   }
+}
+
+/** The same record as when the update was decided: nobody wrote the copy meanwhile. */
+function sameState(a: CardCopy, b: CardCopy): boolean {
+  return a.planId === b.planId && a.view === b.view && a.shownVersion === b.shownVersion && a.quietUntil === b.quietUntil && a.locale === b.locale && a.activityId === b.activityId;
+}
+
+/** Resolves when `work` settles or after `ms`, whichever is first. */
+async function settledOr(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([work.then(() => undefined, () => undefined), waited]);
+  clearTimeout(timer);
 }

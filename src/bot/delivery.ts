@@ -390,35 +390,27 @@ export class OutboxWorker implements DeliveryPort {
   private async refreshCopies(message: OutboxMessage): Promise<Outcome> {
     let retryAt: number | undefined;
     let failed: Outcome | undefined;
+    const render = (copy: CardCopy) => this.viewFor(copy);
+    const send = async (copy: CardCopy & { activityId: string }, card: CardJson): Promise<'updated' | 'gone'> => {
+      try {
+        await this.replace(message, copy.conversation, copy.activityId, card);
+        return 'updated';
+      } catch (error) {
+        const status = statusOf(error);
+        if (status === 404 || status === 403) return 'gone';
+        throw error;
+      }
+    };
     for (const listed of await this.store.copiesOf(message.planId)) {
       if (listed.view === 'detached' || !listed.activityId) continue;
-      await this.copies.withLock(listed.id, async () => {
-        const copy = await this.store.copy(listed.id);
-        if (!copy || copy.view === 'detached' || copy.planId !== message.planId || !copy.activityId) return;
-        const quiet = copy.quietUntil ? Date.parse(copy.quietUntil) : 0;
-        if (quiet > Date.now()) {
-          retryAt = Math.min(retryAt ?? quiet, quiet);
-          return;
-        }
-        const view = await this.viewFor(copy);
-        if (!view || view.version <= copy.shownVersion) return;
-        try {
-          await this.replace(message, copy.conversation, copy.activityId, withCardId(view.card, copy.id));
-        } catch (error) {
-          const status = statusOf(error);
-          if (status === 404 || status === 403) {
-            // The message is gone (deleted) or the bot was removed: nothing to keep current there.
-            await this.store.transact((tx) => tx.putCopy({ ...copy, view: 'detached' }));
-            return;
-          }
-          failed = failure(error);
-          return;
-        }
-        await this.store.transact(async (tx) => {
-          const latest = await tx.copy(copy.id);
-          if (latest && latest.shownVersion < view.version) tx.putCopy({ ...latest, shownVersion: view.version });
-        });
-      });
+      try {
+        const outcome = await this.copies.refresh(listed.id, message.planId, render, send);
+        if (outcome.kind === 'later') retryAt = Math.min(retryAt ?? outcome.atMs, outcome.atMs);
+      } catch (error) {
+        if (isStoreUnavailable(error)) throw error;
+        // The other copies are still brought up to date; this one is tried again with the message.
+        failed = failure(error);
+      }
     }
     if (failed) return failed;
     if (retryAt !== undefined) return { kind: 'later', atMs: retryAt };
