@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConversationRefSchema, SHOWN_UNKNOWN, type CardCopy, type ConversationRef } from '../approvals/copies';
+import type { Logger } from '../log/logger';
+import { isStoreUnavailable } from '../store/errors';
 import type { WorkflowStore } from '../store/workflow';
 import { withCardId } from './cardIds';
 import type { CardJson } from '../cards/render';
@@ -18,6 +20,9 @@ export const CLICK_WAITS_FOR_UPDATE_MS = 1_000;
 
 /** Updates of one copy in one delivery: each is newer than the last; a plan that keeps moving waits for its next refresh. */
 const MAX_UPDATES_PER_REFRESH = 3;
+
+/** Copy records a store failure kept from being written, at most (the oldest are dropped first). */
+const MAX_UNRECORDED = 1_000;
 
 /** Verbs that only look (Universal Actions refresh, Refresh buttons): they never add, move or detach copies. */
 const READ_ONLY_VERBS: ReadonlySet<string> = new Set(['refreshPlan', 'refreshRequest']);
@@ -53,12 +58,15 @@ type NextUpdate = CopyRefresh | { kind: 'send'; copy: CardCopy & { activityId: s
  * (test/trust/slow-connector-blocks-nothing.test.ts).
  */
 export class CardCopies {
+  /** Records a click could not write (store unavailable): written before anything else touches the copy. */
+  private readonly unrecorded = new Map<string, CardCopy>();
   /** Updates on their way to Teams, by copy: a click waits for one briefly (CLICK_WAITS_FOR_UPDATE_MS). */
   private readonly updating = new Map<string, Promise<void>>();
 
   /** `now` dates new copies (the domain's clock); quiet periods are wall-clock time, like deliveries. */
   constructor(
     private readonly store: WorkflowStore,
+    private readonly log: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -84,21 +92,31 @@ export class CardCopies {
     const conversationId = click.conversation?.conversation.id;
     if (!conversationId) return undefined;
     if (click.cardId) {
-      const copy = await this.store.copy(click.cardId);
+      const copy = this.unrecorded.get(click.cardId) ?? (await this.store.copy(click.cardId));
       return copy && copy.conversation.conversation.id === conversationId ? copy : undefined;
     }
     if (!click.replyToId) return undefined;
     // Cards sent before copy ids existed: Teams' replyToId, when it matches the message id.
     for (const plan of await this.store.plans(['awaitingConfirmation', 'running', 'waiting', 'failed'])) {
-      const copy = (await this.store.copiesOf(plan.id)).find((c) => c.activityId === click.replyToId && c.conversation.conversation.id === conversationId);
+      const copy = (await this.copiesOf(plan.id)).find((c) => c.activityId === click.replyToId && c.conversation.conversation.id === conversationId);
       if (copy) return copy;
     }
     return undefined;
   }
 
+  /** A plan's copies, with the records that could not be written yet. */
+  async copiesOf(planId: string): Promise<CardCopy[]> {
+    const stored = await this.store.copiesOf(planId);
+    const pending = [...this.unrecorded.values()].filter((c) => c.planId === planId);
+    if (pending.length === 0) return stored;
+    return [...stored.filter((c) => !this.unrecorded.has(c.id)), ...pending];
+  }
+
   /**
    * Records what a click's answer did to the clicked message and returns the answer, with the copy id
-   * in its buttons when the message is (now) a copy. Runs under the copy's lock (see forClick).
+   * in its buttons when the message is (now) a copy. Runs under the copy's lock (see forClick). The
+   * action is done by now: recording the copy cannot undo it, so a failure here never turns the answer
+   * into an error (record).
    */
   async afterClick(click: Click, clicked: CardCopy | undefined, reply: CardJson | PlanReply, isPlanReply: boolean): Promise<CardJson> {
     const readOnly = READ_ONLY_VERBS.has(click.verb);
@@ -106,17 +124,13 @@ export class CardCopies {
     if (!isPlanReply) {
       const card = reply as CardJson;
       // The owner moved on from this card (e.g. "Show account"): no plan update may cover that answer.
-      if (clicked && owner && !readOnly && clicked.view !== 'detached') {
-        await this.store.transact((tx) => tx.putCopy({ ...clicked, view: 'detached', quietUntil: this.quietUntil() }));
-      }
+      if (clicked && owner && !readOnly && clicked.view !== 'detached') await this.record({ ...clicked, view: 'detached', quietUntil: this.quietUntil() });
       return card;
     }
     const answer = reply as PlanReply;
     if (answer.final) {
       // Nothing will change on this card any more: no copy, and the clicked one needs no updates.
-      if (clicked && owner && !readOnly && clicked.view !== 'detached') {
-        await this.store.transact((tx) => tx.putCopy({ ...clicked, view: 'detached', quietUntil: this.quietUntil() }));
-      }
+      if (clicked && owner && !readOnly && clicked.view !== 'detached') await this.record({ ...clicked, view: 'detached', quietUntil: this.quietUntil() });
       return answer.card;
     }
     if (readOnly || (clicked && !owner)) {
@@ -124,14 +138,12 @@ export class CardCopies {
       return clicked ? withCardId(answer.card, clicked.id) : answer.card;
     }
     if (clicked) {
-      await this.store.transact((tx) =>
-        tx.putCopy({ ...clicked, planId: answer.planId, view: answer.view, shownVersion: answer.version, locale: click.locale, quietUntil: this.quietUntil() }),
-      );
+      await this.record({ ...clicked, planId: answer.planId, view: answer.view, shownVersion: answer.version, locale: click.locale, quietUntil: this.quietUntil() });
       return withCardId(answer.card, clicked.id);
     }
     if (!click.conversation) return answer.card;
     const copy = this.newCopy(answer, click.conversation, click.aadObjectId, click.locale, click.replyToId ?? null);
-    await this.store.transact((tx) => tx.putCopy({ ...copy, quietUntil: this.quietUntil() }));
+    await this.record({ ...copy, quietUntil: this.quietUntil() });
     return withCardId(answer.card, copy.id);
   }
 
@@ -142,9 +154,9 @@ export class CardCopies {
     return { copy, card: withCardId(answer.card, copy.id) };
   }
 
-  /** Records a copy once its message is out and has an id. */
+  /** Records a copy once its message is out and has an id (best effort, like afterClick). */
   async sent(copy: CardCopy, activityId: string): Promise<void> {
-    await this.store.transact((tx) => tx.putCopy({ ...copy, activityId }));
+    await this.record({ ...copy, activityId });
   }
 
   /**
@@ -201,12 +213,35 @@ export class CardCopies {
     await this.write({ ...latest, shownVersion: SHOWN_UNKNOWN });
   }
 
+  /** The stored copy, after writing the record a click could not write (throws while the store cannot). */
   private async current(copyId: string): Promise<CardCopy | undefined> {
-    return this.store.copy(copyId);
+    const unrecorded = this.unrecorded.get(copyId);
+    if (!unrecorded) return this.store.copy(copyId);
+    await this.write(unrecorded);
+    return unrecorded;
   }
 
   private async write(copy: CardCopy): Promise<void> {
     await this.store.transact((tx) => tx.putCopy(copy));
+    if (this.unrecorded.get(copy.id) === copy) this.unrecorded.delete(copy.id);
+  }
+
+  /**
+   * Writes a copy's record after the click's action is done. If the store cannot take it, the record
+   * is kept here and written by the next refresh of the plan's cards or the next click on the copy
+   * (current): the action stands and its answer is shown; at worst an update reaches the message late.
+   */
+  private async record(copy: CardCopy): Promise<void> {
+    try {
+      await this.store.transact((tx) => tx.putCopy(copy));
+      this.unrecorded.delete(copy.id);
+    } catch (error) {
+      this.unrecorded.delete(copy.id);
+      this.unrecorded.set(copy.id, copy);
+      if (this.unrecorded.size > MAX_UNRECORDED) this.unrecorded.delete(this.unrecorded.keys().next().value!);
+      if (isStoreUnavailable(error)) this.log.warn({ err: error, copyId: copy.id, planId: copy.planId }, 'could not record a card copy; written with the next update');
+      else this.log.error({ err: error, copyId: copy.id, planId: copy.planId }, 'fault while recording a card copy; written with the next update');
+    }
   }
 
   private async onTheWire(copyId: string, work: () => Promise<void>): Promise<void> {

@@ -401,7 +401,7 @@ export class OutboxWorker implements DeliveryPort {
         throw error;
       }
     };
-    for (const listed of await this.store.copiesOf(message.planId)) {
+    for (const listed of await this.copies.copiesOf(message.planId)) {
       if (listed.view === 'detached' || !listed.activityId) continue;
       try {
         const outcome = await this.copies.refresh(listed.id, message.planId, render, send);
