@@ -16,6 +16,7 @@ import { ProvisioningService } from './provisioning/service';
 import { SimulatedTenant, type Slowness } from './backends/simulated/tenant';
 import { createServer, type RunningServer } from './server';
 import type { AuditStore } from './store/audit';
+import { noteCommits } from './store/commitLog';
 import { openStores } from './store/open';
 import type { WorkflowStore } from './store/workflow';
 
@@ -75,7 +76,9 @@ async function openDirectory(config: Config, options: AppOptions, log: Logger): 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger(config.logLevel);
   const stores = await openStores(config, { log, ...(options.now ? { now: options.now } : {}) });
-  const { audit, workflow, contacts, exports } = stores;
+  const { audit, contacts, exports } = stores;
+  // Each turn learns what it got committed, so a store failure is reported truthfully (src/bot/SwitchboardBot.ts).
+  const workflow = noteCommits(stores.workflow);
   let opened: Directory;
   try {
     opened = await openDirectory(config, options, log);
@@ -108,11 +111,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   const adapter = new SwitchboardAdapter(config, log);
   const views = new Views({ provisioning, approvals }, contacts);
-  const copies = new CardCopies(workflow, options.now);
+  const copies = new CardCopies(workflow, log, options.now);
   const delivery = new OutboxWorker(adapter, workflow, { provisioning, approvals, views }, contacts, copies, {
     appId: config.bot.appId,
     channelId: config.approvals.channelId,
     log,
+    callTimeoutMs: config.connectorTimeoutMs,
   });
   workflow.onCommit(() => delivery.kick());
   if (config.publicUrl) exports.setBaseUrl(config.publicUrl);

@@ -21,6 +21,7 @@ describe('configuration from the environment', () => {
       publicUrl: undefined,
       retentionMs: 90 * 86_400_000,
       stepTimeoutMs: 600_000,
+      connectorTimeoutMs: 15_000,
       store: { kind: 'lowdb' },
       planLeaseMs: 60_000,
       planPollMs: 2000,

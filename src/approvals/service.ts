@@ -62,6 +62,11 @@ export class ApprovalService {
     return { copies, messages };
   }
 
+  /** The request as the store holds it, not expired on the way: a read that never writes (a store fault is being reported). */
+  recorded(id: string): Promise<ChangeRequest | undefined> {
+    return this.store.request(id);
+  }
+
   /** The request as it stands; a pending one past its expiry is expired first. */
   async get(id: string): Promise<ChangeRequest | undefined> {
     const request = await this.store.request(id);

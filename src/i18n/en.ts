@@ -443,6 +443,12 @@ export const en = {
     storeUnavailable:
       'Switchboard could not record this ({code}: its storage is unavailable), so nothing was done and the tenant was not changed. {state} Try again in a moment; if it persists, quote this id to your administrator: {correlationId}',
     storeStateUnknown: 'Nothing else changed.',
+    storeUnavailableAfter:
+      'Switchboard\'s storage became unavailable ({code}) partway through this, after part of it was recorded. {state} Cards about it may be out of date until Switchboard can record again. If this persists, quote this id to your administrator: {correlationId}',
+    storeStateRecorded: 'Recorded so far: {what} — {status}.',
+    storeStatePending: 'Recorded so far: {what} — waiting for an approver.',
+    storeStateTenant: 'The tenant may already have changed.',
+    storeStateUnreadable: 'What was recorded cannot be read right now.',
     storeStatePlan: 'The request is still {status}.',
     refusedTitle: 'Not done',
     notAdmin: 'Only Switchboard admins can make changes. Ask an admin to add your account ({aadObjectId}) to the admin list.',

@@ -472,6 +472,12 @@ export const fr: Strings = typeset({
     storeUnavailable:
       'Switchboard n’a pas pu enregistrer cette action ({code} : son stockage est indisponible) ; rien n’a donc été fait et le tenant n’a pas été modifié. {state} Réessayez dans un instant ; si le problème persiste, communiquez cet identifiant à votre administrateur : {correlationId}',
     storeStateUnknown: 'Rien d’autre n’a changé.',
+    storeUnavailableAfter:
+      'Le stockage de Switchboard est devenu indisponible ({code}) en cours de route, après qu’une partie de cette action a été enregistrée. {state} Les cartes qui la concernent ne sont peut-être plus à jour tant que Switchboard ne peut pas enregistrer de nouveau. Si le problème persiste, communiquez cet identifiant à votre administrateur : {correlationId}',
+    storeStateRecorded: 'Enregistré jusqu’ici : {what} — {status}.',
+    storeStatePending: 'Enregistré jusqu’ici : {what} — en attente d’un approbateur.',
+    storeStateTenant: 'Le tenant a peut-être déjà changé.',
+    storeStateUnreadable: 'Ce qui a été enregistré ne peut pas être lu pour l’instant.',
     storeStatePlan: 'La demande est toujours {status}.',
     refusedTitle: 'Non effectué',
     notAdmin:
