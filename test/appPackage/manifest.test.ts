@@ -29,7 +29,7 @@ jest.doMock(require.resolve('strip-bom', { paths: [path.dirname(require.resolve(
 }));
 
 /** The commands every scope's command list must offer. */
-const COMMANDS = ['help', 'add', 'list', 'show', 'number', 'edit', 'delete', 'history'];
+const COMMANDS = ['help', 'add', 'import', 'list', 'show', 'number', 'edit', 'delete', 'history'];
 
 /** Any attempt to reach the network during validation fails the test. */
 let fetchSpy: jest.SpyInstance;
@@ -97,6 +97,8 @@ describe('Teams app manifest', () => {
     expect(manifest.bots).toHaveLength(1);
     const bot = manifest.bots[0];
     expect([...bot.scopes].sort()).toEqual(['personal', 'team']);
+    // Bulk import takes a CSV file sent in the personal chat (issue 12).
+    expect(bot.supportsFiles).toBe(true);
     expect(bot.commandLists.map((list: { scopes: string[] }) => list.scopes)).toEqual([['personal'], ['team']]);
     for (const list of bot.commandLists as { commands: { title: string; description: string }[] }[]) {
       expect(list.commands.length).toBeLessThanOrEqual(12);
