@@ -30,6 +30,7 @@ const SAME_IN_BOTH = new Set([
   'numberType.operatorConnect', // product name
   'plan.showCommands', // PowerShell / Graph
   'history.line', // {at} · {actor}
+  'import.readyNumber', // {number} ({numberType})
 ]);
 
 describe('the French table', () => {
