@@ -154,12 +154,12 @@ describe('bulk import in the conversation (issue 12)', () => {
       expect(JSON.stringify(preview)).not.toContain('cq-bulk-42');
 
       const running = bodyOf(await sut.invoke({ ...execute('confirmPlan', { planId }), replyToId: 'import-card' }));
-      expect(texts(running)[1]).toMatch(/^(Working: \d+ of 190 accounts created, 0 failed\. This card updates by itself\.|Done: 190 of 190 accounts created\.)$/);
+      expect(texts(running)[1]).toMatch(/^(Working: \d+ of 190 rows done, 0 failed\. This card updates by itself\.|Done: 190 of 190 accounts created\.)$/);
       await until(async () => (await app.plans.get(planId))!.status === 'done', 30_000, 'the batch to finish');
       await sut.settled();
       await until(() => texts(lastUpdate(sut, 'import-card') ?? {})[1] === 'Done: 190 of 190 accounts created.', 8_000, 'the card to say done');
       const done = lastUpdate(sut, 'import-card')!;
-      expect(texts(done)).toEqual(expect.arrayContaining(['Created: 190 / 190', 'Refused rows (10)']));
+      expect(texts(done)).toEqual(expect.arrayContaining(['Rows done: 190 / 190', 'Refused rows (10)']));
       expect(buttons(done)).toEqual(['[Download rows not imported]']);
 
       // Every ready row exists once; no refused row does; at most 4 rows were created at once.
@@ -213,7 +213,7 @@ describe('bulk import in the conversation (issue 12)', () => {
       await sut.settled();
       // The click's answer, or the update that followed it when the rows took longer than the click.
       const failed = lastUpdate(sut, 'late-card') ?? answer;
-      expect(texts(failed)[1]).toBe('4 of 6 accounts created; 2 failed (below). Retry failed rows tries those again; accounts already created are not created twice.');
+      expect(texts(failed)[1]).toBe('4 of 6 rows done; 2 failed (below). Retry failed rows tries those again; accounts already created are not created twice.');
       expect(texts(failed)).toEqual(
         expect.arrayContaining([
           'Failed rows (2)',
@@ -306,6 +306,35 @@ describe('bulk import in the conversation (issue 12)', () => {
     expect((await app.approvals.get(planId))!.status).toBe('done');
     expect((await app.workflow.requests()).length).toBe(1);
     for (const row of rows) expect(await app.directory.findAccountByUpn(`${row[1]}@contoso.com`)).not.toBeNull();
+  });
+
+  it('asks an approval when the policy names assigning numbers only if some row gets a number', async () => {
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', SWITCHBOARD_APPROVAL_OPERATIONS: 'assignNumber' });
+    sut = new Conversation(app);
+    await sut.send(message('help', { from: APPROVER }));
+    const plain = bodyOf(await sut.invoke(execute('previewImport', { csv: csv([['No number', 'cq-plain', 'contoso.com', 'callQueue', 'US', 'none', '', '']]) })));
+    const ran = bodyOf(await sut.invoke(execute('confirmPlan', { planId: idOn(plain, 'planId') })));
+    expect(texts(ran)[1]).toMatch(/^(Working|Done)/);
+    const numbered = bodyOf(await sut.invoke(execute('previewImport', { csv: csv([['Numbered', 'aa-numbered', 'contoso.com', 'autoAttendant', 'US', 'resourceAccount', 'callingPlan', DEMO.numbers.usPool[20]!]]) })));
+    const waits = bodyOf(await sut.invoke(execute('confirmPlan', { planId: idOn(numbered, 'planId') })));
+    expect(texts(waits)[1]).toMatch(/^Waiting for an approver\./);
+    expect(await app.directory.findAccountByUpn('aa-numbered@contoso.com')).toBeNull();
+  });
+
+  it('waits while rows wait for license provisioning, then finishes by itself when they do', async () => {
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', SWITCHBOARD_SIM_LICENSE_DELAY_MS: '400' });
+    sut = new Conversation(app);
+    const rows = [0, 1, 2].map((i) => [`Numbered ${i}`, `aa-wait-${i}`, 'contoso.com', 'autoAttendant', 'US', 'resourceAccount', 'callingPlan', DEMO.numbers.usPool[30 + i]!]);
+    const preview = bodyOf(await sut.invoke(execute('previewImport', { csv: csv(rows) })));
+    const planId = idOn(preview, 'planId');
+    await sut.invoke({ ...execute('confirmPlan', { planId }), replyToId: 'wait-card' });
+    await until(async () => (await app.plans.get(planId))!.status === 'waiting', 5_000, 'the batch to wait');
+    const waiting = bodyOf(await sut.invoke(execute('refreshPlan', { planId })));
+    expect(texts(waiting)[1]).toBe('0 of 3 rows done; 3 wait for the tenant (license provisioning). I carry on by myself.');
+    await until(async () => (await app.plans.get(planId))!.status === 'done', 10_000, 'the batch to finish by itself');
+    for (const [i, row] of rows.entries()) expect((await app.directory.findAccountByUpn(`${row[1]}@contoso.com`))!.phoneNumber).toBe(DEMO.numbers.usPool[30 + i]);
+    await sut.settled();
+    await until(() => texts(lastUpdate(sut, 'wait-card') ?? {})[1] === 'Done: 3 of 3 accounts created.', 8_000, 'the card to say done');
   });
 
   it('resumes after a restart mid-batch: rows done stay done, the others finish, nothing is created twice', async () => {
