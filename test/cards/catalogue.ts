@@ -573,12 +573,12 @@ function imports(state: TenantState, locale: Locale): CatalogueEntry[] {
   const refusedRow = (line: number, values: string[], refusal: Refusal): RefusedRow => ({ line, cells: cell(values), reasons: [note(refusal)!] });
   const ps = state.skus.find((x) => x.kind === 'phoneSystem')!;
   const refused: RefusedRow[] = [
-    refusedRow(192, ['Tokyo office', 'aa-tokyo', 'fabrikam.com', 'autoAttendant', 'JP', 'resourceAccount', '', ''], refuse('UPN_DOMAIN_NOT_VERIFIED', { domain: 'fabrikam.com' }, 'domain')),
-    refusedRow(193, ['Main line', 'aa-main', DEMO.domains.custom, 'autoAttendant', 'US', 'resourceAccount', '', ''], refuse('UPN_IN_USE', { upn: DEMO.accounts.mainLine.upn }, 'username')),
-    refusedRow(194, ['Oslo desk', 'cq-oslo-2', DEMO.domains.custom, 'callQueue', 'NO', 'resourceAccount', '', ''], refuse('IMPORT_DUPLICATE_USERNAME', { upn: `cq-oslo-2@${DEMO.domains.custom}`, lines: '41, 194' }, 'username')),
-    refusedRow(195, ['Reception 2', 'aa-reception-2', DEMO.domains.custom, 'autoAttendant', 'US', 'phoneSystem', '', ''], refuse('LICENSE_NO_FREE_SEAT', { sku: ps.skuPartNumber, enabled: ps.enabled, free: 0 }, 'license')),
-    refusedRow(196, ['Lyon desk 9', 'cq-lyon-9', DEMO.domains.custom, 'callQueue', 'FR', 'resourceAccount', 'callingPlan', DEMO.numbers.usPool[1]!], refuse('NUMBER_COUNTRY_MISMATCH', { number: DEMO.numbers.usPool[1]!, numberCountry: 'US', upn: `cq-lyon-9@${DEMO.domains.custom}`, usageLocation: 'FR' }, 'telephoneNumber')),
-    refusedRow(197, ['Boston desk 40', 'cq-boston-40', DEMO.domains.custom, 'callQueue', 'US', 'resourceAccount', '', ''], refuse('IMPORT_NO_SEAT_LEFT', { sku: DEMO.skus.resourceAccount.skuPartNumber, free: 20, needed: 175 }, 'license')),
+    refusedRow(22, ['Tokyo office', 'aa-tokyo', 'fabrikam.com', 'autoAttendant', 'JP', 'resourceAccount', '', ''], refuse('UPN_DOMAIN_NOT_VERIFIED', { domain: 'fabrikam.com' }, 'domain')),
+    refusedRow(23, ['Main line', 'aa-main', DEMO.domains.custom, 'autoAttendant', 'US', 'resourceAccount', '', ''], refuse('UPN_IN_USE', { upn: DEMO.accounts.mainLine.upn }, 'username')),
+    refusedRow(24, ['Oslo desk', 'cq-oslo-2', DEMO.domains.custom, 'callQueue', 'NO', 'resourceAccount', '', ''], refuse('IMPORT_DUPLICATE_USERNAME', { upn: `cq-oslo-2@${DEMO.domains.custom}`, lines: '11, 24' }, 'username')),
+    refusedRow(25, ['Reception 2', 'aa-reception-2', DEMO.domains.custom, 'autoAttendant', 'US', 'phoneSystem', '', ''], refuse('LICENSE_NO_FREE_SEAT', { sku: ps.skuPartNumber, enabled: ps.enabled, free: 0 }, 'license')),
+    refusedRow(26, ['Lyon desk 9', 'cq-lyon-9', DEMO.domains.custom, 'callQueue', 'FR', 'resourceAccount', 'callingPlan', DEMO.numbers.usPool[1]!], refuse('NUMBER_COUNTRY_MISMATCH', { number: DEMO.numbers.usPool[1]!, numberCountry: 'US', upn: `cq-lyon-9@${DEMO.domains.custom}`, usageLocation: 'FR' }, 'telephoneNumber')),
+    refusedRow(27, ['Boston desk 40', 'cq-boston-40', DEMO.domains.custom, 'callQueue', 'US', 'resourceAccount', '', ''], refuse('IMPORT_NO_SEAT_LEFT', { sku: DEMO.skus.resourceAccount.skuPartNumber, free: 20, needed: 21 }, 'license')),
   ];
   const preview = batchPlan('awaitingConfirmation', 20, refused);
   const allRefused = batchPlan('awaitingConfirmation', 0, refused.slice(0, 3));
