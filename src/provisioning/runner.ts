@@ -238,8 +238,9 @@ export class PlanRunner {
         // No await between this check and the delete: a run() after it starts a loop of its own.
         if (!this.rerun.has(id) || this.stopped) {
           this.active.delete(id);
-          // A row of a batch that stopped running: its batch looks again (unless it is running here already).
-          if (plan?.parentId && plan.status !== 'running' && !this.active.has(plan.parentId)) this.kick(plan.parentId);
+          // A row of a batch that ended (done or failed): its batch looks again, unless it runs here
+          // already (it is watching). A row that only polls again while it waits changes nothing for it.
+          if (plan?.parentId && !isActive(plan.status) && !this.active.has(plan.parentId)) this.kick(plan.parentId);
           return plan ?? (await this.store.plan(id).catch(() => undefined));
         }
       }
