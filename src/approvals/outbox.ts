@@ -13,7 +13,7 @@ export interface NewMessage {
   delayMs?: number;
   /**
    * A refresh that may come often (the rows of a batch): folded into one that is due or being sent
-   * now, it goes again only after `delayMs`, so the card is updated at that pace at most.
+   * now, it goes again `delayMs` after that one, so the card is updated about that often.
    */
   throttle?: boolean;
 }
@@ -31,8 +31,12 @@ export async function enqueue(tx: WorkflowTx, message: NewMessage, at: Date): Pr
     (m) => m.status === 'pending' && m.kind === message.kind && m.approverId === message.approverId && m.notice === message.notice,
   );
   if (existing) {
-    const sending = existing.nextAttemptAt <= new Date().toISOString();
-    const nextAttemptAt = message.throttle && sending ? due : existing.nextAttemptAt > due ? due : existing.nextAttemptAt;
+    let nextAttemptAt = existing.nextAttemptAt > due ? due : existing.nextAttemptAt;
+    const dueAt = Date.parse(existing.nextAttemptAt);
+    const delay = message.delayMs ?? 0;
+    // Due already (being sent, or about to be): the next send comes one delay after that due time, not
+    // earlier, and not later either — a steady stream of changes still gets its card updated.
+    if (message.throttle && dueAt <= Date.now() && dueAt + delay > Date.now()) nextAttemptAt = new Date(dueAt + delay).toISOString();
     tx.putOutbox({ ...existing, nextAttemptAt, revision: existing.revision + 1, updatedAt: now });
     return;
   }
