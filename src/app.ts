@@ -5,6 +5,8 @@ import { OutboxWorker } from './bot/delivery';
 import { Views } from './bot/planView';
 import { ApprovalService } from './approvals/service';
 import { ExportLinks } from './audit/exports';
+import { importExport } from './audit/importExports';
+import { ImportService, IMPORT_LIMITS } from './provisioning/import';
 import type { ContactStore } from './store/conversations';
 import { SwitchboardBot } from './bot/SwitchboardBot';
 import type { Config } from './config';
@@ -39,6 +41,7 @@ export interface App {
   audit: AuditStore;
   workflow: WorkflowStore;
   provisioning: ProvisioningService;
+  imports: ImportService;
   plans: PlanRunner;
   approvals: ApprovalService;
   views: Views;
@@ -98,6 +101,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     onFault: (error, planId) => log.error({ err: error, planId }, 'plan step fault'),
   });
   const provisioning = new ProvisioningService(directory, audit, plans, config.hybrid);
+  const imports = new ImportService(provisioning, plans, audit, { concurrency: config.importConcurrency });
   const approvals = new ApprovalService(
     workflow,
     plans,
@@ -120,7 +124,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   workflow.onCommit(() => delivery.kick());
   if (config.publicUrl) exports.setBaseUrl(config.publicUrl);
-  const services = { provisioning, approvals, views, delivery, audit, exports };
+  // Files sent in the chat: from a loopback address only in local mode, https otherwise (src/bot/importFile.ts).
+  const downloads = { localMode: config.localMode, maxBytes: IMPORT_LIMITS.fileBytes, timeoutMs: 10_000 };
+  const services = { provisioning, approvals, views, delivery, audit, exports, imports, downloads };
   const bot = new SwitchboardBot({
     gate: { tenantId: config.tenantId, requireTeamsChannel: !config.localMode, adminIds: config.adminIds, approverIds: config.approverIds },
     services,
@@ -153,6 +159,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     audit,
     workflow,
     provisioning,
+    imports,
     plans,
     approvals,
     views,
@@ -177,6 +184,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         flush,
         exports,
         audit,
+        csvExport: (grant) => importExport(grant, { provisioning }),
         ...(options.exportIdleMs ? { exportIdleMs: options.exportIdleMs } : {}),
         health: [
           { name: 'backend', check: () => directory.health() },

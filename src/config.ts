@@ -50,6 +50,7 @@ const EnvSchema = z
     SWITCHBOARD_STEP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(7200).default(600),
     // Why 15 s: DEFAULT_CONNECTOR_TIMEOUT_MS in src/bot/connectorDeadline.ts.
     SWITCHBOARD_CONNECTOR_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(15),
+    SWITCHBOARD_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
     SWITCHBOARD_SIM_LICENSE_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
     SWITCHBOARD_SIM_NUMBER_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
     SWITCHBOARD_SIM_PROPAGATION_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
@@ -167,6 +168,8 @@ export interface Config {
   stepTimeoutMs: number;
   /** The longest one call to the Bot Connector (a reply, a proactive message, a card update) may take. */
   connectorTimeoutMs: number;
+  /** Rows of an import batch that run at once (fewer while the tenant throttles). */
+  importConcurrency: number;
   /** How slow the simulated tenant is, to demo and test the waiting and resume paths (DOMAIN.md F13, F14). */
   simulatedSlowness: { licenseProvisioningMs: number; numberOperationMs: number; accountPropagationMs: number };
   hybrid: HybridSettings;
@@ -221,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionMs: Math.round(e.SWITCHBOARD_RETENTION_DAYS * 86_400_000),
     stepTimeoutMs: e.SWITCHBOARD_STEP_TIMEOUT_SECONDS * 1000,
     connectorTimeoutMs: e.SWITCHBOARD_CONNECTOR_TIMEOUT_SECONDS * 1000,
+    importConcurrency: e.SWITCHBOARD_IMPORT_CONCURRENCY,
     simulatedSlowness: {
       licenseProvisioningMs: e.SWITCHBOARD_SIM_LICENSE_DELAY_MS,
       numberOperationMs: e.SWITCHBOARD_SIM_NUMBER_DELAY_MS,

@@ -25,9 +25,16 @@ describe('configuration from the environment', () => {
       store: { kind: 'lowdb' },
       planLeaseMs: 60_000,
       planPollMs: 2000,
+      importConcurrency: 4,
       simulatedSlowness: { licenseProvisioningMs: 0, numberOperationMs: 0, accountPropagationMs: 0 },
       logLevel: 'info',
     });
+  });
+
+  it('bounds how many import rows run at once', () => {
+    expect(loadConfig({ SWITCHBOARD_IMPORT_CONCURRENCY: '8' }).importConcurrency).toBe(8);
+    expect(() => loadConfig({ SWITCHBOARD_IMPORT_CONCURRENCY: '0' })).toThrow(/SWITCHBOARD_IMPORT_CONCURRENCY/);
+    expect(() => loadConfig({ SWITCHBOARD_IMPORT_CONCURRENCY: '64' })).toThrow(/SWITCHBOARD_IMPORT_CONCURRENCY/);
   });
 
   it('treats empty variables (as copied from .env.example) as unset', () => {

@@ -27,6 +27,7 @@ import { cardIdOf } from './cardIds';
 import { CardCopies, type Click } from './cardCopies';
 import { commands, parseCommand } from './commands';
 import { gate, type GateSettings } from './gate';
+import { hasFile, importFromFile } from './importFlow';
 import { allowed, PlanReply, type Reply, type Requirement, type Services, type TurnScope } from './scope';
 
 export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -136,6 +137,12 @@ export class SwitchboardBot extends TeamsActivityHandler {
         ? await this.runAction(scope, submit.data.verb, withoutVerb(submit.data))
         : this.refusalCard(scope, format(strings(scope.locale).errors.badPayload, { detail: 'verb' }));
       // An Action.Submit cannot replace its card: the answer is a new message.
+      await this.send(context, scope, reply);
+      return;
+    }
+    // A file sent in the chat (supportsFiles) is a bulk import (issue 12), whatever text comes with it.
+    if (hasFile(context.activity)) {
+      const reply = (await this.authorize(scope, 'admin', 'command:import')) ?? (await this.guarded(scope, () => importFromFile(scope, context.activity)));
       await this.send(context, scope, reply);
       return;
     }

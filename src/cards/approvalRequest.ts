@@ -5,6 +5,7 @@ import type { Plan } from '../provisioning/plans';
 import { failedStep } from '../provisioning/plans';
 import { REASON_CODES, type ReasonCode } from '../provisioning/result';
 import { describeRefusal } from './describe';
+import { batchSummaryLines } from './importBatch';
 import type { Tone } from './message';
 import { stepText } from './planCard';
 import { renderCard, type CardJson } from './render';
@@ -78,7 +79,7 @@ export function approvalRequestCard(request: ChangeRequest, plan: Plan | undefin
       { title: s.approval.requestedBy, value: plainText(request.requestedBy.name || request.requestedBy.aadObjectId) },
       { title: s.approval.requestedAt, value: when(request.createdAt) },
     ],
-    steps: plan ? plan.steps.map(({ step }, i) => `${i + 1}. ${stepText(step, plan, locale)}`) : [],
+    steps: plan?.batch ? batchSummaryLines(plan, locale).map((line, i) => `${i + 1}. ${line}`) : plan ? plan.steps.map(({ step }, i) => `${i + 1}. ${stepText(step, plan, locale)}`) : [],
     note,
     canDecide: viewer === 'approver' && pending,
     canCancel: viewer === 'requester' && pending,

@@ -81,6 +81,13 @@ export const REASON_CODES = [
   'REQUEST_NOT_REQUESTER',
   'REQUEST_REASON_REQUIRED',
   'REQUEST_NO_APPROVER',
+  // Bulk import: a row checked against the other rows of its file
+  'IMPORT_ROW_COLUMNS',
+  'IMPORT_CELL_TOO_LONG',
+  'IMPORT_NUMBER_INCOMPLETE',
+  'IMPORT_DUPLICATE_USERNAME',
+  'IMPORT_DUPLICATE_NUMBER',
+  'IMPORT_NO_SEAT_LEFT',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

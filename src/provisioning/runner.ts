@@ -5,7 +5,8 @@ import { isStoreUnavailable } from '../store/errors';
 import type { WorkflowStore, WorkflowTx } from '../store/workflow';
 import type { TenantDirectory } from './directory';
 import type { Actor } from './model';
-import { isActive, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
+import { batchProgress, runBatch, type BatchHost } from './batch';
+import { batchChildId, isActive, type Batch, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
 import { ok, refuse, type Result } from './result';
 import { executeStep, type StepOutcome } from './steps';
 
@@ -47,6 +48,13 @@ export interface NewPlan {
   account: Plan['account'];
   requestedBy: Actor;
   steps: Step[];
+  /** An import batch: its rows run as child plans (src/provisioning/batch.ts). */
+  batch?: Batch;
+  /**
+   * Kinds of change the plan also makes (a batch adds accounts and assigns numbers): when the approval
+   * policy names any of them, the plan needs approval too, so that no path skips it.
+   */
+  alsoKinds?: readonly PlanKind[];
 }
 
 /** Audit action per step: the audit log reads in the seed's words. */
@@ -141,7 +149,7 @@ export class PlanRunner {
    */
   async propose(input: NewPlan, start = false): Promise<Result<Plan>> {
     const at = this.now();
-    const needsApproval = this.options.needsApproval(input.kind);
+    const needsApproval = [input.kind, ...(input.alsoKinds ?? [])].some((kind) => this.options.needsApproval(kind));
     const runs = start && !needsApproval;
     const result = await this.store.transact(async (tx): Promise<Result<Plan>> => {
       if (runs) {
@@ -161,6 +169,7 @@ export class PlanRunner {
           createdAt: at.toISOString(),
           updatedAt: at.toISOString(),
           steps: input.steps.map((step) => ({ step, state: { status: 'pending' as const } })),
+          ...(input.batch ? { batch: input.batch } : {}),
         },
         at.toISOString(),
       );
@@ -203,10 +212,15 @@ export class PlanRunner {
     const moved = await this.store.transact(async (tx): Promise<Result<Plan>> => {
       const plan = await tx.plan(id);
       if (!plan) return refuse('PLAN_NOT_FOUND');
-      if (plan.status !== 'failed') return refuse('PLAN_ALREADY_DECIDED', { status: plan.status });
+      if (plan.status !== 'failed' || plan.parentId) return refuse('PLAN_ALREADY_DECIDED', { status: plan.status });
       if (!(await this.mayRun(tx, plan))) return ok(await holdForApproval(tx, plan, actor, at));
       const busy = await tx.activePlanOn(plan.account.userPrincipalName, id);
       if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: plan.account.userPrincipalName });
+      // Retry failed rows: a failed row's plan goes, and the batch starts it afresh (its done steps are found done).
+      for (let index = 0; index < (plan.batch?.rows.length ?? 0); index++) {
+        const child = await tx.plan(batchChildId(id, index));
+        if (child && (child.status === 'failed' || child.status === 'cancelled')) tx.deletePlan(child.id);
+      }
       const steps = plan.steps.map((s) => (s.state.status === 'failed' ? { ...s, state: { status: 'pending' as const } } : s));
       const retried = tx.putPlan({ ...plan, status: 'running', steps }, at.toISOString());
       tx.audit(planAudit(retried, actor, 'plan.retry', 'succeeded'));
@@ -243,6 +257,9 @@ export class PlanRunner {
         // No await between this check and the delete: a run() after it starts a loop of its own.
         if (!this.rerun.has(id) || this.stopped) {
           this.active.delete(id);
+          // A row of a batch that ended (done or failed): its batch looks again, unless it runs here
+          // already (it is watching). A row that only polls again while it waits changes nothing for it.
+          if (plan?.parentId && !isActive(plan.status) && !this.active.has(plan.parentId)) this.kick(plan.parentId);
           return plan ?? (await this.store.plan(id).catch(() => undefined));
         }
       }
@@ -314,6 +331,7 @@ export class PlanRunner {
         this.renew(id).catch((error: unknown) => this.options.onFault?.(error, id));
       }, Math.max(50, Math.floor(this.leaseMs / 3)));
       heartbeat.unref();
+      if (plan.batch) return await runBatch(this.batchHost(), plan);
       let facts = await this.directory.getTenantFacts();
       for (let index = 0; index < plan.steps.length; index++) {
         const { step, state } = plan.steps[index]!;
@@ -339,6 +357,7 @@ export class PlanRunner {
       // A fault (tenant unreachable, bug) parks the plan at its current step; Retry takes it from there.
       this.options.onFault?.(error, id);
       if (!plan) return this.store.plan(id);
+      if (plan.batch) return this.parkBatch(plan);
       const index = Math.max(0, plan.steps.findIndex((s) => s.state.status !== 'done'));
       const note: StepNote = { reason: 'TENANT_UNAVAILABLE', params: { upn: plan.account.userPrincipalName, detail: faultSummary(error) } };
       try {
@@ -350,6 +369,49 @@ export class PlanRunner {
       }
     } finally {
       clearInterval(heartbeat);
+    }
+  }
+
+  /** What the batch runner (src/provisioning/batch.ts) uses of this runner. */
+  private batchHost(): BatchHost {
+    return {
+      store: this.store,
+      pollMs: this.pollMs,
+      maxPollMs: this.maxPollMs,
+      now: this.now,
+      stopped: () => this.stopped,
+      running: (id) => this.active.get(id),
+      kick: (id) => this.kick(id),
+      save: (plan, change, also) => this.save(plan, change, also),
+      release: (plan) => this.release(plan),
+      audit: (plan, outcome) => planAudit(plan, plan.requestedBy, `plan.${plan.kind}`, outcome),
+    };
+  }
+
+  /** How the rows of an import batch stand, read from their plans. */
+  batchProgress(plan: Plan): ReturnType<typeof batchProgress> {
+    return batchProgress(this.store, plan);
+  }
+
+  /** A fault in the batch's own work (not in a row): it stops as failed; Retry carries on. */
+  private async parkBatch(plan: Plan): Promise<Plan | undefined> {
+    const at = this.now();
+    try {
+      return await this.save(
+        plan,
+        (p) => {
+          p.status = 'failed';
+          delete p.lease;
+        },
+        async (tx, saved, current) => {
+          tx.audit(planAudit(saved, plan.requestedBy, `plan.${plan.kind}`, 'failed'));
+          await followPlan(tx, saved, current.status, at);
+        },
+      );
+    } catch (again) {
+      if (isStoreUnavailable(again)) return this.storeFailed(plan.id, again);
+      if (again instanceof LeaseLost) return this.store.plan(plan.id);
+      throw again;
     }
   }
 

@@ -1,6 +1,6 @@
 import type { AuditStore, NewAuditEntry } from '../store/audit';
 import type { AccountQuery, NumberQuery, Page, TenantDirectory, VoiceApplication } from './directory';
-import type { AccountType, Actor, LicenseSku, NumberType, PhoneNumber, ResourceAccount, TenantFacts } from './model';
+import type { AccountType, Actor, LicenseKind, LicenseSku, NumberType, PhoneNumber, ResourceAccount, TenantFacts } from './model';
 import { licenseKindsOf, NumberTypeSchema } from './model';
 import { checkAccountCanTakeNumber, checkNumberAssignable, checkNumberCountry, checkTelephoneNumber, countryOfCallingCode } from './numbers';
 import type { Plan, Step } from './plans';
@@ -74,6 +74,11 @@ export class ProvisioningService {
 
   listAccounts(query: AccountQuery): Promise<Page<ResourceAccount>> {
     return this.directory.listAccounts(query);
+  }
+
+  /** A number of the tenant's inventory, if it has it. */
+  phoneNumber(telephoneNumber: string): Promise<PhoneNumber | null> {
+    return this.directory.getPhoneNumber(telephoneNumber);
   }
 
   listVoiceApplications(): Promise<VoiceApplication[]> {
@@ -172,27 +177,15 @@ export class ProvisioningService {
       return valid;
     }
     const input = valid.value;
-    const { userPrincipalName, displayName, accountType } = input;
     // In a hybrid tenant the account is made on Skype for Business Server 2019 and synced to Entra ID
     // (seed page: "must be created on Skype for Business Server 2019"): the plan waits for it instead.
-    const steps: Step[] = input.hybrid
-      ? [
-          {
-            kind: 'awaitOnPremisesAccount',
-            userPrincipalName,
-            displayName,
-            accountType,
-            ...(input.telephoneNumber ? { lineUri: input.telephoneNumber } : {}),
-            ...(this.hybrid.ou ? { ou: this.hybrid.ou } : {}),
-          },
-        ]
-      : [{ kind: 'createAccount', userPrincipalName, displayName, accountType }];
-    if (input.usageLocation) steps.push({ kind: 'setUsageLocation', usageLocation: input.usageLocation });
-    if (input.sku) steps.push({ kind: 'assignLicense', license: input.sku.kind });
-    if (input.telephoneNumber) {
-      // A number set on-premises as LineUri arrives with the account, and the assign step finds it done.
-      steps.push({ kind: 'awaitLicense' }, { kind: 'assignNumber', telephoneNumber: input.telephoneNumber, numberType: 'directRouting' });
-    }
+    const steps = newAccountSteps({
+      ...input,
+      license: input.sku?.kind ?? null,
+      telephoneNumber: input.telephoneNumber ?? undefined,
+      numberType: input.telephoneNumber ? 'directRouting' : undefined,
+      ...(input.hybrid ? { onPremises: { ou: this.hybrid.ou } } : {}),
+    });
     const plan = await this.plans.propose(
       { kind: 'addAccount', account: { id: null, userPrincipalName: input.userPrincipalName, displayName: input.displayName }, requestedBy: actor, steps },
       true,
@@ -217,10 +210,44 @@ export class ProvisioningService {
     if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
     const type = NumberTypeSchema.safeParse(numberTypeRaw);
     if (!type.success) return refuse('NUMBER_WRONG_TYPE', { number: rawNumber.slice(0, 40), actual: numberTypeRaw.slice(0, 40), expected: 'callingPlan, operatorConnect or directRouting' }, 'numberType');
-    const numberType: NumberType = type.data;
+    const checked = await this.checkNumberFor(account, type.data, rawNumber, await this.directory.getTenantFacts());
+    if (!checked.ok) return checked;
+    return this.plans.propose({
+        kind: 'assignNumber',
+        account: accountRef(account),
+        requestedBy: actor,
+        steps: [{ kind: 'awaitLicense' }, { kind: 'assignNumber', telephoneNumber: checked.value, numberType: type.data }],
+      });
+  }
+
+  /**
+   * The number rules for an account that does not exist yet (a row of a bulk import): the same checks
+   * as for an existing one, against the account as the add plan will leave it (usage location, license).
+   */
+  async validateNumberForNewAccount(input: ValidNewAccount, numberTypeRaw: string, rawNumber: string, facts: TenantFacts): Promise<Result<{ telephoneNumber: string; numberType: NumberType }>> {
+    const type = NumberTypeSchema.safeParse(numberTypeRaw);
+    if (!type.success) return refuse('NUMBER_WRONG_TYPE', { number: rawNumber.slice(0, 40), actual: numberTypeRaw.slice(0, 40), expected: 'callingPlan, operatorConnect or directRouting' }, 'numberType');
+    const prospect: ResourceAccount = {
+      id: '',
+      userPrincipalName: input.userPrincipalName,
+      displayName: input.displayName,
+      accountType: input.accountType,
+      accountEnabled: false,
+      usageLocation: input.usageLocation,
+      assignedLicenses: input.sku ? [input.sku.skuId] : [],
+      phoneNumber: null,
+      associations: [],
+      broken: false,
+      createdAt: '',
+    };
+    const checked = await this.checkNumberFor(prospect, type.data, rawNumber, facts);
+    return checked.ok ? ok({ telephoneNumber: checked.value, numberType: type.data }) : checked;
+  }
+
+  /** Every rule of DOMAIN.md "Numbers" for this account and number; returns the number in E.164. */
+  private async checkNumberFor(account: ResourceAccount, numberType: NumberType, rawNumber: string, facts: TenantFacts): Promise<Result<string>> {
     const telephoneNumber = checkTelephoneNumber(rawNumber, numberType);
     if (!telephoneNumber.ok) return telephoneNumber;
-    const facts = await this.directory.getTenantFacts();
     const notReady = checkAccountCanTakeNumber(account, facts.skus);
     if (notReady) return notReady;
     const number = await this.directory.getPhoneNumber(telephoneNumber.value);
@@ -235,12 +262,7 @@ export class ProvisioningService {
       const mismatch = country ? checkNumberCountry(telephoneNumber.value, country, account) : null;
       if (mismatch) return mismatch;
     }
-    return this.plans.propose({
-        kind: 'assignNumber',
-        account: accountRef(account),
-        requestedBy: actor,
-        steps: [{ kind: 'awaitLicense' }, { kind: 'assignNumber', telephoneNumber: telephoneNumber.value, numberType }],
-      });
+    return telephoneNumber;
   }
 
   async planUnassignNumber(actor: Actor, accountId: string): Promise<Result<Plan>> {
@@ -383,6 +405,43 @@ export class ProvisioningService {
     const holder = number.assignmentTargetId ? await this.directory.getAccount(number.assignmentTargetId) : null;
     return holder ? { ...refusal, params: { ...refusal.params, assignee: holder.userPrincipalName } } : refusal;
   }
+}
+
+/**
+ * The steps that make a new account: create → usage location → license (a license needs the usage
+ * location first, DOMAIN.md F8), and, when it gets a number, wait for the license to be provisioned
+ * (F14) → assign. The single add and every row of a bulk import run the same steps.
+ */
+export function newAccountSteps(input: {
+  userPrincipalName: string;
+  displayName: string;
+  accountType: AccountType;
+  usageLocation: string | null;
+  license: LicenseKind | null;
+  telephoneNumber?: string | undefined;
+  numberType?: NumberType | undefined;
+  /** Hybrid tenants: the account comes from on-premises (src/provisioning/hybrid.ts); the number is its LineUri too. */
+  onPremises?: { ou?: string | undefined };
+}): Step[] {
+  const { userPrincipalName, displayName, accountType } = input;
+  const steps: Step[] = input.onPremises
+    ? [
+        {
+          kind: 'awaitOnPremisesAccount',
+          userPrincipalName,
+          displayName,
+          accountType,
+          ...(input.telephoneNumber ? { lineUri: input.telephoneNumber } : {}),
+          ...(input.onPremises.ou ? { ou: input.onPremises.ou } : {}),
+        },
+      ]
+    : [{ kind: 'createAccount', userPrincipalName, displayName, accountType }];
+  if (input.usageLocation) steps.push({ kind: 'setUsageLocation', usageLocation: input.usageLocation });
+  if (input.license) steps.push({ kind: 'assignLicense', license: input.license });
+  if (input.telephoneNumber && input.numberType) {
+    steps.push({ kind: 'awaitLicense' }, { kind: 'assignNumber', telephoneNumber: input.telephoneNumber, numberType: input.numberType });
+  }
+  return steps;
 }
 
 function accountRef(account: ResourceAccount): Plan['account'] {

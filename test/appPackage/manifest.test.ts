@@ -33,7 +33,7 @@ jest.doMock(require.resolve('strip-bom', { paths: [path.dirname(require.resolve(
  * The commands every scope's command list offers. A list holds at most 12 (manifest schema v1.24+,
  * commandLists[].commands maxItems): the ones left out are named in a listed command's description.
  */
-const COMMANDS = ['help', 'add', 'list', 'show', 'edit', 'number', 'unassign', 'switch', 'associate', 'delete', 'history', 'export'];
+const COMMANDS = ['help', 'add', 'import', 'list', 'show', 'edit', 'number', 'switch', 'associate', 'delete', 'history', 'export'];
 
 /** Any attempt to reach the network during validation fails the test. */
 let fetchSpy: jest.SpyInstance;
@@ -101,6 +101,8 @@ describe('Teams app manifest', () => {
     expect(manifest.bots).toHaveLength(1);
     const bot = manifest.bots[0];
     expect([...bot.scopes].sort()).toEqual(['personal', 'team']);
+    // Bulk import takes a CSV file sent in the personal chat (issue 12).
+    expect(bot.supportsFiles).toBe(true);
     expect(bot.commandLists.map((list: { scopes: string[] }) => list.scopes)).toEqual([['personal'], ['team']]);
     for (const list of bot.commandLists as { commands: { title: string; description: string }[] }[]) {
       expect(list.commands.length).toBeLessThanOrEqual(12);

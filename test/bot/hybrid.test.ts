@@ -130,6 +130,14 @@ describe('a hybrid tenant (Skype for Business Server 2019)', () => {
     await expect(app.directory.deleteAccount(synced.id)).rejects.toMatchObject({ reason: 'ACCOUNT_ON_PREMISES' });
   });
 
+  it('does not offer bulk import, which would create the accounts online, and says what to do instead', async () => {
+    const csv = 'displayName,username,domain,type,usageLocation,license\nSupport line,cq-hybrid,contoso.com,callQueue,US,resourceAccount\n';
+    const card = bodyOf(await sut.invoke(execute('previewImport', { csv })));
+    expect(cardTexts(card).join(' ')).toContain('this is a hybrid tenant: resource accounts are created on Skype for Business Server 2019, not online.');
+    expect(JSON.stringify(card)).not.toContain('planId');
+    expect(await app.directory.findAccountByUpn('cq-hybrid@contoso.com')).toBeNull();
+  });
+
   it.each([
     ['a number without a license', { license: 'none' }, 'has no Teams Phone license yet'],
     ['a number that is not E.164', { telephoneNumber: '0425 555' }, '0425 555'],

@@ -32,6 +32,7 @@ const SAME_IN_BOTH = new Set([
   'history.line', // {at} · {actor}
   'history.sentence.reason', // {sentence} — {reason}
   'history.sentence.system', // Switchboard (the product's name, as actor)
+  'import.readyNumber', // {number} ({numberType})
 ]);
 
 describe('the French table', () => {

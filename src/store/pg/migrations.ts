@@ -83,6 +83,16 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    version: 2,
+    name: 'export links of other kinds (accounts, import template, rows not imported)',
+    sql: `
+      ALTER TABLE export_tokens
+        ADD COLUMN kind    text NOT NULL DEFAULT 'history',
+        ADD COLUMN subject text NOT NULL DEFAULT '',
+        ADD COLUMN locale  text NOT NULL DEFAULT 'en';
+    `,
+  },
 ];
 
 const MIGRATION_LOCK = 'switchboard:migrations';

