@@ -44,6 +44,7 @@ const EnvSchema = z
     SWITCHBOARD_PLAN_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
     SWITCHBOARD_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(90),
     SWITCHBOARD_STEP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(7200).default(600),
+    SWITCHBOARD_SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(8),
     SWITCHBOARD_SIM_LICENSE_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
     SWITCHBOARD_SIM_NUMBER_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
     SWITCHBOARD_SIM_PROPAGATION_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
@@ -159,6 +160,8 @@ export interface Config {
   retentionMs: number;
   /** The longest one plan step may take before it counts as a fault (the plan parks with Retry). */
   stepTimeoutMs: number;
+  /** How long SIGTERM/SIGINT waits for in-flight turns and the stores before the process exits anyway. */
+  shutdownTimeoutMs: number;
   /** How slow the simulated tenant is, to demo and test the waiting and resume paths (DOMAIN.md F13, F14). */
   simulatedSlowness: { licenseProvisioningMs: number; numberOperationMs: number; accountPropagationMs: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -211,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     planPollMs: e.SWITCHBOARD_PLAN_POLL_MS,
     retentionMs: Math.round(e.SWITCHBOARD_RETENTION_DAYS * 86_400_000),
     stepTimeoutMs: e.SWITCHBOARD_STEP_TIMEOUT_SECONDS * 1000,
+    shutdownTimeoutMs: Math.round(e.SWITCHBOARD_SHUTDOWN_TIMEOUT_SECONDS * 1000),
     simulatedSlowness: {
       licenseProvisioningMs: e.SWITCHBOARD_SIM_LICENSE_DELAY_MS,
       numberOperationMs: e.SWITCHBOARD_SIM_NUMBER_DELAY_MS,

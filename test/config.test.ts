@@ -20,6 +20,7 @@ describe('configuration from the environment', () => {
       publicUrl: undefined,
       retentionMs: 90 * 86_400_000,
       stepTimeoutMs: 600_000,
+      shutdownTimeoutMs: 8_000,
       store: { kind: 'lowdb' },
       planLeaseMs: 60_000,
       planPollMs: 2000,
