@@ -96,8 +96,11 @@ export class CardCopies {
       );
       return withCardId(answer.card, clicked.id);
     }
-    if (!click.conversation) return answer.card;
-    const copy = this.newCopy(answer, click.conversation, click.aadObjectId, click.locale, click.replyToId ?? null);
+    // A copy is where later updates go: the clicked message's id (Teams' replyToId). A click naming
+    // neither a copy nor that message leaves nothing to update, and recording it anyway would add one
+    // record per such click (a crafted request repeated; the hostile suite's snapshot, attack9).
+    if (!click.conversation || !click.replyToId) return answer.card;
+    const copy = this.newCopy(answer, click.conversation, click.aadObjectId, click.locale, click.replyToId);
     await this.store.transact((tx) => tx.putCopy({ ...copy, quietUntil: this.quietUntil() }));
     return withCardId(answer.card, copy.id);
   }
