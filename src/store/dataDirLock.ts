@@ -80,6 +80,9 @@ export class DataDirLock {
     try {
       for (;;) {
         if (await publish(temp, file, dataDir)) break;
+        if (Date.now() > deadline) {
+          throw new StartupError(`Could not lock SWITCHBOARD_DATA_DIR=${dataDir} (${file}): another process keeps taking it over. Is a second Switchboard starting on this folder?`);
+        }
         const found = await readLock(file);
         if (!found) continue; // released between our link and our read: try again
         if (await ownedByLiveProcess(found, me)) {
@@ -89,9 +92,6 @@ export class DataDirLock {
         }
         const outcome = await takeOver(dataDir, file, temp, found, me);
         if (outcome === 'taken') break;
-        if (Date.now() > deadline) {
-          throw new StartupError(`Could not lock SWITCHBOARD_DATA_DIR=${dataDir} (${file}): another process keeps taking it over. Is a second Switchboard starting on this folder?`);
-        }
         if (outcome === 'busy') await new Promise((resolve) => setTimeout(resolve, 25));
       }
     } finally {

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { DataDirLock } from '../../src/store/dataDirLock';
 import { tempDir } from '../helpers/app';
 import { BUILD_DIR, ensureBuilt, startBot } from '../helpers/botProcess';
 import { ADMIN, APPROVER, TENANT } from '../helpers/identities';
@@ -117,4 +119,31 @@ describe('one Switchboard per data folder', () => {
     await expect(startBot(env(), { timeoutMs: 15_000 })).rejects.toThrow(new RegExp(`Another Switchboard \\(pid ${process.pid}\\) is using`));
     expect(JSON.parse(await fsp.readFile(path.join(dir.dir, LOCK), 'utf8'))).toMatchObject({ token: 'held' });
   }, 60_000);
+
+  it('a stale lock is taken over by one claimer at a time; a claimer that died half-way (kill -9) is superseded', async () => {
+    const lock = path.join(dir.dir, LOCK);
+    await fsp.writeFile(lock, '2147480000\n'); // a dead holder
+    // A claim on that lock by a live process that is taking it over (src/store/dataDirLock.ts names
+    // claims by the lock's identity).
+    const info = await fsp.stat(lock);
+    const id = createHash('sha256').update(`${info.dev}:${info.ino}:${info.mtimeMs}:2147480000\n`).digest('hex').slice(0, 24);
+    const claimer = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const stat = readFileSync(`/proc/${claimer.pid}/stat`, 'utf8');
+      const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+      await fsp.writeFile(path.join(dir.dir, `${LOCK}.takeover.${id}.0`), `${JSON.stringify({ pid: claimer.pid, start, token: 'claiming' })}\n`);
+      // While it lives, nobody else replaces the lock: start-up waits a little, then says why.
+      await expect(DataDirLock.acquire(dir.dir)).rejects.toThrow(/another process keeps taking it over/);
+      expect(await fsp.readFile(lock, 'utf8')).toBe('2147480000\n');
+    } finally {
+      claimer.kill('SIGKILL');
+      await new Promise((resolve) => claimer.once('exit', resolve));
+    }
+    // It died before finishing: the next start claims again (generation 1) and takes the lock.
+    const sut = await DataDirLock.acquire(dir.dir);
+    expect(JSON.parse(await fsp.readFile(lock, 'utf8'))).toMatchObject({ pid: process.pid });
+    expect((await fsp.readdir(dir.dir)).filter((n) => n.startsWith(`${LOCK}.`))).toEqual([]);
+    await sut.release();
+    expect(existsSync(lock)).toBe(false);
+  }, 20_000);
 });
