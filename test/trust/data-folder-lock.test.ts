@@ -20,21 +20,36 @@ import { ADMIN, APPROVER, TENANT } from '../helpers/identities';
 const LOCK_MODULE = path.join(BUILD_DIR, 'src', 'store', 'dataDirLock.js');
 const LOCK = 'switchboard.lock';
 
-/** A real process that takes the data-folder lock at `startAt` (ms since epoch) and holds it a while. */
-function contender(dataDir: string, startAt: number): Promise<'got' | 'refused'> {
+/**
+ * A real process that takes the data-folder lock at `startAt` (ms since epoch). One that gets it holds
+ * it — stays alive — until the round is over (`end`), so that a contender slow to start (a loaded
+ * machine) meets a live holder rather than the stale lock of one that already exited.
+ */
+function contender(dataDir: string, startAt: number): { outcome: Promise<'got' | 'refused'>; end(): Promise<void> } {
   const script = `
     const { DataDirLock } = require(${JSON.stringify(LOCK_MODULE)});
     while (Date.now() < ${startAt}) {}
     DataDirLock.acquire(${JSON.stringify(dataDir)}).then(
-      () => { process.stdout.write('got'); setTimeout(() => process.exit(0), 1500); },
+      () => { process.stdout.write('got'); setInterval(() => {}, 1000); },
       (e) => { process.stdout.write(e.name === 'StartupError' ? 'refused' : 'failed: ' + e.stack); process.exit(0); });
   `;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const outcome = new Promise<'got' | 'refused'>((resolve, reject) => {
     let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('exit', () => (out === 'got' || out === 'refused' ? resolve(out) : reject(new Error(`contender said ${out}`))));
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out === 'got' || out === 'refused') resolve(out);
+    });
+    void exited.then(() => reject(new Error(`contender said ${out}`)));
   });
+  return {
+    outcome,
+    end: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
 /** This process's start time as /proc gives it (field 22 of /proc/self/stat). */
@@ -70,8 +85,13 @@ describe('one Switchboard per data folder', () => {
       const leftover = leftovers[round % leftovers.length];
       if (leftover) await fsp.writeFile(path.join(dataDir, LOCK), leftover);
       const startAt = Date.now() + 700;
-      const outcomes = await Promise.all(Array.from({ length: 6 }, () => contender(dataDir, startAt)));
-      winners.push(outcomes.filter((o) => o === 'got').length);
+      const contenders = Array.from({ length: 6 }, () => contender(dataDir, startAt));
+      try {
+        const outcomes = await Promise.all(contenders.map((c) => c.outcome));
+        winners.push(outcomes.filter((o) => o === 'got').length);
+      } finally {
+        await Promise.all(contenders.map((c) => c.end()));
+      }
     }
     expect(winners).toEqual(Array(6).fill(1));
   }, 120_000);
