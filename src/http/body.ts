@@ -50,13 +50,20 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit: numbe
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let done = false;
     const late = (): void => {
       req.pause();
       finish({ ok: false, status: 408, error: 'the body did not arrive in time' });
     };
-    const total = setTimeout(late, deadline.totalMs);
-    const idle = setTimeout(late, deadline.idleMs);
+    // Timers run before pending I/O in a turn of the event loop: after a stall of the process (GC, a
+    // busy machine) the rest of the body may already wait in the socket. Decide once that was read.
+    const total = setTimeout(() => setImmediate(() => !done && late()), deadline.totalMs);
+    const idle = setTimeout(() => {
+      const seen = size;
+      setImmediate(() => !done && size === seen && late());
+    }, deadline.idleMs);
     const finish = (result: { ok: true; bytes: Buffer } | BodyRefusal) => {
+      done = true;
       clearTimeout(total);
       clearTimeout(idle);
       req.off('data', onData);

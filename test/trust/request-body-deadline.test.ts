@@ -76,4 +76,22 @@ describe('a request body that does not arrive', () => {
     const { answer } = await slowPost({ pieces: 3, everyMs: 1_000, missing: 0, giveUpMs: 10_000 });
     expect(answer?.status).toBe(200);
   }, 20_000);
+
+  it('a body that arrived while the server was stalled (a busy machine) is read, not taken for a late one', async () => {
+    const body = JSON.stringify(message('help', { serviceUrl: connector.url }));
+    const answer = await rawRequest(`${server.url}/api/messages`, {
+      headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+      write: async (req) => {
+        req.write(body.slice(0, 10));
+        await new Promise((r) => setTimeout(r, 300)); // the handler is reading, its idle timer running
+        req.write(body.slice(10));
+        // The rest is in the socket; this process (the server's too) stalls past the idle deadline.
+        const until = Date.now() + 3_500;
+        while (Date.now() < until) {
+          // busy: no timer, no I/O runs
+        }
+      },
+    });
+    expect(answer.status).toBe(200);
+  }, 20_000);
 });
