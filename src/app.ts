@@ -60,7 +60,7 @@ export interface App {
 
 type Directory = TenantDirectory & { flush(): Promise<void>; close(): Promise<void> };
 
-async function openDirectory(config: Config, options: AppOptions, log: Logger): Promise<Directory> {
+async function openDirectory(config: Config, options: AppOptions, log: Logger, usedBefore: string | undefined): Promise<Directory> {
   if (config.backend === 'microsoft') {
     // Its own variables (SWITCHBOARD_M365_*) are parsed there; docs/microsoft-backend.md.
     return openMicrosoftDirectory(options.env ?? process.env, { log, ...(options.now ? { now: options.now } : {}) });
@@ -72,6 +72,8 @@ async function openDirectory(config: Config, options: AppOptions, log: Logger): 
     slowness: options.slowness ?? config.simulatedSlowness,
     // A bad stored record is moved aside and start-up goes on (issue 9 item 11): say so in the log.
     onQuarantine: (item) => log.warn({ quarantined: item }, 'simulated tenant: a stored record was unusable; moved to tenant.json.quarantine.jsonl'),
+    // Decided before the stores wrote their first files: an empty tenant.json is seeded on a first start only.
+    ...(usedBefore ? { usedBefore } : {}),
   });
 }
 
@@ -84,7 +86,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const workflow = noteCommits(stores.workflow);
   let opened: Directory;
   try {
-    opened = await openDirectory(config, options, log);
+    opened = await openDirectory(config, options, log, stores.usedBefore);
   } catch (error) {
     await stores.close();
     throw error;

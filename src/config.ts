@@ -51,6 +51,7 @@ const EnvSchema = z
     // Why 15 s: DEFAULT_CONNECTOR_TIMEOUT_MS in src/bot/connectorDeadline.ts.
     SWITCHBOARD_CONNECTOR_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(15),
     SWITCHBOARD_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
+    SWITCHBOARD_SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(8),
     SWITCHBOARD_SIM_LICENSE_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
     SWITCHBOARD_SIM_NUMBER_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
     SWITCHBOARD_SIM_PROPAGATION_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
@@ -170,6 +171,8 @@ export interface Config {
   connectorTimeoutMs: number;
   /** Rows of an import batch that run at once (fewer while the tenant throttles). */
   importConcurrency: number;
+  /** How long SIGTERM/SIGINT waits for in-flight turns and the stores before the process exits anyway. */
+  shutdownTimeoutMs: number;
   /** How slow the simulated tenant is, to demo and test the waiting and resume paths (DOMAIN.md F13, F14). */
   simulatedSlowness: { licenseProvisioningMs: number; numberOperationMs: number; accountPropagationMs: number };
   hybrid: HybridSettings;
@@ -225,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stepTimeoutMs: e.SWITCHBOARD_STEP_TIMEOUT_SECONDS * 1000,
     connectorTimeoutMs: e.SWITCHBOARD_CONNECTOR_TIMEOUT_SECONDS * 1000,
     importConcurrency: e.SWITCHBOARD_IMPORT_CONCURRENCY,
+    shutdownTimeoutMs: Math.round(e.SWITCHBOARD_SHUTDOWN_TIMEOUT_SECONDS * 1000),
     simulatedSlowness: {
       licenseProvisioningMs: e.SWITCHBOARD_SIM_LICENSE_DELAY_MS,
       numberOperationMs: e.SWITCHBOARD_SIM_NUMBER_DELAY_MS,

@@ -25,14 +25,32 @@ async function main(): Promise<void> {
     }
   }
   app.log.info({ url: `${running.url}/api/messages`, backend: config.backend, tenantId: config.tenantId }, 'Switchboard is listening');
+  // SIGTERM (docker stop, Kubernetes) and SIGINT (Ctrl-C) end through app.close(): in-flight turns
+  // finish, the stores are flushed and closed, and the data folder's lock is given back — a lock left
+  // behind would name a pid that the next container may reuse (attack9). Bounded: an orchestrator
+  // kills after its own grace period (docker: 10 s), so we give up first and say so. A lock left then
+  // names this process and start time, which the next start recognises as gone.
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C: the operator does not want to wait.
+      app.log.warn({ signal }, 'second signal: exiting now without waiting for the shutdown');
+      process.exit(1);
+    }
     stopping = true;
-    app.log.info({ signal }, 'shutting down: finishing in-flight turns');
+    app.log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: finishing in-flight turns');
+    const deadline = setTimeout(() => {
+      app.log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown did not finish in time (SWITCHBOARD_SHUTDOWN_TIMEOUT_SECONDS): exiting anyway');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
     running
       .stop()
-      .then(() => process.exit(0))
+      .then(() => app.close())
+      .then(() => {
+        clearTimeout(deadline);
+        app.log.info('stopped');
+        process.exit(0);
+      })
       .catch((error: unknown) => {
         app.log.error({ err: error }, 'shutdown failed');
         process.exit(1);

@@ -20,6 +20,9 @@ import type { AuditStore } from './store/audit';
  * card data and Teams' channelData while keeping what an unauthenticated caller can make us buffer small.
  */
 export const MAX_ACTIVITY_BYTES = 256 * 1024;
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** The export form posts nothing we need (the token is in the path): any body is read up to this, then dropped. */
 const MAX_EXPORT_FORM_BYTES = 1024;
 
@@ -68,6 +71,16 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
   const server = restify.createServer({ name: 'switchboard', handleUncaughtExceptions: false, noWriteContinue: true });
   // No restify bodyParser: it writes multipart uploads to the temp folder before authentication
   // (issue 9). /api/messages reads its JSON itself (src/http/body.ts); no other route takes a body.
+  // Node's own bounds on a connection, before any handler runs (attack9: a slow client must not hold
+  // a socket for Node's default requestTimeout of 300 s). Node enforces the first two on a 30 s check
+  // (connectionsCheckingInterval, which restify does not let us set), so they are backstops; a body is
+  // held to a few seconds by src/http/body.ts itself.
+  // - headersTimeout: the request line and headers must arrive within 10 s;
+  // - requestTimeout: the whole request (headers and body) within 30 s;
+  // - keepAliveTimeout: an idle kept-alive connection is closed after 5 s (Node's default, said here).
+  server.server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   let inFlight = 0;
   let stopping = false;
   let drained: (() => void) | undefined;

@@ -22,6 +22,7 @@ describe('configuration from the environment', () => {
       retentionMs: 90 * 86_400_000,
       stepTimeoutMs: 600_000,
       connectorTimeoutMs: 15_000,
+      shutdownTimeoutMs: 8_000,
       store: { kind: 'lowdb' },
       planLeaseMs: 60_000,
       planPollMs: 2000,

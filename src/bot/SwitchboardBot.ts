@@ -286,11 +286,13 @@ export class SwitchboardBot extends TeamsActivityHandler {
     const activity = context.activity;
     const reference = CardCopies.refOf(referenceOf(context));
     if (!reference) return;
+    // Only people with a role are ever messaged later (approvers, requesters), and only their activities
+    // say where a team channel is: a stranger's activity stores nothing. Otherwise anyone in the tenant
+    // could grow the conversation store by one record per made-up channelData.channel.id, or (local
+    // mode) point the approvals channel at a serviceUrl of their own (attack9).
+    if (!(scope.roles.admin || scope.roles.approver)) return;
     try {
-      // Only people with a role are ever messaged later (approvers, requesters): a stranger's reference
-      // is not kept, so unknown users cannot grow the store.
-      const hasRole = scope.roles.admin || scope.roles.approver;
-      if (hasRole && scope.actor.aadObjectId && activity.conversation?.conversationType === 'personal' && typeof activity.from?.id === 'string') {
+      if (scope.actor.aadObjectId && activity.conversation?.conversationType === 'personal' && typeof activity.from?.id === 'string') {
         const changed = await this.deps.contacts.saveContact({
           aadObjectId: scope.actor.aadObjectId,
           userId: activity.from.id.slice(0, 200),

@@ -141,8 +141,11 @@ export class CardCopies {
       await this.record({ ...clicked, planId: answer.planId, view: answer.view, shownVersion: answer.version, locale: click.locale, quietUntil: this.quietUntil() });
       return withCardId(answer.card, clicked.id);
     }
-    if (!click.conversation) return answer.card;
-    const copy = this.newCopy(answer, click.conversation, click.aadObjectId, click.locale, click.replyToId ?? null);
+    // A copy is where later updates go: the clicked message's id (Teams' replyToId). A click naming
+    // neither a copy nor that message leaves nothing to update, and recording it anyway would add one
+    // record per such click (a crafted request repeated; the hostile suite's snapshot, attack9).
+    if (!click.conversation || !click.replyToId) return answer.card;
+    const copy = this.newCopy(answer, click.conversation, click.aadObjectId, click.locale, click.replyToId);
     await this.record({ ...copy, quietUntil: this.quietUntil() });
     return withCardId(answer.card, copy.id);
   }

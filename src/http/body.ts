@@ -3,9 +3,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** Why a body was not accepted, as the status and the short error the caller gets. */
 export interface BodyRefusal {
   ok: false;
-  status: 400 | 413 | 415;
+  status: 400 | 408 | 413 | 415;
   error: string;
 }
+
+/**
+ * How long a request body may take (attack9: a body one byte short of its Content-Length held the
+ * socket and a pending handler for Node's requestTimeout, 300 s, before authentication — a slowloris).
+ * Bodies here are small (activities ≤ 256 KB, sent by a datacenter or by the Playground on loopback):
+ * a body that makes no progress for `idleMs`, or is not complete after `totalMs`, is answered with 408
+ * and the connection closed. The total also bounds a body trickled one byte at a time.
+ */
+export interface BodyDeadline {
+  idleMs: number;
+  totalMs: number;
+}
+
+export const BODY_DEADLINE: BodyDeadline = { idleMs: 3_000, totalMs: 10_000 };
 
 export type JsonBody = { ok: true; value: unknown } | BodyRefusal;
 
@@ -27,7 +41,7 @@ export function mediaType(req: IncomingMessage): string {
  * §10.1.1). The server is created with `noWriteContinue` so that it is said here, once the headers
  * passed; a refused client gets its final answer instead of sending a body that nobody reads.
  */
-export function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<{ ok: true; bytes: Buffer } | BodyRefusal> {
+export function readBody(req: IncomingMessage, res: ServerResponse, limit: number, deadline: BodyDeadline = BODY_DEADLINE): Promise<{ ok: true; bytes: Buffer } | BodyRefusal> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
     return Promise.resolve({ ok: false, status: 413, error: `the body is larger than ${limit} bytes` });
@@ -36,7 +50,22 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit: numbe
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let done = false;
+    const late = (): void => {
+      req.pause();
+      finish({ ok: false, status: 408, error: 'the body did not arrive in time' });
+    };
+    // Timers run before pending I/O in a turn of the event loop: after a stall of the process (GC, a
+    // busy machine) the rest of the body may already wait in the socket. Decide once that was read.
+    const total = setTimeout(() => setImmediate(() => !done && late()), deadline.totalMs);
+    const idle = setTimeout(() => {
+      const seen = size;
+      setImmediate(() => !done && size === seen && late());
+    }, deadline.idleMs);
     const finish = (result: { ok: true; bytes: Buffer } | BodyRefusal) => {
+      done = true;
+      clearTimeout(total);
+      clearTimeout(idle);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
@@ -44,6 +73,7 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit: numbe
       resolve(result);
     };
     const onData = (chunk: Buffer) => {
+      idle.refresh();
       size += chunk.length;
       if (size > limit) {
         req.pause();
@@ -71,13 +101,13 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * A JSON request body: `application/json` only (any parameters, e.g. charset), not encoded, at most
  * `limit` bytes, valid UTF-8 (RFC 8259 §8.1) and valid JSON.
  */
-export async function readJsonBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<JsonBody> {
+export async function readJsonBody(req: IncomingMessage, res: ServerResponse, limit: number, deadline: BodyDeadline = BODY_DEADLINE): Promise<JsonBody> {
   if (mediaType(req) !== 'application/json') {
     return { ok: false, status: 415, error: 'only application/json is accepted' };
   }
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity') return { ok: false, status: 415, error: 'a content-encoding is not accepted' };
-  const body = await readBody(req, res, limit);
+  const body = await readBody(req, res, limit, deadline);
   if (!body.ok) return body;
   let text: string;
   try {

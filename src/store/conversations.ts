@@ -2,6 +2,14 @@ import { z } from 'zod';
 import { ConversationRefSchema, type ConversationRef } from '../approvals/copies';
 import { JsonFileStore } from './jsonFile';
 import { Quarantine, type QuarantineListener } from './quarantine';
+import { refusalFor, SnapshotInvalid, type StoreSubject } from './storeFiles';
+
+const CONVERSATIONS_FILE: StoreSubject = {
+  label: 'conversation store',
+  noun: 'Switchboard conversation file',
+  loses: 'where every admin, approver and channel is reached (approval cards would wait until each of them writes to the bot again)',
+  startsOver: 'with none (each person is reached again once they write to the bot)',
+};
 
 /**
  * Where each user can be reached proactively: the conversation reference of their personal chat with
@@ -56,13 +64,18 @@ export class ConversationDirectory implements ContactStore {
     store.onRevert(() => this.saved.clear());
   }
 
-  /** Each record is parsed on open; a bad one is quarantined and start-up goes on (issue 9 item 11). */
-  static async open(file: string, onQuarantine?: QuarantineListener): Promise<ConversationDirectory> {
-    const store = await JsonFileStore.open<ConversationsDocument>(file, () => ({ contacts: {}, channels: {} }));
+  /**
+   * Each record is parsed on open; a bad one is quarantined and start-up goes on (issue 9 item 11). A
+   * file that cannot be read, or is empty once the folder was used (`usedBefore`), stops start-up.
+   */
+  static async open(file: string, onQuarantine?: QuarantineListener, usedBefore?: string): Promise<ConversationDirectory> {
+    const store = await JsonFileStore.open<ConversationsDocument>(file, () => ({ contacts: {}, channels: {} }), usedBefore ? { usedBefore } : {}).catch((error: unknown) => {
+      throw refusalFor(error, CONVERSATIONS_FILE);
+    });
     const shape = DocumentShape.safeParse(store.data);
     if (!shape.success) {
       await store.close();
-      throw new Error(`conversation store: ${file} is not a Switchboard conversation file; move it away or delete it`);
+      throw refusalFor(new SnapshotInvalid(file, shape.error.issues[0]?.message ?? 'not an object'), CONVERSATIONS_FILE);
     }
     const quarantine = new Quarantine(file, onQuarantine);
     const contacts = await quarantine.sift('contacts', shape.data.contacts, ContactSchema, (c) => c.aadObjectId.toLowerCase());

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import type { Adapter } from 'lowdb';
+import { SnapshotEmpty, SnapshotUnreadable } from './storeFiles';
 
 /**
  * A lowdb adapter whose write is durable before it resolves: the new content goes to a temp file that
@@ -15,6 +16,8 @@ export class DurableJsonFile<T> implements Adapter<T> {
   constructor(
     readonly file: string,
     private readonly serialize: (data: T) => string = (data) => JSON.stringify(data),
+    /** Why the file's folder counts as used before: an empty file is then refused (storeFiles.ts). */
+    private readonly usedBefore?: string,
   ) {
     this.temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
   }
@@ -25,10 +28,18 @@ export class DurableJsonFile<T> implements Adapter<T> {
       text = await readFile(this.file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
+      throw new SnapshotUnreadable(this.file, String(error));
     }
-    // An empty file (e.g. from `touch`) holds nothing yet.
-    return text.trim() === '' ? null : (JSON.parse(text) as T);
+    if (text.trim() === '') {
+      // An empty file (e.g. from `touch`) holds nothing yet — on the folder's first start only.
+      if (this.usedBefore) throw new SnapshotEmpty(this.file, this.usedBefore);
+      return null;
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new SnapshotUnreadable(this.file, String(error));
+    }
   }
 
   write(data: T): Promise<void> {

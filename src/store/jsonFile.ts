@@ -19,6 +19,8 @@ export interface WriteBehind {
 export interface JsonFileStoreOptions {
   /** Without it (the default), update() resolves once a write that includes the change is on disk. */
   writeBehind?: WriteBehind;
+  /** Why the file's folder counts as used before: an empty file is then refused (storeFiles.ts). */
+  usedBefore?: string;
 }
 
 /** Background writes get at most 1/WINDOW_FACTOR of the main thread. */
@@ -78,11 +80,15 @@ export class JsonFileStore<T extends object> {
         await mkdir(path.dirname(key), { recursive: true });
         let store: JsonFileStore<T> | undefined;
         // Compact JSON: a third smaller and faster to write than lowdb's pretty JSONFile; reads either.
-        const adapter = new DurableJsonFile<T>(key, (data) => {
-          const text = JSON.stringify(data);
-          if (store) store.serialized = text;
-          return text;
-        });
+        const adapter = new DurableJsonFile<T>(
+          key,
+          (data) => {
+            const text = JSON.stringify(data);
+            if (store) store.serialized = text;
+            return text;
+          },
+          options.usedBefore,
+        );
         const db = new Low<T>(adapter, makeDefaults());
         await db.read();
         store = new JsonFileStore<T>(key, db, options.writeBehind);

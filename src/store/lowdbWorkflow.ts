@@ -10,6 +10,7 @@ import type { DocumentShape, Json } from './journal/shape';
 import { KeyedLock } from './keyedLock';
 import { migrateLegacyStores, type LegacyFiles } from './legacy';
 import { Quarantine, type QuarantineListener } from './quarantine';
+import { refusalFor, type StoreSubject } from './storeFiles';
 import type { WorkflowStore, WorkflowTx } from './workflow';
 
 export interface WorkflowDocument {
@@ -72,7 +73,16 @@ export interface LowdbWorkflowOptions {
   onQuarantine?: QuarantineListener;
   /** Called when committed audit entries could not be appended yet (they stay queued and are retried). */
   onAuditDelay?: (error: unknown) => void;
+  /** Why the data folder counts as used before (storeFiles.ts previousUse): an empty workflow.json is then refused. */
+  usedBefore?: string;
 }
+
+const WORKFLOW_FILE: StoreSubject = {
+  label: 'workflow store',
+  noun: 'workflow store',
+  loses: 'every plan, pending request, card copy and queued message',
+  startsOver: 'with no plans or requests (the audit log keeps their history)',
+};
 
 /** How many lines from the end of the audit log are checked for entries a crash may have left queued. */
 const RECOVERY_SCAN_LINES = 20_000;
@@ -143,6 +153,9 @@ export class LowdbWorkflowStore implements WorkflowStore {
           workflow.active = undefined;
         }
       },
+      ...(options.usedBefore ? { usedBefore: options.usedBefore } : {}),
+    }).catch((error: unknown) => {
+      throw refusalFor(error, WORKFLOW_FILE);
     });
     try {
       const quarantine = new Quarantine(file, options.onQuarantine);

@@ -12,6 +12,7 @@ import { Database } from './pg/database';
 import { migrate } from './pg/migrations';
 import { PgWorkflowStore } from './pg/workflow';
 import type { QuarantinedRecord } from './quarantine';
+import { previousUse } from './storeFiles';
 import type { WorkflowStore } from './workflow';
 
 /** Everything the domain persists, opened for one store kind (ARCHITECTURE.md "Store ports, two implementations"). */
@@ -25,6 +26,11 @@ export interface Stores {
   database: Database | undefined;
   /** Only this process runs plans from these stores (lowdb: the data folder is locked to it). */
   exclusive: boolean;
+  /**
+   * Why the data folder counts as used before, looked at before any store file was opened (undefined
+   * on its first start): an empty store file is then refused, not started empty (storeFiles.ts).
+   */
+  usedBefore: string | undefined;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
@@ -53,6 +59,8 @@ export async function openStores(config: Config, options: StoreOptions): Promise
     const audit = new PgAuditLog(database, options.now);
     return {
       kind: 'postgres',
+      // The simulated tenant still lives in the data folder.
+      usedBefore: await previousUse(config.dataDir),
       audit,
       workflow: new PgWorkflowStore(database, (entry) => audit.entryOf(entry), log),
       contacts: new PgContacts(database),
@@ -65,16 +73,26 @@ export async function openStores(config: Config, options: StoreOptions): Promise
   }
   const lock = await DataDirLock.acquire(config.dataDir);
   try {
+    // Looked at once, before the first open writes anything: on a first start every store is new.
+    const usedBefore = await previousUse(config.dataDir);
     const audit = new AuditLog(path.join(config.dataDir, 'audit.jsonl'), options.now);
     const workflow = await LowdbWorkflowStore.open(path.join(config.dataDir, 'workflow.json'), {
       audit,
       legacy: { plans: path.join(config.dataDir, 'plans.json'), requests: path.join(config.dataDir, 'requests.json') },
       onQuarantine: quarantined,
       onAuditDelay: (error) => log.error({ err: error }, 'audit entries could not be appended yet; they are kept and retried'),
+      ...(usedBefore ? { usedBefore } : {}),
     });
-    const contacts = await ConversationDirectory.open(path.join(config.dataDir, 'conversations.json'), quarantined);
+    let contacts: ConversationDirectory;
+    try {
+      contacts = await ConversationDirectory.open(path.join(config.dataDir, 'conversations.json'), quarantined, usedBefore);
+    } catch (error) {
+      await workflow.close().catch(() => undefined);
+      throw error;
+    }
     return {
       kind: 'lowdb',
+      usedBefore,
       audit,
       workflow,
       contacts,

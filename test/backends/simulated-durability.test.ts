@@ -424,7 +424,7 @@ describe('bad stored records are quarantined, never block start-up (issue 9 item
     expect(readFileSync(file, 'utf8')).toBe(before);
     writeFileSync(file, '{ "schemaVersion": 1, ');
     const refusal = await open().then(() => undefined, (e: unknown) => e as Error);
-    expect(refusal?.message).toMatch(new RegExp(`^simulated tenant: cannot read ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(.*\\); fix or delete the file$`));
+    expect(refusal?.message).toMatch(new RegExp(`^simulated tenant: cannot read ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(.*\\); restore it from a backup, or move it away to start from the demo tenant again$`));
     writeFileSync(file, before);
     sut = await open();
   });

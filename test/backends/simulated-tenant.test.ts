@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SimulatedTenant, type SimulatedTenantOptions } from '../../src/backends/simulated/tenant';
@@ -544,11 +544,22 @@ describe('persistence', () => {
     expect(await sut.getNumberOperation(op.id)).toEqual(op);
   });
 
-  it('seeds an empty (zero-byte) file', async () => {
+  it('seeds an empty (zero-byte) file on its first start only (no journal beside it yet)', async () => {
     await sut.close();
+    for (const name of await readdir(dir)) await rm(path.join(dir, name));
     await writeFile(file, '');
     sut = await open();
     expect((await sut.listAccounts({ offset: 0, limit: 1 })).total).toBe(6);
+  });
+
+  it('refuses an empty file once it has been used (its journal is beside it): the accounts would be lost', async () => {
+    await newAccount('cq-kept@contoso.com', 'callQueue');
+    await sut.close();
+    await writeFile(file, '');
+    await expect(open()).rejects.toThrow(/^simulated tenant: .*tenant\.json is empty, although this data folder was used before \(tenant\.json\.journal\.\d+\.jsonl exists\)/);
+    await expect(open({ usedBefore: 'workflow.json holds data' })).rejects.toThrow(/used before/);
+    await writeFile(file, JSON.stringify(demoTenant(TENANT_ID, clock.now())));
+    sut = await open();
   });
 
   it.each([

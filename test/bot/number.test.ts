@@ -294,7 +294,8 @@ describe('assign a number through the bot (TestAdapter)', () => {
 
       const wanted = choicesOf(page2)[3]!.value;
       const before = await tenant();
-      const proposed = await sut.invoke(click(page2, 'Assign selected', { telephoneNumber: wanted }));
+      // Teams names the clicked message (replyToId): the answer replacing it is tracked as a card copy.
+      const proposed = await sut.invoke({ ...click(page2, 'Assign selected', { telephoneNumber: wanted }), replyToId: 'number-picker' });
 
       // The plan card (Confirm / Cancel), exactly as the plan view renders it; nothing changed yet.
       const planId = planIdOf(bodyOf(proposed));

@@ -15,6 +15,7 @@ import { execute, message } from '../helpers/activities';
 import { testApp, tempDir } from '../helpers/app';
 import { captureServer, post } from '../helpers/connector';
 import { jsonOf, rawRequest } from '../helpers/rawHttp';
+import { until } from '../helpers/waiting';
 
 const APP_ID_ENV = {
   MicrosoftAppId: '11111111-2222-4333-8444-555555555555',
@@ -438,12 +439,6 @@ describe('history export links', () => {
       }
     }).length;
 
-  async function until(condition: () => boolean, ms = 3_000): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    return condition();
-  }
-
   beforeAll(async () => {
     dir = await tempDir();
     auditFile = path.join(dir.dir, 'audit.jsonl');
@@ -530,7 +525,8 @@ describe('history export links', () => {
   });
 
   it('closes the audit file when the client goes away in the middle of a download', async () => {
-    expect(openAuditHandles()).toBe(0);
+    // The download of the test before may still be closing its file: wait for it, do not assume it.
+    await until(() => openAuditHandles() === 0, 3_000, 'the earlier download to close the audit file');
     const url = new URL(await link());
     await new Promise<void>((resolve, reject) => {
       const req = http.request(url, { method: 'POST' }, (res) => {
@@ -545,7 +541,7 @@ describe('history export links', () => {
       req.end();
       setTimeout(() => reject(new Error('no data')), 5_000).unref();
     });
-    expect(await until(() => openAuditHandles() === 0)).toBe(true);
+    await until(() => openAuditHandles() === 0, 3_000, 'the audit file to be closed');
   });
 
   it('drops a download that makes no progress for the idle time, closing the file', async () => {
@@ -555,11 +551,11 @@ describe('history export links', () => {
         // Never read: the server's writes fill the socket buffers and wait for a drain that never comes.
         res.pause();
         const openWhileStalled = openAuditHandles();
-        void until(() => openAuditHandles() === 0).then(() => {
+        void until(() => openAuditHandles() === 0, 3_000, 'the stalled download to be dropped').then(() => {
           // The server gave up; reading now shows the download was cut off, not finished.
           res.on('close', () => resolve({ openWhileStalled, complete: res.complete }));
           res.resume();
-        });
+        }, reject);
       });
       req.on('error', () => undefined);
       req.end();

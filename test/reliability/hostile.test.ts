@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { App } from '../../src/app';
 import { DEMO } from '../../src/backends/simulated/seed';
 import type { RunningServer } from '../../src/server';
@@ -205,13 +207,21 @@ function attempt(random: () => number, f: Fixture): Attempt {
   }
 }
 
-/** What must not move: the tenant, every plan and request, every card copy and outbox message. */
+/**
+ * What must not move: the tenant, every plan and request, every card copy and outbox message, and
+ * where people and channels are reached (conversations.json: a stranger could grow it, attack9).
+ */
 async function snapshot(app: App): Promise<string> {
   const accounts = await app.directory.listAccounts({ offset: 0, limit: 1_000 });
   const numbers = await app.directory.listPhoneNumbers({ offset: 0, limit: 1_000 });
-  const plans = (await app.workflow.plans()).map((p) => [p.id, p.status, p.version]);
+  const allPlans = await app.workflow.plans();
+  const plans = allPlans.map((p) => [p.id, p.status, p.version]);
   const requests = (await app.workflow.requests()).map((r) => [r.id, r.status, r.version]);
-  return JSON.stringify({ accounts, numbers, plans, requests });
+  const copies = (await Promise.all(allPlans.map((p) => app.workflow.copiesOf(p.id)))).flat();
+  const outbox = (await Promise.all(allPlans.map((p) => app.workflow.outboxOf(p.id)))).flat();
+  await app.contacts.flush();
+  const conversations = await readFile(path.join(app.config.dataDir, 'conversations.json'), 'utf8');
+  return JSON.stringify({ accounts, numbers, plans, requests, copies, outbox, conversations });
 }
 
 describe('hostile input over real HTTP: no 5xx, no crash, no state change, bounded latency', () => {

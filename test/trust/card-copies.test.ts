@@ -71,4 +71,30 @@ describe('card copies: where updates go, and never backwards (issue 9 items 9, 1
     await sut.settled();
     for (const update of sut.adapter.updates.filter((u) => u.id === 'card-2')) expect(textsOf(update)[1]).toBe('Done.');
   });
+
+  it('a click naming neither a card copy nor its message (no replyToId) records no copy, however often it comes', async () => {
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10' });
+    sut = new Conversation(app);
+    const planId = idOn(await sut.card(message('unassign cq-sales')), 'planId');
+    await sut.invoke({ ...execute('confirmPlan', { planId }), replyToId: 'req-card' });
+    const before = await app.workflow.copiesOf(planId);
+    // The requester confirms the pending request again (it is re-sent), five times, from no message.
+    for (let i = 0; i < 5; i++) await sut.invoke(execute('confirmPlan', { planId }));
+    await sut.settled();
+    expect(await app.workflow.copiesOf(planId)).toHaveLength(before.length);
+  });
+
+  it("a click on a decided request's card records no copy: that card never changes again", async () => {
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10' });
+    sut = new Conversation(app);
+    const planId = idOn(await sut.card(message('unassign cq-sales')), 'planId');
+    await sut.invoke({ ...execute('confirmPlan', { planId }), replyToId: 'req-card' });
+    await sut.invoke({ ...execute('rejectRequest', { requestId: planId, reason: 'not now' }, { from: APPROVER }), replyToId: 'approval-card' });
+    expect((await app.approvals.get(planId))?.status).toBe('rejected');
+    await sut.settled();
+    const before = await app.workflow.copiesOf(planId);
+    const again = bodyOf(await sut.invoke({ ...execute('approveRequest', { requestId: planId }, { from: APPROVER }), replyToId: 'another-message' }));
+    expect(JSON.stringify(again)).not.toContain('"cardId"');
+    expect(await app.workflow.copiesOf(planId)).toEqual(before);
+  });
 });

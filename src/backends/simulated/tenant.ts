@@ -14,7 +14,8 @@ import type {
   VoiceApplication,
 } from '../../provisioning/directory';
 import { JournaledStore } from '../../store/journal/store';
-import { SnapshotInvalid, SnapshotUnreadable } from '../../store/journal/load';
+import { StartupError } from '../../config';
+import { refusalFor, type StoreSubject } from '../../store/storeFiles';
 import type { Quarantined } from '../../store/journal/shape';
 import {
   createAccount,
@@ -63,7 +64,19 @@ export interface SimulatedTenantOptions {
   onQuarantine?: (item: Quarantined) => void;
   /** Fold the journal into the snapshot once it holds this many bytes (default: the snapshot's size, ≥ 1 MiB). */
   compactAtBytes?: number;
+  /**
+   * Why the data folder counts as used before (src/store/storeFiles.ts previousUse): an empty
+   * tenant.json is then refused instead of being seeded again.
+   */
+  usedBefore?: string;
 }
+
+const TENANT_FILE: StoreSubject = {
+  label: 'simulated tenant',
+  noun: 'tenant',
+  loses: 'every account, number and license change made in it (the demo tenant would be seeded again)',
+  startsOver: 'from the demo tenant again',
+};
 
 /**
  * An embedded Microsoft 365 tenant behind the TenantDirectory port. It refuses what a real tenant
@@ -104,21 +117,18 @@ export class SimulatedTenant implements TenantDirectory {
       shape: tenantShape,
       makeDefault: () => seed(tenantId, now()),
       accept: (state) => {
-        if (state.tenantId !== tenantId) throw new Error(`simulated tenant: ${file} belongs to tenant ${state.tenantId}, not ${tenantId}`);
+        if (state.tenantId !== tenantId) {
+          throw new StartupError(`simulated tenant: ${file} belongs to tenant ${state.tenantId}, not ${tenantId} (SWITCHBOARD_TENANT_ID); use that tenant's data folder, or move the file away to start from the demo tenant`);
+        }
       },
       // Changes that never reached the disk were taken back: the index and the due time must look again.
       onRevert: () => tenant?.changed(),
       now,
       ...(options.onQuarantine ? { onQuarantine: options.onQuarantine } : {}),
       ...(options.compactAtBytes !== undefined ? { compactAtBytes: options.compactAtBytes } : {}),
+      ...(options.usedBefore ? { usedBefore: options.usedBefore } : {}),
     }).catch((e: unknown) => {
-      if (e instanceof SnapshotUnreadable) {
-        throw new Error(`simulated tenant: cannot read ${file} (${e.detail}); fix or delete the file`, { cause: e });
-      }
-      if (e instanceof SnapshotInvalid) {
-        throw new Error(`simulated tenant: ${file} does not hold a valid tenant; fix or delete the file\n${e.detail}`, { cause: e });
-      }
-      throw e;
+      throw refusalFor(e, TENANT_FILE);
     });
     tenant = new SimulatedTenant(store, now, slowness);
     return tenant;

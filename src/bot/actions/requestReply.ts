@@ -20,5 +20,5 @@ export async function requestReply(scope: TurnScope, outcome: Result<ChangeReque
   if (!request) return messageCard(s.refusedTitle, strings(scope.locale).reasons.REQUEST_NOT_FOUND, 'attention');
   const view = await views.approval(request, views.viewerOf(request, scope.actor.aadObjectId), scope.locale);
   if (error) (view.card.body as unknown[]).splice(2, 0, { type: 'TextBlock', text: error, color: 'attention', wrap: true, weight: 'bolder' });
-  return new PlanReply(view.card, view.planId, view.version, 'approval');
+  return new PlanReply(view.card, view.planId, view.version, 'approval', view.final);
 }

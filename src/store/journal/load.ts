@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { SnapshotEmpty, SnapshotInvalid, SnapshotUnreadable } from '../storeFiles';
 import { listSegments } from './files';
 import { readText } from './fsx';
 import type { SegmentHeader } from './segment';
@@ -7,8 +8,11 @@ import { isJsonObject, type DocumentShape, type Json, type Quarantined } from '.
 /**
  * Start-up: the snapshot, then the journal records that came after it, in order. A bad entry, part or
  * record is quarantined and start-up goes on (issue 9 item 11); only a snapshot that cannot be read or
- * decoded as a whole, or whose parts are unusable, stops it.
+ * decoded as a whole, or whose parts are unusable, stops it — and an empty snapshot of a store that
+ * existed before (src/store/storeFiles.ts states the rule).
  */
+
+export { SnapshotEmpty, SnapshotInvalid, SnapshotUnreadable };
 
 /** The snapshot's own bookkeeping, beside the document's members. */
 export const META_KEY = '$journal';
@@ -18,24 +22,6 @@ export interface SnapshotMeta {
   lineage: string;
   /** The last journal record the snapshot includes: replay skips records up to this one. */
   seq: number;
-}
-
-export class SnapshotUnreadable extends Error {
-  constructor(
-    readonly file: string,
-    readonly detail: string,
-  ) {
-    super(`cannot read ${file} (${detail})`);
-  }
-}
-
-export class SnapshotInvalid extends Error {
-  constructor(
-    readonly file: string,
-    readonly detail: string,
-  ) {
-    super(`${file} does not hold a valid document: ${detail}`);
-  }
 }
 
 export interface Loaded {
@@ -93,6 +79,7 @@ async function readSnapshot(
   shape: DocumentShape,
   makeDefault: () => Json,
   quarantine: (item: Quarantined) => void,
+  usedBefore: string | undefined,
 ): Promise<{ doc: Json; meta: SnapshotMeta | undefined; bytes: number }> {
   let text: string | undefined;
   try {
@@ -100,7 +87,8 @@ async function readSnapshot(
   } catch (error) {
     throw new SnapshotUnreadable(file, String(error));
   }
-  // No file, or an empty one (e.g. from `touch`): a new document.
+  // No file: a new document. An empty one (e.g. from `touch`) too, but only on the first start.
+  if (text !== undefined && text.trim() === '' && usedBefore) throw new SnapshotEmpty(file, usedBefore);
   if (text === undefined || text.trim() === '') {
     return { doc: snapshotDocument(file, makeDefault(), shape, quarantine), meta: undefined, bytes: 0 };
   }
@@ -173,19 +161,31 @@ function apply(doc: Json, record: JournalRecord, shape: DocumentShape, source: s
   }
 }
 
-/** Reads the snapshot and replays the journal after it. Reads only: nothing is written here. */
-export async function load(file: string, shape: DocumentShape, makeDefault: () => Json): Promise<Loaded> {
+/**
+ * Reads the snapshot and replays the journal after it. Reads only: nothing is written here.
+ * `usedBefore` says why the caller knows the store existed before (another file of its folder holds
+ * data); the store's own journal segments say so too. Either makes an empty snapshot a refusal.
+ */
+export async function load(file: string, shape: DocumentShape, makeDefault: () => Json, usedBefore?: string): Promise<Loaded> {
   const quarantined: Quarantined[] = [];
   const quarantine = (item: Quarantined): void => void quarantined.push(item);
-  const snapshot = await readSnapshot(file, shape, makeDefault, quarantine);
+  // Every open creates a segment before anything is acknowledged, and compaction creates the next one
+  // before it deletes the older: a store that ever started has one beside its snapshot.
+  const segments = await listSegments(file);
+  const evidence = segments.length > 0 ? `${path.basename(segments[0]!.file)} exists` : usedBefore;
+  const snapshot = await readSnapshot(file, shape, makeDefault, quarantine, evidence);
   const { doc, meta } = snapshot;
   let seq = meta?.seq ?? 0;
   let replayed = 0;
-  const segments = await listSegments(file);
 
   for (const { file: segmentPath } of segments) {
     const source = path.basename(segmentPath);
-    const text = (await readText(segmentPath)) ?? '';
+    let text: string;
+    try {
+      text = (await readText(segmentPath)) ?? '';
+    } catch (error) {
+      throw new SnapshotUnreadable(segmentPath, String(error));
+    }
     const lines = text.split('\n');
     // The text after the last newline is a line whose append never finished (or nothing).
     const complete = lines.length - 1;

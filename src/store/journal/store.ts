@@ -36,8 +36,14 @@ import { Draft, isEmpty, undo, unwrap, type ChangeSet } from './tracker';
 export interface JournaledStoreOptions<T extends object> {
   file: string;
   shape: DocumentShape;
-  /** The document a missing or empty snapshot starts as. */
+  /** The document a missing snapshot starts as (an empty one too, on the store's first start). */
   makeDefault: () => T;
+  /**
+   * Why the caller knows this store existed before, e.g. "tenant.json holds data": an empty snapshot
+   * is then refused (SnapshotEmpty) instead of starting as `makeDefault()`. The store's own journal
+   * segments count without it (src/store/storeFiles.ts).
+   */
+  usedBefore?: string;
   /** Looks at the loaded document before anything is written; throw to refuse it (e.g. another tenant's). */
   accept?: (doc: T) => void;
   /** Told about each record moved to `<file>.quarantine.jsonl`. */
@@ -123,7 +129,7 @@ export class JournaledStore<T extends object> {
     JournaledStore.openFiles.add(file);
     try {
       await makeDirectory(path.dirname(file));
-      const loaded = await load(file, options.shape, () => options.makeDefault() as unknown as Json);
+      const loaded = await load(file, options.shape, () => options.makeDefault() as unknown as Json, options.usedBefore);
       options.accept?.(loaded.doc as unknown as T);
       await appendQuarantine(file, loaded.quarantined, (options.now ?? (() => new Date()))());
       for (const item of loaded.quarantined) options.onQuarantine?.(item);
