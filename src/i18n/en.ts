@@ -26,6 +26,8 @@ export const en = {
     LICENSE_ALREADY_ASSIGNED: 'The account already has this license.',
     LICENSE_SWITCH_NOT_APPLICABLE: 'The account has no Phone System license to switch from.',
     LICENSE_SWITCH_SPLIT: 'A license switch must add and remove in one operation.',
+    LICENSE_NOT_FOR_RESOURCE_ACCOUNTS:
+      'A new resource account takes the free Teams Phone Resource Account license: Microsoft says not to assign Teams Phone Standard (Phone System) to resource accounts.',
     NUMBER_INVALID_FORMAT: '"{value}" is not a phone number in E.164 form (+, country code, up to 15 digits, no leading 0).',
     NUMBER_EXTENSION_NOT_ALLOWED: 'An extension (;ext=) is only allowed for Direct Routing numbers.',
     NUMBER_NOT_FOUND: '{number} is not a number of this tenant.',

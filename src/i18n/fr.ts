@@ -51,6 +51,8 @@ export const fr: Strings = typeset({
     LICENSE_ALREADY_ASSIGNED: 'Le compte a déjà cette licence.',
     LICENSE_SWITCH_NOT_APPLICABLE: 'Le compte n’a pas de licence Système téléphonique à remplacer.',
     LICENSE_SWITCH_SPLIT: 'Un changement de licence doit ajouter et retirer en une seule opération.',
+    LICENSE_NOT_FOR_RESOURCE_ACCOUNTS:
+      'Un nouveau compte de ressources prend la licence gratuite Compte de ressources Teams Phone : Microsoft demande de ne pas attribuer Teams Phone Standard (Système téléphonique) aux comptes de ressources.',
     NUMBER_INVALID_FORMAT: '« {value} » n’est pas un numéro de téléphone au format E.164 (+, indicatif du pays, 15 chiffres au plus, sans 0 initial).',
     NUMBER_EXTENSION_NOT_ALLOWED: 'Un poste (;ext=) n’est autorisé que pour les numéros en Routage direct.',
     NUMBER_NOT_FOUND: '{number} n’est pas un numéro de ce client.',

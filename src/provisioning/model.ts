@@ -128,6 +128,11 @@ export interface TenantFacts {
   displayName: string;
   domains: VerifiedDomain[];
   skus: LicenseSku[];
+  /**
+   * The organization's country (Graph organization.countryLetterCode, ISO 3166-1 alpha-2) where the
+   * backend knows it: the add form's default usage location.
+   */
+  countryLetterCode?: string | null;
 }
 
 /** The license kinds an account holds, given the tenant's SKU catalogue. */

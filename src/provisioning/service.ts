@@ -128,7 +128,11 @@ export class ProvisioningService {
       refusals.push(checkUsageLocationBeforeLicense(null)!);
     }
     let sku: LicenseSku | null = null;
-    if (wantsLicense) {
+    if (form.license === 'phoneSystem') {
+      // Microsoft's current guidance: resource accounts take the Teams Phone Resource Account license,
+      // never Teams Phone Standard (learn.microsoft.com/microsoftteams/teams-add-on-licensing/virtual-user).
+      refusals.push(refuse('LICENSE_NOT_FOR_RESOURCE_ACCOUNTS', {}, 'license'));
+    } else if (wantsLicense) {
       const found = findSku(tenant, form.license);
       if (!found.ok) refusals.push(found);
       else {

@@ -76,7 +76,7 @@ const LOCALES = [
     ],
     placeholders: { displayName: 'e.g. Main line', username: 'e.g. aa-mainline', usageLocation: 'Type a country' },
     accountTypes: ['Auto attendant', 'Call queue'],
-    licenses: ['Teams Phone Resource Account (20 of 25 free)', 'Phone System (0 of 20 free)', 'No license for now'],
+    licenses: ['Teams Phone Resource Account (20 of 25 free)', 'No license for now'],
     countries: { US: 'United States of America', DE: 'Germany', GB: 'United Kingdom', FR: 'France' },
     firstCountries: ['Afghanistan', 'Åland Islands', 'Albania'],
     refused: {
@@ -208,7 +208,7 @@ const LOCALES = [
     ],
     placeholders: { displayName: 'p. ex. Standard principal', username: 'p. ex. aa-standard', usageLocation: 'Saisissez un pays' },
     accountTypes: ['Standard automatique', 'File d’attente d’appels'],
-    licenses: ['Compte de ressources Teams Phone (20 sur 25 disponibles)', 'Système téléphonique (0 sur 20 disponibles)', 'Pas de licence pour l’instant'],
+    licenses: ['Compte de ressources Teams Phone (20 sur 25 disponibles)', 'Pas de licence pour l’instant'],
     countries: { US: "États-Unis d'Amérique", DE: 'Allemagne', GB: 'Royaume-Uni', FR: 'France' },
     firstCountries: ['Afghanistan', 'Afrique du Sud', 'Åland'],
     refused: {

@@ -117,7 +117,7 @@ function account(state: TenantState, key: DemoAccount): ResourceAccount {
 }
 
 function factsOf(state: TenantState): TenantFacts {
-  return { tenantId: state.tenantId, displayName: state.displayName, domains: state.domains, skus: state.skus };
+  return { tenantId: state.tenantId, displayName: state.displayName, domains: state.domains, skus: state.skus, countryLetterCode: state.countryLetterCode };
 }
 
 /** The tenant's voice applications with the accounts serving each, as the directory reports them. */
@@ -205,20 +205,27 @@ function request(plan: Plan, status: ChangeRequest['status'], decision?: ChangeR
 function addAccountForms(state: TenantState, locale: Locale): CatalogueEntry[] {
   const facts = factsOf(state);
   const mainLine = account(state, 'mainLine');
-  const phoneSystem = state.skus.find((s) => s.kind === 'phoneSystem');
-  const noSeat = phoneSystem ? checkFreeSeat(phoneSystem) : null;
+  // Every Resource Account seat taken: the refused form says so under the license.
+  const exhausted = { ...facts, skus: facts.skus.map((s) => (s.kind === 'resourceAccount' ? { ...s, consumed: s.enabled } : s)) };
+  const resourceAccount = exhausted.skus.find((s) => s.kind === 'resourceAccount');
+  const noSeat = resourceAccount ? checkFreeSeat(resourceAccount) : null;
   const inUse = checkUpnUnused(mainLine);
   const refusals = [inUse, noSeat].filter((r): r is Refusal => r !== null);
   return [
-    { name: 'add-account-form', template: 'add-account-form', description: 'Add form, empty (default domain and Resource Account license preselected).', card: addAccountFormCard(facts, locale) },
+    {
+      name: 'add-account-form',
+      template: 'add-account-form',
+      description: "Add form, new: default domain, the tenant's country and the Resource Account license preselected (Teams Phone Standard is not offered).",
+      card: addAccountFormCard(facts, locale),
+    },
     {
       name: 'add-account-form-errors',
       template: 'add-account-form',
-      description: 'Add form sent back refused: username already used, no free Phone System seat; typed values kept.',
+      description: 'Add form sent back refused: username already used, no free Resource Account seat; typed values kept.',
       card: addAccountFormCard(
-        facts,
+        exhausted,
         locale,
-        { ...EMPTY_FORM, displayName: 'Main line', username: 'aa-main', domain: DEMO.domains.custom, accountType: 'autoAttendant', usageLocation: 'US', license: 'phoneSystem' },
+        { ...EMPTY_FORM, displayName: 'Main line', username: 'aa-main', domain: DEMO.domains.custom, accountType: 'autoAttendant', usageLocation: 'US', license: 'resourceAccount' },
         refusals,
       ),
     },

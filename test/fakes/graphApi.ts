@@ -188,7 +188,7 @@ export function handleGraph(tenant: FakeTenant, request: GraphRequest): FakeResp
       type: 'Managed',
       capabilities: d.isOnline ? 'Email, OfficeCommunicationsOnline' : 'Email',
     }));
-    return ok({ value: [select({ id: state.tenantId, displayName: state.displayName, verifiedDomains }, query, ['id'])] });
+    return ok({ value: [select({ id: state.tenantId, displayName: state.displayName, countryLetterCode: state.countryLetterCode, verifiedDomains }, query, ['id'])] });
   }
   if (method === 'GET' && path === '/subscribedSkus') return ok({ value: [...state.skus.map(skuRecord), skuRecord(E5)] });
 

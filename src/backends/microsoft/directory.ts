@@ -77,8 +77,8 @@ export class MicrosoftDirectory implements TenantDirectory {
 
   getTenantFacts(): Promise<TenantFacts> {
     return this.command('getTenantFacts', async () => {
-      const { tenantId, displayName, domains, skus } = await this.tenant.facts.get();
-      return structuredClone({ tenantId, displayName, domains, skus });
+      const { tenantId, displayName, domains, skus, countryLetterCode } = await this.tenant.facts.get();
+      return structuredClone({ tenantId, displayName, domains, skus, countryLetterCode: countryLetterCode ?? null });
     });
   }
 

@@ -63,6 +63,8 @@ export const DEMO = {
       displayName: 'Helpdesk',
     },
   },
+  /** Graph organization.countryLetterCode. */
+  country: 'US',
   voiceApps: {
     mainLine: voiceApp('c0000000-0000-4000-8000-000000000001', 'autoAttendant', 'Main line'),
     sales: voiceApp('c0000000-0000-4000-8000-000000000002', 'callQueue', 'Sales'),
@@ -210,6 +212,7 @@ export function demoTenant(tenantId: string, now: Date): TenantState {
       { name: DEMO.domains.custom, isDefault: false, isOnline: true },
     ],
     skus: [{ ...SKUS.resourceAccount }, { ...SKUS.phoneSystem }],
+    countryLetterCode: DEMO.country,
     accounts: byKey(accounts(since), (a) => a.id),
     numbers: byKey(numbers(), (n) => n.telephoneNumber),
     voiceApps: byKey(

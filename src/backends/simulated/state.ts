@@ -50,6 +50,8 @@ export const TenantPartsSchema = z.object({
   displayName: z.string(),
   domains: z.array(VerifiedDomainSchema),
   skus: z.array(LicenseSkuSchema),
+  /** The organization's country (Graph organization.countryLetterCode); files from before it have none. */
+  countryLetterCode: z.string().length(2).nullable().default(null),
 });
 
 /**

@@ -138,8 +138,8 @@ export class SimulatedTenant implements TenantDirectory {
   }
 
   async getTenantFacts(): Promise<TenantFacts> {
-    const { tenantId, displayName, domains, skus } = await this.observe();
-    return structuredClone({ tenantId, displayName, domains, skus });
+    const { tenantId, displayName, domains, skus, countryLetterCode } = await this.observe();
+    return structuredClone({ tenantId, displayName, domains, skus, countryLetterCode });
   }
 
   // --- accounts --------------------------------------------------------------------------------
