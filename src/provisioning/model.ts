@@ -106,8 +106,11 @@ export const ResourceAccountSchema = z.object({
   userPrincipalName: z.string(),
   displayName: z.string(),
   accountType: AccountTypeSchema,
-  /** Resource accounts are disabled for sign-in and must remain so (teams-apis.md §1.1). */
-  accountEnabled: z.literal(false),
+  /**
+   * Resource accounts are disabled for sign-in and must remain so (teams-apis.md §1.1). Switchboard
+   * never enables one, but accounts made by hand or by other tools may be: the doctor reports them.
+   */
+  accountEnabled: z.boolean(),
   usageLocation: z.string().length(2).nullable(),
   /** skuIds */
   assignedLicenses: z.array(z.string()),

@@ -54,7 +54,7 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     expect(findInput(card, 'license')).toMatchObject({
       value: 'resourceAccount',
       choices: [
-        { title: 'Teams Phone Resource Account (20 of 25 free)', value: 'resourceAccount' },
+        { title: 'Teams Phone Resource Account (14 of 25 free)', value: 'resourceAccount' },
         { title: 'No license for now', value: 'none' },
       ],
     });

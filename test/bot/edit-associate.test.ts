@@ -221,6 +221,7 @@ describe('edit and associate through the bot (TestAdapter)', () => {
         value: '',
         choices: [
           { title: 'After hours (no resource account yet)', value: DEMO.voiceApps.afterHours.configurationId },
+          { title: 'Holidays', value: DEMO.voiceApps.holidays.configurationId },
           { title: 'Main line', value: DEMO.voiceApps.mainLine.configurationId },
         ],
       });

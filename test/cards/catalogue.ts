@@ -123,9 +123,11 @@ function factsOf(state: TenantState): TenantFacts {
 /** The tenant's voice applications with the accounts serving each, as the directory reports them. */
 function voiceAppsOf(state: TenantState): VoiceApplication[] {
   const accounts = Object.values(state.accounts);
-  return Object.values(state.voiceApps).map((app) => ({
-    ...app,
-    accountIds: accounts.filter((a) => a.associations.some((x) => x.configurationId === app.configurationId)).map((a) => a.id),
+  return Object.values(state.voiceApps).map(({ configurationId, configurationType, name, staleAccountIds }) => ({
+    configurationId,
+    configurationType,
+    name,
+    accountIds: [...accounts.filter((a) => a.associations.some((x) => x.configurationId === configurationId)).map((a) => a.id), ...staleAccountIds],
   }));
 }
 

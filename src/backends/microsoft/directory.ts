@@ -10,10 +10,12 @@ import type {
   NumberUnassignment,
   Page,
   TenantDirectory,
+  TenantScan,
   VoiceApplication,
 } from '../../provisioning/directory';
 import type { PhoneNumber, ResourceAccount, TenantFacts } from '../../provisioning/model';
-import { createAccount, deleteAccount, setUsageLocation, updateAccount } from './accountChanges';
+import { blockSignIn, createAccount, deleteAccount, setUsageLocation, updateAccount } from './accountChanges';
+import { scanTenant } from './scan';
 import { findAccountByUpn, listAccounts, observeAccount } from './accounts';
 import type { Tenant } from './context';
 import type { Counts } from './meter';
@@ -40,6 +42,7 @@ const CHANGES = new Set([
   'getNumberOperation',
   'associate',
   'dissociate',
+  'blockSignIn',
 ]);
 
 export interface MicrosoftDirectoryParts {
@@ -108,6 +111,14 @@ export class MicrosoftDirectory implements TenantDirectory {
 
   assignLicense(id: string, change: LicenseChange): Promise<ResourceAccount> {
     return this.command('assignLicense', () => assignLicense(this.tenant, id, change));
+  }
+
+  blockSignIn(id: string): Promise<ResourceAccount> {
+    return this.command('blockSignIn', () => blockSignIn(this.tenant, id));
+  }
+
+  scanTenant(): Promise<TenantScan> {
+    return this.command('scanTenant', () => scanTenant(this.tenant));
   }
 
   getLicenseProvisioning(id: string): Promise<LicenseProvisioning> {

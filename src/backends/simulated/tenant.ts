@@ -11,6 +11,7 @@ import type {
   NumberUnassignment,
   Page,
   TenantDirectory,
+  TenantScan,
   VoiceApplication,
 } from '../../provisioning/directory';
 import { JournaledStore } from '../../store/journal/store';
@@ -25,7 +26,7 @@ import {
   updateAccount,
 } from './accounts';
 import { assignLicense, provisioningAt } from './licensing';
-import { AccountIndex, listAccounts, listPhoneNumbers } from './queries';
+import { AccountIndex, listAccounts, listPhoneNumbers, scanOf } from './queries';
 import { demoTenant } from './seed';
 import {
   accountOrRefuse,
@@ -188,6 +189,14 @@ export class SimulatedTenant implements TenantDirectory {
     });
   }
 
+  blockSignIn(id: string): Promise<ResourceAccount> {
+    return this.change((state, now) => {
+      const account = this.visibleAccount(state, id, now);
+      account.accountEnabled = false;
+      return toResourceAccount(account);
+    });
+  }
+
   async getLicenseProvisioning(id: string): Promise<LicenseProvisioning> {
     const state = await this.observe();
     return provisioningAt(state, accountOrRefuse(state, id), this.now(), this.slowness.licenseProvisioningMs);
@@ -248,6 +257,12 @@ export class SimulatedTenant implements TenantDirectory {
       dissociate(state, account, configurationId);
       return toResourceAccount(account);
     });
+  }
+
+  // --- the tenant doctor ------------------------------------------------------------------------
+  async scanTenant(): Promise<TenantScan> {
+    const state = await this.observe();
+    return scanOf(state, this.indexed(state));
   }
 
   async health(): Promise<{ ok: boolean; detail: string }> {
