@@ -29,6 +29,7 @@ export function helpCard(locale: Locale, roles: Roles, aadObjectId: string, unkn
       { command: `delete ${s.argUsername}`, description: s.deleteCmd },
       { command: `history ${s.argOptionalUsername}`, description: s.historyCmd },
       { command: `export history ${s.argOptionalUsername}`, description: s.exportCmd },
+      { command: 'doctor', description: s.doctorCmd },
       { command: 'help', description: s.helpCmd },
     ],
   });

@@ -72,6 +72,10 @@ export const REASON_CODES = [
   'REQUEST_NOT_REQUESTER',
   'REQUEST_REASON_REQUIRED',
   'REQUEST_NO_APPROVER',
+  // The tenant doctor
+  'DOCTOR_FINDING_GONE',
+  'DOCTOR_NO_FIX',
+  'DOCTOR_COUNTRY_UNKNOWN',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

@@ -4,7 +4,7 @@ import { isStoreUnavailable } from '../store/errors';
 import type { WorkflowStore, WorkflowTx } from '../store/workflow';
 import type { TenantDirectory } from './directory';
 import type { Actor } from './model';
-import { isActive, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
+import { isActive, stepAccount, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
 import { ok, refuse, type Result } from './result';
 import { executeStep, type StepOutcome } from './steps';
 
@@ -61,6 +61,7 @@ const AUDIT_ACTION: Record<StepKind, string> = {
   dissociate: 'account.dissociate',
   updateAccount: 'account.update',
   deleteAccount: 'account.delete',
+  blockSignIn: 'account.blockSignIn',
 };
 
 /** The runner lost its lease (another instance took the plan over): it stops at once. */
@@ -416,17 +417,19 @@ export class PlanRunner {
         // A step that started a tenant operation earlier acted then, even when it only verifies now;
         // one found done after a crash acted in the run that stopped (write-ahead startedAt).
         const actedBefore = before.state.operationId !== undefined || interrupted;
+        // The account the step acted on: the plan's, or another one it names (replacing a broken account).
+        const target = stepAccount(before.step, plan).userPrincipalName;
         if (outcome.status === 'done' && (outcome.acted || actedBefore)) {
           tx.audit({
             actor: plan.requestedBy,
             action: AUDIT_ACTION[kind],
-            target: plan.account.userPrincipalName,
+            target,
             outcome: 'succeeded',
             requestId: plan.id,
             detail: { ...stepDetail(before.step), ...(outcome.acted ? {} : { confirmedAfterRestart: true }) },
           });
         } else if (outcome.status === 'failed') {
-          tx.audit({ actor: plan.requestedBy, action: AUDIT_ACTION[kind], target: plan.account.userPrincipalName, outcome: 'failed', reason: outcome.note.reason, requestId: plan.id, detail: stepDetail(before.step) });
+          tx.audit({ actor: plan.requestedBy, action: AUDIT_ACTION[kind], target, outcome: 'failed', reason: outcome.note.reason, requestId: plan.id, detail: stepDetail(before.step) });
         }
         await followPlan(tx, saved, current.status, at);
       },

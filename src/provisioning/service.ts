@@ -18,6 +18,7 @@ import {
   findSku,
 } from './rules';
 import type { PlanRunner } from './runner';
+import { TenantDoctor } from './doctorService';
 
 /** What the add-account form submits, untrusted. */
 export interface NewAccountForm {
@@ -49,11 +50,16 @@ export interface ValidNewAccount {
  * risky ones). The steps validate again when they run, since the tenant may have moved meanwhile.
  */
 export class ProvisioningService {
+  /** `doctor`: the tenant's existing resource-account problems, and their fixes as plans. */
+  readonly doctor: TenantDoctor;
+
   constructor(
     private readonly directory: TenantDirectory,
     private readonly audit: AuditStore,
     readonly plans: PlanRunner,
-  ) {}
+  ) {
+    this.doctor = new TenantDoctor(directory, this, audit);
+  }
 
   tenantFacts(): Promise<TenantFacts> {
     return this.directory.getTenantFacts();

@@ -29,7 +29,7 @@ jest.doMock(require.resolve('strip-bom', { paths: [path.dirname(require.resolve(
 }));
 
 /** The commands every scope's command list must offer. */
-const COMMANDS = ['help', 'add', 'list', 'show', 'number', 'edit', 'delete', 'history'];
+const COMMANDS = ['help', 'add', 'list', 'show', 'number', 'edit', 'delete', 'history', 'doctor'];
 
 /** Any attempt to reach the network during validation fails the test. */
 let fetchSpy: jest.SpyInstance;

@@ -29,6 +29,11 @@ const PROPOSE: Record<PlanKind, (app: App) => Promise<Result<Plan>>> = {
   switchLicense: (app) => app.provisioning.planSwitchLicense(admin, DEMO.accounts.reception.id),
   dissociate: (app) => app.provisioning.planDissociate(admin, DEMO.accounts.mainLine.id),
   deleteAccount: (app) => app.provisioning.planDelete(admin, DEMO.accounts.helpdesk.id),
+  // The kinds only the tenant doctor proposes: its fixes of the demo tenant's examples.
+  setUsageLocation: (app) => app.provisioning.doctor.proposeFix(admin, 'LICENSE_WITHOUT_USAGE_LOCATION', DEMO.accounts.events.id),
+  assignLicense: (app) => app.provisioning.doctor.proposeFix(admin, 'ACCOUNT_UNLICENSED', DEMO.accounts.paris.id),
+  blockSignIn: (app) => app.provisioning.doctor.proposeFix(admin, 'SIGN_IN_ENABLED', DEMO.accounts.kiosk.id),
+  replaceAccount: (app) => app.provisioning.doctor.proposeFix(admin, 'BROKEN_BY_LICENSE_SWITCH', DEMO.accounts.invoices.id),
 };
 
 describe('the approval policy holds for every kind it accepts (issue 9 item 2)', () => {

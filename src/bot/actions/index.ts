@@ -26,6 +26,8 @@ import { retryPlan } from './retryPlan';
 import { searchNumbers } from './searchNumbers';
 import { showAccount } from './showAccount';
 import { startNumber } from './startNumber';
+import { doctor } from './doctor';
+import { doctorFix } from './doctorFix';
 
 /** Every card verb the bot answers, registered in one list. */
 const registry: RegisteredAction[] = [
@@ -56,6 +58,8 @@ const registry: RegisteredAction[] = [
   register(editAccount),
   register(openAssociate),
   register(associate),
+  register(doctor),
+  register(doctorFix),
 ];
 
 export const cardActions: ReadonlyMap<string, RegisteredAction> = new Map(registry.map((a) => [a.verb, a]));
