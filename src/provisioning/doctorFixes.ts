@@ -188,14 +188,14 @@ function slug(name: string): string {
 
 /**
  * `local@domain`, or `local-2@domain`, `local-3@domain`…: the first no account or user of the scan
- * holds. A replacement starts at -2 after the old name's own number, if any (cq-billing-2 → cq-billing-3).
+ * holds. A replacement starts at -2 (cq-billing → cq-billing-2); the old name is kept whole, so that
+ * "aa-1" becomes "aa-1-2", never a name that reads like another account's.
  */
 function freeUpn(local: string, domain: string, scan: TenantScan, replacing = false): string {
   const taken = new Set([...scan.accounts, ...scan.usersWithResourceAccountLicense].map((a) => a.userPrincipalName.toLowerCase()));
-  const base = replacing ? local.replace(/-\d+$/, '') : local;
   for (let n = replacing ? 2 : 1; ; n++) {
     const suffix = n === 1 ? '' : `-${n}`;
-    const candidate = `${base.slice(0, UPN_MAX_LOCAL - suffix.length)}${suffix}@${domain}`;
+    const candidate = `${local.slice(0, UPN_MAX_LOCAL - suffix.length)}${suffix}@${domain}`;
     if (!taken.has(candidate.toLowerCase())) return candidate;
   }
 }
