@@ -17,7 +17,7 @@ describe('configuration from the environment', () => {
       approverIds: [],
       dataDir: './data',
       backend: 'simulated',
-      approvals: { kinds: ['deleteAccount', 'switchLicense', 'unassignNumber'], expiresAfterMs: 72 * 3_600_000, channelId: undefined },
+      approvals: { kinds: ['deleteAccount', 'switchLicense', 'unassignNumber', 'replaceAccount'], expiresAfterMs: 72 * 3_600_000, channelId: undefined },
       publicUrl: undefined,
       retentionMs: 90 * 86_400_000,
       stepTimeoutMs: 600_000,

@@ -4,9 +4,9 @@ import { bound, confirmers, requesters, type ChangeRequest, type RequestStatus }
 /**
  * Which requests need a second person (four-eyes). By default the destructive and license-changing
  * ones (DOMAIN.md "Every destructive or licence-changing step goes through confirmation and, by
- * policy, approval").
+ * policy, approval"). Replacing a broken account (a doctor fix) deletes the old one.
  */
-export const DEFAULT_APPROVAL_KINDS: readonly PlanKind[] = ['deleteAccount', 'switchLicense', 'unassignNumber'];
+export const DEFAULT_APPROVAL_KINDS: readonly PlanKind[] = ['deleteAccount', 'switchLicense', 'unassignNumber', 'replaceAccount'];
 
 /**
  * Every kind the approval policy can name is enforced by the plan runner: a plan of such a kind waits

@@ -22,9 +22,12 @@ export const EMPTY_FORM: NewAccountForm = {
 /**
  * The add form mirrors the Teams admin center's "Add resource account" pane, plus usage location and
  * license with free seats. On a refusal the same card comes back with each message under its field
- * and every value the admin typed kept.
+ * and every value the admin typed kept. A new form starts with the tenant's country as usage location
+ * (Graph organization.countryLetterCode, where the backend knows it): a license needs one (F8), so an
+ * empty one made the first Add fail.
  */
-export function addAccountFormCard(facts: TenantFacts, locale: Locale, values: NewAccountForm = EMPTY_FORM, refusals: Refusal[] = []): CardJson {
+export function addAccountFormCard(facts: TenantFacts, locale: Locale, typed?: NewAccountForm, refusals: Refusal[] = []): CardJson {
+  const values = typed ?? { ...EMPTY_FORM, usageLocation: facts.countryLetterCode ?? '' };
   const s = strings(locale);
   const errors: Record<(typeof FIELDS)[number], string> = { displayName: '', username: '', domain: '', accountType: '', usageLocation: '', license: '', telephoneNumber: '' };
   for (const refusal of refusals) {
@@ -33,7 +36,11 @@ export function addAccountFormCard(facts: TenantFacts, locale: Locale, values: N
     errors[field] = errors[field] ? `${errors[field]} ${message}` : message;
   }
   const defaultDomain = facts.domains.find((d) => d.isDefault)?.name ?? facts.domains[0]?.name ?? '';
-  const licenses: { title: string; value: string }[] = facts.skus.map((sku) => ({
+  // Only the Resource Account license is offered: "all resource accounts must be assigned a Teams Phone
+  // Resource Account license … don't assign a Teams Phone Standard license to a resource account"
+  // (Microsoft Teams Phone Resource Account licenses, learn.microsoft.com/microsoftteams/teams-add-on-licensing/virtual-user;
+  // MicrosoftDocs/OfficeDocs-SkypeForBusiness Teams/teams-add-on-licensing/virtual-user.md). The service refuses it too.
+  const licenses: { title: string; value: string }[] = facts.skus.filter((sku) => sku.kind === 'resourceAccount').map((sku) => ({
     title: `${s.license[sku.kind]} (${format(s.license.seats, { free: freeSeats(sku), enabled: sku.enabled })})`,
     value: sku.kind,
   }));

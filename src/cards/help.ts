@@ -31,6 +31,7 @@ export function helpCard(locale: Locale, roles: Roles, aadObjectId: string, unkn
       { command: `history ${s.argOptionalUsername}`, description: s.historyCmd },
       { command: `export history ${s.argOptionalUsername}`, description: s.exportCmd },
       { command: 'export accounts', description: s.exportAccountsCmd },
+      { command: 'doctor', description: s.doctorCmd },
       { command: 'help', description: s.helpCmd },
     ],
   });

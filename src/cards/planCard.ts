@@ -24,11 +24,20 @@ export function stepText(step: Step, plan: Plan, locale: Locale): string {
     case 'assignLicense':
       return format(t.assignLicense, { license: s.license[step.license] });
     case 'assignNumber':
-    case 'unassignNumber':
       return format(t[step.kind], { number: plainText(step.telephoneNumber), numberType: s.numberType[step.numberType] });
+    // A step on another account (replacing a broken one) names that account.
+    case 'unassignNumber':
+      return format(step.of ? t.unassignNumberOf : t.unassignNumber, {
+        number: plainText(step.telephoneNumber),
+        numberType: s.numberType[step.numberType],
+        upn: plainText(step.of?.userPrincipalName ?? ''),
+      });
     case 'associate':
-    case 'dissociate':
       return format(t[step.kind], { name: plainText(step.name) });
+    case 'dissociate':
+      return format(step.of ? t.dissociateOf : t.dissociate, { name: plainText(step.name), upn: plainText(step.of?.userPrincipalName ?? '') });
+    case 'deleteAccount':
+      return step.of ? format(t.deleteAccountOf, { upn: plainText(step.of.userPrincipalName) }) : t.deleteAccount;
     case 'updateAccount':
       return [
         step.displayName !== undefined ? format(t.updateDisplayName, { displayName: plainText(step.displayName) }) : '',

@@ -38,6 +38,11 @@ export interface TenantDirectory {
    * as two operations can break the account (DOMAIN.md F2).
    */
   assignLicense(id: string, change: LicenseChange): Promise<ResourceAccount>;
+  /**
+   * PATCH /users/{id} {accountEnabled:false}: a resource account is a disabled user object and must
+   * stay one (teams-apis.md §1.1). Only for resource accounts; blocking one already blocked is a no-op.
+   */
+  blockSignIn(id: string): Promise<ResourceAccount>;
   /** GET /users/{id}/licenseDetails: provisioning status of the Teams Phone service plan. */
   getLicenseProvisioning(id: string): Promise<LicenseProvisioning>;
   /** DELETE /users/{id}. */
@@ -63,6 +68,12 @@ export interface TenantDirectory {
    * where the backend can tell; a backend that cannot leaves it out (SWITCHBOARD_HYBRID decides).
    */
   detectHybrid?(): Promise<HybridDetection>;
+  // --- the tenant doctor ------------------------------------------------------------------------
+  /**
+   * Everything the tenant doctor looks at (src/provisioning/doctor.ts), read in as few round trips as
+   * the backend can: a read only, nothing changes.
+   */
+  scanTenant(): Promise<TenantScan>;
 
   /** Backend status for /healthz. */
   health(): Promise<{ ok: boolean; detail: string }>;
@@ -143,4 +154,31 @@ export interface NumberOperation {
 export interface VoiceApplication extends Association {
   /** Resource accounts associated with it. */
   accountIds: string[];
+}
+
+/** A user that is not a resource account, as far as the tenant doctor needs to know it. */
+export interface DirectoryUser {
+  id: string;
+  userPrincipalName: string;
+  displayName: string;
+  /** skuIds */
+  assignedLicenses: string[];
+}
+
+/** One read of the tenant for the doctor. */
+export interface TenantScan {
+  /**
+   * Every resource account. `broken` is set where the backend can tell: the simulated tenant knows,
+   * the Microsoft backend reads it from the Teams Phone service plan's provisioning status.
+   */
+  accounts: ResourceAccount[];
+  /**
+   * Numbers assigned to voice applications (resource accounts), settled or on their way, including
+   * those whose target no longer exists (stuck "pending" after a delete, DOMAIN.md F1).
+   */
+  numbers: PhoneNumber[];
+  /** Auto attendants and call queues; accountIds as the tenant lists them, gone accounts included. */
+  voiceApplications: VoiceApplication[];
+  /** Users that are not resource accounts yet hold a Teams Phone Resource Account license. */
+  usersWithResourceAccountLicense: DirectoryUser[];
 }

@@ -1,7 +1,7 @@
 import { isMarkupSensitive } from '../cards/text';
 import { onPremisesCommands } from './hybrid';
 import { ACCOUNT_TYPES, type NumberType, type TenantFacts } from './model';
-import type { Plan, Step } from './plans';
+import { stepAccount, type Plan, type Step } from './plans';
 
 const GRAPH = 'https://graph.microsoft.com/v1.0';
 
@@ -89,9 +89,11 @@ const NUMBER_TYPE: Record<NumberType, string> = { callingPlan: 'CallingPlan', op
  * (teams-apis.md §1, §2, §3), for admins who want to see or audit what will happen.
  */
 export function equivalentOf(step: Step, plan: Pick<Plan, 'account'>, facts: TenantFacts): string {
-  const upn = quote(plan.account.userPrincipalName);
+  // The step's own account when it names one (replacing a broken account), else the plan's.
+  const target = stepAccount(step, plan);
+  const upn = quote(target.userPrincipalName);
   // Placeholders name what does not exist yet (the account of a plan that creates it); they are ours.
-  const accountId = plan.account.id;
+  const accountId = target.id;
   const id = accountId === null ? '{objectId}' : idArgument(accountId);
   const path = accountId === null ? '{objectId}' : pathSegment(accountId);
   const sku = (kind: 'resourceAccount' | 'phoneSystem') => {
@@ -127,5 +129,7 @@ export function equivalentOf(step: Step, plan: Pick<Plan, 'account'>, facts: Ten
     }
     case 'deleteAccount':
       return `DELETE ${GRAPH}/users/${path}`;
+    case 'blockSignIn':
+      return `PATCH ${GRAPH}/users/${path} {"accountEnabled":false}`;
   }
 }

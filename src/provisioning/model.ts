@@ -107,8 +107,11 @@ export const ResourceAccountSchema = z.object({
   userPrincipalName: z.string(),
   displayName: z.string(),
   accountType: AccountTypeSchema,
-  /** Resource accounts are disabled for sign-in and must remain so (teams-apis.md §1.1). */
-  accountEnabled: z.literal(false),
+  /**
+   * Resource accounts are disabled for sign-in and must remain so (teams-apis.md §1.1). Switchboard
+   * never enables one, but accounts made by hand or by other tools may be: the doctor reports them.
+   */
+  accountEnabled: z.boolean(),
   usageLocation: z.string().length(2).nullable(),
   /** skuIds */
   assignedLicenses: z.array(z.string()),
@@ -138,6 +141,11 @@ export interface TenantFacts {
   skus: LicenseSku[];
   /** Set by the provisioning service (SWITCHBOARD_HYBRID, or the backend's detection). */
   hybrid?: HybridDetection;
+  /**
+   * The organization's country (Graph organization.countryLetterCode, ISO 3166-1 alpha-2) where the
+   * backend knows it: the add form's default usage location.
+   */
+  countryLetterCode?: string | null;
 }
 
 /** The license kinds an account holds, given the tenant's SKU catalogue. */

@@ -7,6 +7,14 @@ import { REASON_CODES } from './result';
  * then verified; each idempotent so that a plan can resume after a failure or a crash (DOMAIN.md
  * "Plans and steps", teams-apis.md §5.3).
  */
+/**
+ * A step that acts on another account than the plan's own: replacing a broken account creates the new
+ * one (the plan's account) and then takes the old one out of service (DOMAIN.md F2: "the only cure is a
+ * new account").
+ */
+const OtherAccountSchema = z.object({ id: z.string(), userPrincipalName: z.string() });
+export type OtherAccount = z.infer<typeof OtherAccountSchema>;
+
 export const StepSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('createAccount'), userPrincipalName: z.string(), displayName: z.string(), accountType: AccountTypeSchema }),
   /**
@@ -28,11 +36,13 @@ export const StepSchema = z.discriminatedUnion('kind', [
   /** License provisioning takes minutes to hours before a number can be assigned (F14). */
   z.object({ kind: z.literal('awaitLicense') }),
   z.object({ kind: z.literal('assignNumber'), telephoneNumber: z.string(), numberType: NumberTypeSchema }),
-  z.object({ kind: z.literal('unassignNumber'), telephoneNumber: z.string(), numberType: NumberTypeSchema }),
+  z.object({ kind: z.literal('unassignNumber'), telephoneNumber: z.string(), numberType: NumberTypeSchema, of: OtherAccountSchema.optional() }),
   z.object({ kind: z.literal('associate'), configurationId: z.string(), configurationType: AccountTypeSchema, name: z.string() }),
-  z.object({ kind: z.literal('dissociate'), configurationId: z.string(), name: z.string() }),
+  z.object({ kind: z.literal('dissociate'), configurationId: z.string(), name: z.string(), of: OtherAccountSchema.optional() }),
   z.object({ kind: z.literal('updateAccount'), displayName: z.string().optional(), accountType: AccountTypeSchema.optional() }),
-  z.object({ kind: z.literal('deleteAccount') }),
+  z.object({ kind: z.literal('deleteAccount'), of: OtherAccountSchema.optional() }),
+  /** A resource account is a disabled user object and must stay one (teams-apis.md §1.1). */
+  z.object({ kind: z.literal('blockSignIn') }),
 ]);
 export type Step = z.infer<typeof StepSchema>;
 export type StepKind = Step['kind'];
@@ -57,7 +67,23 @@ export const StepStateSchema = z.object({
 });
 export type StepState = z.infer<typeof StepStateSchema>;
 
-export const PlanKindSchema = z.enum(['addAccount', 'assignNumber', 'unassignNumber', 'switchLicense', 'editAccount', 'associate', 'dissociate', 'deleteAccount', 'importAccounts']);
+export const PlanKindSchema = z.enum([
+  'addAccount',
+  'assignNumber',
+  'unassignNumber',
+  'switchLicense',
+  'editAccount',
+  'associate',
+  'dissociate',
+  'deleteAccount',
+  // Fixes the tenant doctor proposes (src/provisioning/doctorFixes.ts).
+  'setUsageLocation',
+  'assignLicense',
+  'blockSignIn',
+  'replaceAccount',
+  // Bulk import (src/provisioning/batch.ts).
+  'importAccounts',
+]);
 export type PlanKind = z.infer<typeof PlanKindSchema>;
 
 export const PlanStatusSchema = z.enum(['awaitingConfirmation', 'running', 'waiting', 'failed', 'done', 'cancelled']);
@@ -166,4 +192,9 @@ export function failedStep(plan: Plan): { index: number; note?: StepNote } | nul
   if (index < 0) return null;
   const note = plan.steps[index]!.state.note;
   return note ? { index, note } : { index };
+}
+
+/** The account a step acts on: its own `of` when it names one, else the plan's. */
+export function stepAccount(step: Step, plan: Pick<Plan, 'account'>): { id: string | null; userPrincipalName: string } {
+  return 'of' in step && step.of ? step.of : plan.account;
 }

@@ -6,7 +6,7 @@ import type { WorkflowStore, WorkflowTx } from '../store/workflow';
 import type { TenantDirectory } from './directory';
 import type { Actor } from './model';
 import { batchProgress, runBatch, type BatchHost } from './batch';
-import { batchChildId, isActive, type Batch, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
+import { batchChildId, isActive, stepAccount, type Batch, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
 import { ok, refuse, type Result } from './result';
 import { executeStep, type StepOutcome } from './steps';
 
@@ -71,6 +71,7 @@ const AUDIT_ACTION: Record<StepKind, string> = {
   dissociate: 'account.dissociate',
   updateAccount: 'account.update',
   deleteAccount: 'account.delete',
+  blockSignIn: 'account.blockSignIn',
 };
 
 /** Who acts when Switchboard itself changes a plan or request (repairs, expiry, holds). */
@@ -512,17 +513,19 @@ export class PlanRunner {
         // A step that started a tenant operation earlier acted then, even when it only verifies now;
         // one found done after a crash acted in the run that stopped (write-ahead startedAt).
         const actedBefore = before.state.operationId !== undefined || interrupted;
+        // The account the step acted on: the plan's, or another one it names (replacing a broken account).
+        const target = stepAccount(before.step, plan).userPrincipalName;
         if (outcome.status === 'done' && (outcome.acted || actedBefore)) {
           tx.audit({
             actor: plan.requestedBy,
             action: AUDIT_ACTION[kind],
-            target: plan.account.userPrincipalName,
+            target,
             outcome: 'succeeded',
             requestId: plan.id,
             detail: { ...stepDetail(before.step), ...(outcome.acted ? {} : { confirmedAfterRestart: true }) },
           });
         } else if (outcome.status === 'failed') {
-          tx.audit({ actor: plan.requestedBy, action: AUDIT_ACTION[kind], target: plan.account.userPrincipalName, outcome: 'failed', reason: outcome.note.reason, requestId: plan.id, detail: stepDetail(before.step) });
+          tx.audit({ actor: plan.requestedBy, action: AUDIT_ACTION[kind], target, outcome: 'failed', reason: outcome.note.reason, requestId: plan.id, detail: stepDetail(before.step) });
         }
         await followPlan(tx, saved, current.status, at);
       },

@@ -19,6 +19,7 @@ import {
 } from './rules';
 import type { PlanRunner } from './runner';
 import { checkOwnedOnline, detectHybrid, type HybridSettings } from './hybrid';
+import { TenantDoctor } from './doctorService';
 
 /** What the add-account form submits, untrusted. */
 export interface NewAccountForm {
@@ -55,12 +56,17 @@ export interface ValidNewAccount {
  * risky ones). The steps validate again when they run, since the tenant may have moved meanwhile.
  */
 export class ProvisioningService {
+  /** `doctor`: the tenant's existing resource-account problems, and their fixes as plans. */
+  readonly doctor: TenantDoctor;
+
   constructor(
     private readonly directory: TenantDirectory,
     private readonly audit: AuditStore,
     readonly plans: PlanRunner,
     private readonly hybrid: HybridSettings = { mode: 'auto' },
-  ) {}
+  ) {
+    this.doctor = new TenantDoctor(directory, this, audit);
+  }
 
   /** The tenant's facts, with whether it is hybrid (the add form and the add plan depend on it). */
   async tenantFacts(): Promise<TenantFacts> {
@@ -143,7 +149,11 @@ export class ProvisioningService {
       refusals.push(checkUsageLocationBeforeLicense(null)!);
     }
     let sku: LicenseSku | null = null;
-    if (wantsLicense) {
+    if (form.license === 'phoneSystem') {
+      // Microsoft's current guidance: resource accounts take the Teams Phone Resource Account license,
+      // never Teams Phone Standard (learn.microsoft.com/microsoftteams/teams-add-on-licensing/virtual-user).
+      refusals.push(refuse('LICENSE_NOT_FOR_RESOURCE_ACCOUNTS', {}, 'license'));
+    } else if (wantsLicense) {
       const found = findSku(tenant, form.license);
       if (!found.ok) refusals.push(found);
       else {

@@ -34,8 +34,10 @@ const wait = (reason: ReasonCode, params: MessageParams, operationId?: string): 
  * a done step is a no-op, so a plan can resume after a failure or a crash (DOMAIN.md, teams-apis.md §5.3).
  */
 export async function executeStep(ctx: StepContext, step: Step, state: StepState): Promise<StepOutcome> {
+  // A step on another account (replacing a broken one) observes and acts on that account only.
+  const on = 'of' in step && step.of ? { ...ctx, accountId: step.of.id, userPrincipalName: step.of.userPrincipalName } : ctx;
   try {
-    return await STEPS[step.kind](ctx, step as never, state);
+    return await STEPS[step.kind](on, step as never, state);
   } catch (e) {
     if (!(e instanceof DirectoryRefusal)) throw e;
     // "User not found" right after creation is propagation delay, not a refusal (F13): wait and retry.
@@ -229,6 +231,13 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
     }
     if (Object.keys(change).length === 0) return done(false);
     await ctx.directory.updateAccount(current.id, change);
+    return done(true);
+  },
+
+  async blockSignIn(ctx) {
+    const current = await requireAccount(ctx);
+    if (!current.accountEnabled) return done(false);
+    await ctx.directory.blockSignIn(current.id);
     return done(true);
   },
 

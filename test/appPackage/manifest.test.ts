@@ -33,7 +33,7 @@ jest.doMock(require.resolve('strip-bom', { paths: [path.dirname(require.resolve(
  * The commands every scope's command list offers. A list holds at most 12 (manifest schema v1.24+,
  * commandLists[].commands maxItems): the ones left out are named in a listed command's description.
  */
-const COMMANDS = ['help', 'add', 'import', 'list', 'show', 'edit', 'number', 'switch', 'associate', 'delete', 'history', 'export'];
+const COMMANDS = ['help', 'add', 'import', 'list', 'show', 'edit', 'number', 'switch', 'associate', 'delete', 'history', 'doctor'];
 
 /** Any attempt to reach the network during validation fails the test. */
 let fetchSpy: jest.SpyInstance;

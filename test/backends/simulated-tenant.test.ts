@@ -9,6 +9,8 @@ import { DirectoryRefusal, type MessageParams, type ReasonCode } from '../../src
 
 const TENANT_ID = '7d3f0c2e-5b1a-4c8e-9f60-2a7b9c1d4e5f';
 const RA = DEMO.skus.resourceAccount.skuId;
+/** Resource Account seats the demo tenant holds (src/backends/simulated/seed.ts). */
+const RA_HELD = DEMO.skus.resourceAccount.consumed;
 const PS = DEMO.skus.phoneSystem.skuId;
 const A = DEMO.accounts;
 const N = DEMO.numbers;
@@ -106,29 +108,39 @@ const license = (id: string, addSkuIds: string[], removeSkuIds: string[] = []) =
 describe('the demo tenant', () => {
   it('has two online verified domains and the two Teams Phone SKUs, Phone System exhausted', async () => {
     const facts = await sut.getTenantFacts();
-    expect(facts).toMatchObject({ tenantId: TENANT_ID, displayName: 'Contoso (demo)' });
+    expect(facts).toMatchObject({ tenantId: TENANT_ID, displayName: 'Contoso (demo)', countryLetterCode: 'US' });
     expect(facts.domains).toEqual([
       { name: 'contoso.onmicrosoft.com', isDefault: true, isOnline: true },
       { name: 'contoso.com', isDefault: false, isOnline: true },
     ]);
     expect(facts.skus.map((s) => [s.skuPartNumber, s.kind, s.enabled, freeSeats(s)])).toEqual([
-      ['PHONESYSTEM_VIRTUALUSER', 'resourceAccount', 25, 20],
+      ['PHONESYSTEM_VIRTUALUSER', 'resourceAccount', 25, 14],
       ['MCOEV', 'phoneSystem', 20, 0],
     ]);
   });
 
-  it('lists its six accounts by display name, all disabled for sign-in', async () => {
+  it('lists its fourteen accounts by display name, disabled for sign-in but the doctor\'s example', async () => {
     const page = await sut.listAccounts({ offset: 0, limit: 50 });
-    expect(page.total).toBe(6);
+    expect(page.total).toBe(14);
     expect(page.items.map((a) => a.userPrincipalName)).toEqual([
+      A.escalations.upn,
+      A.events.upn,
       A.helpdesk.upn,
+      A.holidays.upn,
+      A.invoices.upn,
+      A.kiosk.upn,
+      A.lyon.upn,
       A.mainLine.upn,
+      A.orders.upn,
       A.paris.upn,
       A.reception.upn,
+      A.returns.upn,
       A.sales.upn,
       A.supportFr.upn,
     ]);
-    expect(page.items.every((a) => a.accountEnabled === false && !a.broken)).toBe(true);
+    // The doctor's examples (src/provisioning/doctor.ts): one can sign in, one is broken.
+    expect(page.items.filter((a) => a.accountEnabled).map((a) => a.userPrincipalName)).toEqual([A.kiosk.upn]);
+    expect(page.items.filter((a) => a.broken).map((a) => a.userPrincipalName)).toEqual([A.invoices.upn]);
   });
 
   it('has the accounts the flows need', async () => {
@@ -162,9 +174,13 @@ describe('the demo tenant', () => {
     }
   });
 
-  it('has four voice apps, "After hours" without an account', async () => {
+  it('has eight voice apps, "After hours" without an account, "Deliveries" with a deleted one', async () => {
     expect(await sut.listVoiceApplications()).toEqual([
       { ...V.afterHours, accountIds: [] },
+      { ...V.deliveries, accountIds: [DEMO.deletedAccountId] },
+      { ...V.escalations, accountIds: [A.escalations.id] },
+      { ...V.holidays, accountIds: [A.holidays.id] },
+      { ...V.invoices, accountIds: [A.invoices.id] },
       { ...V.mainLine, accountIds: [A.mainLine.id] },
       { ...V.sales, accountIds: [A.sales.id] },
       { ...V.supportFr, accountIds: [A.supportFr.id] },
@@ -327,7 +343,7 @@ describe('the resource-account lifecycle', () => {
 
     await sut.setUsageLocation(created.id, 'fr');
     await license(created.id, [RA]);
-    expect((await sku(RA)).consumed).toBe(6);
+    expect((await sku(RA)).consumed).toBe(RA_HELD + 1);
     expect(await sut.getLicenseProvisioning(created.id)).toBe('success');
 
     const op = await assign(created.id, N.frToll[1]);
@@ -346,7 +362,7 @@ describe('the resource-account lifecycle', () => {
     await sut.dissociate(created.id, V.supportFr.configurationId);
     await sut.deleteAccount(created.id);
     expect(await sut.getAccount(created.id)).toBeNull();
-    expect((await sku(RA)).consumed).toBe(5);
+    expect((await sku(RA)).consumed).toBe(RA_HELD);
     expect(await sut.getPhoneNumber(N.frToll[1])).toMatchObject(FREE);
   });
 
@@ -381,7 +397,7 @@ describe('F2: a license switch in two operations breaks the account', () => {
       phoneNumber: N.reception,
       broken: false,
     });
-    expect([(await sku(RA)).consumed, (await sku(PS)).consumed]).toEqual([6, 19]);
+    expect([(await sku(RA)).consumed, (await sku(PS)).consumed]).toEqual([RA_HELD + 1, 19]);
     expect(await sut.getLicenseProvisioning(A.reception.id)).toBe('success');
   });
 
@@ -402,7 +418,7 @@ describe('F2: a license switch in two operations breaks the account', () => {
   it('unassigns the number, without breaking, when the only Resource Account license is removed', async () => {
     await license(A.mainLine.id, [], [RA]);
     expect(await account(A.mainLine.id)).toMatchObject({ broken: false, phoneNumber: null });
-    expect((await sku(RA)).consumed).toBe(4);
+    expect((await sku(RA)).consumed).toBe(RA_HELD - 1);
   });
 });
 
@@ -410,7 +426,7 @@ describe('F1: deleting an account that still holds a number', () => {
   it('leaves the number stuck "pending" on the deleted account and frees the seat', async () => {
     await sut.deleteAccount(A.mainLine.id);
     expect(await sut.getAccount(A.mainLine.id)).toBeNull();
-    expect((await sku(RA)).consumed).toBe(4);
+    expect((await sku(RA)).consumed).toBe(RA_HELD - 1);
     expect(await sut.getPhoneNumber(N.mainLine)).toMatchObject({
       activationState: 'assignmentPending',
       assignmentTargetId: A.mainLine.id,
@@ -549,7 +565,7 @@ describe('persistence', () => {
     for (const name of await readdir(dir)) await rm(path.join(dir, name));
     await writeFile(file, '');
     sut = await open();
-    expect((await sut.listAccounts({ offset: 0, limit: 1 })).total).toBe(6);
+    expect((await sut.listAccounts({ offset: 0, limit: 1 })).total).toBe(14);
   });
 
   it('refuses an empty file once it has been used (its journal is beside it): the accounts would be lost', async () => {
@@ -582,10 +598,10 @@ describe('persistence', () => {
 
 describe('queries', () => {
   it.each([
-    [{ accountType: 'callQueue' as const }, [A.helpdesk.upn, A.sales.upn, A.supportFr.upn]],
-    [{ licensed: false }, [A.helpdesk.upn, A.paris.upn]],
-    [{ hasNumber: true }, [A.mainLine.upn, A.reception.upn, A.sales.upn]],
-    [{ licensed: true, hasNumber: false }, [A.supportFr.upn]],
+    [{ accountType: 'callQueue' as const }, [A.events.upn, A.helpdesk.upn, A.invoices.upn, A.returns.upn, A.sales.upn, A.supportFr.upn]],
+    [{ licensed: false }, [A.helpdesk.upn, A.holidays.upn, A.orders.upn, A.paris.upn]],
+    [{ hasNumber: true }, [A.lyon.upn, A.mainLine.upn, A.orders.upn, A.reception.upn, A.returns.upn, A.sales.upn]],
+    [{ licensed: true, hasNumber: false }, [A.escalations.upn, A.events.upn, A.invoices.upn, A.kiosk.upn, A.supportFr.upn]],
     [{ text: 'SUPPORT' }, [A.supportFr.upn]],
     [{ text: 'onmicrosoft' }, [A.helpdesk.upn]],
   ])('lists accounts matching %j', async (filter, upns) => {
@@ -596,8 +612,8 @@ describe('queries', () => {
 
   it('pages accounts with offset and limit', async () => {
     const page = await sut.listAccounts({ offset: 2, limit: 2 });
-    expect(page).toMatchObject({ total: 6, offset: 2, limit: 2 });
-    expect(page.items.map((a) => a.userPrincipalName)).toEqual([A.paris.upn, A.reception.upn]);
+    expect(page).toMatchObject({ total: 14, offset: 2, limit: 2 });
+    expect(page.items.map((a) => a.userPrincipalName)).toEqual([A.helpdesk.upn, A.holidays.upn]);
   });
 
   it('pages through the assignable US Calling Plan numbers in order', async () => {
@@ -653,10 +669,10 @@ describe('queries', () => {
     await newAccount('aa-one-more@contoso.com');
     const elapsed = performance.now() - started;
 
-    expect(all.total).toBe(10_006);
-    expect(all.items).toHaveLength(16);
+    expect(all.total).toBe(10_014);
+    expect(all.items).toHaveLength(20);
     expect(found.total).toBe(111);
-    expect(unlicensed.total).toBe(10_002);
+    expect(unlicensed.total).toBe(10_004);
     expect(elapsed).toBeLessThan(2_000);
   });
 });

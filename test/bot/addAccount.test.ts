@@ -31,7 +31,7 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     await dir.remove();
   });
 
-  it('"add" shows the form mirroring the admin center pane, with free seats per license', async () => {
+  it('"add" shows the form mirroring the admin center pane, with the free Resource Account seats and the tenant\'s country', async () => {
     const card = await sut.card(message('add'));
     expect(card).toMatchObject({ type: 'AdaptiveCard', version: '1.5' });
     expect(findInput(card, 'displayName')).toMatchObject({ type: 'Input.Text', isRequired: true, maxLength: 256, value: '' });
@@ -50,16 +50,18 @@ describe('add-account flow through the bot (TestAdapter)', () => {
         { title: 'Call queue', value: 'callQueue' },
       ],
     });
+    // Microsoft's guidance: resource accounts take the Resource Account license, never Teams Phone Standard.
     expect(findInput(card, 'license')).toMatchObject({
       value: 'resourceAccount',
       choices: [
-        { title: 'Teams Phone Resource Account (20 of 25 free)', value: 'resourceAccount' },
-        { title: 'Phone System (0 of 20 free)', value: 'phoneSystem' },
+        { title: 'Teams Phone Resource Account (14 of 25 free)', value: 'resourceAccount' },
         { title: 'No license for now', value: 'none' },
       ],
     });
-    const usage = findInput(card, 'usageLocation') as { style: string; choices: { title: string; value: string }[] };
+    const usage = findInput(card, 'usageLocation') as { style: string; value: string; choices: { title: string; value: string }[] };
     expect(usage.style).toBe('filtered');
+    // The organization's country (Graph organization.countryLetterCode): a license needs a usage location.
+    expect(usage.value).toBe('US');
     expect(usage.choices).toContainEqual({ title: 'France', value: 'FR' });
     expect(cardTexts(card)).toEqual(expect.arrayContaining(['[Add]', '[Cancel]']));
   });
@@ -80,7 +82,7 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     expect(texts).toContain('fabrikam.com is not a verified domain of this tenant. Pick one of the verified domains.');
     expect(after('Usage location')).toBe('"ZZ" is not a country. Choose the usage location from the list (ISO 3166 two-letter code).');
     expect(after('License')).toBe(
-      'No free Phone System (MCOEV) license: 0 of 20 left. Get more in the Microsoft 365 admin center under Billing › Purchase services (Resource Account licenses cost nothing but must be acquired).',
+      'A new resource account takes the free Teams Phone Resource Account license: Microsoft says not to assign Teams Phone Standard (Phone System) to resource accounts.',
     );
     for (const [id, value] of Object.entries(typed)) expect(findInput(card, id)?.value).toBe(value);
 
@@ -90,9 +92,17 @@ describe('add-account flow through the bot (TestAdapter)', () => {
         actor: { aadObjectId: ADMIN.aadObjectId, name: ADMIN.name },
         action: 'account.create',
         outcome: 'refused',
-        reason: 'DISPLAY_NAME_CONTROL_CHARACTERS,UPN_INVALID_CHARACTERS,UPN_DOMAIN_NOT_VERIFIED,USAGE_LOCATION_INVALID,LICENSE_NO_FREE_SEAT',
+        reason: 'DISPLAY_NAME_CONTROL_CHARACTERS,UPN_INVALID_CHARACTERS,UPN_DOMAIN_NOT_VERIFIED,USAGE_LOCATION_INVALID,LICENSE_NOT_FOR_RESOURCE_ACCOUNTS',
       }),
     ]);
+  });
+
+  it('adds an account from the form as it comes, name, username and type filled in: the usage location is already there', async () => {
+    const card = await sut.card(message('add'));
+    const form = Object.fromEntries(['domain', 'usageLocation', 'license'].map((id) => [id, findInput(card, id)?.value]));
+    const response = await sut.invoke(execute('addAccount', { ...form, displayName: 'Night line', username: 'aa-night', accountType: 'autoAttendant' }));
+    expect(cardTexts((response.body as { value: unknown }).value)[0]).toBe('Resource account created');
+    expect(await app.directory.findAccountByUpn(`aa-night@${DEMO.domains.default}`)).toMatchObject({ usageLocation: 'US', assignedLicenses: [DEMO.skus.resourceAccount.skuId] });
   });
 
   it('refuses a username already used in the tenant, whatever its case', async () => {

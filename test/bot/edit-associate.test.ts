@@ -221,6 +221,7 @@ describe('edit and associate through the bot (TestAdapter)', () => {
         value: '',
         choices: [
           { title: 'After hours (no resource account yet)', value: DEMO.voiceApps.afterHours.configurationId },
+          { title: 'Holidays', value: DEMO.voiceApps.holidays.configurationId },
           { title: 'Main line', value: DEMO.voiceApps.mainLine.configurationId },
         ],
       });
@@ -329,7 +330,7 @@ describe('edit and associate through the bot (TestAdapter)', () => {
   it('the help card lists every command, including edit and associate', async () => {
     const facts = (await sut.card(message('help'))).body as { type: string; facts?: { title: string }[] }[];
     const commands = facts.find((b) => b.type === 'FactSet')!.facts!.map((f) => f.title.split(' ')[0]);
-    expect(commands).toEqual(['add', 'import', 'list', 'show', 'edit', 'associate', 'number', 'unassign', 'switch', 'dissociate', 'delete', 'history', 'export', 'export', 'help']);
+    expect(commands).toEqual(['add', 'import', 'list', 'show', 'edit', 'associate', 'number', 'unassign', 'switch', 'dissociate', 'delete', 'history', 'export', 'export', 'doctor', 'help']);
     expect(new Set(commands)).toEqual(new Set(registeredCommands.keys()));
   });
 });

@@ -59,6 +59,7 @@ const LOCALES = [
       'history [username]: Who changed what and when: all accounts, or one',
       'export history [username]: The same history as a CSV file',
       'export accounts: Every resource account as CSV, in the import format',
+      'doctor: Check every resource account for known problems, each with a fix',
       'help: This help',
       '[Add a resource account]',
       '[List resource accounts]',
@@ -78,7 +79,7 @@ const LOCALES = [
     ],
     placeholders: { displayName: 'e.g. Main line', username: 'e.g. aa-mainline', usageLocation: 'Type a country' },
     accountTypes: ['Auto attendant', 'Call queue'],
-    licenses: ['Teams Phone Resource Account (20 of 25 free)', 'Phone System (0 of 20 free)', 'No license for now'],
+    licenses: ['Teams Phone Resource Account (14 of 25 free)', 'No license for now'],
     countries: { US: 'United States of America', DE: 'Germany', GB: 'United Kingdom', FR: 'France' },
     firstCountries: ['Afghanistan', 'Åland Islands', 'Albania'],
     refused: {
@@ -156,11 +157,12 @@ const LOCALES = [
     prefixRefused: '"33x" is not a number prefix: type digits only (the "+" is optional), e.g. 1425.',
     prefixLabel: 'Number starts with',
     list: {
-      head: ['Resource accounts', 'Type', 'License', 'Phone number', 'Search', '[Apply]', '1–6 of 6', 'Name', 'Type', 'License', 'Number'],
+      head: ['Resource accounts', 'Type', 'License', 'Phone number', 'Search', '[Apply]', '1–10 of 14', 'Name', 'Type', 'License', 'Number'],
       aa: 'Auto attendant',
       cq: 'Call queue',
       resourceAccount: 'Teams Phone Resource Account',
       phoneSystem: 'Phone System',
+      next: '[Next]',
       unlicensed: 'Unlicensed',
       none: 'None',
       filters: {
@@ -193,6 +195,7 @@ const LOCALES = [
       'history [nom d’utilisateur]: Qui a modifié quoi et quand : tous les comptes, ou un seul',
       'export history [nom d’utilisateur]: Le même historique, en fichier CSV',
       'export accounts: Tous les comptes de ressources en CSV, au format de l’import',
+      'doctor: Vérifier chaque compte de ressources contre les problèmes connus, chacun avec sa correction',
       'help: Cette aide',
       '[Ajouter un compte de ressources]',
       '[Afficher les comptes de ressources]',
@@ -212,7 +215,7 @@ const LOCALES = [
     ],
     placeholders: { displayName: 'p. ex. Standard principal', username: 'p. ex. aa-standard', usageLocation: 'Saisissez un pays' },
     accountTypes: ['Standard automatique', 'File d’attente d’appels'],
-    licenses: ['Compte de ressources Teams Phone (20 sur 25 disponibles)', 'Système téléphonique (0 sur 20 disponibles)', 'Pas de licence pour l’instant'],
+    licenses: ['Compte de ressources Teams Phone (14 sur 25 disponibles)', 'Pas de licence pour l’instant'],
     countries: { US: "États-Unis d'Amérique", DE: 'Allemagne', GB: 'Royaume-Uni', FR: 'France' },
     firstCountries: ['Afghanistan', 'Afrique du Sud', 'Åland'],
     refused: {
@@ -290,11 +293,12 @@ const LOCALES = [
     prefixRefused: '« 33x » n’est pas un début de numéro : saisissez uniquement des chiffres (le « + » est facultatif), p. ex. 331.',
     prefixLabel: 'Le numéro commence par',
     list: {
-      head: ['Comptes de ressources', 'Type', 'Licence', 'Numéro de téléphone', 'Rechercher', '[Appliquer]', '1–6 sur 6', 'Nom', 'Type', 'Licence', 'Numéro'],
+      head: ['Comptes de ressources', 'Type', 'Licence', 'Numéro de téléphone', 'Rechercher', '[Appliquer]', '1–10 sur 14', 'Nom', 'Type', 'Licence', 'Numéro'],
       aa: 'Standard automatique',
       cq: 'File d’attente d’appels',
       resourceAccount: 'Compte de ressources Teams Phone',
       phoneSystem: 'Système téléphonique',
+      next: '[Suivant]',
       unlicensed: 'Sans licence',
       none: 'Aucun',
       filters: {
@@ -425,12 +429,18 @@ describe.each(LOCALES)('the bot answers in the activity’s locale ($locale)', (
     const { list } = expected;
     expect(textsOf(card)).toEqual([
       ...list.head,
+      // The first page of ten, in name order (the doctor's examples among them, seed.ts).
+      ...['Escalations', 'cq-escalations@contoso.com', list.aa, list.resourceAccount, list.none],
+      ...['Events', 'cq-events@contoso.com', list.cq, list.resourceAccount, list.none],
       ...['Helpdesk', 'cq-helpdesk@contoso.onmicrosoft.com', list.cq, list.unlicensed, list.none],
+      ...['Holidays', 'aa-holidays@contoso.com', list.aa, list.unlicensed, list.none],
+      ...['Invoices', 'cq-invoices@contoso.com', list.cq, list.resourceAccount, list.none],
+      ...['Kiosk', 'aa-kiosk@contoso.com', list.aa, list.resourceAccount, list.none],
+      ...['Lyon office', 'aa-lyon@contoso.com', list.aa, list.resourceAccount, DEMO.numbers.lyon],
       ...['Main line', MAIN.upn, list.aa, list.resourceAccount, MAIN_NUMBER],
+      ...['Orders line', 'aa-orders@contoso.com', list.aa, list.unlicensed, DEMO.numbers.orders],
       ...['Paris office', 'aa-paris@contoso.com', list.aa, list.unlicensed, list.none],
-      ...['Reception', 'aa-reception@contoso.com', list.aa, list.phoneSystem, DEMO.numbers.reception],
-      ...['Sales', 'cq-sales@contoso.com', list.cq, list.resourceAccount, DEMO.numbers.sales],
-      ...['Support FR', 'cq-support-fr@contoso.com', list.cq, list.resourceAccount, list.none],
+      list.next,
     ]);
     for (const [id, titles] of Object.entries(list.filters)) expect(choicesOf(card, id).map((c) => c.title)).toEqual(titles);
     expect(findInput(card, 'text')?.placeholder).toBe(list.searchPlaceholder);

@@ -11,17 +11,20 @@ type Card = Record<string, unknown>;
 const CARD = 'application/vnd.microsoft.card.adaptive';
 
 /**
- * 250 accounts on top of the demo tenant's six, so that paging, counts and filters matter:
+ * 250 accounts on top of the demo tenant's fourteen, so that paging, counts and filters matter:
  * "Bulk 000"…"Bulk 249", even numbers auto attendants and odd numbers call queues; the first twelve
- * licensed (20 Resource Account seats are free) and the first four of those with a number.
+ * licensed (14 Resource Account seats are free) and the first four of those with a number.
  *
- * Demo tenant: AA mainLine (licensed, number), AA reception (licensed, number), AA paris (neither);
- *              CQ sales (licensed, number), CQ supportFr (licensed), CQ helpdesk (neither).
+ * Demo tenant: AA mainLine, reception, lyon (licensed, number), AA orders (number only), AA kiosk and
+ *              escalations (licensed), AA paris and holidays (neither);
+ *              CQ sales and returns (licensed, number), CQ supportFr, invoices and events (licensed),
+ *              CQ helpdesk (neither).
  */
 const BULK = 250;
 const BULK_LICENSED = 12;
 const BULK_WITH_NUMBER = 4;
-const TOTAL = 6 + BULK;
+const DEMO_ACCOUNTS = 14;
+const TOTAL = DEMO_ACCOUNTS + BULK;
 
 async function addBulkAccounts(app: App): Promise<void> {
   for (let i = 0; i < BULK; i += 1) {
@@ -98,11 +101,11 @@ describe('account list: filters and paging beyond 100 accounts', () => {
     return pages;
   }
 
-  it('walks all 256 accounts ten at a time, each once, in name order, with the right summaries', async () => {
+  it('walks all 264 accounts ten at a time, each once, in name order, with the right summaries', async () => {
     const pages = await walk(await sut.card(message('list')));
 
-    expect(pages).toHaveLength(26);
-    expect(pages.map(summaryOf)).toEqual(Array.from({ length: 26 }, (_, p) => `${p * 10 + 1}–${Math.min(TOTAL, p * 10 + 10)} of ${TOTAL}`));
+    expect(pages).toHaveLength(27);
+    expect(pages.map(summaryOf)).toEqual(Array.from({ length: 27 }, (_, p) => `${p * 10 + 1}–${Math.min(TOTAL, p * 10 + 10)} of ${TOTAL}`));
     const names = pages.flatMap((page) => rowsOf(page).map((cells) => cells[0]!));
     expect(names).toHaveLength(TOTAL);
     expect(new Set(names).size).toBe(TOTAL);
@@ -122,15 +125,15 @@ describe('account list: filters and paging beyond 100 accounts', () => {
   });
 
   it.each<[string, Partial<ListFilters>, number]>([
-    ['only auto attendants', { accountType: 'autoAttendant' }, 3 + 125],
-    ['only call queues', { accountType: 'callQueue' }, 3 + 125],
-    ['only licensed', { license: 'licensed' }, 4 + BULK_LICENSED],
-    ['only unlicensed', { license: 'unlicensed' }, 2 + BULK - BULK_LICENSED],
-    ['only with a number', { number: 'with' }, 3 + BULK_WITH_NUMBER],
-    ['only without a number', { number: 'without' }, 3 + BULK - BULK_WITH_NUMBER],
+    ['only auto attendants', { accountType: 'autoAttendant' }, 8 + 125],
+    ['only call queues', { accountType: 'callQueue' }, 6 + 125],
+    ['only licensed', { license: 'licensed' }, 10 + BULK_LICENSED],
+    ['only unlicensed', { license: 'unlicensed' }, 4 + BULK - BULK_LICENSED],
+    ['only with a number', { number: 'with' }, 6 + BULK_WITH_NUMBER],
+    ['only without a number', { number: 'without' }, 8 + BULK - BULK_WITH_NUMBER],
     ['unlicensed call queues', { accountType: 'callQueue', license: 'unlicensed' }, 1 + 119],
-    ['licensed auto attendants with a number', { accountType: 'autoAttendant', license: 'licensed', number: 'with' }, 2 + 2],
-    ['licensed call queues without a number', { accountType: 'callQueue', license: 'licensed', number: 'without' }, 1 + 4],
+    ['licensed auto attendants with a number', { accountType: 'autoAttendant', license: 'licensed', number: 'with' }, 3 + 2],
+    ['licensed call queues without a number', { accountType: 'callQueue', license: 'licensed', number: 'without' }, 3 + 4],
     ['a search', { text: 'bulk 01' }, 10],
     ['a search for call queues', { text: 'BULK 01', accountType: 'callQueue' }, 5],
     ['a search by username', { text: 'contoso.onmicrosoft' }, 1],
@@ -163,11 +166,11 @@ describe('account list: filters and paging beyond 100 accounts', () => {
     ['list', NO_FILTERS, `1–10 of ${TOTAL}`],
     ['list sales', { ...NO_FILTERS, text: 'sales' }, '1–1 of 1'],
     ['list cq unlicensed', { ...NO_FILTERS, accountType: 'callQueue', license: 'unlicensed' }, '1–10 of 120'],
-    ['list AA licensed number', { ...NO_FILTERS, accountType: 'autoAttendant', license: 'licensed', number: 'with' }, '1–4 of 4'],
+    ['list AA licensed number', { ...NO_FILTERS, accountType: 'autoAttendant', license: 'licensed', number: 'with' }, '1–5 of 5'],
     ['list no-number bulk 24', { ...NO_FILTERS, number: 'without', text: 'bulk 24' }, '1–10 of 10'],
     ['list main line aa', { ...NO_FILTERS, accountType: 'autoAttendant', text: 'main line' }, '1–1 of 1'],
     ['list "number"', { ...NO_FILTERS, text: 'number' }, '0–0 of 0'],
-    ['list “cq” ', { ...NO_FILTERS, text: 'cq' }, '1–3 of 3'],
+    ['list “cq” ', { ...NO_FILTERS, text: 'cq' }, '1–7 of 7'],
   ])('"%s" sets the filters in the card', async (text, filters, summary) => {
     const card = await sut.card(message(text));
     expect(filterInputs(card)).toEqual(filters);
@@ -176,14 +179,14 @@ describe('account list: filters and paging beyond 100 accounts', () => {
 
   it('lands on the last page when the offset is past the end (a stale card, or a crafted one)', async () => {
     const card = valueOf(await sut.invoke(execute('listAccounts', { offset: 9_999_990 })));
-    expect(summaryOf(card)).toBe(`251–${TOTAL} of ${TOTAL}`);
+    expect(summaryOf(card)).toBe(`261–${TOTAL} of ${TOTAL}`);
     expect(pagingData(card, 'Next')).toBeUndefined();
-    expect(pagingData(card, 'Previous')).toMatchObject({ offset: 240 });
+    expect(pagingData(card, 'Previous')).toMatchObject({ offset: 250 });
   });
 
   it('lets an approver page and filter', async () => {
     const card = valueOf(await sut.invoke(execute('listAccounts', { offset: 10, license: 'licensed' }, { from: APPROVER })));
-    expect(summaryOf(card)).toBe('11–16 of 16');
+    expect(summaryOf(card)).toBe('11–20 of 22');
   });
 
   const refusal = (text: string) => ({

@@ -187,13 +187,13 @@ describe('assign a number through the bot (TestAdapter)', () => {
         'unlicensed, with a usage location',
         DEMO.accounts.paris,
         'aa-paris@contoso.com has no Teams Phone license yet; assign a license before a number.',
-        'Next step: give it a Teams Phone Resource Account license (20 of 25 free) in the Microsoft 365 admin center (Users › Active users › Licenses and apps). Then ask again: "number aa-paris@contoso.com".',
+        'Next step: give it a Teams Phone Resource Account license (14 of 25 free) in the Microsoft 365 admin center (Users › Active users › Licenses and apps). Then ask again: "number aa-paris@contoso.com".',
       ],
       [
         'unlicensed, without a usage location',
         DEMO.accounts.helpdesk,
         'cq-helpdesk@contoso.onmicrosoft.com has no Teams Phone license yet; assign a license before a number.',
-        'Next step: set its usage location first (the country of the number it will get; a license needs it), then give it a Teams Phone Resource Account license (20 of 25 free). Then ask again: "number cq-helpdesk@contoso.onmicrosoft.com".',
+        'Next step: set its usage location first (the country of the number it will get; a license needs it), then give it a Teams Phone Resource Account license (14 of 25 free). Then ask again: "number cq-helpdesk@contoso.onmicrosoft.com".',
       ],
     ])('refuses an account that is %s, says why and what to do first', async (_case, account, why, nextStep) => {
       const card = await sut.card(message(`number ${account.upn}`));

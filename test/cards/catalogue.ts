@@ -3,7 +3,10 @@ import path from 'node:path';
 import type { ChangeRequest } from '../../src/approvals/requests';
 import { matchesAccount, type HistoryPage } from '../../src/audit/history';
 import { DEMO, demoTenant } from '../../src/backends/simulated/seed';
-import { listAccounts, listPhoneNumbers } from '../../src/backends/simulated/queries';
+import { listAccounts, listPhoneNumbers, scanOf } from '../../src/backends/simulated/queries';
+import { doctorReportCard } from '../../src/cards/doctorReport';
+import { diagnose } from '../../src/provisioning/doctor';
+import { buildFix } from '../../src/provisioning/doctorFixes';
 import { toResourceAccount, type StoredAccount, type TenantState } from '../../src/backends/simulated/state';
 import { accountDetailsCard } from '../../src/cards/accountDetails';
 import { accountListCard, accountQuery, NO_FILTERS, type ListFilters } from '../../src/cards/accountList';
@@ -120,15 +123,17 @@ function account(state: TenantState, key: DemoAccount): ResourceAccount {
 }
 
 function factsOf(state: TenantState): TenantFacts {
-  return { tenantId: state.tenantId, displayName: state.displayName, domains: state.domains, skus: state.skus };
+  return { tenantId: state.tenantId, displayName: state.displayName, domains: state.domains, skus: state.skus, countryLetterCode: state.countryLetterCode };
 }
 
 /** The tenant's voice applications with the accounts serving each, as the directory reports them. */
 function voiceAppsOf(state: TenantState): VoiceApplication[] {
   const accounts = Object.values(state.accounts);
-  return Object.values(state.voiceApps).map((app) => ({
-    ...app,
-    accountIds: accounts.filter((a) => a.associations.some((x) => x.configurationId === app.configurationId)).map((a) => a.id),
+  return Object.values(state.voiceApps).map(({ configurationId, configurationType, name, staleAccountIds }) => ({
+    configurationId,
+    configurationType,
+    name,
+    accountIds: [...accounts.filter((a) => a.associations.some((x) => x.configurationId === configurationId)).map((a) => a.id), ...staleAccountIds],
   }));
 }
 
@@ -208,20 +213,27 @@ function request(plan: Plan, status: ChangeRequest['status'], decision?: ChangeR
 function addAccountForms(state: TenantState, locale: Locale): CatalogueEntry[] {
   const facts = factsOf(state);
   const mainLine = account(state, 'mainLine');
-  const phoneSystem = state.skus.find((s) => s.kind === 'phoneSystem');
-  const noSeat = phoneSystem ? checkFreeSeat(phoneSystem) : null;
+  // Every Resource Account seat taken: the refused form says so under the license.
+  const exhausted = { ...facts, skus: facts.skus.map((s) => (s.kind === 'resourceAccount' ? { ...s, consumed: s.enabled } : s)) };
+  const resourceAccount = exhausted.skus.find((s) => s.kind === 'resourceAccount');
+  const noSeat = resourceAccount ? checkFreeSeat(resourceAccount) : null;
   const inUse = checkUpnUnused(mainLine);
   const refusals = [inUse, noSeat].filter((r): r is Refusal => r !== null);
   return [
-    { name: 'add-account-form', template: 'add-account-form', description: 'Add form, empty (default domain and Resource Account license preselected).', card: addAccountFormCard(facts, locale) },
+    {
+      name: 'add-account-form',
+      template: 'add-account-form',
+      description: "Add form, new: default domain, the tenant's country and the Resource Account license preselected (Teams Phone Standard is not offered).",
+      card: addAccountFormCard(facts, locale),
+    },
     {
       name: 'add-account-form-errors',
       template: 'add-account-form',
-      description: 'Add form sent back refused: username already used, no free Phone System seat; typed values kept.',
+      description: 'Add form sent back refused: username already used, no free Resource Account seat; typed values kept.',
       card: addAccountFormCard(
-        facts,
+        exhausted,
         locale,
-        { ...EMPTY_FORM, displayName: 'Main line', username: 'aa-main', domain: DEMO.domains.custom, accountType: 'autoAttendant', usageLocation: 'US', license: 'phoneSystem' },
+        { ...EMPTY_FORM, displayName: 'Main line', username: 'aa-main', domain: DEMO.domains.custom, accountType: 'autoAttendant', usageLocation: 'US', license: 'resourceAccount' },
         refusals,
       ),
     },
@@ -296,6 +308,13 @@ function plans(state: TenantState, locale: Locale): CatalogueEntry[] {
   const running = makePlan('p-switch-reception', 'switchLicense', 'running', reception, [[{ kind: 'switchLicense' }, pending]]);
   const edited = makePlan('p-edit-main', 'editAccount', 'done', mainLine, [[{ kind: 'updateAccount', displayName: 'Main line (24/7)' }, done]]);
   const deletePlan = makePlan('p-delete-paris', 'deleteAccount', 'awaitingConfirmation', paris, [[{ kind: 'deleteAccount' }, pending]]);
+  const broken = account(state, 'invoices');
+  const replacement = buildFix(
+    { code: 'BROKEN_BY_LICENSE_SWITCH', severity: 'error', subjectId: broken.id, params: { upn: broken.userPrincipalName } },
+    { scan: scanOf(state), facts, actor: PERSON.admin },
+  );
+  if (!replacement.ok) throw new Error(`the demo tenant's broken account has no replacement plan: ${replacement.reason}`);
+  const replace = makePlan('p-replace-invoices', 'replaceAccount', 'awaitingConfirmation', { upn: replacement.value.account.userPrincipalName, displayName: broken.displayName }, replacement.value.steps.map((step) => [step, pending]));
   const cancelled = makePlan('p-dissociate-sales', 'dissociate', 'cancelled', account(state, 'sales'), [[{ kind: 'dissociate', configurationId: DEMO.voiceApps.sales.configurationId, name: DEMO.voiceApps.sales.name }, pending]]);
 
   const deleteRequest = request(deletePlan, 'pending');
@@ -313,6 +332,7 @@ function plans(state: TenantState, locale: Locale): CatalogueEntry[] {
     { name: 'plan-waiting', template: 'plan', description: 'Number plan waiting for license provisioning (Refresh).', card: planCard(waiting, facts, locale, supportFr) },
     { name: 'plan-failed', template: 'plan', description: 'Number plan failed at step 2 with the tenant\'s words (Retry / Cancel).', card: planCard(failed, facts, locale, supportFr) },
     { name: 'plan-done', template: 'plan', description: 'Edit plan done (Show account).', card: planCard(edited, facts, locale, null) },
+    { name: 'plan-replace-broken', template: 'plan', description: 'A doctor fix: replacing an account broken by a two-step license switch (steps on the old account name it).', card: planCard(replace, facts, locale) },
     { name: 'plan-cancelled', template: 'plan', description: 'Dissociate plan cancelled: no buttons but "Show commands".', card: planCard(cancelled, facts, locale, account(state, 'sales')) },
   ];
 }
@@ -642,6 +662,20 @@ export function buildCatalogue(locale: Locale = 'en'): CatalogueEntry[] {
     ...messages(state, locale),
     ...histories(state, locale),
     ...imports(state, locale),
+    ...doctorReports(state, locale),
+  ];
+}
+
+function doctorReports(state: TenantState, locale: Locale): CatalogueEntry[] {
+  const diagnosis = diagnose(scanOf(state), factsOf(state));
+  const healthy = diagnose({ accounts: [], numbers: [], voiceApplications: [], usersWithResourceAccountLicense: [] }, factsOf(state));
+  const gone = describeRefusal(refuse('DOCTOR_FINDING_GONE'), locale);
+  return [
+    { name: 'doctor-report', template: 'doctor-report', description: '"doctor" on the demo tenant: first page, errors first, each with its fix.', card: doctorReportCard(diagnosis, locale, { offset: 0, canChange: true }) },
+    { name: 'doctor-report-last-page', template: 'doctor-report', description: 'Its last page: unused accounts (Delete it / Use with AA / CQ), the count of what came before.', card: doctorReportCard(diagnosis, locale, { offset: 16, canChange: true }) },
+    { name: 'doctor-report-approver', template: 'doctor-report', description: 'Page 2 as an approver sees it: no fix buttons; the license on a user says what to do instead.', card: doctorReportCard(diagnosis, locale, { offset: 8, canChange: false }) },
+    { name: 'doctor-report-notice', template: 'doctor-report', description: 'A Fix clicked after the problem was gone: the report again, saying so.', card: doctorReportCard(diagnosis, locale, { offset: 0, canChange: true, notice: gone }) },
+    { name: 'doctor-report-healthy', template: 'doctor-report', description: 'A tenant with nothing to fix.', card: doctorReportCard(healthy, locale, { offset: 0, canChange: true }) },
   ];
 }
 

@@ -220,6 +220,22 @@ suite('trying Switchboard in the Agents Playground (requester + approver)', () =
     });
   });
 
+  it('finds the demo tenant\'s problems with "doctor" and fixes one with its button', async () => {
+    await step('doctor', async () => {
+      const report = await requester.send('doctor');
+      const found = await requester.waitForText(report, /^Tenant doctor .*14 resource accounts checked: \d+ problems/);
+      expect(found).toContain('cq-invoices@contoso.com no longer works: its license was switched in two operations.');
+      expect(found).toContain('+14255550131 is a United States of America (US) number but the usage location of aa-lyon@contoso.com is France (FR).');
+      // The fix is a plan on the same card: its steps, then Confirm (no approver needed for this one).
+      await requester.click(report, 'Set usage location');
+      await requester.waitForText(report, /^Set the usage location of aa-lyon@contoso\.com Nothing has changed yet\./);
+      await requester.click(report, 'Confirm');
+      await requester.waitForText(report, /^Set the usage location of aa-lyon@contoso\.com Done\./);
+      const again = await requester.waitForText(await requester.send('doctor'), /^Tenant doctor/);
+      expect(again).not.toContain('usage location of aa-lyon@contoso.com is France (FR)');
+    });
+  });
+
   // Issue 9 item 15, in a real renderer: the Playground renders TextBlocks with a CommonMark renderer
   // (react-markdown; links, emphasis and lists allowed), as Teams renders them with its own.
   it('shows a display name full of Markdown and a bidi override as plain text', async () => {

@@ -43,13 +43,14 @@ function select(record: Record<string, unknown>, query: URLSearchParams, default
 
 function userRecord(tenant: FakeTenant, a: StoredAccount | OrdinaryUser): Record<string, unknown> {
   if (!('accountType' in a)) {
-    return { id: a.id, userPrincipalName: a.userPrincipalName, displayName: a.displayName, accountEnabled: true, usageLocation: 'US', department: 'Sales', assignedLicenses: [{ skuId: E5.skuId, disabledPlans: [] }], createdDateTime: '2025-01-01T00:00:00Z' };
+    const assignedLicenses = (a.assignedLicenses ?? [E5.skuId]).map((skuId) => ({ skuId, disabledPlans: [] }));
+    return { id: a.id, userPrincipalName: a.userPrincipalName, displayName: a.displayName, accountEnabled: true, usageLocation: 'US', department: 'Sales', assignedLicenses, createdDateTime: '2025-01-01T00:00:00Z' };
   }
   return {
     id: a.id,
     userPrincipalName: a.userPrincipalName,
     displayName: a.displayName,
-    accountEnabled: false,
+    accountEnabled: a.accountEnabled,
     usageLocation: a.usageLocation,
     department: DEPARTMENT,
     assignedLicenses: a.assignedLicenses.map((skuId) => ({ skuId, disabledPlans: [] })),
@@ -190,13 +191,23 @@ export function handleGraph(tenant: FakeTenant, request: GraphRequest): FakeResp
       type: 'Managed',
       capabilities: d.isOnline ? 'Email, OfficeCommunicationsOnline' : 'Email',
     }));
-    return ok({ value: [select({ id: state.tenantId, displayName: state.displayName, verifiedDomains }, query, ['id'])] });
+    return ok({ value: [select({ id: state.tenantId, displayName: state.displayName, countryLetterCode: state.countryLetterCode, verifiedDomains }, query, ['id'])] });
   }
   if (method === 'GET' && path === '/subscribedSkus') return ok({ value: [...state.skus.map(skuRecord), skuRecord(E5)] });
 
   if (segments[0] === 'users') {
     if (method === 'GET' && segments.length === 1) {
-      if (query.get('$filter') !== `department eq '${DEPARTMENT}'`) return graphError(400, 'Request_UnsupportedQuery', 'Unsupported query.');
+      const filter = query.get('$filter');
+      // user.assignedLicenses: "Supports $filter (eq, not, /$count eq, /$count ne…)" on skuId, a Guid literal.
+      const holds = /^assignedLicenses\/any\(x:x\/skuId eq ([0-9a-f-]{36})\)$/i.exec(filter ?? '');
+      if (holds) {
+        const skuId = holds[1]!.toLowerCase();
+        const holders = [...Object.values(state.accounts).filter((a) => tenant.visibleInGraph(a)), ...tenant.ordinaryUsers()].filter((u) =>
+          (userRecord(tenant, u).assignedLicenses as { skuId: string }[]).some((l) => l.skuId.toLowerCase() === skuId),
+        );
+        return page(tenant, holders.map((u) => select(userRecord(tenant, u), query, USER_DEFAULTS)), request, 100, 999);
+      }
+      if (filter !== `department eq '${DEPARTMENT}'`) return graphError(400, 'Request_UnsupportedQuery', 'Unsupported query.');
       const users = Object.values(state.accounts).filter((a) => tenant.visibleInGraph(a)).map((a) => select(userRecord(tenant, a), query, USER_DEFAULTS));
       return page(tenant, users, request, 100, 999);
     }
@@ -219,9 +230,13 @@ export function handleGraph(tenant: FakeTenant, request: GraphRequest): FakeResp
       return ok({ value });
     }
     if (method === 'PATCH' && segments.length === 2) {
-      const usageLocation = (body as { usageLocation?: unknown } | undefined)?.usageLocation;
+      const patch = (body ?? {}) as { usageLocation?: unknown; accountEnabled?: unknown };
+      if (patch.accountEnabled !== undefined && typeof patch.accountEnabled !== 'boolean') {
+        return graphError(400, 'Request_BadRequest', "Invalid value specified for property 'accountEnabled' of resource 'User'.");
+      }
       return handleRefusal(() => {
-        setUsageLocation(user, String(usageLocation ?? ''));
+        if (patch.usageLocation !== undefined || patch.accountEnabled === undefined) setUsageLocation(user, String(patch.usageLocation ?? ''));
+        if (typeof patch.accountEnabled === 'boolean') user.accountEnabled = patch.accountEnabled;
         return ok(undefined, 204);
       }, { id: key });
     }

@@ -115,7 +115,11 @@ export function runCmdlet(tenant: FakeTenant, cmdlet: string, p: Record<string, 
           .map((v) => ({
             Identity: v.configurationId,
             Name: v.name,
-            ApplicationInstances: Object.values(state.accounts).filter((a) => a.associations.some((x) => x.configurationId === v.configurationId)).map((a) => a.id),
+            // An account deleted while the AA/CQ used it stays listed by its id.
+            ApplicationInstances: [
+              ...Object.values(state.accounts).filter((a) => a.associations.some((x) => x.configurationId === v.configurationId)).map((a) => a.id),
+              ...v.staleAccountIds,
+            ],
           }));
         const skip = Number(p.Skip ?? 0);
         return { ok: true, output: apps.slice(skip, skip + Number(p.First ?? 100)) };

@@ -16,6 +16,8 @@ export interface OrdinaryUser {
   id: string;
   userPrincipalName: string;
   displayName: string;
+  /** skuIds; none given: an E5 (graphApi.ts). */
+  assignedLicenses?: string[];
 }
 
 export interface FakeTenantOptions {
@@ -171,9 +173,14 @@ export class FakeTenant {
     return own(this.state.accounts, key) ?? Object.values(this.state.accounts).find((a) => a.userPrincipalName.toLowerCase() === key);
   }
 
+  /** The users that are not resource accounts: this fake's own and the demo tenant's (seed.ts). */
+  ordinaryUsers(): OrdinaryUser[] {
+    return [...this.users.values(), ...Object.values(this.state.users)];
+  }
+
   user(idOrUpn: string): OrdinaryUser | undefined {
     const key = idOrUpn.toLowerCase();
-    return [...this.users.values()].find((u) => u.id === key || u.userPrincipalName.toLowerCase() === key);
+    return this.ordinaryUsers().find((u) => u.id === key || u.userPrincipalName.toLowerCase() === key);
   }
 
   /** Entra replication lag right after creation (DOMAIN.md F13): Graph does not see the account yet. */

@@ -31,7 +31,7 @@ describe('the real restify server on loopback, local mode', () => {
     const response = await post(`${server.url}/api/messages`, execute('listAccounts', { offset: 0 }));
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: { type: 'AdaptiveCard', version: '1.5' } });
-    expect(cardTexts((response.body as { value: unknown }).value)).toEqual(expect.arrayContaining(['Resource accounts', '1–6 of 6']));
+    expect(cardTexts((response.body as { value: unknown }).value)).toEqual(expect.arrayContaining(['Resource accounts', '1–10 of 14']));
   });
 
   it('posts the reply to a message back to the (loopback) serviceUrl', async () => {

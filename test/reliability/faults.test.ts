@@ -95,8 +95,8 @@ describe('fault injection at the tenant port: every plan completes or parks with
       expect(await app.directory.findAccountByUpn(`faulty-${i}@contoso.com`)).toMatchObject({ usageLocation: 'US', assignedLicenses: [DEMO.skus.resourceAccount.skuId] });
     }
     const facts = await app.directory.getTenantFacts();
-    // Seed: 5 consumed; +6 new accounts, +1 switched from Phone System, -0 for the deleted helpdesk (unlicensed).
-    expect(facts.skus.find((s) => s.kind === 'resourceAccount')!.consumed).toBe(5 + 6 + 1);
+    // Seed's seats; +6 new accounts, +1 switched from Phone System, -0 for the deleted helpdesk (unlicensed).
+    expect(facts.skus.find((s) => s.kind === 'resourceAccount')!.consumed).toBe(DEMO.skus.resourceAccount.consumed + 6 + 1);
   });
 
   it('a failed plan answers a click with its reason and a Retry button', async () => {

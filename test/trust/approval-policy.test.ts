@@ -33,6 +33,11 @@ const PROPOSE: Record<PlanKind, (app: App) => Promise<Result<Plan>>> = {
     const r = await app.imports.preview(admin, 'displayName,username,domain,type,usageLocation,license\nNight line,aa-night,contoso.com,autoAttendant,US,resourceAccount\n', { kind: 'paste' });
     return r.ok ? { ok: true, value: r.plan } : { ok: false, reason: 'PLAN_NOT_FOUND', params: {} };
   },
+  // The kinds only the tenant doctor proposes: its fixes of the demo tenant's examples.
+  setUsageLocation: (app) => app.provisioning.doctor.proposeFix(admin, 'LICENSE_WITHOUT_USAGE_LOCATION', DEMO.accounts.events.id),
+  assignLicense: (app) => app.provisioning.doctor.proposeFix(admin, 'ACCOUNT_UNLICENSED', DEMO.accounts.paris.id),
+  blockSignIn: (app) => app.provisioning.doctor.proposeFix(admin, 'SIGN_IN_ENABLED', DEMO.accounts.kiosk.id),
+  replaceAccount: (app) => app.provisioning.doctor.proposeFix(admin, 'BROKEN_BY_LICENSE_SWITCH', DEMO.accounts.invoices.id),
 };
 
 describe('the approval policy holds for every kind it accepts (issue 9 item 2)', () => {

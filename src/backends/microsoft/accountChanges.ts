@@ -115,6 +115,21 @@ export async function setUsageLocation(tenant: Tenant, id: string, usageLocation
 }
 
 /**
+ * PATCH /users/{id} {accountEnabled:false}: a resource account is a disabled user object and must stay
+ * one (teams-apis.md §1.1; "Resource accounts used for auto attendants and call queues are disabled for
+ * sign in and must remain so", manage-resource-accounts). Only resource accounts: accountOrRefuse finds
+ * application instances alone.
+ */
+export async function blockSignIn(tenant: Tenant, id: string): Promise<ResourceAccount> {
+  const account = await accountOrRefuse(tenant, id, true);
+  if (!account.accountEnabled) return account;
+  await asTenant({ action: 'blockSignIn', upn: account.userPrincipalName, recentlyCreated: tenant.recent.has(id) }, () =>
+    tenant.graph.send('PATCH', tenant.graph.url(path('users', account.id)), { accountEnabled: false }),
+  );
+  return { ...account, accountEnabled: false };
+}
+
+/**
  * DELETE /users/{id} (teams-apis.md §1.6). Deliberately stricter than the tenant: an account that still
  * holds a number is refused, because deleting it leaves the number "stuck in pending mode" (§0.5,
  * DOMAIN.md F1); a delete plan unassigns and waits first.

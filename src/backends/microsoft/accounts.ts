@@ -63,8 +63,9 @@ function toAccount(
     userPrincipalName: user?.userPrincipalName ?? instance.userPrincipalName,
     displayName: user?.displayName ?? instance.displayName,
     accountType: instance.accountType,
-    // Resource accounts are disabled for sign-in and must stay so (teams-apis.md §1.1).
-    accountEnabled: false,
+    // Resource accounts are disabled for sign-in and must stay so (teams-apis.md §1.1); one made by hand
+    // may not be (the doctor reports it). Graph returns accountEnabled only when selected (§1.2).
+    accountEnabled: user?.accountEnabled ?? false,
     usageLocation: user?.usageLocation ?? null,
     assignedLicenses: (user?.assignedLicenses ?? []).map((l) => l.skuId),
     phoneNumber,

@@ -10,10 +10,12 @@ import type {
   NumberUnassignment,
   Page,
   TenantDirectory,
+  TenantScan,
   VoiceApplication,
 } from '../../provisioning/directory';
 import type { PhoneNumber, ResourceAccount, TenantFacts } from '../../provisioning/model';
-import { createAccount, deleteAccount, setUsageLocation, updateAccount } from './accountChanges';
+import { blockSignIn, createAccount, deleteAccount, setUsageLocation, updateAccount } from './accountChanges';
+import { scanTenant } from './scan';
 import { findAccountByUpn, listAccounts, observeAccount } from './accounts';
 import { detectHybridByDns, type ResolveSrv } from './hybrid';
 import type { HybridDetection } from '../../provisioning/hybrid';
@@ -42,6 +44,7 @@ const CHANGES = new Set([
   'getNumberOperation',
   'associate',
   'dissociate',
+  'blockSignIn',
 ]);
 
 export interface MicrosoftDirectoryParts {
@@ -100,8 +103,8 @@ export class MicrosoftDirectory implements TenantDirectory {
 
   getTenantFacts(): Promise<TenantFacts> {
     return this.command('getTenantFacts', async () => {
-      const { tenantId, displayName, domains, skus } = await this.tenant.facts.get();
-      return structuredClone({ tenantId, displayName, domains, skus });
+      const { tenantId, displayName, domains, skus, countryLetterCode } = await this.tenant.facts.get();
+      return structuredClone({ tenantId, displayName, domains, skus, countryLetterCode: countryLetterCode ?? null });
     });
   }
 
@@ -131,6 +134,14 @@ export class MicrosoftDirectory implements TenantDirectory {
 
   assignLicense(id: string, change: LicenseChange): Promise<ResourceAccount> {
     return this.command('assignLicense', () => assignLicense(this.tenant, id, change));
+  }
+
+  blockSignIn(id: string): Promise<ResourceAccount> {
+    return this.command('blockSignIn', () => blockSignIn(this.tenant, id));
+  }
+
+  scanTenant(): Promise<TenantScan> {
+    return this.command('scanTenant', () => scanTenant(this.tenant));
   }
 
   getLicenseProvisioning(id: string): Promise<LicenseProvisioning> {

@@ -10,7 +10,7 @@ import { OrganizationSchema, SubscribedSkuSchema } from './graph/schemas';
 export async function readTenantFacts(graph: GraphClient, tenantId: string): Promise<TenantFacts & { allSkuIds: string[] }> {
   // One round trip ($batch) for both; only the fields we read.
   const { organizations, skus } = await graph.readMany({
-    organizations: one('/organization', OrganizationSchema, { $select: 'id,displayName,verifiedDomains' }),
+    organizations: one('/organization', OrganizationSchema, { $select: 'id,displayName,countryLetterCode,verifiedDomains' }),
     skus: all('/subscribedSkus', SubscribedSkuSchema, { $select: 'skuId,skuPartNumber,capabilityStatus,consumedUnits,prepaidUnits,servicePlans' }),
   });
   const organization = organizations.value[0];
@@ -18,9 +18,11 @@ export async function readTenantFacts(graph: GraphClient, tenantId: string): Pro
   if (organization.id.toLowerCase() !== tenantId) {
     throw new Error(`Graph answers for tenant ${organization.id}, not the configured ${tenantId}`);
   }
+  const country = (organization.countryLetterCode ?? '').trim().toUpperCase();
   return {
     tenantId,
     displayName: organization.displayName ?? '',
+    countryLetterCode: /^[A-Z]{2}$/.test(country) ? country : null,
     domains: toDomains(organization),
     skus: toLicenseSkus(skus),
     allSkuIds: skus.map((s) => s.skuId.toLowerCase()),

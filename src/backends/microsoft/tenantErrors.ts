@@ -52,7 +52,7 @@ export function reasonOfStatusDetail(statusDetail: string): ReasonCode | undefin
 
 /** What the caller was doing, to read an ambiguous answer and to fill the message's parameters. */
 export interface Attempt {
-  action: 'createAccount' | 'readAccount' | 'setUsageLocation' | 'assignLicense' | 'deleteAccount' | 'assignNumber' | 'unassignNumber' | 'associate' | 'updateAccount';
+  action: 'createAccount' | 'readAccount' | 'setUsageLocation' | 'assignLicense' | 'deleteAccount' | 'assignNumber' | 'unassignNumber' | 'associate' | 'updateAccount' | 'blockSignIn';
   /** The account (UPN or object id) concerned. */
   upn?: string;
   telephoneNumber?: string;

@@ -1,6 +1,7 @@
 import type { PhoneNumber, ResourceAccount } from '../../provisioning/model';
-import type { AccountQuery, NumberQuery, Page } from '../../provisioning/directory';
+import type { AccountQuery, NumberQuery, Page, TenantScan } from '../../provisioning/directory';
 import { own, type StoredAccount, type TenantState, toResourceAccount } from './state';
+import { listVoiceApplications } from './voiceApps';
 
 const byName = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 
@@ -192,4 +193,23 @@ export function listPhoneNumbers(state: TenantState, query: NumberQuery): Page<P
     .sort((a, b) => (a.telephoneNumber < b.telephoneNumber ? -1 : a.telephoneNumber > b.telephoneNumber ? 1 : 0));
   const result = page(sorted, query.offset, query.limit);
   return { ...result, items: result.items.map((n) => structuredClone(n)) };
+}
+
+/**
+ * What the tenant doctor reads (TenantDirectory.scanTenant): every account in list order, the numbers
+ * assigned to voice applications (those on deleted accounts included, F1), the AA/CQs, and the users
+ * that hold a Resource Account license without being resource accounts. Copies, never the document.
+ */
+export function scanOf(state: TenantState, index?: AccountIndex): TenantScan {
+  const accounts = listAccounts(state, { offset: 0, limit: Number.MAX_SAFE_INTEGER }, index).items;
+  const numbers = Object.values(state.numbers)
+    .filter((n) => n.assignmentTargetId !== null && n.assignmentStatus === 'voiceApplicationAssigned')
+    .sort((a, b) => (a.telephoneNumber < b.telephoneNumber ? -1 : a.telephoneNumber > b.telephoneNumber ? 1 : 0))
+    .map((n) => structuredClone(n));
+  const resourceAccountSkus = new Set(state.skus.filter((s) => s.kind === 'resourceAccount').map((s) => s.skuId));
+  const usersWithResourceAccountLicense = Object.values(state.users)
+    .filter((u) => u.assignedLicenses.some((id) => resourceAccountSkus.has(id)))
+    .sort((a, b) => a.userPrincipalName.localeCompare(b.userPrincipalName))
+    .map(({ id, userPrincipalName, displayName, assignedLicenses }) => ({ id, userPrincipalName, displayName, assignedLicenses: [...assignedLicenses] }));
+  return { accounts, numbers, voiceApplications: structuredClone(listVoiceApplications(state)), usersWithResourceAccountLicense };
 }

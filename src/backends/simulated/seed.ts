@@ -1,5 +1,5 @@
 import type { AccountType, Association, LicenseSku, PhoneNumber } from '../../provisioning/model';
-import { addMs, type StoredAccount, type TenantState } from './state';
+import { addMs, type StoredAccount, type StoredUser, type StoredVoiceApp, type TenantState } from './state';
 
 /**
  * The demo tenant a new simulated-tenant file starts with. Ids are fixed so that tests and demos
@@ -12,7 +12,8 @@ const SKUS = {
     skuPartNumber: 'PHONESYSTEM_VIRTUALUSER',
     kind: 'resourceAccount',
     enabled: 25,
-    consumed: 5,
+    // 9 resource accounts of the simulation, Lee Gu (a user, wrongly) and one holder outside it.
+    consumed: 11,
   },
   // Exhausted: a new Phone System seat is refused (DOMAIN.md F9).
   phoneSystem: {
@@ -62,13 +63,43 @@ export const DEMO = {
       upn: 'cq-helpdesk@contoso.onmicrosoft.com',
       displayName: 'Helpdesk',
     },
+    // What `doctor` finds: one example of each problem, made "by hand or by other tools".
+    /** CQ, US, serves CQ "Invoices"; broken by a license switch done in two operations (F2). */
+    invoices: { id: 'a0000000-0000-4000-8000-000000000007', upn: 'cq-invoices@contoso.com', displayName: 'Invoices' },
+    /** AA, US, a US service number but no license (F3). */
+    orders: { id: 'a0000000-0000-4000-8000-000000000008', upn: 'aa-orders@contoso.com', displayName: 'Orders line' },
+    /** AA, usage location FR, licensed, a US service number (F4). */
+    lyon: { id: 'a0000000-0000-4000-8000-000000000009', upn: 'aa-lyon@contoso.com', displayName: 'Lyon office' },
+    /** CQ, US, licensed, a user (subscriber) number (F5). */
+    returns: { id: 'a0000000-0000-4000-8000-00000000000a', upn: 'cq-returns@contoso.com', displayName: 'Returns' },
+    /** CQ, licensed without a usage location (F8). */
+    events: { id: 'a0000000-0000-4000-8000-00000000000b', upn: 'cq-events@contoso.com', displayName: 'Events' },
+    /** AA, US, licensed, sign-in enabled. */
+    kiosk: { id: 'a0000000-0000-4000-8000-00000000000c', upn: 'aa-kiosk@contoso.com', displayName: 'Kiosk' },
+    /** Of type auto attendant, yet serves CQ "Escalations". */
+    escalations: { id: 'a0000000-0000-4000-8000-00000000000d', upn: 'cq-escalations@contoso.com', displayName: 'Escalations' },
+    /** AA, US, no license, serves AA "Holidays". */
+    holidays: { id: 'a0000000-0000-4000-8000-00000000000e', upn: 'aa-holidays@contoso.com', displayName: 'Holidays' },
   },
+  /** A CQ account deleted while it held a number and served CQ "Deliveries" (F1): in no collection any more. */
+  deletedAccountId: 'a0000000-0000-4000-8000-0000000000ff',
+  /** A person, not a resource account, holding a Teams Phone Resource Account license. */
+  users: {
+    leeGu: { id: 'b0000000-0000-4000-8000-000000000002', upn: 'lee.gu@contoso.com', displayName: 'Lee Gu' },
+  },
+  /** Graph organization.countryLetterCode. */
+  country: 'US',
   voiceApps: {
     mainLine: voiceApp('c0000000-0000-4000-8000-000000000001', 'autoAttendant', 'Main line'),
     sales: voiceApp('c0000000-0000-4000-8000-000000000002', 'callQueue', 'Sales'),
     supportFr: voiceApp('c0000000-0000-4000-8000-000000000003', 'callQueue', 'Support FR'),
     /** No account yet. */
     afterHours: voiceApp('c0000000-0000-4000-8000-000000000004', 'autoAttendant', 'After hours'),
+    escalations: voiceApp('c0000000-0000-4000-8000-000000000005', 'callQueue', 'Escalations'),
+    holidays: voiceApp('c0000000-0000-4000-8000-000000000006', 'autoAttendant', 'Holidays'),
+    /** Lists only the deleted account. */
+    deliveries: voiceApp('c0000000-0000-4000-8000-000000000007', 'callQueue', 'Deliveries'),
+    invoices: voiceApp('c0000000-0000-4000-8000-000000000008', 'callQueue', 'Invoices'),
   },
   /** A licensed user outside the simulation who holds a user number. */
   outsideUserId: 'b0000000-0000-4000-8000-000000000001',
@@ -92,6 +123,11 @@ export const DEMO = {
     frTollFree: '+33805000100',
     frUserFree: ['+33170000200', '+33170000201'],
     frOperatorConnect: ['+33170000300', '+33170000301'],
+    /** On doctor's examples: a service number of an unlicensed account, one of a French account, a user number, one stuck. */
+    orders: '+14255550130',
+    lyon: '+14255550131',
+    returnsUserNumber: '+14255550210',
+    stuck: '+14255550140',
   },
 } as const;
 
@@ -139,6 +175,11 @@ function numbers(): PhoneNumber[] {
     number(n.frTollFree, 'tollFree', FR),
     ...each(n.frUserFree, 'user', FR),
     ...each(n.frOperatorConnect, 'operatorConnect', FR),
+    number(n.orders, 'toll', US, onAccount(a.orders.id)),
+    number(n.lyon, 'toll', US, onAccount(a.lyon.id)),
+    number(n.returnsUserNumber, 'user', US, onAccount(a.returns.id)),
+    // Deleted while assigned: stuck "pending" on an object that no longer exists (DOMAIN.md F1).
+    number(n.stuck, 'toll', US, { ...onAccount(DEMO.deletedAccountId), activationState: 'assignmentPending' }),
   ];
 }
 
@@ -192,7 +233,27 @@ function accounts(since: string): StoredAccount[] {
     }),
     account(a.paris, 'autoAttendant', { usageLocation: 'FR' }),
     account(a.helpdesk, 'callQueue', {}),
+    account(a.invoices, 'callQueue', { usageLocation: 'US', assignedLicenses: [ra], associations: servedBy(v.invoices), broken: true }),
+    account(a.orders, 'autoAttendant', { usageLocation: 'US', phoneNumber: n.orders }),
+    account(a.lyon, 'autoAttendant', { usageLocation: 'FR', assignedLicenses: [ra], phoneNumber: n.lyon }),
+    account(a.returns, 'callQueue', { usageLocation: 'US', assignedLicenses: [ra], phoneNumber: n.returnsUserNumber }),
+    account(a.events, 'callQueue', { assignedLicenses: [ra] }),
+    account(a.kiosk, 'autoAttendant', { usageLocation: 'US', assignedLicenses: [ra], accountEnabled: true }),
+    account(a.escalations, 'autoAttendant', { usageLocation: 'US', assignedLicenses: [ra], associations: servedBy(v.escalations) }),
+    account(a.holidays, 'autoAttendant', { usageLocation: 'US', associations: servedBy(v.holidays) }),
   ];
+}
+
+function voiceApps(): StoredVoiceApp[] {
+  return Object.values(DEMO.voiceApps).map((app) => ({
+    ...app,
+    staleAccountIds: app.configurationId === DEMO.voiceApps.deliveries.configurationId ? [DEMO.deletedAccountId] : [],
+  }));
+}
+
+function users(): StoredUser[] {
+  const lee = DEMO.users.leeGu;
+  return [{ id: lee.id, userPrincipalName: lee.upn, displayName: lee.displayName, usageLocation: 'US', assignedLicenses: [SKUS.resourceAccount.skuId] }];
 }
 
 const byKey = <T>(items: T[], key: (item: T) => string): Record<string, T> =>
@@ -210,12 +271,11 @@ export function demoTenant(tenantId: string, now: Date): TenantState {
       { name: DEMO.domains.custom, isDefault: false, isOnline: true },
     ],
     skus: [{ ...SKUS.resourceAccount }, { ...SKUS.phoneSystem }],
+    countryLetterCode: DEMO.country,
     accounts: byKey(accounts(since), (a) => a.id),
     numbers: byKey(numbers(), (n) => n.telephoneNumber),
-    voiceApps: byKey(
-      Object.values(DEMO.voiceApps).map((v) => ({ ...v })),
-      (v) => v.configurationId,
-    ),
+    voiceApps: byKey(voiceApps(), (v) => v.configurationId),
     operations: {},
+    users: byKey(users(), (u) => u.id),
   };
 }

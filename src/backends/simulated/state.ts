@@ -43,6 +43,29 @@ export const StoredOperationSchema = z.object({
 });
 export type StoredOperation = z.infer<typeof StoredOperationSchema>;
 
+/**
+ * An auto attendant or call queue. `staleAccountIds` are accounts it still lists that no longer exist
+ * (deleted elsewhere while it used them): Get-CsAutoAttendant / Get-CsCallQueue keep listing their ids
+ * in ApplicationInstances, and the tenant doctor reports them.
+ */
+export const StoredVoiceAppSchema = AssociationSchema.extend({
+  staleAccountIds: z.array(z.string()).default([]),
+});
+export type StoredVoiceApp = z.infer<typeof StoredVoiceAppSchema>;
+
+/**
+ * A user that is not a resource account (a person, a device account). The simulation holds only those
+ * that matter to resource accounts: ones with a Teams Phone license, for the doctor. Never changed.
+ */
+export const StoredUserSchema = z.object({
+  id: z.string(),
+  userPrincipalName: z.string(),
+  displayName: z.string(),
+  usageLocation: z.string().length(2).nullable(),
+  assignedLicenses: z.array(z.string()),
+});
+export type StoredUser = z.infer<typeof StoredUserSchema>;
+
 /** The tenant's small top-level members ("parts" to the journal: stored whole). */
 export const TenantPartsSchema = z.object({
   schemaVersion: z.literal(1),
@@ -52,24 +75,29 @@ export const TenantPartsSchema = z.object({
   skus: z.array(LicenseSkuSchema),
   /** Hybrid with Skype for Business Server 2019: resource accounts arrive from on-premises (DOMAIN.md §7). */
   hybrid: z.boolean().optional(),
+  /** The organization's country (Graph organization.countryLetterCode); files from before it have none. */
+  countryLetterCode: z.string().length(2).nullable().default(null),
 });
 
 /**
  * The keyed collections, each entry with the member that must equal its key. The journal checks and
  * stores them entry by entry (storage.ts).
  */
-export const TENANT_COLLECTIONS: Readonly<Record<'accounts' | 'numbers' | 'voiceApps' | 'operations', { schema: z.ZodType; keyField: string }>> = {
+export const TENANT_COLLECTIONS: Readonly<Record<'accounts' | 'numbers' | 'voiceApps' | 'operations' | 'users', { schema: z.ZodType; keyField: string }>> = {
   accounts: { schema: StoredAccountSchema, keyField: 'id' },
   numbers: { schema: PhoneNumberSchema, keyField: 'telephoneNumber' },
-  voiceApps: { schema: AssociationSchema, keyField: 'configurationId' },
+  voiceApps: { schema: StoredVoiceAppSchema, keyField: 'configurationId' },
   operations: { schema: StoredOperationSchema, keyField: 'id' },
+  users: { schema: StoredUserSchema, keyField: 'id' },
 };
 
 export const TenantStateSchema = TenantPartsSchema.extend({
   accounts: z.record(z.string(), StoredAccountSchema),
   numbers: z.record(z.string(), PhoneNumberSchema),
-  voiceApps: z.record(z.string(), AssociationSchema),
+  voiceApps: z.record(z.string(), StoredVoiceAppSchema),
   operations: z.record(z.string(), StoredOperationSchema),
+  /** Files from before the doctor have none. */
+  users: z.record(z.string(), StoredUserSchema).default({}),
 }).superRefine((state, ctx) => {
   const misfiled = (collection: string, key: string) =>
     ctx.addIssue({ code: 'custom', path: [collection, key], message: 'key does not match the record it holds' });
@@ -77,6 +105,7 @@ export const TenantStateSchema = TenantPartsSchema.extend({
   for (const [key, n] of Object.entries(state.numbers)) if (n.telephoneNumber !== key) misfiled('numbers', key);
   for (const [key, v] of Object.entries(state.voiceApps)) if (v.configurationId !== key) misfiled('voiceApps', key);
   for (const [key, o] of Object.entries(state.operations)) if (o.id !== key) misfiled('operations', key);
+  for (const [key, u] of Object.entries(state.users)) if (u.id !== key) misfiled('users', key);
 });
 export type TenantState = z.infer<typeof TenantStateSchema>;
 

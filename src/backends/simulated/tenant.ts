@@ -11,6 +11,7 @@ import type {
   NumberUnassignment,
   Page,
   TenantDirectory,
+  TenantScan,
   VoiceApplication,
 } from '../../provisioning/directory';
 import { JournaledStore } from '../../store/journal/store';
@@ -28,7 +29,7 @@ import {
 } from './accounts';
 import type { HybridDetection } from '../../provisioning/hybrid';
 import { assignLicense, provisioningAt } from './licensing';
-import { AccountIndex, listAccounts, listPhoneNumbers } from './queries';
+import { AccountIndex, listAccounts, listPhoneNumbers, scanOf } from './queries';
 import { demoTenant } from './seed';
 import {
   accountOrRefuse,
@@ -150,8 +151,8 @@ export class SimulatedTenant implements TenantDirectory {
   }
 
   async getTenantFacts(): Promise<TenantFacts> {
-    const { tenantId, displayName, domains, skus } = await this.observe();
-    return structuredClone({ tenantId, displayName, domains, skus });
+    const { tenantId, displayName, domains, skus, countryLetterCode } = await this.observe();
+    return structuredClone({ tenantId, displayName, domains, skus, countryLetterCode });
   }
 
   // --- accounts --------------------------------------------------------------------------------
@@ -196,6 +197,14 @@ export class SimulatedTenant implements TenantDirectory {
     return this.change((state, now) => {
       const account = this.visibleAccount(state, id, now);
       assignLicense(state, account, change, now);
+      return toResourceAccount(account);
+    });
+  }
+
+  blockSignIn(id: string): Promise<ResourceAccount> {
+    return this.change((state, now) => {
+      const account = this.visibleAccount(state, id, now);
+      account.accountEnabled = false;
       return toResourceAccount(account);
     });
   }
@@ -277,6 +286,12 @@ export class SimulatedTenant implements TenantDirectory {
   /** What Entra Connect does once an admin ran New-CsHybridApplicationEndpoint on-premises. */
   syncFromOnPremises(input: NewAccount): Promise<ResourceAccount> {
     return this.change((state, now) => toResourceAccount(syncFromOnPremises(state, input, now)));
+  }
+
+  // --- the tenant doctor ------------------------------------------------------------------------
+  async scanTenant(): Promise<TenantScan> {
+    const state = await this.observe();
+    return scanOf(state, this.indexed(state));
   }
 
   async health(): Promise<{ ok: boolean; detail: string }> {

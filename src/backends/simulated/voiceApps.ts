@@ -1,9 +1,8 @@
-import type { Association } from '../../provisioning/model';
 import type { VoiceApplication } from '../../provisioning/directory';
 import { DirectoryRefusal } from '../../provisioning/result';
-import { own, type StoredAccount, type TenantState } from './state';
+import { own, type StoredAccount, type StoredVoiceApp, type TenantState } from './state';
 
-function voiceAppOrRefuse(state: TenantState, configurationId: string): Association {
+function voiceAppOrRefuse(state: TenantState, configurationId: string): StoredVoiceApp {
   const app = own(state.voiceApps, configurationId);
   if (!app) throw new DirectoryRefusal('VOICE_APP_NOT_FOUND', { name: configurationId }, 'voiceApplication');
   return app;
@@ -26,7 +25,8 @@ export function associate(state: TenantState, account: StoredAccount, configurat
   if (current) {
     throw new DirectoryRefusal('ACCOUNT_ALREADY_ASSOCIATED', { upn: account.userPrincipalName, voiceApp: current.name }, 'voiceApplication');
   }
-  account.associations = [{ ...app }];
+  const { configurationId: id, configurationType, name } = app;
+  account.associations = [{ configurationId: id, configurationType, name }];
 }
 
 /** Remove-CsOnlineApplicationInstanceAssociation (teams-apis.md §3.2). */
@@ -38,7 +38,10 @@ export function dissociate(state: TenantState, account: StoredAccount, configura
   account.associations = account.associations.filter((a) => a.configurationId !== configurationId);
 }
 
-/** Voice apps by name, each with the accounts associated with it (one pass over the accounts). */
+/**
+ * Voice apps by name, each with the accounts associated with it (one pass over the accounts), then the
+ * ids it still lists of accounts that no longer exist, as Get-CsAutoAttendant shows them.
+ */
 export function listVoiceApplications(state: TenantState): VoiceApplication[] {
   const accountIds = new Map<string, string[]>();
   for (const account of Object.values(state.accounts)) {
@@ -49,6 +52,11 @@ export function listVoiceApplications(state: TenantState): VoiceApplication[] {
     }
   }
   return Object.values(state.voiceApps)
-    .map((app) => ({ ...app, accountIds: accountIds.get(app.configurationId) ?? [] }))
+    .map(({ configurationId, configurationType, name, staleAccountIds }) => ({
+      configurationId,
+      configurationType,
+      name,
+      accountIds: [...(accountIds.get(configurationId) ?? []), ...staleAccountIds],
+    }))
     .sort((a, b) => a.name.localeCompare(b.name) || a.configurationId.localeCompare(b.configurationId));
 }

@@ -29,6 +29,8 @@ import { startNumber } from './startNumber';
 import { previewImport } from './previewImport';
 import { importTemplate } from './importTemplate';
 import { downloadImportRows } from './downloadImportRows';
+import { doctor } from './doctor';
+import { doctorFix } from './doctorFix';
 
 /** Every card verb the bot answers, registered in one list. */
 const registry: RegisteredAction[] = [
@@ -62,6 +64,8 @@ const registry: RegisteredAction[] = [
   register(previewImport),
   register(importTemplate),
   register(downloadImportRows),
+  register(doctor),
+  register(doctorFix),
 ];
 
 export const cardActions: ReadonlyMap<string, RegisteredAction> = new Map(registry.map((a) => [a.verb, a]));

@@ -19,6 +19,9 @@ import { fakeJwt } from '../../fakes/credential';
 import { FAKE_PWSH, type FakeMicrosoft365 } from '../../fakes/microsoft365';
 import { openOverFake, startFake, type OverFake } from './helpers';
 
+/** What Get-CsCallQueue lists in the demo tenant. */
+const CALL_QUEUES = Object.values(DEMO.voiceApps).filter((v) => v.configurationType === 'callQueue').length;
+
 /**
  * The warm pool over the fake pwsh (test/fakes/pwsh.js), which runs WORKER_SCRIPT's protocol, models
  * start, import, connect and cmdlet costs, and can be told to crash or hang (FakeMicrosoft365.failPwsh).
@@ -131,7 +134,7 @@ describe('the warm PowerShell pool', () => {
     const running = sut.run('Get-CsCallQueue', {});
     await delay(100);
     tokens.rotate();
-    await expect(running).resolves.toHaveLength(2);
+    await expect(running).resolves.toHaveLength(CALL_QUEUES);
     await sut.run('Get-CsCallQueue', {});
     expect(fake.pwshCalls.map((c) => c.graphToken)).toEqual([first, await tokens.graph()]);
   });
@@ -199,7 +202,7 @@ describe('the warm PowerShell pool', () => {
     const error = await sut.run('Get-CsCallQueue', {}).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PowerShellTimeoutError);
     expect(String(error)).toMatch(/Get-CsCallQueue did not finish within 0.5 s; its worker was stopped and replaced/);
-    await expect(sut.run('Get-CsCallQueue', {})).resolves.toHaveLength(2);
+    await expect(sut.run('Get-CsCallQueue', {})).resolves.toHaveLength(CALL_QUEUES);
     const [hung, fresh] = fake.pwshProcesses;
     expect(fake.pwshProcesses).toHaveLength(2);
     expect(() => process.kill(hung!.pid, 0)).toThrow();
@@ -242,9 +245,9 @@ describe('the warm PowerShell pool', () => {
     const write = sut.run('Set-CsOnlineApplicationInstance', { Identity: DEMO.accounts.paris.id, DisplayName: 'Renamed' });
     await delay(150);
     for (const { pid } of fake.pwshProcesses.slice(0, 2)) process.kill(pid, 'SIGKILL');
-    await expect(read).resolves.toHaveLength(2);
+    await expect(read).resolves.toHaveLength(CALL_QUEUES);
     await expect(write).rejects.toBeInstanceOf(PowerShellOutcomeUnknownError);
-    await expect(sut.run('Get-CsCallQueue', {})).resolves.toHaveLength(2);
+    await expect(sut.run('Get-CsCallQueue', {})).resolves.toHaveLength(CALL_QUEUES);
   });
 
   it('retires a worker past its request budget or its memory budget, and replaces it', async () => {
@@ -304,7 +307,7 @@ describe('the warm PowerShell pool', () => {
     // Back to three warm workers, and they serve.
     for (let i = 0; i < 100 && sut.stats().workers.filter((w) => w.state === 'idle').length < 3; i += 1) await delay(50);
     expect(sut.stats().workers.filter((w) => w.state === 'idle')).toHaveLength(3);
-    await expect(sut.run('Get-CsCallQueue', {})).resolves.toHaveLength(2);
+    await expect(sut.run('Get-CsCallQueue', {})).resolves.toHaveLength(CALL_QUEUES);
   });
 
   it('says what is wrong when the tokens are refused at connect, and keeps the worker', async () => {
@@ -316,7 +319,7 @@ describe('the warm PowerShell pool', () => {
     expect(error).toBeInstanceOf(PowerShellError);
     expect(error).toMatchObject({ cmdlet: 'Connect-MicrosoftTeams', psMessage: 'The access token has expired.' });
     tokens.rotate();
-    await expect(sut.run('Get-CsCallQueue', {})).resolves.toHaveLength(2);
+    await expect(sut.run('Get-CsCallQueue', {})).resolves.toHaveLength(CALL_QUEUES);
     expect(fake.pwshProcesses).toHaveLength(1);
   });
 

@@ -10,6 +10,8 @@ export const OrganizationSchema = z.object({
     z.object({
       id: z.string(),
       displayName: z.string().nullish(),
+      /** "Country or region abbreviation for the organization in ISO 3166-2 format" (Graph organization resource). */
+      countryLetterCode: z.string().nullish(),
       verifiedDomains: z.array(
         z.object({
           name: z.string(),
