@@ -130,7 +130,11 @@ export class PlanRunner {
    * nor confirmed it. Checked in the transaction that starts or resumes the plan.
    */
   private async mayRun(tx: WorkflowTx, plan: Plan): Promise<boolean> {
-    return !this.needsApproval(plan) || approvalOnRecord(plan, await tx.request(plan.id));
+    // A row of an import batch is approved with its batch (one approval for the whole file, issue 12):
+    // the gate looks at the batch and its request; a row whose batch is gone does not run.
+    const subject = plan.parentId ? await tx.plan(plan.parentId) : plan;
+    if (!subject) return false;
+    return !this.needsApproval(subject) || approvalOnRecord(subject, await tx.request(subject.id));
   }
 
   /** How many plans the store holds, by status (monitoring). */

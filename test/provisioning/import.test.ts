@@ -57,7 +57,8 @@ describe('ImportService.check', () => {
     ['no usage location with a license', `A,aa-x,${C},autoAttendant,,resourceAccount,,`, ['LICENSE_USAGE_LOCATION_MISSING']],
     ['an unknown country', `A,aa-x,${C},autoAttendant,Atlantis,none,,`, ['USAGE_LOCATION_INVALID']],
     ['an empty license', `A,aa-x,${C},autoAttendant,US,,,`, ['LICENSE_UNKNOWN']],
-    ['an exhausted license', `A,aa-x,${C},autoAttendant,US,phoneSystem,,`, ['LICENSE_NO_FREE_SEAT']],
+    // Teams Phone Standard is not for resource accounts (Microsoft's licensing guidance; the add form's rule).
+    ['Teams Phone Standard', `A,aa-x,${C},autoAttendant,US,phoneSystem,,`, ['LICENSE_NOT_FOR_RESOURCE_ACCOUNTS']],
     ['a number without a license', `A,aa-x,${C},autoAttendant,US,none,callingPlan,${DEMO.numbers.usPool[4]}`, ['NUMBER_ACCOUNT_NOT_LICENSED']],
     ['a user number', `A,aa-x,${C},autoAttendant,US,resourceAccount,callingPlan,${DEMO.numbers.usUserFree[1]}`, ['NUMBER_NOT_SERVICE']],
     ['a number of another country', `A,aa-x,${C},autoAttendant,US,resourceAccount,callingPlan,${DEMO.numbers.frToll[1]}`, ['NUMBER_COUNTRY_MISMATCH']],
@@ -74,14 +75,14 @@ describe('ImportService.check', () => {
   });
 
   it.each([
-    ['type and license in words, a country name, a full UPN in the username column', `"Standard, Lyon",aa-lyon@${C},,Auto attendant,France,Teams Phone Resource Account,,`],
-    ['French words', `Lyon,aa-lyon,${C},Standard automatique,FR,Compte de ressources,,`],
-    ['abbreviations', `Lyon,aa-lyon,${C},AA,fr,resource account,,`],
-    ['a formula-safe exported number', `Lyon,aa-lyon,${C},autoAttendant,FR,resourceAccount,Routage direct,'+33199000002`],
+    ['type and license in words, a country name, a full UPN in the username column', `"Standard, Nancy",aa-nancy@${C},,Auto attendant,France,Teams Phone Resource Account,,`],
+    ['French words', `Lyon,aa-nancy,${C},Standard automatique,FR,Compte de ressources,,`],
+    ['abbreviations', `Lyon,aa-nancy,${C},AA,fr,resource account,,`],
+    ['a formula-safe exported number', `Lyon,aa-nancy,${C},autoAttendant,FR,resourceAccount,Routage direct,'+33199000002`],
   ])('reads %s', async (_case, row) => {
     const { ready, refused } = await checked(`${HEADER}\n${row}`);
     expect(refused).toEqual([]);
-    expect(ready[0]).toMatchObject({ userPrincipalName: `aa-lyon@${C}`, accountType: 'autoAttendant', usageLocation: 'FR', license: 'resourceAccount' });
+    expect(ready[0]).toMatchObject({ userPrincipalName: `aa-nancy@${C}`, accountType: 'autoAttendant', usageLocation: 'FR', license: 'resourceAccount' });
   });
 
   it('reads headers as people write them, in any order, ignoring other columns, with fewer cells read as empty', async () => {
