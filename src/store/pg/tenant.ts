@@ -113,7 +113,7 @@ interface Aside {
 }
 
 const DEFAULT_KEEP = 10_000;
-/** The pruning runs after every this many commits. */
+/** The pruning runs after every this many commits (or every `keepCommits`, when fewer). */
 const PRUNE_EVERY = 500;
 /** A batch that keeps losing its compare-and-set this often is refused (each loss is someone else's commit). */
 const MAX_ATTEMPTS = 100;
@@ -219,8 +219,11 @@ export class PgTenantStore<T extends object> {
   private lastFailure: unknown;
   private closing: Promise<void> | undefined;
 
+  private readonly keep: number;
+
   private constructor(private readonly options: PgTenantStoreOptions<T>) {
     this.collections = new Set(options.shape.collections);
+    this.keep = Math.max(1, options.keepCommits ?? DEFAULT_KEEP);
   }
 
   /**
@@ -365,7 +368,7 @@ export class PgTenantStore<T extends object> {
       if (won) {
         this.version = seq;
         this.lastFailure = undefined;
-        if (seq % PRUNE_EVERY === 0) this.prune(seq);
+        if (seq % Math.min(PRUNE_EVERY, this.keep) === 0) this.prune(seq);
         return this.answer(runs);
       }
       // Another instance committed first: take ours back and run it again on the latest state.
@@ -445,6 +448,10 @@ export class PgTenantStore<T extends object> {
       throw new NotSent(error);
     }
     let broken = false;
+    // A checked-out client has no listener of the pool's: an error that arrives when no query is
+    // active (the server's FATAL right behind its answer, in the same packet) would be unhandled.
+    const lost = () => void (broken = true);
+    client.on('error', lost);
     try {
       const rows = (await client.query<{ won: number }>(COMMIT, [from, to, id, recordsOf(images)])).rows;
       return rows[0]?.won === 1;
@@ -454,6 +461,7 @@ export class PgTenantStore<T extends object> {
       broken = !failedOnServer(error);
       throw error;
     } finally {
+      client.off('error', lost);
       client.release(broken ? true : undefined);
     }
   }
@@ -625,7 +633,7 @@ export class PgTenantStore<T extends object> {
   }
 
   private prune(seq: number): void {
-    const horizon = seq - (this.options.keepCommits ?? DEFAULT_KEEP);
+    const horizon = seq - this.keep;
     if (horizon <= 0) return;
     const run: Promise<void> = this.query(PRUNE, [horizon])
       .then(() => undefined)
