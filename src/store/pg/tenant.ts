@@ -341,6 +341,7 @@ export class PgTenantStore<T extends object> {
   }
 
   private async commit(updates: Pending[]): Promise<void> {
+    let lostConnections = 0;
     for (let attempt = 1; ; attempt++) {
       const runs = updates.map((pending) => this.apply(pending));
       const changed = runs.filter((run) => run.changes !== undefined);
@@ -362,8 +363,19 @@ export class PgTenantStore<T extends object> {
           return this.answer(runs);
         }
         this.takeBack(changed);
-        if (committed === undefined) this.doubt = { seq, id, cause: error };
-        return this.refuse(updates, this.failed(error));
+        if (committed === undefined) {
+          this.doubt = { seq, id, cause: error };
+          return this.refuse(updates, this.failed(error));
+        }
+        // Certainly not committed, and the database answers (the connection had died quietly):
+        // run the batch again, on the latest state, on another connection.
+        if (++lostConnections > this.options.db.pool.totalCount + 1) return this.refuse(updates, this.failed(error));
+        try {
+          await this.catchUp();
+        } catch (again) {
+          return this.refuse(updates, this.failed(again));
+        }
+        continue;
       }
       if (won) {
         this.version = seq;
@@ -422,11 +434,37 @@ export class PgTenantStore<T extends object> {
 
   // --- statements ------------------------------------------------------------------------------
 
-  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
-    try {
-      return (await this.options.db.pool.query<R>(text, values)).rows;
-    } catch (error) {
-      throw unavailable(error);
+  /**
+   * Runs one statement. With `again`, a statement whose connection broke under it is run again on
+   * another: a pooled connection may have died quietly (a fail-over, a NAT that forgot it), and each
+   * such connection fails once and is dropped; when no new connection can be had, the database is
+   * out of reach. Only for statements that may run twice (reads, the fence).
+   */
+  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[], again = false): Promise<R[]> {
+    const pool = this.options.db.pool;
+    const attempts = again ? pool.totalCount + 1 : 1;
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw unavailable(error);
+      }
+      let broken = false;
+      // A checked-out client has no listener of the pool's: an error that arrives when no query is
+      // active (the server's FATAL right behind its answer, in the same packet) would be unhandled.
+      const lost = () => void (broken = true);
+      client.on('error', lost);
+      try {
+        return (await client.query<R>(text, values)).rows;
+      } catch (error) {
+        if (!failedOnServer(error)) broken = true;
+        if (broken && attempt < attempts) continue;
+        throw unavailable(error);
+      } finally {
+        client.off('error', lost);
+        client.release(broken ? true : undefined);
+      }
     }
   }
 
@@ -448,8 +486,6 @@ export class PgTenantStore<T extends object> {
       throw new NotSent(error);
     }
     let broken = false;
-    // A checked-out client has no listener of the pool's: an error that arrives when no query is
-    // active (the server's FATAL right behind its answer, in the same packet) would be unhandled.
     const lost = () => void (broken = true);
     client.on('error', lost);
     try {
@@ -472,8 +508,8 @@ export class PgTenantStore<T extends object> {
    * false; throws when the database cannot be reached (still in doubt).
    */
   private async resolveDoubt(doubt: Doubt): Promise<boolean> {
-    await this.query(FENCE, [randomUUID()]);
-    const row = (await this.query<{ id: string | null; horizon: string }>(COMMITTED, [doubt.seq]))[0];
+    await this.query(FENCE, [randomUUID()], true);
+    const row = (await this.query<{ id: string | null; horizon: string }>(COMMITTED, [doubt.seq], true))[0];
     const committed = row?.id === doubt.id;
     if (!committed && row && Number(row.horizon) >= doubt.seq) {
       this.options.log?.warn({ seq: doubt.seq }, `${WHAT}: whether a batch whose answer was lost committed can no longer be told (pruned)`);
@@ -525,7 +561,7 @@ export class PgTenantStore<T extends object> {
    * (a reload of everything when tombstones it needs were pruned, or the database went back in time).
    */
   private async catchUp(): Promise<void> {
-    const rows = await this.query<Row>(FETCH_SINCE, [this.version]);
+    const rows = await this.query<Row>(FETCH_SINCE, [this.version], true);
     const head = rows[0];
     if (!head) throw new Error(`${WHAT}: sim_tenant has no row (the tenant was deleted from the database)`);
     const version = Number(head.version);
@@ -544,7 +580,7 @@ export class PgTenantStore<T extends object> {
 
   /** Replaces the document's contents with the database's (in place: the document stays the same object). */
   private async reload(): Promise<void> {
-    const rows = await this.query<Row>(FETCH_ALL, []);
+    const rows = await this.query<Row>(FETCH_ALL, [], true);
     const head = rows[0];
     if (!head) throw new Error(`${WHAT}: sim_tenant has no row (the tenant was deleted from the database)`);
     const aside: Aside[] = [];

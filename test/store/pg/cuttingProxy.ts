@@ -5,6 +5,8 @@ interface Pair {
   server: net.Socket;
   /** The client sent the marked statement: its answer is not forwarded. */
   doomed: boolean;
+  /** The server side is gone; the client learns it on its next write. */
+  stale: boolean;
 }
 
 /**
@@ -55,6 +57,19 @@ export class CuttingProxy {
     for (const pair of this.pairs) this.drop(pair);
   }
 
+  /**
+   * The connections open now die without a word (a fail-over, a NAT that forgot them): the server
+   * side is closed at once, the client finds out only when it next sends something.
+   */
+  breakQuietly(): void {
+    for (const pair of this.pairs) {
+      pair.stale = true;
+      pair.server.removeAllListeners('close');
+      pair.server.on('error', () => undefined);
+      pair.server.destroy();
+    }
+  }
+
   /** The database reachable again. */
   pass(): void {
     this.refusing = false;
@@ -70,9 +85,13 @@ export class CuttingProxy {
       client.destroy();
       return;
     }
-    const pair: Pair = { client, server: net.connect(targetPort, '127.0.0.1'), doomed: false };
+    const pair: Pair = { client, server: net.connect(targetPort, '127.0.0.1'), doomed: false, stale: false };
     this.pairs.add(pair);
     client.on('data', (chunk: Buffer) => {
+      if (pair.stale) {
+        this.drop(pair);
+        return;
+      }
       if (this.marker && chunk.includes(this.marker.text)) pair.doomed = true;
       pair.server.write(chunk);
     });
