@@ -295,8 +295,11 @@ export class SimulatedTenant implements TenantDirectory {
    */
   private async change<R>(change: (state: TenantState, now: Date) => R): Promise<R> {
     await this.settleDueOperations();
-    const now = this.now();
     return this.store.update((state) => {
+      // The time when it applies, not when it was asked for: on PostgreSQL it runs after a catch-up,
+      // and again after another instance's commit, so its stamps (createdAt, dueAt) and its "due" and
+      // "visible yet" checks go with the state it is applied on. (The file store applies at once.)
+      const now = this.now();
       // Operations that came due since the settling above — on PostgreSQL also ones another
       // instance started, caught up with just before this runs — finish first, as a read would see.
       const due = this.hasDueOperations(now);
