@@ -13,10 +13,11 @@ import { createLogger, type Logger } from './log/logger';
 import type { TenantDirectory } from './provisioning/directory';
 import { PlanRunner } from './provisioning/runner';
 import { ProvisioningService } from './provisioning/service';
-import { SimulatedTenant, type Slowness } from './backends/simulated/tenant';
+import { postgresStorage, SimulatedTenant, type Slowness } from './backends/simulated/tenant';
 import { createServer, type RunningServer } from './server';
 import type { AuditStore } from './store/audit';
 import { openStores } from './store/open';
+import type { Database } from './store/pg/database';
 import type { WorkflowStore } from './store/workflow';
 
 export interface AppOptions {
@@ -56,18 +57,24 @@ export interface App {
 
 type Directory = TenantDirectory & { flush(): Promise<void>; close(): Promise<void> };
 
-async function openDirectory(config: Config, options: AppOptions, log: Logger): Promise<Directory> {
+/**
+ * The tenant port. The simulated tenant lives where the stores do: with PostgreSQL (`database`) every
+ * instance shares the one tenant held in the database (issue 11), otherwise it is a file in the data
+ * folder, which only this process opens.
+ */
+async function openDirectory(config: Config, options: AppOptions, log: Logger, database: Database | undefined): Promise<Directory> {
   if (config.backend === 'microsoft') {
     // Its own variables (SWITCHBOARD_M365_*) are parsed there; docs/microsoft-backend.md.
     return openMicrosoftDirectory(options.env ?? process.env, { log, ...(options.now ? { now: options.now } : {}) });
   }
+  const where = database ? 'set aside in the table sim_quarantine' : 'moved to tenant.json.quarantine.jsonl';
   return SimulatedTenant.open({
-    file: path.join(config.dataDir, 'tenant.json'),
+    ...(database ? { storage: postgresStorage(database, { log }) } : { file: path.join(config.dataDir, 'tenant.json') }),
     tenantId: config.tenantId,
     ...(options.now ? { now: options.now } : {}),
     slowness: options.slowness ?? config.simulatedSlowness,
     // A bad stored record is moved aside and start-up goes on (issue 9 item 11): say so in the log.
-    onQuarantine: (item) => log.warn({ quarantined: item }, 'simulated tenant: a stored record was unusable; moved to tenant.json.quarantine.jsonl'),
+    onQuarantine: (item) => log.warn({ quarantined: item }, `simulated tenant: a stored record was unusable; ${where}`),
   });
 }
 
@@ -78,7 +85,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const { audit, workflow, contacts, exports } = stores;
   let opened: Directory;
   try {
-    opened = await openDirectory(config, options, log);
+    opened = await openDirectory(config, options, log, stores.database);
   } catch (error) {
     await stores.close();
     throw error;
