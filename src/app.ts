@@ -100,6 +100,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     exclusive: stores.exclusive,
     ...(options.now ? { now: options.now } : {}),
     onFault: (error, planId) => log.error({ err: error, planId }, 'plan step fault'),
+    onStep: (event) => log.debug({ ...event }, 'plan step'),
   });
   const provisioning = new ProvisioningService(directory, audit, plans);
   const approvals = new ApprovalService(
@@ -110,6 +111,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       channel: config.approvals.channelId !== undefined,
       retentionMs: config.retentionMs,
       onFault: (error, what) => log.error({ err: error, what }, 'approval work failed'),
+      onSweep: (round) => log.debug({ ...round }, 'approvals sweep'),
       ...(options.now ? { now: options.now } : {}),
     },
   );
@@ -138,8 +140,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await approvals.reconcile();
   await approvals.expireDue();
   await plans.resumeAll();
-  plans.startSweeping(30_000);
-  approvals.startSweeping(60_000);
+  // A plan whose runner died (another instance, kill -9) is taken over by the first sweep after its
+  // lease expired: sweeping every half lease (at most every 30 s) does that within 1.5 leases.
+  plans.startSweeping(Math.min(30_000, Math.max(500, Math.floor(config.planLeaseMs / 2))));
+  approvals.startSweeping(config.sweepMs);
   delivery.start();
   let stopped: Promise<void> | undefined;
   const flush = () =>

@@ -318,6 +318,8 @@ export class OutboxWorker implements DeliveryPort {
       tx.deleteOutbox(message.id);
       await this.touchRequest(tx, message.planId);
     });
+    // Which instance sent which copy (several instances share the outbox).
+    this.options.log.debug({ planId: message.planId, messageId: message.id, kind: message.kind, copyId: copy.id, activityId }, 'outbox: card sent');
     return { kind: 'sent' };
   }
 
@@ -369,6 +371,7 @@ export class OutboxWorker implements DeliveryPort {
           const latest = await tx.copy(copy.id);
           if (latest && latest.shownVersion < view.version) tx.putCopy({ ...latest, shownVersion: view.version });
         });
+        this.options.log.debug({ planId: copy.planId, copyId: copy.id, activityId: copy.activityId, version: view.version }, 'outbox: card updated');
       });
     }
     if (failed) return failed;
