@@ -5,6 +5,8 @@ import { OutboxWorker } from './bot/delivery';
 import { Views } from './bot/planView';
 import { ApprovalService } from './approvals/service';
 import { ExportLinks } from './audit/exports';
+import { importExport } from './audit/importExports';
+import { ImportService, IMPORT_LIMITS } from './provisioning/import';
 import type { ContactStore } from './store/conversations';
 import { SwitchboardBot } from './bot/SwitchboardBot';
 import type { Config } from './config';
@@ -16,6 +18,7 @@ import { ProvisioningService } from './provisioning/service';
 import { postgresStorage, SimulatedTenant, type Slowness } from './backends/simulated/tenant';
 import { createServer, type RunningServer } from './server';
 import type { AuditStore } from './store/audit';
+import { noteCommits } from './store/commitLog';
 import { openStores } from './store/open';
 import type { Database } from './store/pg/database';
 import type { WorkflowStore } from './store/workflow';
@@ -39,6 +42,7 @@ export interface App {
   audit: AuditStore;
   workflow: WorkflowStore;
   provisioning: ProvisioningService;
+  imports: ImportService;
   plans: PlanRunner;
   approvals: ApprovalService;
   views: Views;
@@ -82,7 +86,9 @@ async function openDirectory(config: Config, options: AppOptions, log: Logger, d
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger(config.logLevel);
   const stores = await openStores(config, { log, ...(options.now ? { now: options.now } : {}) });
-  const { audit, workflow, contacts, exports } = stores;
+  const { audit, contacts, exports } = stores;
+  // Each turn learns what it got committed, so a store failure is reported truthfully (src/bot/SwitchboardBot.ts).
+  const workflow = noteCommits(stores.workflow);
   let opened: Directory;
   try {
     opened = await openDirectory(config, options, log, stores.database);
@@ -102,7 +108,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     onFault: (error, planId) => log.error({ err: error, planId }, 'plan step fault'),
     onStep: (event) => log.debug({ ...event }, 'plan step'),
   });
-  const provisioning = new ProvisioningService(directory, audit, plans);
+  const provisioning = new ProvisioningService(directory, audit, plans, config.hybrid);
+  const imports = new ImportService(provisioning, plans, audit, { concurrency: config.importConcurrency });
   const approvals = new ApprovalService(
     workflow,
     plans,
@@ -117,15 +124,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   const adapter = new SwitchboardAdapter(config, log);
   const views = new Views({ provisioning, approvals }, contacts);
-  const copies = new CardCopies(workflow, options.now);
+  const copies = new CardCopies(workflow, log, options.now);
   const delivery = new OutboxWorker(adapter, workflow, { provisioning, approvals, views }, contacts, copies, {
     appId: config.bot.appId,
     channelId: config.approvals.channelId,
     log,
+    callTimeoutMs: config.connectorTimeoutMs,
   });
   workflow.onCommit(() => delivery.kick());
   if (config.publicUrl) exports.setBaseUrl(config.publicUrl);
-  const services = { provisioning, approvals, views, delivery, audit, exports };
+  // Files sent in the chat: from a loopback address only in local mode, https otherwise (src/bot/importFile.ts).
+  const downloads = { localMode: config.localMode, maxBytes: IMPORT_LIMITS.fileBytes, timeoutMs: 10_000 };
+  const services = { provisioning, approvals, views, delivery, audit, exports, imports, downloads };
   const bot = new SwitchboardBot({
     gate: { tenantId: config.tenantId, requireTeamsChannel: !config.localMode, adminIds: config.adminIds, approverIds: config.approverIds },
     services,
@@ -160,6 +170,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     audit,
     workflow,
     provisioning,
+    imports,
     plans,
     approvals,
     views,
@@ -184,6 +195,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         flush,
         exports,
         audit,
+        csvExport: (grant) => importExport(grant, { provisioning }),
         ...(options.exportIdleMs ? { exportIdleMs: options.exportIdleMs } : {}),
         health: [
           { name: 'backend', check: () => directory.health() },

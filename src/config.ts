@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_APPROVAL_KINDS, ENFORCEABLE_APPROVAL_KINDS } from './approvals/policy';
+import { HybridModeSchema, type HybridSettings } from './provisioning/hybrid';
 import type { PlanKind } from './provisioning/plans';
 
 /** The Agents Playground's fixed identity (shared/reference/playground.md): accepted in local mode. */
@@ -44,7 +45,13 @@ const EnvSchema = z
     SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT: z.enum(['true', 'false', '']).default(''),
     SWITCHBOARD_PLAN_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
     SWITCHBOARD_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(90),
+    // Hybrid with Skype for Business Server 2019: resource accounts are created on-premises (src/provisioning/hybrid.ts).
+    SWITCHBOARD_HYBRID: HybridModeSchema.default('auto'),
+    SWITCHBOARD_HYBRID_OU: z.string().trim().max(500).optional(),
     SWITCHBOARD_STEP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(7200).default(600),
+    // Why 15 s: DEFAULT_CONNECTOR_TIMEOUT_MS in src/bot/connectorDeadline.ts.
+    SWITCHBOARD_CONNECTOR_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(15),
+    SWITCHBOARD_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
     SWITCHBOARD_SIM_LICENSE_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
     SWITCHBOARD_SIM_NUMBER_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
     SWITCHBOARD_SIM_PROPAGATION_MS: z.coerce.number().int().min(0).max(86_400_000).default(0),
@@ -162,8 +169,13 @@ export interface Config {
   retentionMs: number;
   /** The longest one plan step may take before it counts as a fault (the plan parks with Retry). */
   stepTimeoutMs: number;
+  /** The longest one call to the Bot Connector (a reply, a proactive message, a card update) may take. */
+  connectorTimeoutMs: number;
+  /** Rows of an import batch that run at once (fewer while the tenant throttles). */
+  importConcurrency: number;
   /** How slow the simulated tenant is, to demo and test the waiting and resume paths (DOMAIN.md F13, F14). */
   simulatedSlowness: { licenseProvisioningMs: number; numberOperationMs: number; accountPropagationMs: number };
+  hybrid: HybridSettings;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -215,11 +227,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     planPollMs: e.SWITCHBOARD_PLAN_POLL_MS,
     retentionMs: Math.round(e.SWITCHBOARD_RETENTION_DAYS * 86_400_000),
     stepTimeoutMs: e.SWITCHBOARD_STEP_TIMEOUT_SECONDS * 1000,
+    connectorTimeoutMs: e.SWITCHBOARD_CONNECTOR_TIMEOUT_SECONDS * 1000,
+    importConcurrency: e.SWITCHBOARD_IMPORT_CONCURRENCY,
     simulatedSlowness: {
       licenseProvisioningMs: e.SWITCHBOARD_SIM_LICENSE_DELAY_MS,
       numberOperationMs: e.SWITCHBOARD_SIM_NUMBER_DELAY_MS,
       accountPropagationMs: e.SWITCHBOARD_SIM_PROPAGATION_MS,
     },
+    hybrid: { mode: e.SWITCHBOARD_HYBRID, ...(e.SWITCHBOARD_HYBRID_OU ? { ou: e.SWITCHBOARD_HYBRID_OU } : {}) },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -8,10 +8,10 @@ import { parseActivity } from './bot/activity';
 import type { SwitchboardBot } from './bot/SwitchboardBot';
 import type { Config } from './config';
 import type { Logger } from './log/logger';
-import type { ExportLinks } from './audit/exports';
+import type { ExportGrant, ExportLinks } from './audit/exports';
 import { accountFilter } from './audit/history';
 import { readBody, readJsonBody } from './http/body';
-import { EXPORT_IDLE_MS, sendExportPage, streamCsv } from './http/exportDownload';
+import { EXPORT_IDLE_MS, sendExportPage, streamCsv, streamLines } from './http/exportDownload';
 import { isLoopbackHost, isLoopbackOrigin, requestAuthority } from './http/loopback';
 import type { AuditStore } from './store/audit';
 
@@ -52,6 +52,8 @@ export interface ServerDependencies {
   audit: AuditStore;
   /** How long an export download may make no progress before it is dropped (default EXPORT_IDLE_MS). */
   exportIdleMs?: number;
+  /** The CSV of a link that is not a history export (import template, accounts, rows not imported). */
+  csvExport?: (grant: ExportGrant) => Promise<AsyncGenerator<string> | undefined>;
 }
 
 export interface RunningServer {
@@ -175,6 +177,12 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
       res.send(404, { error: unknownExport });
       return;
     }
+    const history = !found.kind || found.kind === 'history';
+    const lines = history ? undefined : await deps.csvExport?.(found);
+    if (!history && !lines) {
+      res.send(404, { error: unknownExport });
+      return;
+    }
     res.writeHead(200, {
       'content-type': 'text/csv; charset=utf-8',
       'content-disposition': `attachment; filename="${found.fileName}"`,
@@ -182,11 +190,12 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
       'x-content-type-options': 'nosniff',
     });
     try {
-      const outcome = await streamCsv(res, deps.audit.entries(accountFilter(found.username)), deps.exportIdleMs ?? EXPORT_IDLE_MS);
-      if (outcome !== 'done') log.info({ outcome }, 'history export download stopped before the end');
+      const idle = deps.exportIdleMs ?? EXPORT_IDLE_MS;
+      const outcome = lines ? await streamLines(res, lines, idle) : await streamCsv(res, deps.audit.entries(accountFilter(found.username)), idle);
+      if (outcome !== 'done') log.info({ outcome, kind: found.kind ?? 'history' }, 'export download stopped before the end');
     } catch (error) {
       // The headers are out: the only honest signal left is a cut-off response.
-      log.error({ err: error }, 'history export failed');
+      log.error({ err: error, kind: found.kind ?? 'history' }, 'export failed');
       res.destroy();
     }
   });

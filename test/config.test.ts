@@ -11,6 +11,7 @@ describe('configuration from the environment', () => {
       bot: { appId: '', appPassword: '', appType: 'SingleTenant', appTenantId: '' },
       port: 3978,
       host: '127.0.0.1',
+      hybrid: { mode: 'auto' },
       tenantId: PLAYGROUND_TENANT_ID,
       adminIds: [PLAYGROUND_USER_ID],
       approverIds: [],
@@ -20,13 +21,21 @@ describe('configuration from the environment', () => {
       publicUrl: undefined,
       retentionMs: 90 * 86_400_000,
       stepTimeoutMs: 600_000,
+      connectorTimeoutMs: 15_000,
       store: { kind: 'lowdb' },
       planLeaseMs: 60_000,
       sweepMs: 60_000,
       planPollMs: 2000,
+      importConcurrency: 4,
       simulatedSlowness: { licenseProvisioningMs: 0, numberOperationMs: 0, accountPropagationMs: 0 },
       logLevel: 'info',
     });
+  });
+
+  it('bounds how many import rows run at once', () => {
+    expect(loadConfig({ SWITCHBOARD_IMPORT_CONCURRENCY: '8' }).importConcurrency).toBe(8);
+    expect(() => loadConfig({ SWITCHBOARD_IMPORT_CONCURRENCY: '0' })).toThrow(/SWITCHBOARD_IMPORT_CONCURRENCY/);
+    expect(() => loadConfig({ SWITCHBOARD_IMPORT_CONCURRENCY: '64' })).toThrow(/SWITCHBOARD_IMPORT_CONCURRENCY/);
   });
 
   it('treats empty variables (as copied from .env.example) as unset', () => {
@@ -86,5 +95,13 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ SWITCHBOARD_BACKEND: 'microsoft', SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT: 'true' })).toMatchObject({ localMode: true, backend: 'microsoft' });
     expect(() => loadConfig({ SWITCHBOARD_BACKEND: 'microsoft', SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT: 'false' })).toThrow(/SWITCHBOARD_ALLOW_UNAUTHENTICATED_REAL_TENANT=true/);
     expect(loadConfig({ ...production, SWITCHBOARD_BACKEND: 'microsoft' })).toMatchObject({ localMode: false, backend: 'microsoft' });
+  });
+});
+
+describe('hybrid settings', () => {
+  it('takes on / off / auto and the OU, and names the variable on a bad value', () => {
+    expect(loadConfig({ SWITCHBOARD_HYBRID: 'on', SWITCHBOARD_HYBRID_OU: 'OU=RA,DC=contoso,DC=com' }).hybrid).toEqual({ mode: 'on', ou: 'OU=RA,DC=contoso,DC=com' });
+    expect(loadConfig({ SWITCHBOARD_HYBRID: 'off' }).hybrid).toEqual({ mode: 'off' });
+    expect(() => loadConfig({ SWITCHBOARD_HYBRID: 'yes' })).toThrow(/^Configuration error: SWITCHBOARD_HYBRID /);
   });
 });

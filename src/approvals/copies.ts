@@ -51,6 +51,13 @@ export const CardCopySchema = z.object({
 });
 export type CardCopy = z.infer<typeof CardCopySchema>;
 
+/**
+ * A copy's shownVersion when what the message shows is not known (an update and a click on it crossed,
+ * or a card from before versions): lower than any view's version, so the next refresh sends the
+ * current card.
+ */
+export const SHOWN_UNKNOWN = -1;
+
 /** What a later message does: deliver an approval card, post to the channel, tell the requester, update the copies. */
 export const OutboxKindSchema = z.enum(['deliverApproval', 'postChannel', 'notifyRequester', 'refreshCopies']);
 export type OutboxKind = z.infer<typeof OutboxKindSchema>;

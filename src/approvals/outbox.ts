@@ -11,6 +11,11 @@ export interface NewMessage {
   notice?: OutboxMessage['notice'];
   /** Wait this long before the first attempt (e.g. so that a click's own answer lands first). */
   delayMs?: number;
+  /**
+   * A refresh that may come often (the rows of a batch): folded into one that is due or being sent
+   * now, it goes again `delayMs` after that one, so the card is updated about that often.
+   */
+  throttle?: boolean;
 }
 
 /**
@@ -26,7 +31,13 @@ export async function enqueue(tx: WorkflowTx, message: NewMessage, at: Date): Pr
     (m) => m.status === 'pending' && m.kind === message.kind && m.approverId === message.approverId && m.notice === message.notice,
   );
   if (existing) {
-    tx.putOutbox({ ...existing, nextAttemptAt: existing.nextAttemptAt > due ? due : existing.nextAttemptAt, revision: existing.revision + 1, updatedAt: now });
+    let nextAttemptAt = existing.nextAttemptAt > due ? due : existing.nextAttemptAt;
+    const dueAt = Date.parse(existing.nextAttemptAt);
+    const delay = message.delayMs ?? 0;
+    // Due already (being sent, or about to be): the next send comes one delay after that due time, not
+    // earlier, and not later either — a steady stream of changes still gets its card updated.
+    if (message.throttle && dueAt <= Date.now() && dueAt + delay > Date.now()) nextAttemptAt = new Date(dueAt + delay).toISOString();
+    tx.putOutbox({ ...existing, nextAttemptAt, revision: existing.revision + 1, updatedAt: now });
     return;
   }
   tx.putOutbox({
@@ -47,6 +58,9 @@ export async function enqueue(tx: WorkflowTx, message: NewMessage, at: Date): Pr
 /** A plan card's update waits this long, so that the answer to the click that caused it goes out first. */
 export const REFRESH_DELAY_MS = 250;
 
+/** How long a batch's card waits for more rows to move before it is updated. */
+export const BATCH_REFRESH_DELAY_MS = 2_000;
+
 /** Plan status → the request status that follows it once the request was approved. */
 const FOLLOWS: Partial<Record<Plan['status'], RequestStatus>> = { running: 'executing', waiting: 'executing', done: 'done', failed: 'failed' };
 
@@ -59,6 +73,13 @@ const FOLLOWING: readonly RequestStatus[] = ['approved', 'executing', 'failed'];
  * when the plan reached a new status (ARCHITECTURE.md "Outbox for everything sent later").
  */
 export async function followPlan(tx: WorkflowTx, plan: Plan, previousStatus: Plan['status'] | undefined, at: Date): Promise<void> {
+  if (plan.parentId) {
+    // A row of an import batch has no card of its own: its batch's card shows it. Refreshes of one
+    // card are coalesced, so a batch of hundreds of rows updates its card every few seconds at most
+    // (Teams: 7 sends a second per thread, updates included, teams-platform.md §5).
+    if (plan.status !== previousStatus) await enqueue(tx, { planId: plan.parentId, kind: 'refreshCopies', delayMs: BATCH_REFRESH_DELAY_MS, throttle: true }, at);
+    return;
+  }
   if (plan.status !== previousStatus) await enqueue(tx, { planId: plan.id, kind: 'refreshCopies', delayMs: REFRESH_DELAY_MS }, at);
   const request = await tx.request(plan.id);
   const next = FOLLOWS[plan.status];

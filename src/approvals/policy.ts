@@ -1,4 +1,5 @@
-import { PlanKindSchema, type PlanKind } from '../provisioning/plans';
+import { PlanKindSchema, type Plan, type PlanKind } from '../provisioning/plans';
+import { bound, confirmers, requesters, type ChangeRequest, type RequestStatus } from './requests';
 
 /**
  * Which requests need a second person (four-eyes). By default the destructive and license-changing
@@ -31,14 +32,32 @@ export function isApprover(policy: ApprovalPolicy, aadObjectId: string): boolean
 }
 
 /**
- * An approver never approves a change they asked for: neither the proposer nor the one who confirmed
- * it may decide (four-eyes binds both, issue 9 item 13).
+ * An approver never decides a change they asked for: neither the proposer nor anyone who confirmed it
+ * (four-eyes binds them all, issue 9 item 13) — also an admin-approver whose Confirm only re-sent a
+ * pending request.
  */
-export function mayDecide(policy: ApprovalPolicy, deciderId: string, requesterIds: readonly string[]): 'ok' | 'notApprover' | 'ownRequest' {
+export function mayDecide(policy: ApprovalPolicy, deciderId: string, request: ChangeRequest): 'ok' | 'notApprover' | 'ownRequest' | 'ownConfirmation' {
   if (!isApprover(policy, deciderId)) return 'notApprover';
   const id = deciderId.toLowerCase();
-  if (requesterIds.some((r) => r.toLowerCase() === id)) return 'ownRequest';
+  if (requesters(request).includes(id)) return 'ownRequest';
+  if (confirmers(request).includes(id)) return 'ownConfirmation';
   return 'ok';
+}
+
+/** Request statuses that say an approver let the plan run (the request then follows its plan). */
+const APPROVED: readonly RequestStatus[] = ['approved', 'executing', 'done', 'failed'];
+
+/**
+ * Whether an approval of this plan is on record: its request was approved and names who decided, and
+ * that person is neither the proposer nor a confirmer of the plan or of the request. The plan runner
+ * runs no step of a plan the policy names without one (README "No bypass of the approval policy").
+ */
+export function approvalOnRecord(plan: Pick<Plan, 'requestedBy' | 'confirmedBy'>, request: ChangeRequest | undefined): boolean {
+  if (!request || !APPROVED.includes(request.status) || !request.decision) return false;
+  const decider = request.decision.aadObjectId.toLowerCase();
+  if (!decider) return false;
+  const askers = [...bound(request), plan.requestedBy.aadObjectId.toLowerCase(), ...(plan.confirmedBy ? [plan.confirmedBy.aadObjectId.toLowerCase()] : [])];
+  return !askers.includes(decider);
 }
 
 /** The approvers who may decide a request of these requesters. */

@@ -19,6 +19,12 @@ export const ChangeRequestSchema = z.object({
   requestedBy: ActorSchema.extend({ userId: z.string().optional() }),
   /** Who proposed the plan; may differ from the confirmer. Neither may approve (four-eyes, issue 9 item 13). */
   proposedBy: ActorSchema,
+  /**
+   * Everyone who clicked Confirm on the plan, in order: the first is `requestedBy`, the others confirmed
+   * the pending request again (which re-sends it). None of them may decide it. Records written before
+   * this field existed lack it; their only confirmer is `requestedBy`.
+   */
+  confirmedBy: z.array(ActorSchema).optional(),
   status: RequestStatusSchema,
   version: z.number().int().nonnegative(),
   createdAt: z.string(),
@@ -37,7 +43,20 @@ export function isFinalRequest(status: RequestStatus): boolean {
   return ['done', 'failed', 'rejected', 'cancelled', 'expired'].includes(status);
 }
 
-/** The people who asked for the change: the proposer and the confirmer (often the same person). */
+/**
+ * The people who asked for the change: the proposer and the first confirmer (often the same person).
+ * They see the requester's view and may withdraw it.
+ */
 export function requesters(request: ChangeRequest): string[] {
   return [request.requestedBy.aadObjectId.toLowerCase(), request.proposedBy.aadObjectId.toLowerCase()];
+}
+
+/** Everyone who confirmed the change, the first confirmer included (lower-case object ids). */
+export function confirmers(request: ChangeRequest): string[] {
+  return [...new Set([request.requestedBy, ...(request.confirmedBy ?? [])].map((a) => a.aadObjectId.toLowerCase()))];
+}
+
+/** Who may not decide the request (four-eyes): the proposer and every confirmer. */
+export function bound(request: ChangeRequest): string[] {
+  return [...new Set([...requesters(request), ...confirmers(request)])];
 }

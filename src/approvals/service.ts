@@ -1,17 +1,15 @@
 import type { Actor } from '../provisioning/model';
 import { isActive, type Plan } from '../provisioning/plans';
 import { ok, refuse, type Result } from '../provisioning/result';
-import { planAudit, type PlanRunner } from '../provisioning/runner';
+import { holdForApproval, planAudit, SWITCHBOARD, type PlanRunner } from '../provisioning/runner';
 import type { NewAuditEntry } from '../store/audit';
 import type { WorkflowStore, WorkflowTx } from '../store/workflow';
 import type { CardCopy, OutboxMessage } from './copies';
 import { enqueue, followPlan, REFRESH_DELAY_MS } from './outbox';
-import { decidersFor, mayDecide, type ApprovalPolicy } from './policy';
-import { isFinalRequest, isOpen, requesters, type ChangeRequest } from './requests';
+import { approvalOnRecord, decidersFor, mayDecide, type ApprovalPolicy } from './policy';
+import { bound, confirmers, isFinalRequest, isOpen, requesters, type ChangeRequest } from './requests';
 
 export type Requester = Actor & { userId?: string };
-
-const SWITCHBOARD: Actor = { aadObjectId: 'switchboard', name: 'Switchboard' };
 
 export interface ApprovalOptions {
   now?: () => Date;
@@ -69,6 +67,11 @@ export class ApprovalService {
     return { copies, messages };
   }
 
+  /** The request as the store holds it, not expired on the way: a read that never writes (a store fault is being reported). */
+  recorded(id: string): Promise<ChangeRequest | undefined> {
+    return this.store.request(id);
+  }
+
   /** The request as it stands; a pending one past its expiry is expired first. */
   async get(id: string): Promise<ChangeRequest | undefined> {
     const request = await this.store.request(id);
@@ -98,8 +101,10 @@ export class ApprovalService {
       const existing = await tx.request(planId);
       if (existing) {
         if (!isOpen(existing.status)) return refuse('PLAN_ALREADY_DECIDED', { status: current.status });
-        await this.resend(tx, existing, at);
-        return ok({ plan: current, request: existing });
+        const request = await this.addConfirmer(tx, existing, actor, at);
+        if (!request.ok) return request;
+        await this.resend(tx, request.value, at);
+        return ok({ plan: current, request: request.value });
       }
       if (current.status !== 'awaitingConfirmation') return refuse('PLAN_ALREADY_DECIDED', { status: current.status });
       const approvers = decidersFor(this.policy, [current.requestedBy.aadObjectId, actor.aadObjectId]);
@@ -110,6 +115,7 @@ export class ApprovalService {
         account: current.account,
         requestedBy: { aadObjectId: actor.aadObjectId, name: actor.name, ...(actor.userId ? { userId: actor.userId } : {}) },
         proposedBy: current.requestedBy,
+        confirmedBy: [{ aadObjectId: actor.aadObjectId, name: actor.name }],
         status: 'pending',
         version: 0,
         createdAt: at.toISOString(),
@@ -208,7 +214,9 @@ export class ApprovalService {
   /**
    * Repairs every request whose plan does not agree with it (files from an older version, a record
    * quarantined, a hand edit): after a restart no request is approved with a plan that never runs,
-   * and none is pending with a plan that moved on (issue 9 item 4). Returns how many were repaired.
+   * and none is pending with a plan that moved on (issue 9 item 4). It fails closed: an approval is
+   * never inferred — a plan that moved on without an approver on record is held back for the
+   * approvers, never run. Returns how many were repaired.
    */
   async reconcile(): Promise<number> {
     const at = this.now();
@@ -233,10 +241,26 @@ export class ApprovalService {
             note('plan cancelled: request cancelled');
             return true;
           }
-          // The plan moved on without a decision on record: the request follows it, with no decider.
-          tx.putRequest({ ...r, status: 'approved' });
-          await followPlan(tx, plan, undefined, at);
-          note(`plan ${plan.status}: request follows it`);
+          // The plan moved on while nobody decided. What it did cannot be undone; it does no more.
+          if (plan.status === 'done') {
+            tx.putRequest({ ...r, status: 'failed', failure: { reason: 'PLAN_RAN_WITHOUT_APPROVAL', params: {} } });
+            note('plan done without a decision: request failed, not approved');
+            return true;
+          }
+          await holdForApproval(tx, plan, SWITCHBOARD, at);
+          await this.resend(tx, r, at);
+          note(`plan ${plan.status} without a decision: plan held until an approver decides`);
+          return true;
+        }
+        const claimsApproval = r.status === 'approved' || r.status === 'executing' || r.status === 'failed';
+        if (claimsApproval && !approvalOnRecord(plan, r) && plan.status !== 'done' && plan.status !== 'cancelled') {
+          // Approved, but nobody who may decide it is on record as the decider: back to the approvers.
+          if (plan.status !== 'awaitingConfirmation') await holdForApproval(tx, plan, SWITCHBOARD, at);
+          const reopened: ChangeRequest = { ...r, status: 'pending', expiresAt: new Date(at.getTime() + this.policy.expiresAfterMs).toISOString() };
+          delete reopened.decision;
+          delete reopened.failure;
+          await this.resend(tx, tx.putRequest(reopened), at);
+          note(`request ${r.status} without a valid decider: back to the approvers`);
           return true;
         }
         if ((r.status === 'approved' || r.status === 'executing') && plan.status === 'awaitingConfirmation') {
@@ -301,7 +325,7 @@ export class ApprovalService {
   /** Sends the request again to every approver who has no card of it yet, and to the channel. */
   private async resend(tx: WorkflowTx, request: ChangeRequest, at: Date): Promise<void> {
     const [copies, messages] = await Promise.all([tx.copiesOf(request.id), tx.outboxOf(request.id)]);
-    for (const approverId of decidersFor(this.policy, requesters(request))) {
+    for (const approverId of decidersFor(this.policy, bound(request))) {
       if (copies.some((c) => c.view === 'approval' && c.audience === 'approver' && c.aadObjectId?.toLowerCase() === approverId)) continue;
       const earlier = messages.find((m) => m.kind === 'deliverApproval' && m.approverId === approverId && m.status !== 'sent');
       if (earlier) tx.putOutbox({ ...earlier, status: 'pending', nextAttemptAt: new Date().toISOString(), updatedAt: at.toISOString() });
@@ -342,10 +366,26 @@ export class ApprovalService {
     return cancelled;
   }
 
+  /**
+   * Whoever confirms a pending request again becomes one of its confirmers, and so may not decide it
+   * (four-eyes). Refused, with nothing changed, when that would leave no approver who may decide.
+   */
+  private async addConfirmer(tx: WorkflowTx, request: ChangeRequest, actor: Actor, at: Date): Promise<Result<ChangeRequest>> {
+    if (confirmers(request).includes(actor.aadObjectId.toLowerCase())) return ok(request);
+    const confirmed = { ...request, confirmedBy: [...(request.confirmedBy ?? [request.requestedBy]), actor].map((a) => ({ aadObjectId: a.aadObjectId, name: a.name })) };
+    if (decidersFor(this.policy, bound(confirmed)).length === 0) return refuse('REQUEST_NO_APPROVER');
+    const saved = tx.putRequest(confirmed);
+    tx.audit(this.entry(saved, actor, 'request.confirmed', 'succeeded'));
+    // Their approval card, if they had one, becomes read-only.
+    await enqueue(tx, { planId: request.id, kind: 'refreshCopies', delayMs: REFRESH_DELAY_MS }, at);
+    return ok(saved);
+  }
+
   private checkDecider(request: ChangeRequest, approver: Actor): Result<true> {
-    const verdict = mayDecide(this.policy, approver.aadObjectId, requesters(request));
+    const verdict = mayDecide(this.policy, approver.aadObjectId, request);
     if (verdict === 'notApprover') return refuse('REQUEST_NOT_APPROVER', { aadObjectId: approver.aadObjectId });
     if (verdict === 'ownRequest') return refuse('REQUEST_OWN');
+    if (verdict === 'ownConfirmation') return refuse('REQUEST_OWN_CONFIRMATION');
     return ok(true);
   }
 

@@ -1,9 +1,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 
+/**
+ * What a link downloads: the audit history (links of earlier versions have no kind), every resource
+ * account in the import format, the import template, or the rows of an import batch that were not
+ * imported (issue 12).
+ */
+export type ExportKind = 'history' | 'accounts' | 'importTemplate' | 'importRows';
+
 /** What a link hands out: whose history ('' for everything) and the file name; the CSV is streamed on download. */
 export interface ExportGrant {
   username: string;
   fileName: string;
+  kind?: ExportKind;
+  /** importRows: the batch plan's id. */
+  subject?: string;
+  /** The language of the reasons written in the file. */
+  locale?: 'en' | 'fr';
 }
 
 /**
@@ -35,7 +47,8 @@ export class MemoryExportTokens implements ExportTokenStore {
     const found = this.pending.get(tokenHash);
     if (!found) return undefined;
     this.pending.delete(tokenHash);
-    return { username: found.username, fileName: found.fileName };
+    const { expiresAt: _expiresAt, ...grant } = found;
+    return grant;
   }
 
   private sweep(at: Date): void {
@@ -64,10 +77,10 @@ export class ExportLinks {
     this.baseUrl = url.replace(/\/+$/, '');
   }
 
-  async create(username: string, fileName: string): Promise<{ url: string; expiresAt: Date }> {
+  async create(username: string, fileName: string, more: Pick<ExportGrant, 'kind' | 'subject' | 'locale'> = {}): Promise<{ url: string; expiresAt: Date }> {
     const token = randomBytes(16).toString('hex');
     const expiresAt = new Date(this.now() + this.ttlMs);
-    await this.store.put(hash(token), { username, fileName }, expiresAt);
+    await this.store.put(hash(token), { username, fileName, ...more }, expiresAt);
     return { url: `${this.baseUrl}/exports/${token}.csv`, expiresAt };
   }
 

@@ -19,6 +19,7 @@ import type { Logger } from '../log/logger';
 import { DirectoryRefusal } from '../provisioning/result';
 import type { AuditStore } from '../store/audit';
 import type { ContactStore } from '../store/conversations';
+import { CommitLog, currentCommitLog, withCommitLog } from '../store/commitLog';
 import { isStoreUnavailable } from '../store/errors';
 import { cardActions } from './actions';
 import { parseActivity } from './activity';
@@ -26,6 +27,7 @@ import { cardIdOf } from './cardIds';
 import { CardCopies, type Click } from './cardCopies';
 import { commands, parseCommand } from './commands';
 import { gate, type GateSettings } from './gate';
+import { hasFile, importFromFile } from './importFlow';
 import { allowed, PlanReply, type Reply, type Requirement, type Services, type TurnScope } from './scope';
 
 export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -90,7 +92,8 @@ export class SwitchboardBot extends TeamsActivityHandler {
     const scope = this.scopeFor(context, outcome.actor, outcome.roles);
     context.turnState.set(SCOPE_KEY, scope);
     await this.rememberWhereToReach(context, scope);
-    await super.onTurnActivity(context);
+    // What the turn gets committed, for faultCard: "nothing was done" only when that is true.
+    await withCommitLog(new CommitLog(), () => super.onTurnActivity(context));
   }
 
   protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
@@ -120,7 +123,7 @@ export class SwitchboardBot extends TeamsActivityHandler {
       const reply = await this.runAction(scope, verb, data);
       return this.deps.copies.afterClick(click, clicked, reply, reply instanceof PlanReply);
     };
-    const card = await this.guardedCard(scope, () => (click.cardId ? this.deps.copies.withLock(click.cardId, answer) : answer()));
+    const card = await this.guardedCard(scope, () => (click.cardId ? this.deps.copies.forClick(click.cardId, answer) : answer()));
     // Business refusals are 200 with a card that says why.
     return { status: 200, body: { statusCode: 200, type: CARD_CONTENT_TYPE, value: card } };
   }
@@ -134,6 +137,12 @@ export class SwitchboardBot extends TeamsActivityHandler {
         ? await this.runAction(scope, submit.data.verb, withoutVerb(submit.data))
         : this.refusalCard(scope, format(strings(scope.locale).errors.badPayload, { detail: 'verb' }));
       // An Action.Submit cannot replace its card: the answer is a new message.
+      await this.send(context, scope, reply);
+      return;
+    }
+    // A file sent in the chat (supportsFiles) is a bulk import (issue 12), whatever text comes with it.
+    if (hasFile(context.activity)) {
+      const reply = (await this.authorize(scope, 'admin', 'command:import')) ?? (await this.guarded(scope, () => importFromFile(scope, context.activity)));
       await this.send(context, scope, reply);
       return;
     }
@@ -205,9 +214,11 @@ export class SwitchboardBot extends TeamsActivityHandler {
 
   /**
    * A store that could not record the change says so and what state things are in (issue 9 item 5);
-   * any other fault shows only a correlation id.
+   * any other fault shows only a correlation id. "Nothing was done" is said only when this turn got
+   * nothing committed; otherwise the card says what the store holds now
+   * (test/trust/truthful-store-fault-cards.test.ts).
    */
-  private faultCard(scope: TurnScope, error: unknown): CardJson {
+  private async faultCard(scope: TurnScope, error: unknown): Promise<CardJson> {
     const s = strings(scope.locale).errors;
     // A tenant refusal that escaped a read (e.g. the service account must sign in again) is said plainly.
     if (error instanceof DirectoryRefusal) {
@@ -215,11 +226,35 @@ export class SwitchboardBot extends TeamsActivityHandler {
       return this.refusalCard(scope, describeRefusal(error.toRefusal(), scope.locale));
     }
     if (isStoreUnavailable(error)) {
-      scope.log.error({ err: error }, 'store unavailable');
-      return messageCard(s.title, format(s.storeUnavailable, { code: error.code, state: s.storeStateUnknown, correlationId: scope.correlationId }), 'attention');
+      const commits = currentCommitLog();
+      scope.log.error({ err: error, committed: commits?.planIds ?? 'unknown' }, 'store unavailable');
+      if (commits && !commits.committed) {
+        return messageCard(s.title, format(s.storeUnavailable, { code: error.code, state: s.storeStateUnknown, correlationId: scope.correlationId }), 'attention');
+      }
+      const state = await this.recordedState(scope, commits?.planIds[0]);
+      return messageCard(s.title, format(s.storeUnavailableAfter, { code: error.code, state, correlationId: scope.correlationId }), 'attention');
     }
     scope.log.error({ err: error }, 'handler fault');
     return messageCard(s.title, format(s.internal, { correlationId: scope.correlationId }), 'attention');
+  }
+
+  /** What the store holds for a plan this turn committed, in one sentence (reads only: the store is failing). */
+  private async recordedState(scope: TurnScope, planId: string | undefined): Promise<string> {
+    const s = strings(scope.locale);
+    if (!planId) return s.errors.storeStateUnreadable;
+    try {
+      const { provisioning, approvals } = this.deps.services;
+      const [plan, request] = await Promise.all([provisioning.plans.get(planId), approvals.recorded(planId)]);
+      if (!plan) return s.errors.storeStateUnreadable;
+      const what = format(s.plan.title[plan.kind], { upn: plainText(plan.account.userPrincipalName) });
+      if (request?.status === 'pending') return format(s.errors.storeStatePending, { what });
+      const recorded = format(s.errors.storeStateRecorded, { what, status: s.plan.state[plan.status] });
+      // Running, waiting or stopped: a step may have acted in the tenant before its outcome could be recorded.
+      return plan.status === 'running' || plan.status === 'waiting' || plan.status === 'failed' ? `${recorded} ${s.errors.storeStateTenant}` : recorded;
+    } catch (error) {
+      scope.log.warn({ err: error, planId }, 'could not read what was recorded');
+      return s.errors.storeStateUnreadable;
+    }
   }
 
   /** Sends a reply as a new message; a plan's card becomes a copy that later changes update in place. */
@@ -235,9 +270,8 @@ export class SwitchboardBot extends TeamsActivityHandler {
     }
     const { copy, card } = this.deps.copies.prepare(reply, conversation, scope.actor.aadObjectId, scope.locale);
     const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
-    if (copy && sent?.id) {
-      await this.deps.copies.sent(copy, sent.id).catch((error: unknown) => scope.log.warn({ err: error }, 'could not record where a plan card was sent'));
-    }
+    // Best effort: a copy the store cannot take now is written with the plan's next card update.
+    if (copy && sent?.id) await this.deps.copies.sent(copy, sent.id);
   }
 
   private refusalCard(scope: TurnScope, text: string): CardJson {

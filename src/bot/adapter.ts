@@ -1,13 +1,45 @@
 import {
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
+  type ConfigurationBotFrameworkAuthenticationOptions,
   type Activity,
   type InvokeResponse,
   type TurnContext,
 } from 'botbuilder';
-import { AuthenticationError } from 'botframework-connector';
+import { AuthenticationError, type ClaimsIdentity, type ConnectorFactory } from 'botframework-connector';
 import type { Config } from '../config';
 import type { Logger } from '../log/logger';
+import { addConnectorDeadline } from './connectorDeadline';
+
+/**
+ * botbuilder's authentication, whose connector clients give every call to the Bot Connector (replies,
+ * proactive messages, card updates) a deadline (src/bot/connectorDeadline.ts).
+ */
+class DeadlineAuthentication extends ConfigurationBotFrameworkAuthentication {
+  private warned = false;
+
+  constructor(
+    options: ConfigurationBotFrameworkAuthenticationOptions,
+    private readonly timeoutMs: number,
+    private readonly log: Logger,
+  ) {
+    super(options);
+  }
+
+  override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
+    const inner = super.createConnectorFactory(claimsIdentity);
+    return {
+      create: async (serviceUrl: string, audience?: string) => {
+        const client = await inner.create(serviceUrl, audience);
+        if (!addConnectorDeadline(client, this.timeoutMs) && !this.warned) {
+          this.warned = true;
+          this.log.warn('the Bot Connector client has no pipeline to add a deadline to: only the outbox worker bounds its calls');
+        }
+        return client;
+      },
+    };
+  }
+}
 
 export type TurnOutcome =
   | { kind: 'done'; invokeResponse?: InvokeResponse }
@@ -22,7 +54,7 @@ export type TurnOutcome =
 export class SwitchboardAdapter extends CloudAdapter {
   constructor(config: Config, log: Logger) {
     super(
-      new ConfigurationBotFrameworkAuthentication(
+      new DeadlineAuthentication(
         // Local mode: an empty app id is what turns botbuilder's authentication off (the server then
         // binds to loopback only); the app type would otherwise insist on an id.
         config.localMode
@@ -33,6 +65,8 @@ export class SwitchboardAdapter extends CloudAdapter {
               MicrosoftAppType: config.bot.appType,
               MicrosoftAppTenantId: config.bot.appTenantId,
             },
+        config.connectorTimeoutMs,
+        log,
       ),
     );
     // The error handler logs and never rethrows: a failing reply inside it would otherwise become a 500.

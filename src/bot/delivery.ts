@@ -13,6 +13,7 @@ import { isStoreUnavailable } from '../store/errors';
 import type { WorkflowStore } from '../store/workflow';
 import { withCardId } from './cardIds';
 import type { CardCopies } from './cardCopies';
+import { ConnectorDeadlineError, DEFAULT_CONNECTOR_TIMEOUT_MS, withinDeadline } from './connectorDeadline';
 import type { Views } from './planView';
 import type { DeliveryPort, Services } from './scope';
 
@@ -25,9 +26,16 @@ export interface DeliveryOptions {
   concurrency?: number;
   /** How often the worker looks for due messages when nothing woke it up (several instances). */
   pollMs?: number;
+  /** The longest one call to the Bot Connector may take before the worker stops waiting for it. */
+  callTimeoutMs?: number;
 }
 
-/** How long a worker holds the messages it took before another instance may take them. */
+/**
+ * How long a worker holds the messages it took before another instance may take them (at least four
+ * call deadlines): longer than a delivery takes unless several of its connector calls hit their
+ * deadline. Should a refresh outlast it, another instance may send the same update once more;
+ * harmless, since a copy only ever moves to a newer card.
+ */
 const CLAIM_MS = 60_000;
 
 /** After this many failed attempts (about a day with the back-off below) a message is abandoned. */
@@ -57,15 +65,26 @@ function describe(error: unknown): string {
  * removed only after it went out, so a crash means it goes out after the restart (at worst twice,
  * never not at all). 403 from Teams means the bot is not installed for that person or was blocked
  * (teams-platform.md §4): not retried, the requester is told.
+ *
+ * A pass starts deliveries and does not wait for them: a delivery that is slow (a throttled or hung
+ * Bot Connector) holds one of `concurrency` slots and its own message, never the others
+ * (test/trust/slow-connector-blocks-nothing.test.ts).
+ * Every connector call has a deadline; a call given up on still holds its message until it returns,
+ * so the same message is never out twice at once.
  */
 export class OutboxWorker implements DeliveryPort {
   private adapter: BotAdapter;
-  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Deliveries under way, by keyOf(message): at most `concurrency` of them. */
+  private readonly deliveries = new Map<string, { planId: string; done: Promise<void> }>();
+  /** Connector calls past their deadline, by keyOf(message): their message waits until they return. */
+  private readonly lingering = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private pumping: Promise<void> | undefined;
   private again = false;
   private stopped = false;
   private readonly concurrency: number;
+  private readonly callTimeoutMs: number;
+  private readonly claimMs: number;
   /** This worker's name in outbox claims. */
   private readonly owner = randomUUID();
 
@@ -79,6 +98,8 @@ export class OutboxWorker implements DeliveryPort {
   ) {
     this.adapter = adapter;
     this.concurrency = options.concurrency ?? 8;
+    this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CONNECTOR_TIMEOUT_MS;
+    this.claimMs = Math.max(CLAIM_MS, 4 * this.callTimeoutMs);
   }
 
   /** Tests drive the bot through another adapter (botbuilder's TestAdapter). */
@@ -116,7 +137,12 @@ export class OutboxWorker implements DeliveryPort {
       const messages = await this.store.outboxOf(planId);
       const due = messages.filter((m) => m.status === 'pending' && Date.parse(m.nextAttemptAt) <= Date.now() && m.kind !== 'refreshCopies');
       if (due.length === 0 || Date.now() >= deadline) return;
-      await Promise.race([this.pumping ?? Promise.resolve(), new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now())))).then(() => undefined)]);
+      // Look again when one of this plan's deliveries ends, or soon (the pass may not have started it yet).
+      const ours = [...this.deliveries.values()].filter((d) => d.planId === planId).map((d) => d.done);
+      let timer: NodeJS.Timeout | undefined;
+      const tick = new Promise<void>((r) => (timer = setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now())))));
+      await Promise.race([tick, ...ours]);
+      clearTimeout(timer);
       this.kick();
     }
   }
@@ -125,10 +151,10 @@ export class OutboxWorker implements DeliveryPort {
   async idle(horizonMs = 0): Promise<void> {
     for (let pass = 0; pass < 200; pass++) {
       await this.pumping;
-      await Promise.allSettled([...this.inFlight.values()]);
+      await this.deliveriesEnded();
       const next = await this.store.nextOutboxAt();
       if (!next || next.getTime() > Date.now() + horizonMs) {
-        if (!this.pumping && this.inFlight.size === 0) return;
+        if (!this.pumping && this.deliveries.size === 0) return;
         continue;
       }
       await new Promise((r) => setTimeout(r, Math.max(1, Math.min(200, next.getTime() - Date.now()))));
@@ -136,11 +162,16 @@ export class OutboxWorker implements DeliveryPort {
     }
   }
 
+  /** Stops taking messages and waits for the deliveries under way (each bounded by the call deadline). */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.pumping;
-    await Promise.allSettled([...this.inFlight.values()]);
+    await this.deliveriesEnded();
+  }
+
+  private async deliveriesEnded(): Promise<void> {
+    await Promise.allSettled([...this.deliveries.values()].map((d) => d.done));
   }
 
   /** An approver talked to the bot: deliveries that could not reach them are tried again. */
@@ -163,24 +194,42 @@ export class OutboxWorker implements DeliveryPort {
     if (this.timer) clearTimeout(this.timer);
     const next = await this.store.nextOutboxAt();
     const poll = this.options.pollMs ?? 5_000;
-    const delay = next ? Math.max(10, Math.min(poll, next.getTime() - Date.now())) : poll;
+    // Messages already due were taken by the pass that just ended, or wait for a delivery of theirs
+    // (whose end starts a pass) or for a slot, or for another instance's claim: the poll covers those.
+    const delay = next && next.getTime() > Date.now() ? Math.max(10, Math.min(poll, next.getTime() - Date.now())) : poll;
     this.timer = setTimeout(() => this.kick(), delay);
     this.timer.unref();
   }
 
+  /** Starts the due messages that have a free slot and are not already out; does not wait for them. */
   private async pump(): Promise<void> {
-    const due = await this.store.claimOutbox(this.owner, new Date(), 100, CLAIM_MS);
-    const started: Promise<void>[] = [];
+    const free = this.concurrency - this.deliveries.size;
+    if (free <= 0 || this.stopped) return;
+    // Messages being delivered are still pending and come back in the claim: take enough for every free slot.
+    const limit = Math.min(100, free + this.deliveries.size + this.lingering.size);
+    const due = await this.store.claimOutbox(this.owner, new Date(), limit, this.claimMs);
     for (const message of due) {
-      if (this.stopped) break;
+      if (this.stopped || this.deliveries.size >= this.concurrency) break;
       const key = keyOf(message);
-      if (this.inFlight.has(key)) continue;
-      while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight.values());
-      const work = this.deliver(message).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, work);
-      started.push(work);
+      if (this.deliveries.has(key) || this.lingering.has(key)) continue;
+      this.dispatch(key, message);
     }
-    await Promise.allSettled(started);
+  }
+
+  private dispatch(key: string, message: OutboxMessage): void {
+    const done = this.deliver(message).then(
+      () => {
+        this.deliveries.delete(key);
+        this.kick();
+      },
+      (error: unknown) => {
+        this.deliveries.delete(key);
+        // The store could not record the outcome: the message stays due and the next timed pass takes
+        // it again (not at once: the store is failing).
+        this.options.log.warn({ err: error, planId: message.planId, kind: message.kind }, 'outbox: delivery stopped by the store');
+      },
+    );
+    this.deliveries.set(key, { planId: message.planId, done });
   }
 
   private async deliver(message: OutboxMessage): Promise<void> {
@@ -309,7 +358,7 @@ export class OutboxWorker implements DeliveryPort {
   private async sendCopy(message: OutboxMessage, card: CardJson, copy: CardCopy): Promise<Outcome> {
     let activityId: string;
     try {
-      activityId = await this.send(copy.conversation, withCardId(card, copy.id));
+      activityId = await this.send(message, copy.conversation, withCardId(card, copy.id));
     } catch (error) {
       return failure(error);
     }
@@ -330,7 +379,7 @@ export class OutboxWorker implements DeliveryPort {
       const contact = await this.contacts.contact(aadObjectId);
       if (!contact) continue;
       try {
-        await this.send(contact.conversation, toldCard(request, message.notice, contact.locale));
+        await this.send(message, contact.conversation, toldCard(request, message.notice, contact.locale));
       } catch (error) {
         const outcome = failure(error);
         if (outcome.kind === 'retry') return outcome;
@@ -343,36 +392,29 @@ export class OutboxWorker implements DeliveryPort {
   private async refreshCopies(message: OutboxMessage): Promise<Outcome> {
     let retryAt: number | undefined;
     let failed: Outcome | undefined;
-    for (const listed of await this.store.copiesOf(message.planId)) {
+    const render = (copy: CardCopy) => this.viewFor(copy);
+    const send = async (copy: CardCopy & { activityId: string }, card: CardJson): Promise<'updated' | 'gone'> => {
+      try {
+        await this.replace(message, copy.conversation, copy.activityId, card);
+        // Which instance updated which copy (several instances share the outbox).
+        this.options.log.debug({ planId: message.planId, copyId: copy.id, activityId: copy.activityId }, 'outbox: card updated');
+        return 'updated';
+      } catch (error) {
+        const status = statusOf(error);
+        if (status === 404 || status === 403) return 'gone';
+        throw error;
+      }
+    };
+    for (const listed of await this.copies.copiesOf(message.planId)) {
       if (listed.view === 'detached' || !listed.activityId) continue;
-      await this.copies.withLock(listed.id, async () => {
-        const copy = await this.store.copy(listed.id);
-        if (!copy || copy.view === 'detached' || copy.planId !== message.planId || !copy.activityId) return;
-        const quiet = copy.quietUntil ? Date.parse(copy.quietUntil) : 0;
-        if (quiet > Date.now()) {
-          retryAt = Math.min(retryAt ?? quiet, quiet);
-          return;
-        }
-        const view = await this.viewFor(copy);
-        if (!view || view.version <= copy.shownVersion) return;
-        try {
-          await this.replace(copy.conversation, copy.activityId, withCardId(view.card, copy.id));
-        } catch (error) {
-          const status = statusOf(error);
-          if (status === 404 || status === 403) {
-            // The message is gone (deleted) or the bot was removed: nothing to keep current there.
-            await this.store.transact((tx) => tx.putCopy({ ...copy, view: 'detached' }));
-            return;
-          }
-          failed = failure(error);
-          return;
-        }
-        await this.store.transact(async (tx) => {
-          const latest = await tx.copy(copy.id);
-          if (latest && latest.shownVersion < view.version) tx.putCopy({ ...latest, shownVersion: view.version });
-        });
-        this.options.log.debug({ planId: copy.planId, copyId: copy.id, activityId: copy.activityId, version: view.version }, 'outbox: card updated');
-      });
+      try {
+        const outcome = await this.copies.refresh(listed.id, message.planId, render, send);
+        if (outcome.kind === 'later') retryAt = Math.min(retryAt ?? outcome.atMs, outcome.atMs);
+      } catch (error) {
+        if (isStoreUnavailable(error)) throw error;
+        // The other copies are still brought up to date; this one is tried again with the message.
+        failed = failure(error);
+      }
     }
     if (failed) return failed;
     if (retryAt !== undefined) return { kind: 'later', atMs: retryAt };
@@ -395,20 +437,49 @@ export class OutboxWorker implements DeliveryPort {
     return { kind: 'sent' };
   }
 
-  private async send(conversation: ConversationRef, card: CardJson): Promise<string> {
+  private async send(message: OutboxMessage, conversation: ConversationRef, card: CardJson): Promise<string> {
     let id = '';
-    await this.adapter.continueConversationAsync(this.options.appId, conversation as Partial<ConversationReference>, async (context) => {
-      const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
-      id = sent?.id ?? '';
-    });
+    await this.call(message, () =>
+      this.adapter.continueConversationAsync(this.options.appId, conversation as Partial<ConversationReference>, async (context) => {
+        const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
+        id = sent?.id ?? '';
+      }),
+    );
     if (!id) throw new Error('the channel returned no message id');
     return id;
   }
 
-  private async replace(conversation: ConversationRef, activityId: string, card: CardJson): Promise<void> {
-    await this.adapter.continueConversationAsync(this.options.appId, conversation as Partial<ConversationReference>, async (context) => {
-      await context.updateActivity({ ...MessageFactory.attachment(CardFactory.adaptiveCard(card)), id: activityId });
+  private async replace(message: OutboxMessage, conversation: ConversationRef, activityId: string, card: CardJson): Promise<void> {
+    await this.call(message, () =>
+      this.adapter.continueConversationAsync(this.options.appId, conversation as Partial<ConversationReference>, async (context) => {
+        await context.updateActivity({ ...MessageFactory.attachment(CardFactory.adaptiveCard(card)), id: activityId });
+      }),
+    );
+  }
+
+  /**
+   * One connector call, waited for at most the call deadline (the adapter's HTTP client aborts its
+   * requests by then too: src/bot/connectorDeadline.ts). A call still out after its deadline keeps its
+   * message from being delivered again until it returns.
+   */
+  private async call(message: OutboxMessage, work: () => Promise<void>): Promise<void> {
+    const call = work();
+    try {
+      await withinDeadline(call, this.callTimeoutMs);
+    } catch (error) {
+      if (error instanceof ConnectorDeadlineError) this.linger(keyOf(message), call);
+      throw error;
+    }
+  }
+
+  private linger(key: string, call: Promise<void>): void {
+    const earlier = this.lingering.get(key);
+    const returned: Promise<void> = Promise.allSettled([earlier, call]).then(() => {
+      if (this.lingering.get(key) !== returned) return;
+      this.lingering.delete(key);
+      this.kick();
     });
+    this.lingering.set(key, returned);
   }
 }
 

@@ -1,8 +1,9 @@
 import { viewVersion } from '../approvals/copies';
 import { isApprover } from '../approvals/policy';
-import { isFinalRequest, requesters, type ChangeRequest } from '../approvals/requests';
+import { confirmers, isFinalRequest, requesters, type ChangeRequest } from '../approvals/requests';
 import { accountDetailsCard } from '../cards/accountDetails';
 import { approvalRequestCard, approvalStatusLine, type Viewer } from '../cards/approvalRequest';
+import { importBatchCard } from '../cards/importBatch';
 import { planCard, type ApprovalState } from '../cards/planCard';
 import { plainText } from '../cards/text';
 import { format, strings, type Locale } from '../i18n';
@@ -10,6 +11,12 @@ import { isFinished, type Plan } from '../provisioning/plans';
 import { StoreUnavailableError } from '../store/errors';
 import type { ContactStore } from '../store/conversations';
 import { PlanReply, type Services } from './scope';
+
+/**
+ * A batch's card version: its own (plan + request) version first, then the sum of its rows' versions,
+ * which stays far below this (500 rows × their few transitions each).
+ */
+const BATCH_VERSION_SCALE = 10_000_000;
 
 /** A click is answered within ~2 s (teams-platform.md §3.6): longer plans answer "working" and update later. */
 export const CLICK_BUDGET_MS = 1_500;
@@ -25,11 +32,12 @@ export class Views {
   ) {}
 
   /** The card for a plan as it stands: a finished add shows the new account, anything else the plan. */
-  async plan(plan: Plan, locale: Locale): Promise<PlanReply> {
+  async plan(plan: Plan, locale: Locale, download?: { url: string; expires: string }): Promise<PlanReply> {
     const { provisioning, approvals } = this.services;
     const request = await approvals.get(plan.id);
     // Render what the store holds now (the plan may have moved on, e.g. by the request's expiry).
     const current = (await provisioning.plans.get(plan.id)) ?? plan;
+    if (current.batch) return this.batch(current, request, locale, download);
     const version = viewVersion(current.version, request?.version);
     const [facts, account] = await Promise.all([
       provisioning.tenantFacts(),
@@ -53,6 +61,29 @@ export class Views {
     return new PlanReply(planCard(current, facts, locale, account, approval, faultNote), current.id, version, 'plan', isFinished(current.status));
   }
 
+  /**
+   * An import batch: its preview, then its progress. Rows move without the batch record changing, so
+   * the version shown also counts every row's plan version: each row that moves moves the card forward.
+   */
+  private async batch(plan: Plan, request: ChangeRequest | undefined, locale: Locale, download?: { url: string; expires: string }): Promise<PlanReply> {
+    const { provisioning } = this.services;
+    const [facts, progress] = await Promise.all([provisioning.tenantFacts(), provisioning.plans.batchProgress(plan)]);
+    const version = viewVersion(plan.version, request?.version) * BATCH_VERSION_SCALE + progress.versions;
+    const approval: ApprovalState | undefined = request
+      ? {
+          line: approvalStatusLine(request, plan, locale),
+          tone: request.status === 'pending' ? 'warning' : 'default',
+          pending: request.status === 'pending',
+          requestId: request.id,
+          note: await this.deliveryNote(request, locale),
+        }
+      : undefined;
+    const fault = provisioning.plans.storeFault(plan.id);
+    const notice = fault instanceof StoreUnavailableError ? format(strings(locale).approval.storeFault, { code: fault.code }) : '';
+    const card = importBatchCard({ plan, progress, facts, locale, ...(approval ? { approval } : {}), notice, ...(download ? { download } : {}) });
+    return new PlanReply(card, plan.id, version, 'plan', isFinished(plan.status));
+  }
+
   /** The approval card as one viewer sees it: approvers decide, the requester may cancel, others read. */
   async approval(request: ChangeRequest, viewer: Viewer, locale: Locale): Promise<PlanReply> {
     const plan = await this.services.provisioning.plans.get(request.id);
@@ -62,9 +93,11 @@ export class Views {
     return new PlanReply(card, request.id, version, 'approval', isFinalRequest(request.status) && (!plan || isFinished(plan.status) || plan.status === 'failed'));
   }
 
+  /** An approver who confirmed the request again may not decide it (four-eyes): they only read it. */
   viewerOf(request: ChangeRequest, aadObjectId: string): Viewer {
     const id = aadObjectId.toLowerCase();
     if (requesters(request).includes(id)) return 'requester';
+    if (confirmers(request).includes(id)) return 'other';
     return isApprover(this.services.approvals.policy, id) ? 'approver' : 'other';
   }
 

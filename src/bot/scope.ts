@@ -4,6 +4,8 @@ import type { Actor } from '../provisioning/model';
 import type { ProvisioningService } from '../provisioning/service';
 import type { ApprovalService } from '../approvals/service';
 import type { ExportLinks } from '../audit/exports';
+import type { ImportService } from '../provisioning/import';
+import type { DownloadPolicy } from './importFile';
 import type { AuditStore } from '../store/audit';
 import type { CardJson } from '../cards/render';
 import type { Views } from './planView';
@@ -31,6 +33,10 @@ export interface Services {
   delivery: DeliveryPort;
   audit: AuditStore;
   exports: ExportLinks;
+  /** Bulk import (issue 12): checks CSV rows and proposes batches. */
+  imports: ImportService;
+  /** How files sent in the chat are fetched (size, time, where from). */
+  downloads: DownloadPolicy;
 }
 
 /** What handlers need from the outbox worker (src/bot/delivery.ts). */

@@ -18,11 +18,12 @@ export function accountDetailsCard(account: ResourceAccount, skus: readonly Lice
     assignNumber: canChange && licensed && !account.phoneNumber && !account.broken,
     unassignNumber: canChange && account.phoneNumber !== null,
     associate: canChange && !associated && !account.broken,
-    edit: canChange,
+    // Name and type of a synced hybrid endpoint are changed on-premises (src/provisioning/hybrid.ts).
+    edit: canChange && !account.onPremisesSynced,
     switchLicense: canChange && kinds.includes('phoneSystem'),
     dissociate: canChange && associated,
-    delete: canChange,
+    delete: canChange && !account.onPremisesSynced,
   };
   const nextStep = account.broken || account.phoneNumber ? '' : licensed ? format(s.nextStepNumber, { upn: plainText(account.userPrincipalName) }) : s.nextStepLicense;
-  return renderCard('account-details', { s, title: created ? s.created : s.details, created, account: view, nextStep, can });
+  return renderCard('account-details', { s, title: created ? s.created : s.details, created, account: view, onPremises: account.onPremisesSynced === true, nextStep, can });
 }

@@ -5,8 +5,9 @@ import type { Refusal } from '../provisioning/result';
 import type { NewAccountForm } from '../provisioning/service';
 import { describeRefusal } from './describe';
 import { renderCard, type CardJson } from './render';
+import { plainText } from './text';
 
-const FIELDS = ['displayName', 'username', 'domain', 'accountType', 'usageLocation', 'license'] as const;
+const FIELDS = ['displayName', 'username', 'domain', 'accountType', 'usageLocation', 'license', 'telephoneNumber'] as const;
 
 export const EMPTY_FORM: NewAccountForm = {
   displayName: '',
@@ -15,6 +16,7 @@ export const EMPTY_FORM: NewAccountForm = {
   accountType: '',
   usageLocation: '',
   license: 'resourceAccount',
+  telephoneNumber: '',
 };
 
 /**
@@ -24,7 +26,7 @@ export const EMPTY_FORM: NewAccountForm = {
  */
 export function addAccountFormCard(facts: TenantFacts, locale: Locale, values: NewAccountForm = EMPTY_FORM, refusals: Refusal[] = []): CardJson {
   const s = strings(locale);
-  const errors: Record<(typeof FIELDS)[number], string> = { displayName: '', username: '', domain: '', accountType: '', usageLocation: '', license: '' };
+  const errors: Record<(typeof FIELDS)[number], string> = { displayName: '', username: '', domain: '', accountType: '', usageLocation: '', license: '', telephoneNumber: '' };
   for (const refusal of refusals) {
     const field = refusal.field && (FIELDS as readonly string[]).includes(refusal.field) ? (refusal.field as (typeof FIELDS)[number]) : 'displayName';
     const message = describeRefusal(refusal, locale);
@@ -39,7 +41,10 @@ export function addAccountFormCard(facts: TenantFacts, locale: Locale, values: N
   return renderCard('add-account-form', {
     s: s.add,
     hasErrors: refusals.length > 0,
-    values: { ...values, domain: values.domain || defaultDomain },
+    values: { ...values, domain: values.domain || defaultDomain, telephoneNumber: values.telephoneNumber ?? '' },
+    // Hybrid tenants: the account is made on-premises; the form says so and takes its Direct Routing number.
+    hybrid: facts.hybrid?.hybrid === true,
+    hybridNote: facts.hybrid?.hybrid ? format(s.add.hybridNote, { evidence: plainText(facts.hybrid.evidence) }) : '',
     errors,
     domains: facts.domains.filter((d) => d.isOnline),
     accountTypes: [

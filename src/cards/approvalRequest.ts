@@ -3,7 +3,9 @@ import { isFinalRequest } from '../approvals/requests';
 import { format, strings, type Locale } from '../i18n';
 import type { Plan } from '../provisioning/plans';
 import { failedStep } from '../provisioning/plans';
+import { REASON_CODES, type ReasonCode } from '../provisioning/result';
 import { describeRefusal } from './describe';
+import { batchSummaryLines } from './importBatch';
 import type { Tone } from './message';
 import { stepText } from './planCard';
 import { renderCard, type CardJson } from './render';
@@ -27,6 +29,10 @@ const TONE: Record<ChangeRequest['status'], Tone> = {
   expired: 'default',
 };
 
+function isReasonCode(reason: string): reason is ReasonCode {
+  return (REASON_CODES as readonly string[]).includes(reason);
+}
+
 export function approvalStatusLine(request: ChangeRequest, plan: Plan | undefined, locale: Locale): string {
   const s = strings(locale).approval.status;
   const by = request.decision ? { name: plainText(request.decision.name || request.decision.aadObjectId), at: when(request.decision.at) } : { name: '', at: '' };
@@ -38,6 +44,10 @@ export function approvalStatusLine(request: ChangeRequest, plan: Plan | undefine
     case 'expired':
       return format(s.expired, { at: when(request.expiresAt) });
     case 'failed': {
+      // Failed before anyone decided (its plan vanished, or ran without an approval): say that, not "Approved by".
+      if (request.failure && !request.decision && isReasonCode(request.failure.reason)) {
+        return describeRefusal({ ok: false, reason: request.failure.reason, params: request.failure.params }, locale);
+      }
       const failure = plan ? failedStep(plan) : null;
       const detail = failure?.note ? describeRefusal({ ok: false, reason: failure.note.reason, params: failure.note.params }, locale) : '';
       return format(s.failed, { ...by, detail });
@@ -69,7 +79,7 @@ export function approvalRequestCard(request: ChangeRequest, plan: Plan | undefin
       { title: s.approval.requestedBy, value: plainText(request.requestedBy.name || request.requestedBy.aadObjectId) },
       { title: s.approval.requestedAt, value: when(request.createdAt) },
     ],
-    steps: plan ? plan.steps.map(({ step }, i) => `${i + 1}. ${stepText(step, plan, locale)}`) : [],
+    steps: plan?.batch ? batchSummaryLines(plan, locale).map((line, i) => `${i + 1}. ${line}`) : plan ? plan.steps.map(({ step }, i) => `${i + 1}. ${stepText(step, plan, locale)}`) : [],
     note,
     canDecide: viewer === 'approver' && pending,
     canCancel: viewer === 'requester' && pending,

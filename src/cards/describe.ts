@@ -23,7 +23,7 @@ export function describeRefusal(refusal: Refusal, locale: Locale): string {
     params[key] = plainText(
       key === 'sku'
         ? skuLabel(text, locale)
-        : key === 'accountType' && (text === 'autoAttendant' || text === 'callQueue')
+        : (key === 'accountType' || key === 'expected') && (text === 'autoAttendant' || text === 'callQueue')
         ? s.accountType[text]
         : (key === 'actual' || key === 'expected') && (text === 'callingPlan' || text === 'operatorConnect' || text === 'directRouting')
           ? s.numberType[text]

@@ -18,6 +18,7 @@ export function helpCard(locale: Locale, roles: Roles, aadObjectId: string, unkn
     // Every registered command (src/bot/commands/index.ts), reading first, then changes to one account.
     commands: [
       { command: 'add', description: s.add },
+      { command: 'import', description: s.importCmd },
       { command: s.listSyntax, description: s.listCmd },
       { command: `show ${s.argUsername}`, description: s.show },
       { command: `edit ${s.argUsername}`, description: s.editCmd },
@@ -29,6 +30,7 @@ export function helpCard(locale: Locale, roles: Roles, aadObjectId: string, unkn
       { command: `delete ${s.argUsername}`, description: s.deleteCmd },
       { command: `history ${s.argOptionalUsername}`, description: s.historyCmd },
       { command: `export history ${s.argOptionalUsername}`, description: s.exportCmd },
+      { command: 'export accounts', description: s.exportAccountsCmd },
       { command: 'help', description: s.helpCmd },
     ],
   });

@@ -1,4 +1,5 @@
 import type { HistoryPage } from '../audit/history';
+import { auditSentence, OUTCOME_MARK } from '../audit/sentences';
 import { format, strings, type Locale } from '../i18n';
 import { when } from './approvalRequest';
 import type { Tone } from './message';
@@ -7,11 +8,11 @@ import { plainText } from './text';
 
 const TONE: Record<'requested' | 'succeeded' | 'refused' | 'failed', Tone> = { requested: 'default', succeeded: 'good', refused: 'warning', failed: 'attention' };
 
-/** The audit log as an admin reads it: what, on which account, outcome and reason; who and when. */
+/** The audit log as an admin reads it: one sentence per entry with its outcome mark; who and when. */
 export function historyCard(page: HistoryPage, locale: Locale, username: string): CardJson {
   const s = strings(locale).history;
   const rows = page.entries.map((e) => ({
-    what: [e.action, e.target !== '-' ? e.target : '', s.outcome[e.outcome], e.reason ?? ''].filter(Boolean).map((part) => plainText(part)).join(' · '),
+    what: `${OUTCOME_MARK[e.outcome]} ${plainText(auditSentence(e, locale))}`,
     who: format(s.line, { at: when(e.at), actor: plainText(e.actor.name || e.actor.aadObjectId) }),
     tone: TONE[e.outcome],
   }));

@@ -1,5 +1,6 @@
 import { format, strings, type Locale } from '../i18n';
-import { equivalentOf } from '../provisioning/equivalents';
+import { equivalentOf, powerShellString } from '../provisioning/equivalents';
+import { onPremisesCommands } from '../provisioning/hybrid';
 import type { LicenseSku, ResourceAccount, TenantFacts } from '../provisioning/model';
 import type { Plan, Step, StepState } from '../provisioning/plans';
 import { accountView, countryText, describeRefusal } from './describe';
@@ -14,6 +15,8 @@ export function stepText(step: Step, plan: Plan, locale: Locale): string {
   const s = strings(locale);
   const t = s.plan.step;
   switch (step.kind) {
+    case 'awaitOnPremisesAccount':
+      return format(t.awaitOnPremisesAccount, { upn: plainText(step.userPrincipalName), type: s.accountType[step.accountType], displayName: plainText(step.displayName) });
     case 'createAccount':
       return format(t.createAccount, { upn: plainText(step.userPrincipalName), type: s.accountType[step.accountType], displayName: plainText(step.displayName) });
     case 'setUsageLocation':
@@ -55,8 +58,13 @@ function statusLine(plan: Plan, locale: Locale): { text: string; tone: Tone } {
     case 'running':
       return { text: s.running, tone: 'default' };
     case 'awaitingConfirmation':
-      return { text: s.awaitingConfirmation, tone: 'warning' };
+      return plan.held ? { text: format(s.held, { note: heldText(plan, locale) }), tone: 'attention' } : { text: s.awaitingConfirmation, tone: 'warning' };
   }
+}
+
+/** Why the runner held the plan back (no approval on record), in words; '' when it was not held. */
+function heldText(plan: Plan, locale: Locale): string {
+  return plan.held ? describeRefusal({ ok: false, reason: plan.held.reason, params: plan.held.params }, locale) : '';
 }
 
 /**
@@ -71,6 +79,13 @@ export interface ApprovalState {
   requestId: string;
   /** Who was asked, and who could not be reached (told to the requester). */
   note: string;
+}
+
+/** The on-premises commands of a hybrid add, until its account has arrived. */
+function onPremisesLines(plan: Plan): string[] {
+  const slot = plan.steps.find((x) => x.step.kind === 'awaitOnPremisesAccount');
+  if (!slot || slot.step.kind !== 'awaitOnPremisesAccount' || slot.state.status === 'done' || plan.status === 'cancelled') return [];
+  return onPremisesCommands(slot.step, slot.step.ou, powerShellString);
 }
 
 export function planCard(plan: Plan, facts: TenantFacts, locale: Locale, account: ResourceAccount | null = null, approval?: ApprovalState, notice = ''): CardJson {
@@ -102,10 +117,13 @@ export function planCard(plan: Plan, facts: TenantFacts, locale: Locale, account
       tone: STEP_TONE[state.status],
     })),
     commands: plan.steps.map(({ step }) => equivalentOf(step, plan, facts)),
+    // Shown, not folded away, while the plan waits for it: nothing happens until an admin runs it.
+    onPremises: onPremisesLines(plan),
     planId: plan.id,
     accountId: plan.account.id ?? '',
     requestId: approval?.requestId ?? '',
-    approvalNote: [awaitingApproval ? approval.note : '', notice].filter(Boolean).join(' '),
+    // A held plan whose request waits for the approvers says why it stopped beside who has the request.
+    approvalNote: [awaitingApproval ? heldText(plan, locale) : '', awaitingApproval ? approval.note : '', notice].filter(Boolean).join(' '),
     canConfirm: plan.status === 'awaitingConfirmation' && !awaitingApproval,
     canCancelRequest: awaitingApproval && approval.pending,
     canRetry: plan.status === 'failed',

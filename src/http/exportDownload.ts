@@ -69,13 +69,28 @@ function drained(res: ServerResponse, idleMs: number): Promise<Stop> {
  * `finally` closes the file.
  */
 export async function streamCsv(res: ServerResponse, entries: AsyncGenerator<AuditEntry>, idleMs = EXPORT_IDLE_MS): Promise<'done' | 'gone' | 'idle'> {
+  return streamLines(res, auditLines(entries), idleMs);
+}
+
+async function* auditLines(entries: AsyncGenerator<AuditEntry>): AsyncGenerator<string> {
+  try {
+    yield AUDIT_CSV_HEADER;
+    for await (const entry of entries) yield auditCsvRow(entry);
+  } finally {
+    // Leaving early (the client went away) closes the audit file too.
+    await entries.return(undefined);
+  }
+}
+
+/** Any CSV made line by line (the import exports, src/audit/importExports.ts), streamed the same way. */
+export async function streamLines(res: ServerResponse, lines: AsyncGenerator<string>, idleMs = EXPORT_IDLE_MS): Promise<'done' | 'gone' | 'idle'> {
   // A client that goes away is not a fault of ours: an 'error' on the response (a reset socket) must
   // not become an uncaught exception, so it gets a listener that stays for the response's life.
   res.on('error', () => undefined);
-  let chunk = AUDIT_CSV_HEADER;
-  for await (const entry of entries) {
+  let chunk = '';
+  for await (const line of lines) {
     if (res.destroyed) return 'gone';
-    chunk += auditCsvRow(entry);
+    chunk += line;
     if (chunk.length > CHUNK_CHARS) {
       const more = res.write(chunk);
       chunk = '';

@@ -23,3 +23,10 @@ export function countryList(language: CountryLanguage = 'en'): { code: string; n
     .map(([code, name]) => ({ code, name }))
     .sort((a, b) => a.name.localeCompare(b.name, language));
 }
+
+/** A country as people write it in a file: its ISO code, or its English or French name ("France", "Allemagne"). */
+export function countryCodeOf(text: string): string | null {
+  const trimmed = text.trim();
+  if (/^[A-Za-z]{2}$/.test(trimmed)) return trimmed.toUpperCase();
+  return countries.getAlpha2Code(trimmed, 'en') ?? countries.getAlpha2Code(trimmed, 'fr') ?? null;
+}

@@ -1,3 +1,4 @@
+import type { HybridDetection } from './hybrid';
 import type {
   AccountType,
   Association,
@@ -56,6 +57,12 @@ export interface TenantDirectory {
   associate(accountId: string, configurationId: string): Promise<ResourceAccount>;
   /** Remove-CsOnlineApplicationInstanceAssociation */
   dissociate(accountId: string, configurationId: string): Promise<ResourceAccount>;
+
+  /**
+   * Whether the tenant is hybrid with Skype for Business Server (resource accounts made on-premises),
+   * where the backend can tell; a backend that cannot leaves it out (SWITCHBOARD_HYBRID decides).
+   */
+  detectHybrid?(): Promise<HybridDetection>;
 
   /** Backend status for /healthz. */
   health(): Promise<{ ok: boolean; detail: string }>;

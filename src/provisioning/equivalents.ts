@@ -1,4 +1,5 @@
 import { isMarkupSensitive } from '../cards/text';
+import { onPremisesCommands } from './hybrid';
 import { ACCOUNT_TYPES, type NumberType, type TenantFacts } from './model';
 import type { Plan, Step } from './plans';
 
@@ -98,6 +99,8 @@ export function equivalentOf(step: Step, plan: Pick<Plan, 'account'>, facts: Ten
     return skuId === undefined ? `"{${kind} skuId}"` : jsonString(skuId);
   };
   switch (step.kind) {
+    case 'awaitOnPremisesAccount':
+      return onPremisesCommands(step, step.ou, quote).join('  ·  ');
     case 'createAccount':
       return `New-CsOnlineApplicationInstance -UserPrincipalName ${quote(step.userPrincipalName)} -ApplicationId ${ACCOUNT_TYPES[step.accountType].applicationId} -DisplayName ${quote(step.displayName)}`;
     case 'setUsageLocation':

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { HybridDetection } from './hybrid';
 
 /**
  * The resource-account domain, in the seed's language (shared/design/DOMAIN.md).
@@ -118,6 +119,13 @@ export const ResourceAccountSchema = z.object({
    * operations (teams-apis.md §1.4: "the only cure is a new account").
    */
   broken: z.boolean().default(false),
+  /**
+   * Synchronised from on-premises Active Directory (Graph user onPremisesSyncEnabled): a hybrid
+   * application endpoint made on Skype for Business Server 2019 with New-CsHybridApplicationEndpoint.
+   * Its name and type are owned on-premises; only licenses, numbers and associations are set online.
+   * Absent means a cloud account (every account made online, and records written before this field).
+   */
+  onPremisesSynced: z.boolean().optional(),
   createdAt: z.string(),
 });
 export type ResourceAccount = z.infer<typeof ResourceAccountSchema>;
@@ -128,6 +136,8 @@ export interface TenantFacts {
   displayName: string;
   domains: VerifiedDomain[];
   skus: LicenseSku[];
+  /** Set by the provisioning service (SWITCHBOARD_HYBRID, or the backend's detection). */
+  hybrid?: HybridDetection;
 }
 
 /** The license kinds an account holds, given the tenant's SKU catalogue. */

@@ -9,6 +9,18 @@ import { REASON_CODES } from './result';
  */
 export const StepSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('createAccount'), userPrincipalName: z.string(), displayName: z.string(), accountType: AccountTypeSchema }),
+  /**
+   * Hybrid tenants: the account is created on Skype for Business Server 2019 by an admin (the plan card
+   * shows the command) and synchronised to Entra ID; this step waits until it arrives (DOMAIN.md §7).
+   */
+  z.object({
+    kind: z.literal('awaitOnPremisesAccount'),
+    userPrincipalName: z.string(),
+    displayName: z.string(),
+    accountType: AccountTypeSchema,
+    lineUri: z.string().optional(),
+    ou: z.string().optional(),
+  }),
   z.object({ kind: z.literal('setUsageLocation'), usageLocation: z.string().length(2) }),
   z.object({ kind: z.literal('assignLicense'), license: LicenseKindSchema }),
   /** Phone System → Resource Account in ONE license operation (DOMAIN.md F2). */
@@ -45,7 +57,7 @@ export const StepStateSchema = z.object({
 });
 export type StepState = z.infer<typeof StepStateSchema>;
 
-export const PlanKindSchema = z.enum(['addAccount', 'assignNumber', 'unassignNumber', 'switchLicense', 'editAccount', 'associate', 'dissociate', 'deleteAccount']);
+export const PlanKindSchema = z.enum(['addAccount', 'assignNumber', 'unassignNumber', 'switchLicense', 'editAccount', 'associate', 'dissociate', 'deleteAccount', 'importAccounts']);
 export type PlanKind = z.infer<typeof PlanKindSchema>;
 
 export const PlanStatusSchema = z.enum(['awaitingConfirmation', 'running', 'waiting', 'failed', 'done', 'cancelled']);
@@ -56,6 +68,54 @@ export const LeaseSchema = z.object({ owner: z.string(), until: z.string() });
 export type Lease = z.infer<typeof LeaseSchema>;
 
 export const ActorSchema = z.object({ aadObjectId: z.string(), name: z.string() });
+
+/** Bulk import (src/provisioning/import.ts): at most this many rows in one batch, as the import card says. */
+export const MAX_BATCH_ROWS = 500;
+
+/** A row of an import that passed every rule: it becomes one addAccount plan of the batch. */
+export const BatchRowSchema = z.object({
+  /** The line of the CSV text the row starts on, as the admin's editor shows it. */
+  line: z.number().int().positive(),
+  displayName: z.string(),
+  userPrincipalName: z.string(),
+  accountType: AccountTypeSchema,
+  usageLocation: z.string().length(2).nullable(),
+  license: LicenseKindSchema.nullable(),
+  numberType: NumberTypeSchema.optional(),
+  telephoneNumber: z.string().optional(),
+});
+export type BatchRow = z.infer<typeof BatchRowSchema>;
+
+/** A row the preview refused, with its cells as given (for the download) and every reason. */
+export const RefusedRowSchema = z.object({
+  line: z.number().int().positive(),
+  /** displayName, username, domain, type, usageLocation, license, numberType, number. */
+  cells: z.array(z.string().max(400)).max(8),
+  reasons: z.array(NoteSchema).min(1).max(8),
+});
+export type RefusedRow = z.infer<typeof RefusedRowSchema>;
+
+/**
+ * What an importAccounts plan carries instead of steps: the rows to create, each run as a child
+ * addAccount plan (`parentId`) with at most `concurrency` running at a time, and the rows the preview
+ * refused. The batch record is written when it is proposed and when its status changes, not per row:
+ * a row's progress lives in its own child plan.
+ */
+export const BatchSchema = z.object({
+  source: z.enum(['paste', 'file']),
+  fileName: z.string().max(200).optional(),
+  /** Data rows in the CSV (ready + refused). */
+  total: z.number().int().nonnegative(),
+  rows: z.array(BatchRowSchema).max(MAX_BATCH_ROWS),
+  refused: z.array(RefusedRowSchema).max(MAX_BATCH_ROWS),
+  concurrency: z.number().int().min(1).max(16),
+});
+export type Batch = z.infer<typeof BatchSchema>;
+
+/** The id of the child plan that runs row `index` of a batch: derived, so the batch needs no write per row. */
+export function batchChildId(batchId: string, index: number): string {
+  return `${batchId}:${index}`;
+}
 
 export const PlanSchema = z.object({
   id: z.string(),
@@ -75,9 +135,18 @@ export const PlanSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   steps: z.array(z.object({ step: StepSchema, state: StepStateSchema })),
+  /**
+   * Why the runner held the plan back instead of running it (no approval on record for a kind the
+   * policy names): its card says so until an approver lets it carry on. Absent on older records.
+   */
+  held: NoteSchema.extend({ at: z.string() }).optional(),
   /** When a waiting plan looks again. */
   nextRunAt: z.string().optional(),
   lease: LeaseSchema.optional(),
+  /** A row of an import batch: the batch's id (the batch was confirmed and approved as a whole). */
+  parentId: z.string().optional(),
+  /** An importAccounts plan: its rows (src/provisioning/batch.ts runs them). */
+  batch: BatchSchema.optional(),
 });
 export type Plan = z.infer<typeof PlanSchema>;
 

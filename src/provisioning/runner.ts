@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { followPlan } from '../approvals/outbox';
+import { approvalOnRecord } from '../approvals/policy';
 import { isStoreUnavailable } from '../store/errors';
 import type { WorkflowStore, WorkflowTx } from '../store/workflow';
 import type { TenantDirectory } from './directory';
 import type { Actor } from './model';
-import { isActive, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
+import { batchProgress, runBatch, type BatchHost } from './batch';
+import { batchChildId, isActive, type Batch, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
 import { ok, refuse, type Result } from './result';
 import { executeStep, type StepOutcome } from './steps';
 
@@ -62,11 +64,19 @@ export interface NewPlan {
   account: Plan['account'];
   requestedBy: Actor;
   steps: Step[];
+  /** An import batch: its rows run as child plans (src/provisioning/batch.ts). */
+  batch?: Batch;
+  /**
+   * Kinds of change the plan also makes (a batch adds accounts and assigns numbers): when the approval
+   * policy names any of them, the plan needs approval too, so that no path skips it.
+   */
+  alsoKinds?: readonly PlanKind[];
 }
 
 /** Audit action per step: the audit log reads in the seed's words. */
 const AUDIT_ACTION: Record<StepKind, string> = {
   createAccount: 'account.create',
+  awaitOnPremisesAccount: 'account.synced',
   setUsageLocation: 'account.setUsageLocation',
   assignLicense: 'license.assign',
   switchLicense: 'license.switch',
@@ -78,6 +88,9 @@ const AUDIT_ACTION: Record<StepKind, string> = {
   updateAccount: 'account.update',
   deleteAccount: 'account.delete',
 };
+
+/** Who acts when Switchboard itself changes a plan or request (repairs, expiry, holds). */
+export const SWITCHBOARD: Actor = { aadObjectId: 'switchboard', name: 'Switchboard' };
 
 /** The runner lost its lease (another instance took the plan over): it stops at once. */
 class LeaseLost extends Error {}
@@ -126,6 +139,15 @@ export class PlanRunner {
     return plan.needsApproval || this.options.needsApproval(plan.kind);
   }
 
+  /**
+   * The gate every run passes (README "No bypass of the approval policy"): a plan that needs approval
+   * may run only with an approval on record — its request approved by someone who neither proposed
+   * nor confirmed it. Checked in the transaction that starts or resumes the plan.
+   */
+  private async mayRun(tx: WorkflowTx, plan: Plan): Promise<boolean> {
+    return !this.needsApproval(plan) || approvalOnRecord(plan, await tx.request(plan.id));
+  }
+
   /** How many plans the store holds, by status (monitoring). */
   async counts(): Promise<Partial<Record<Plan['status'], number>>> {
     return (await this.store.counts()).plans;
@@ -143,7 +165,7 @@ export class PlanRunner {
    */
   async propose(input: NewPlan, start = false): Promise<Result<Plan>> {
     const at = this.now();
-    const needsApproval = this.options.needsApproval(input.kind);
+    const needsApproval = [input.kind, ...(input.alsoKinds ?? [])].some((kind) => this.options.needsApproval(kind));
     const runs = start && !needsApproval;
     const result = await this.store.transact(async (tx): Promise<Result<Plan>> => {
       if (runs) {
@@ -163,6 +185,7 @@ export class PlanRunner {
           createdAt: at.toISOString(),
           updatedAt: at.toISOString(),
           steps: input.steps.map((step) => ({ step, state: { status: 'pending' as const } })),
+          ...(input.batch ? { batch: input.batch } : {}),
         },
         at.toISOString(),
       );
@@ -195,22 +218,32 @@ export class PlanRunner {
     return moved;
   }
 
-  /** failed → running: the failed step is tried again (it re-validates against the tenant first). */
+  /**
+   * failed → running: the failed step is tried again (it re-validates against the tenant first). A plan
+   * that needs approval and has none on record is held back instead (failed → awaiting confirmation,
+   * nothing runs): Confirm then sends it to the approvers.
+   */
   async retry(id: string, actor: Actor): Promise<Result<Plan>> {
     const at = this.now();
     const moved = await this.store.transact(async (tx): Promise<Result<Plan>> => {
       const plan = await tx.plan(id);
       if (!plan) return refuse('PLAN_NOT_FOUND');
-      if (plan.status !== 'failed') return refuse('PLAN_ALREADY_DECIDED', { status: plan.status });
+      if (plan.status !== 'failed' || plan.parentId) return refuse('PLAN_ALREADY_DECIDED', { status: plan.status });
+      if (!(await this.mayRun(tx, plan))) return ok(await holdForApproval(tx, plan, actor, at));
       const busy = await tx.activePlanOn(plan.account.userPrincipalName, id);
       if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: plan.account.userPrincipalName });
+      // Retry failed rows: a failed row's plan goes, and the batch starts it afresh (its done steps are found done).
+      for (let index = 0; index < (plan.batch?.rows.length ?? 0); index++) {
+        const child = await tx.plan(batchChildId(id, index));
+        if (child && (child.status === 'failed' || child.status === 'cancelled')) tx.deletePlan(child.id);
+      }
       const steps = plan.steps.map((s) => (s.state.status === 'failed' ? { ...s, state: { status: 'pending' as const } } : s));
       const retried = tx.putPlan({ ...plan, status: 'running', steps }, at.toISOString());
       tx.audit(planAudit(retried, actor, 'plan.retry', 'succeeded'));
       await followPlan(tx, retried, plan.status, at);
       return ok(retried);
     });
-    if (moved.ok) this.kick(id);
+    if (moved.ok && moved.value.status === 'running') this.kick(id);
     return moved;
   }
 
@@ -240,6 +273,9 @@ export class PlanRunner {
         // No await between this check and the delete: a run() after it starts a loop of its own.
         if (!this.rerun.has(id) || this.stopped) {
           this.active.delete(id);
+          // A row of a batch that ended (done or failed): its batch looks again, unless it runs here
+          // already (it is watching). A row that only polls again while it waits changes nothing for it.
+          if (plan?.parentId && !isActive(plan.status) && !this.active.has(plan.parentId)) this.kick(plan.parentId);
           return plan ?? (await this.store.plan(id).catch(() => undefined));
         }
       }
@@ -257,7 +293,11 @@ export class PlanRunner {
     return result ?? this.store.plan(id);
   }
 
-  /** After a restart, and periodically: every plan that is running or waiting, and due, carries on. */
+  /**
+   * After a restart, and periodically: every plan that is running or waiting, and due, carries on. One
+   * that may not run (the policy names its kind now and no approval is on record) is taken at once,
+   * not when due, so that it is held back and its card says why without waiting for its next poll.
+   */
   async resumeAll(): Promise<void> {
     if (this.stopped) return;
     const at = this.now().getTime();
@@ -265,7 +305,8 @@ export class PlanRunner {
       if (this.active.has(plan.id) || this.timers.has(plan.id)) continue;
       const leasedElsewhere = plan.lease && plan.lease.owner !== this.owner && Date.parse(plan.lease.until) > at && !this.options.exclusive;
       if (leasedElsewhere) continue;
-      if (plan.status === 'running') this.kick(plan.id);
+      const unapproved = this.needsApproval(plan) && !approvalOnRecord(plan, await this.store.request(plan.id));
+      if (plan.status === 'running' || unapproved) this.kick(plan.id);
       else this.schedule(plan.id, plan.nextRunAt ? Date.parse(plan.nextRunAt) - at : 0);
     }
   }
@@ -306,6 +347,7 @@ export class PlanRunner {
         this.renew(id).catch((error: unknown) => this.options.onFault?.(error, id));
       }, Math.max(50, Math.floor(this.leaseMs / 3)));
       heartbeat.unref();
+      if (plan.batch) return await runBatch(this.batchHost(), plan);
       let facts = await this.directory.getTenantFacts();
       for (let index = 0; index < plan.steps.length; index++) {
         const { step, state } = plan.steps[index]!;
@@ -319,7 +361,7 @@ export class PlanRunner {
         this.options.onStep?.({ planId: id, index, kind: step.kind, owner: this.owner, phase: 'started' });
         const outcome = await this.withinBudget(
           step.kind,
-          executeStep({ directory: this.directory, facts, accountId: plan.account.id, userPrincipalName: plan.account.userPrincipalName }, step, current),
+          executeStep({ directory: this.directory, now: this.now, facts, accountId: plan.account.id, userPrincipalName: plan.account.userPrincipalName }, step, current),
         );
         this.options.onStep?.({ planId: id, index, kind: step.kind, owner: this.owner, phase: 'finished', status: outcome.status });
         plan = await this.record(plan, index, outcome, interrupted);
@@ -333,6 +375,7 @@ export class PlanRunner {
       // A fault (tenant unreachable, bug) parks the plan at its current step; Retry takes it from there.
       this.options.onFault?.(error, id);
       if (!plan) return this.store.plan(id);
+      if (plan.batch) return this.parkBatch(plan);
       const index = Math.max(0, plan.steps.findIndex((s) => s.state.status !== 'done'));
       const note: StepNote = { reason: 'TENANT_UNAVAILABLE', params: { upn: plan.account.userPrincipalName, detail: faultSummary(error) } };
       try {
@@ -344,6 +387,49 @@ export class PlanRunner {
       }
     } finally {
       clearInterval(heartbeat);
+    }
+  }
+
+  /** What the batch runner (src/provisioning/batch.ts) uses of this runner. */
+  private batchHost(): BatchHost {
+    return {
+      store: this.store,
+      pollMs: this.pollMs,
+      maxPollMs: this.maxPollMs,
+      now: this.now,
+      stopped: () => this.stopped,
+      running: (id) => this.active.get(id),
+      kick: (id) => this.kick(id),
+      save: (plan, change, also) => this.save(plan, change, also),
+      release: (plan) => this.release(plan),
+      audit: (plan, outcome) => planAudit(plan, plan.requestedBy, `plan.${plan.kind}`, outcome),
+    };
+  }
+
+  /** How the rows of an import batch stand, read from their plans. */
+  batchProgress(plan: Plan): ReturnType<typeof batchProgress> {
+    return batchProgress(this.store, plan);
+  }
+
+  /** A fault in the batch's own work (not in a row): it stops as failed; Retry carries on. */
+  private async parkBatch(plan: Plan): Promise<Plan | undefined> {
+    const at = this.now();
+    try {
+      return await this.save(
+        plan,
+        (p) => {
+          p.status = 'failed';
+          delete p.lease;
+        },
+        async (tx, saved, current) => {
+          tx.audit(planAudit(saved, plan.requestedBy, `plan.${plan.kind}`, 'failed'));
+          await followPlan(tx, saved, current.status, at);
+        },
+      );
+    } catch (again) {
+      if (isStoreUnavailable(again)) return this.storeFailed(plan.id, again);
+      if (again instanceof LeaseLost) return this.store.plan(plan.id);
+      throw again;
     }
   }
 
@@ -370,7 +456,11 @@ export class PlanRunner {
     return this.store.plan(id);
   }
 
-  /** Takes the plan's lease: running or waiting, and nobody else's live lease on it. */
+  /**
+   * Takes the plan's lease: running or waiting, and nobody else's live lease on it. Every run starts
+   * here, whatever started it (Confirm, approval, Retry, resume, a sweep), so this is where a plan
+   * without the approval it needs is caught and held back: no step of it runs.
+   */
   private async claim(id: string): Promise<Plan | undefined> {
     const at = this.now();
     return this.store.transact(async (tx) => {
@@ -378,7 +468,13 @@ export class PlanRunner {
       if (!plan || !isActive(plan.status)) return undefined;
       const lease = plan.lease;
       if (lease && lease.owner !== this.owner && Date.parse(lease.until) > at.getTime() && !this.options.exclusive) return undefined;
-      const claimed = tx.putPlan({ ...plan, status: 'running', lease: this.lease(at) }, at.toISOString());
+      if (!(await this.mayRun(tx, plan))) {
+        await holdForApproval(tx, plan, SWITCHBOARD, at);
+        return undefined;
+      }
+      const running: Plan = { ...plan, status: 'running', lease: this.lease(at) };
+      delete running.held;
+      const claimed = tx.putPlan(running, at.toISOString());
       await followPlan(tx, claimed, plan.status, at);
       return claimed;
     });
@@ -506,8 +602,31 @@ export class PlanRunner {
   }
 }
 
-export function planAudit(plan: Plan, actor: Actor, action: string, outcome: 'requested' | 'succeeded' | 'failed') {
+export function planAudit(plan: Plan, actor: Actor, action: string, outcome: 'requested' | 'succeeded' | 'failed' | 'refused') {
   return { actor: { aadObjectId: actor.aadObjectId, name: actor.name }, action, target: plan.account.userPrincipalName, outcome, requestId: plan.id, detail: { status: plan.status } };
+}
+
+/**
+ * Holds back a plan that may not run: the approval policy names it and no approval is on record (the
+ * policy changed while it ran or failed, files from an older version, a hand edit). It goes back to
+ * awaiting confirmation with the reason its card shows, and nothing more of it runs; Confirm sends it
+ * to the approvers, and an approval lets it carry on where it stopped (steps are idempotent: done
+ * ones are skipped, a failed one is tried again, a tenant operation in flight is looked at again).
+ */
+export async function holdForApproval(tx: WorkflowTx, plan: Plan, actor: Actor, at: Date): Promise<Plan> {
+  const next: Plan = {
+    ...plan,
+    status: 'awaitingConfirmation',
+    needsApproval: true,
+    held: { reason: 'PLAN_HELD_FOR_APPROVAL', params: {}, at: at.toISOString() },
+    steps: plan.steps.map((s) => (s.state.status === 'failed' ? { ...s, state: { status: 'pending' as const } } : s)),
+  };
+  delete next.lease;
+  delete next.nextRunAt;
+  const held = tx.putPlan(next, at.toISOString());
+  tx.audit(planAudit(held, actor, 'plan.held', 'refused'));
+  await followPlan(tx, held, plan.status, at);
+  return held;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { AuditStore, NewAuditEntry } from '../store/audit';
 import type { AccountQuery, NumberQuery, Page, TenantDirectory, VoiceApplication } from './directory';
-import type { AccountType, Actor, LicenseSku, NumberType, PhoneNumber, ResourceAccount, TenantFacts } from './model';
+import type { AccountType, Actor, LicenseKind, LicenseSku, NumberType, PhoneNumber, ResourceAccount, TenantFacts } from './model';
 import { licenseKindsOf, NumberTypeSchema } from './model';
 import { checkAccountCanTakeNumber, checkNumberAssignable, checkNumberCountry, checkTelephoneNumber, countryOfCallingCode } from './numbers';
 import type { Plan, Step } from './plans';
@@ -18,6 +18,7 @@ import {
   findSku,
 } from './rules';
 import type { PlanRunner } from './runner';
+import { checkOwnedOnline, detectHybrid, type HybridSettings } from './hybrid';
 
 /** What the add-account form submits, untrusted. */
 export interface NewAccountForm {
@@ -28,6 +29,8 @@ export interface NewAccountForm {
   usageLocation: string;
   /** 'resourceAccount' | 'phoneSystem' | 'none' */
   license: string;
+  /** Hybrid tenants only: the Direct Routing number (the on-premises LineUri), optional. */
+  telephoneNumber?: string;
 }
 
 export interface EditForm {
@@ -41,6 +44,9 @@ export interface ValidNewAccount {
   accountType: AccountType;
   usageLocation: string | null;
   sku: LicenseSku | null;
+  /** Hybrid tenants: the Direct Routing number to give the account once it has arrived. */
+  telephoneNumber: string | null;
+  hybrid: boolean;
 }
 
 /**
@@ -53,10 +59,13 @@ export class ProvisioningService {
     private readonly directory: TenantDirectory,
     private readonly audit: AuditStore,
     readonly plans: PlanRunner,
+    private readonly hybrid: HybridSettings = { mode: 'auto' },
   ) {}
 
-  tenantFacts(): Promise<TenantFacts> {
-    return this.directory.getTenantFacts();
+  /** The tenant's facts, with whether it is hybrid (the add form and the add plan depend on it). */
+  async tenantFacts(): Promise<TenantFacts> {
+    const [facts, hybrid] = await Promise.all([this.directory.getTenantFacts(), detectHybrid(this.hybrid, this.directory)]);
+    return { ...facts, hybrid };
   }
 
   getAccount(id: string): Promise<ResourceAccount | null> {
@@ -65,6 +74,11 @@ export class ProvisioningService {
 
   listAccounts(query: AccountQuery): Promise<Page<ResourceAccount>> {
     return this.directory.listAccounts(query);
+  }
+
+  /** A number of the tenant's inventory, if it has it. */
+  phoneNumber(telephoneNumber: string): Promise<PhoneNumber | null> {
+    return this.directory.getPhoneNumber(telephoneNumber);
   }
 
   listVoiceApplications(): Promise<VoiceApplication[]> {
@@ -101,7 +115,8 @@ export class ProvisioningService {
 
   /** Checks the whole add form against the rules and the tenant; changes nothing. */
   async validateNewAccount(form: NewAccountForm, facts?: TenantFacts): Promise<FormResult<ValidNewAccount>> {
-    const tenant = facts ?? (await this.directory.getTenantFacts());
+    const tenant = facts ?? (await this.tenantFacts());
+    const hybrid = tenant.hybrid?.hybrid === true;
     const refusals: Refusal[] = [];
     const displayName = checkDisplayName(form.displayName);
     if (!displayName.ok) refusals.push(displayName);
@@ -137,8 +152,16 @@ export class ProvisioningService {
         else sku = found.value;
       }
     }
+    // Hybrid numbers are Direct Routing (seed page, hybrid section); the account needs a license first (F3).
+    let telephoneNumber: string | null = null;
+    if (hybrid && form.telephoneNumber?.trim()) {
+      const checked = checkTelephoneNumber(form.telephoneNumber, 'directRouting');
+      if (!checked.ok) refusals.push(checked);
+      else if (!wantsLicense) refusals.push(refuse('NUMBER_ACCOUNT_NOT_LICENSED', { upn: upn.ok ? upn.value : form.username.trim().slice(0, 120) }, 'telephoneNumber'));
+      else telephoneNumber = checked.value;
+    }
     if (!displayName.ok || !upn.ok || !accountType.ok || refusals.length > 0) return { ok: false, refusals };
-    return ok({ userPrincipalName: upn.value, displayName: displayName.value, accountType: accountType.value, usageLocation, sku });
+    return ok({ userPrincipalName: upn.value, displayName: displayName.value, accountType: accountType.value, usageLocation, sku, telephoneNumber, hybrid });
   }
 
   /**
@@ -154,9 +177,15 @@ export class ProvisioningService {
       return valid;
     }
     const input = valid.value;
-    const steps: Step[] = [{ kind: 'createAccount', userPrincipalName: input.userPrincipalName, displayName: input.displayName, accountType: input.accountType }];
-    if (input.usageLocation) steps.push({ kind: 'setUsageLocation', usageLocation: input.usageLocation });
-    if (input.sku) steps.push({ kind: 'assignLicense', license: input.sku.kind });
+    // In a hybrid tenant the account is made on Skype for Business Server 2019 and synced to Entra ID
+    // (seed page: "must be created on Skype for Business Server 2019"): the plan waits for it instead.
+    const steps = newAccountSteps({
+      ...input,
+      license: input.sku?.kind ?? null,
+      telephoneNumber: input.telephoneNumber ?? undefined,
+      numberType: input.telephoneNumber ? 'directRouting' : undefined,
+      ...(input.hybrid ? { onPremises: { ou: this.hybrid.ou } } : {}),
+    });
     const plan = await this.plans.propose(
       { kind: 'addAccount', account: { id: null, userPrincipalName: input.userPrincipalName, displayName: input.displayName }, requestedBy: actor, steps },
       true,
@@ -181,10 +210,44 @@ export class ProvisioningService {
     if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
     const type = NumberTypeSchema.safeParse(numberTypeRaw);
     if (!type.success) return refuse('NUMBER_WRONG_TYPE', { number: rawNumber.slice(0, 40), actual: numberTypeRaw.slice(0, 40), expected: 'callingPlan, operatorConnect or directRouting' }, 'numberType');
-    const numberType: NumberType = type.data;
+    const checked = await this.checkNumberFor(account, type.data, rawNumber, await this.directory.getTenantFacts());
+    if (!checked.ok) return checked;
+    return this.plans.propose({
+        kind: 'assignNumber',
+        account: accountRef(account),
+        requestedBy: actor,
+        steps: [{ kind: 'awaitLicense' }, { kind: 'assignNumber', telephoneNumber: checked.value, numberType: type.data }],
+      });
+  }
+
+  /**
+   * The number rules for an account that does not exist yet (a row of a bulk import): the same checks
+   * as for an existing one, against the account as the add plan will leave it (usage location, license).
+   */
+  async validateNumberForNewAccount(input: ValidNewAccount, numberTypeRaw: string, rawNumber: string, facts: TenantFacts): Promise<Result<{ telephoneNumber: string; numberType: NumberType }>> {
+    const type = NumberTypeSchema.safeParse(numberTypeRaw);
+    if (!type.success) return refuse('NUMBER_WRONG_TYPE', { number: rawNumber.slice(0, 40), actual: numberTypeRaw.slice(0, 40), expected: 'callingPlan, operatorConnect or directRouting' }, 'numberType');
+    const prospect: ResourceAccount = {
+      id: '',
+      userPrincipalName: input.userPrincipalName,
+      displayName: input.displayName,
+      accountType: input.accountType,
+      accountEnabled: false,
+      usageLocation: input.usageLocation,
+      assignedLicenses: input.sku ? [input.sku.skuId] : [],
+      phoneNumber: null,
+      associations: [],
+      broken: false,
+      createdAt: '',
+    };
+    const checked = await this.checkNumberFor(prospect, type.data, rawNumber, facts);
+    return checked.ok ? ok({ telephoneNumber: checked.value, numberType: type.data }) : checked;
+  }
+
+  /** Every rule of DOMAIN.md "Numbers" for this account and number; returns the number in E.164. */
+  private async checkNumberFor(account: ResourceAccount, numberType: NumberType, rawNumber: string, facts: TenantFacts): Promise<Result<string>> {
     const telephoneNumber = checkTelephoneNumber(rawNumber, numberType);
     if (!telephoneNumber.ok) return telephoneNumber;
-    const facts = await this.directory.getTenantFacts();
     const notReady = checkAccountCanTakeNumber(account, facts.skus);
     if (notReady) return notReady;
     const number = await this.directory.getPhoneNumber(telephoneNumber.value);
@@ -199,12 +262,7 @@ export class ProvisioningService {
       const mismatch = country ? checkNumberCountry(telephoneNumber.value, country, account) : null;
       if (mismatch) return mismatch;
     }
-    return this.plans.propose({
-        kind: 'assignNumber',
-        account: accountRef(account),
-        requestedBy: actor,
-        steps: [{ kind: 'awaitLicense' }, { kind: 'assignNumber', telephoneNumber: telephoneNumber.value, numberType }],
-      });
+    return telephoneNumber;
   }
 
   async planUnassignNumber(actor: Actor, accountId: string): Promise<Result<Plan>> {
@@ -246,6 +304,8 @@ export class ProvisioningService {
     const account = await this.directory.getAccount(accountId);
     if (!account) return { ok: false, refusals: [refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) })] };
     if (account.broken) return { ok: false, refusals: [refuse('ACCOUNT_BROKEN', { upn: account.userPrincipalName })] };
+    const onPremises = checkOwnedOnline(account, 'edit');
+    if (onPremises) return { ok: false, refusals: [onPremises] };
     const refusals: Refusal[] = [];
     const displayName = checkDisplayName(form.displayName);
     if (!displayName.ok) refusals.push(displayName);
@@ -306,6 +366,8 @@ export class ProvisioningService {
   async planDelete(actor: Actor, accountId: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
     if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
+    const onPremises = checkOwnedOnline(account, 'delete');
+    if (onPremises) return onPremises;
     const steps: Step[] = [];
     const unassign = await this.unassignStep(account);
     if (unassign) steps.push(unassign);
@@ -343,6 +405,43 @@ export class ProvisioningService {
     const holder = number.assignmentTargetId ? await this.directory.getAccount(number.assignmentTargetId) : null;
     return holder ? { ...refusal, params: { ...refusal.params, assignee: holder.userPrincipalName } } : refusal;
   }
+}
+
+/**
+ * The steps that make a new account: create → usage location → license (a license needs the usage
+ * location first, DOMAIN.md F8), and, when it gets a number, wait for the license to be provisioned
+ * (F14) → assign. The single add and every row of a bulk import run the same steps.
+ */
+export function newAccountSteps(input: {
+  userPrincipalName: string;
+  displayName: string;
+  accountType: AccountType;
+  usageLocation: string | null;
+  license: LicenseKind | null;
+  telephoneNumber?: string | undefined;
+  numberType?: NumberType | undefined;
+  /** Hybrid tenants: the account comes from on-premises (src/provisioning/hybrid.ts); the number is its LineUri too. */
+  onPremises?: { ou?: string | undefined };
+}): Step[] {
+  const { userPrincipalName, displayName, accountType } = input;
+  const steps: Step[] = input.onPremises
+    ? [
+        {
+          kind: 'awaitOnPremisesAccount',
+          userPrincipalName,
+          displayName,
+          accountType,
+          ...(input.telephoneNumber ? { lineUri: input.telephoneNumber } : {}),
+          ...(input.onPremises.ou ? { ou: input.onPremises.ou } : {}),
+        },
+      ]
+    : [{ kind: 'createAccount', userPrincipalName, displayName, accountType }];
+  if (input.usageLocation) steps.push({ kind: 'setUsageLocation', usageLocation: input.usageLocation });
+  if (input.license) steps.push({ kind: 'assignLicense', license: input.license });
+  if (input.telephoneNumber && input.numberType) {
+    steps.push({ kind: 'awaitLicense' }, { kind: 'assignNumber', telephoneNumber: input.telephoneNumber, numberType: input.numberType });
+  }
+  return steps;
 }
 
 function accountRef(account: ResourceAccount): Plan['account'] {

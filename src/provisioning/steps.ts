@@ -1,12 +1,15 @@
 import type { NumberOperation, TenantDirectory } from './directory';
 import { freeSeats, licenseKindsOf, type ResourceAccount, type TenantFacts } from './model';
 import { checkNumberAssignable, checkNumberCountry, countryOfCallingCode } from './numbers';
+import { checkOwnedOnline } from './hybrid';
 import type { Step, StepNote, StepState } from './plans';
 import { DirectoryRefusal, type MessageParams, type ReasonCode } from './result';
 import { checkFreeSeat, checkUsageLocationBeforeLicense, findSku } from './rules';
 
 export interface StepContext {
   directory: TenantDirectory;
+  /** The runner's clock (tests move it). */
+  now?: () => Date;
   facts: TenantFacts;
   /** The plan's account, null until the createAccount step made it. */
   accountId: string | null;
@@ -17,6 +20,9 @@ export type StepOutcome =
   | { status: 'done'; accountId?: string; acted: boolean }
   | { status: 'waiting'; operationId?: string; note: StepNote }
   | { status: 'failed'; note: StepNote };
+
+/** How long a hybrid add waits for its account to arrive from on-premises before it fails (retryable). */
+export const HYBRID_SYNC_WAIT_MS = 48 * 3_600_000;
 
 const done = (acted: boolean, accountId?: string): StepOutcome => (accountId ? { status: 'done', acted, accountId } : { status: 'done', acted });
 const fail = (reason: ReasonCode, params: MessageParams = {}): StepOutcome => ({ status: 'failed', note: { reason, params } });
@@ -67,6 +73,23 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
     }
     const created = await ctx.directory.createAccount(step);
     return done(true, created.id);
+  },
+
+  async awaitOnPremisesAccount(ctx, step, state) {
+    const found = await ctx.directory.findAccountByUpn(step.userPrincipalName);
+    if (!found) {
+      // Entra Connect syncs every 30 minutes by default; an admin may take a day to run the command.
+      // Past that the plan fails, so that it can be cancelled or retried rather than wait for ever.
+      const since = state.startedAt ? Date.parse(state.startedAt) : NaN;
+      const now = (ctx.now?.() ?? new Date()).getTime();
+      if (Number.isFinite(since) && now - since > HYBRID_SYNC_WAIT_MS) return fail('HYBRID_SYNC_TIMEOUT', { upn: step.userPrincipalName, hours: HYBRID_SYNC_WAIT_MS / 3_600_000 });
+      return wait('HYBRID_AWAITING_SYNC', { upn: step.userPrincipalName });
+    }
+    // An account made online under that name is not the one the admin was asked to create on-premises.
+    if (!found.onPremisesSynced) return fail('HYBRID_NOT_SYNCED', { upn: found.userPrincipalName });
+    if (found.accountType !== step.accountType) return fail('HYBRID_TYPE_MISMATCH', { upn: found.userPrincipalName, accountType: found.accountType, expected: step.accountType });
+    // Not a change of ours, but the moment the plan could go on: audited as this step's outcome.
+    return done(true, found.id);
   },
 
   async setUsageLocation(ctx, step) {
@@ -194,6 +217,8 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
 
   async updateAccount(ctx, step) {
     const current = await requireWorkingAccount(ctx);
+    const onPremises = checkOwnedOnline(current, 'edit');
+    if (onPremises) return fail(onPremises.reason, onPremises.params);
     const change: { displayName?: string; accountType?: typeof current.accountType } = {};
     if (step.displayName !== undefined && step.displayName !== current.displayName) change.displayName = step.displayName;
     if (step.accountType !== undefined && step.accountType !== current.accountType) {
@@ -210,6 +235,8 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
   async deleteAccount(ctx) {
     const current = await account(ctx);
     if (!current) return done(false);
+    const onPremises = checkOwnedOnline(current, 'delete');
+    if (onPremises) return fail(onPremises.reason, onPremises.params);
     // Never delete while a number is attached, or on its way to or from the account: it would be
     // stuck "pending" (F1).
     if (current.phoneNumber) return fail('DELETE_NUMBER_STILL_ASSIGNED', { upn: current.userPrincipalName, number: current.phoneNumber });

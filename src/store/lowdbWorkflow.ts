@@ -2,7 +2,7 @@ import { access, constants } from 'node:fs/promises';
 import { z } from 'zod';
 import { CardCopySchema, OutboxMessageSchema, type CardCopy, type OutboxMessage } from '../approvals/copies';
 import { ChangeRequestSchema, isFinalRequest, type ChangeRequest } from '../approvals/requests';
-import { isActive, PlanSchema, type Plan } from '../provisioning/plans';
+import { isActive, isFinished, PlanSchema, type Plan } from '../provisioning/plans';
 import { AuditEntrySchema, type AuditEntry, type AuditLog, type NewAuditEntry } from './audit';
 import { StoreUnavailableError } from './errors';
 import { JournaledStore } from './journal/store';
@@ -306,15 +306,17 @@ export class LowdbWorkflowStore implements WorkflowStore {
     return this.transact(async (tx) => {
       const data = this.store.data;
       let removed = 0;
+      // A message still to deliver keeps its plan (and request) until it went out or was given up.
+      const undelivered = new Set(Object.values(data.outbox).filter((m) => m.status === 'pending').map((m) => m.planId));
       for (const plan of Object.values(data.plans)) {
-        if (isActive(plan.status) || plan.updatedAt >= cutoff) continue;
+        if (!isFinished(plan.status) || plan.updatedAt >= cutoff || undelivered.has(plan.id)) continue;
         const request = own(data.requests, plan.id);
         if (request && !isFinalRequest(request.status)) continue;
         tx.deletePlan(plan.id);
         removed += 1;
       }
       for (const request of Object.values(data.requests)) {
-        if (!own(data.plans, request.id) && isFinalRequest(request.status) && request.createdAt < cutoff) tx.deletePlan(request.id);
+        if (!own(data.plans, request.id) && isFinalRequest(request.status) && request.createdAt < cutoff && !undelivered.has(request.id)) tx.deletePlan(request.id);
       }
       return removed;
     });

@@ -49,7 +49,12 @@ export interface WorkflowStore {
    */
   exclusively(name: string, work: () => Promise<void>): Promise<boolean>;
 
-  /** Finished plans and decided requests older than `before`, with their copies and messages, go. */
+  /**
+   * Retention: finished plans (done, cancelled) whose request, if any, is decided, and decided requests
+   * whose plan is gone, last changed before `before`, go with their copies and messages. Never a plan
+   * that failed (parked, maybe half-applied, with Retry), runs, waits or awaits confirmation, nor one
+   * with a message still to deliver.
+   */
   prune(before: Date): Promise<number>;
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -13,6 +13,7 @@ import {
   validateManifest,
 } from '../../scripts/package';
 import { decodePng, pixel, type Rgba } from './png';
+import { commands } from '../../src/bot/commands';
 
 const ROOT = path.join(__dirname, '..', '..');
 const APP_PACKAGE = path.join(ROOT, 'appPackage');
@@ -28,8 +29,11 @@ jest.doMock(require.resolve('strip-bom', { paths: [path.dirname(require.resolve(
   default: (text: string) => text.replace(/^\uFEFF/, ''),
 }));
 
-/** The commands every scope's command list must offer. */
-const COMMANDS = ['help', 'add', 'list', 'show', 'number', 'edit', 'delete', 'history'];
+/**
+ * The commands every scope's command list offers. A list holds at most 12 (manifest schema v1.24+,
+ * commandLists[].commands maxItems): the ones left out are named in a listed command's description.
+ */
+const COMMANDS = ['help', 'add', 'import', 'list', 'show', 'edit', 'number', 'switch', 'associate', 'delete', 'history', 'export'];
 
 /** Any attempt to reach the network during validation fails the test. */
 let fetchSpy: jest.SpyInstance;
@@ -97,11 +101,16 @@ describe('Teams app manifest', () => {
     expect(manifest.bots).toHaveLength(1);
     const bot = manifest.bots[0];
     expect([...bot.scopes].sort()).toEqual(['personal', 'team']);
+    // Bulk import takes a CSV file sent in the personal chat (issue 12).
+    expect(bot.supportsFiles).toBe(true);
     expect(bot.commandLists.map((list: { scopes: string[] }) => list.scopes)).toEqual([['personal'], ['team']]);
     for (const list of bot.commandLists as { commands: { title: string; description: string }[] }[]) {
       expect(list.commands.length).toBeLessThanOrEqual(12);
       expect(list.commands.map((c) => c.title)).toEqual(COMMANDS);
       for (const command of list.commands) expect(command.description.length).toBeGreaterThan(10);
+      // Every command the bot answers is offered: as a title, or by name in a description.
+      const offered = (name: string) => list.commands.some((c) => c.title === name || new RegExp(`(^|[\\s(])${name} `).test(c.description));
+      expect([...commands.keys()].filter((name) => !offered(name))).toEqual([]);
     }
   });
 

@@ -26,7 +26,7 @@ describe('history in the conversation', () => {
   it('shows the whole log newest first, ten a page, with Older/Newer and Export', async () => {
     const first = await sut.card(message('history'));
     const texts = cardTexts(first);
-    expect(texts.slice(0, 3)).toEqual(['History', '1–10 of 12 entries, newest first', 'plan.addAccount · aa-line3@contoso.com · done']);
+    expect(texts.slice(0, 3)).toEqual(['History', '1–10 of 12 entries, newest first', '✓ Done: add aa-line3 (asked by Ada Admin)']);
     expect(texts[3]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC · Ada Admin$/);
     expect(texts.filter((t) => t.startsWith('['))).toEqual(['[Older]', '[Export CSV]']);
 
@@ -39,11 +39,22 @@ describe('history in the conversation', () => {
   it('shows the history of one account, also after it is gone', async () => {
     const texts = cardTexts(await sut.card(message('history aa-line2')));
     expect(texts.slice(0, 2)).toEqual(['History of aa-line2', '1–4 of 4 entries, newest first']);
-    expect(texts.filter((t) => t.includes(' · ') && !t.includes('UTC'))).toEqual([
-      'plan.addAccount · aa-line2@contoso.com · done',
-      'account.setUsageLocation · aa-line2@contoso.com · done',
-      'account.create · aa-line2@contoso.com · done',
-      'plan.addAccount · aa-line2@contoso.com · requested',
+    expect(texts.filter((t) => /^[✓✗⊘•] /.test(t))).toEqual([
+      '✓ Done: add aa-line2 (asked by Ada Admin)',
+      '✓ Ada Admin set the usage location of aa-line2 to US',
+      '✓ Ada Admin created aa-line2',
+      '• Ada Admin asked to add aa-line2',
+    ]);
+  });
+
+  it('writes the same history as French sentences for a French client', async () => {
+    const texts = cardTexts(await sut.card(message('history aa-line2', { locale: 'fr-FR' })));
+    expect(texts.slice(0, 2)).toEqual(['Historique de aa-line2', '1–4 sur 4 entrées, les plus récentes d’abord']);
+    expect(texts.filter((t) => /^[✓✗⊘•] /.test(t))).toEqual([
+      '✓ Effectué\u00a0: ajouter aa-line2 (demandé par Ada Admin)',
+      '✓ Ada Admin a défini l’emplacement d’utilisation de aa-line2 sur US',
+      '✓ Ada Admin a créé aa-line2',
+      '• Ada Admin a demandé\u00a0: ajouter aa-line2',
     ]);
   });
 
@@ -53,6 +64,6 @@ describe('history in the conversation', () => {
   });
 
   it('explains "export" without "history"', async () => {
-    expect(cardTexts(await sut.card(message('export')))).toEqual(['Not done', 'Say "export history", or "export history <username>" for one account.']);
+    expect(cardTexts(await sut.card(message('export')))).toEqual(['Not done', 'Say "export history", "export history <username>" for one account, or "export accounts".']);
   });
 });

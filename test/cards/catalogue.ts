@@ -28,7 +28,10 @@ import type { AuditEntry } from '../../src/store/audit';
 import type { VoiceApplication } from '../../src/provisioning/directory';
 import type { ResourceAccount, TenantFacts } from '../../src/provisioning/model';
 import { checkAccountHasNoNumber, checkLicensedForNumber, checkNumberCountry } from '../../src/provisioning/numbers';
-import type { Plan, PlanKind, PlanStatus, Step, StepState } from '../../src/provisioning/plans';
+import type { BatchRow, Plan, PlanKind, PlanStatus, RefusedRow, Step, StepState } from '../../src/provisioning/plans';
+import type { BatchProgress } from '../../src/provisioning/batch';
+import { importBatchCard } from '../../src/cards/importBatch';
+import { describeImportProblem, importFormCard } from '../../src/cards/importForm';
 import { refuse, type Refusal } from '../../src/provisioning/result';
 import { checkDisplayName, checkFreeSeat, checkUpnUnused } from '../../src/provisioning/rules';
 import { ADMIN, APPROVER, APPROVER_2, TENANT } from '../helpers/identities';
@@ -523,6 +526,106 @@ function histories(state: TenantState, locale: Locale): CatalogueEntry[] {
   ];
 }
 
+// ---------------------------------------------------------------------------------------------
+// Bulk import (issue 12)
+
+const IMPORT_LINK = { url: 'https://switchboard.contoso.com/exports/5f0c3a9e1b7d4c2a8e6f0b1d3c5a7e9f.csv', expires: '2026-03-02 09:40 UTC' };
+
+/** A batch of `ready` rows (call queues, some with a number) and the refused rows given, as a preview would make it. */
+function batchPlan(status: PlanStatus, ready: number, refused: RefusedRow[], concurrency = 4): Plan {
+  const rows: BatchRow[] = Array.from({ length: ready }, (_, i) => {
+    const aa = i % 5 === 0;
+    const city = ['Boston', 'Dublin', 'Lyon', 'Madrid', 'Oslo'][i % 5]!;
+    return {
+      line: i + 2,
+      displayName: `${city} ${aa ? 'office' : 'front desk'} ${Math.floor(i / 5) + 1}`,
+      userPrincipalName: `${aa ? 'aa' : 'cq'}-${city.toLowerCase()}-${Math.floor(i / 5) + 1}@${DEMO.domains.custom}`,
+      accountType: aa ? 'autoAttendant' : 'callQueue',
+      usageLocation: city === 'Lyon' ? 'FR' : 'US',
+      license: i % 10 === 3 ? null : 'resourceAccount',
+      ...(i === 0 ? { numberType: 'callingPlan' as const, telephoneNumber: DEMO.numbers.usPool[0] } : {}),
+    };
+  });
+  return {
+    ...makePlan('p-import-3f2a9c1b', 'importAccounts', status, { upn: 'import-3f2a9c1b', displayName: 'import-3f2a9c1b' }, []),
+    batch: { source: 'file', fileName: 'resource-accounts-march.csv', total: ready + refused.length, rows, refused, concurrency },
+  };
+}
+
+/** How the rows stand: the first `done` done, then `failed` failed (with a reason each), then `waiting`, then `running`. */
+function batchProgressOf(plan: Plan, done: number, failed: Refusal[], waiting = 0, running = 0): BatchProgress {
+  const rows = plan.batch!.rows;
+  const children = rows.map((row, i): Plan | undefined => {
+    const status: PlanStatus | undefined =
+      i < done ? 'done' : i < done + failed.length ? 'failed' : i < done + failed.length + waiting ? 'waiting' : i < done + failed.length + waiting + running ? 'running' : undefined;
+    if (!status) return undefined;
+    const failure = failed[i - done];
+    const steps: [Step, StepState][] = [[{ kind: 'createAccount', userPrincipalName: row.userPrincipalName, displayName: row.displayName, accountType: row.accountType }, status === 'failed' && failure ? { status: 'failed', note: note(failure) } : { status: status === 'done' ? 'done' : 'pending' }]];
+    return { ...makePlan(`${plan.id}:${i}`, 'addAccount', status, { upn: row.userPrincipalName, displayName: row.displayName }, steps), parentId: plan.id };
+  });
+  const count = (s: PlanStatus) => children.filter((c) => c?.status === s).length;
+  return { count: rows.length, done: count('done'), failed: count('failed'), waiting: count('waiting'), running: count('running'), notStarted: children.filter((c) => !c).length, children, versions: 0 };
+}
+
+function imports(state: TenantState, locale: Locale): CatalogueEntry[] {
+  const facts = factsOf(state);
+  const cell = (values: string[]): string[] => values;
+  const refusedRow = (line: number, values: string[], refusal: Refusal): RefusedRow => ({ line, cells: cell(values), reasons: [note(refusal)!] });
+  const ps = state.skus.find((x) => x.kind === 'phoneSystem')!;
+  const refused: RefusedRow[] = [
+    refusedRow(22, ['Tokyo office', 'aa-tokyo', 'fabrikam.com', 'autoAttendant', 'JP', 'resourceAccount', '', ''], refuse('UPN_DOMAIN_NOT_VERIFIED', { domain: 'fabrikam.com' }, 'domain')),
+    refusedRow(23, ['Main line', 'aa-main', DEMO.domains.custom, 'autoAttendant', 'US', 'resourceAccount', '', ''], refuse('UPN_IN_USE', { upn: DEMO.accounts.mainLine.upn }, 'username')),
+    refusedRow(24, ['Oslo desk', 'cq-oslo-2', DEMO.domains.custom, 'callQueue', 'NO', 'resourceAccount', '', ''], refuse('IMPORT_DUPLICATE_USERNAME', { upn: `cq-oslo-2@${DEMO.domains.custom}`, lines: '11, 24' }, 'username')),
+    refusedRow(25, ['Reception 2', 'aa-reception-2', DEMO.domains.custom, 'autoAttendant', 'US', 'phoneSystem', '', ''], refuse('LICENSE_NO_FREE_SEAT', { sku: ps.skuPartNumber, enabled: ps.enabled, free: 0 }, 'license')),
+    refusedRow(26, ['Lyon desk 9', 'cq-lyon-9', DEMO.domains.custom, 'callQueue', 'FR', 'resourceAccount', 'callingPlan', DEMO.numbers.usPool[1]!], refuse('NUMBER_COUNTRY_MISMATCH', { number: DEMO.numbers.usPool[1]!, numberCountry: 'US', upn: `cq-lyon-9@${DEMO.domains.custom}`, usageLocation: 'FR' }, 'telephoneNumber')),
+    refusedRow(27, ['Boston desk 40', 'cq-boston-40', DEMO.domains.custom, 'callQueue', 'US', 'resourceAccount', '', ''], refuse('IMPORT_NO_SEAT_LEFT', { sku: DEMO.skus.resourceAccount.skuPartNumber, free: 20, needed: 21 }, 'license')),
+  ];
+  const preview = batchPlan('awaitingConfirmation', 20, refused);
+  const allRefused = batchPlan('awaitingConfirmation', 0, refused.slice(0, 3));
+  const pendingRequest = request(preview, 'pending');
+  const approval: ApprovalState = {
+    line: approvalStatusLine(pendingRequest, preview, locale),
+    tone: 'warning',
+    pending: true,
+    requestId: pendingRequest.id,
+    note: format(strings(locale).approval.sentTo, { names: APPROVER.name }),
+  };
+  const running = batchPlan('running', 20, refused);
+  const waiting = batchPlan('waiting', 20, refused);
+  const failedPlan = batchPlan('failed', 20, refused);
+  const doneBatch = batchPlan('done', 20, refused);
+  const failures = [
+    refuse('LICENSE_NO_FREE_SEAT', { sku: DEMO.skus.resourceAccount.skuPartNumber, enabled: 25, free: 0 }, 'license'),
+    refuse('TENANT_UNAVAILABLE', { upn: `cq-dublin-4@${DEMO.domains.custom}`, detail: 'HTTP 429' }),
+  ];
+  const view = (plan: Plan, progress: BatchProgress, extra: Partial<Parameters<typeof importBatchCard>[0]> = {}) => importBatchCard({ plan, progress, facts, locale, ...extra });
+  // The largest batch card: 500 rows, every one refused with long values and reasons, then as many failures.
+  const longName = 'Very long display name for a branch office front desk that somebody typed in full '.repeat(2).trim();
+  const worst = batchPlan('failed', 250, Array.from({ length: 250 }, (_, i) => refusedRow(252 + i, [longName, `cq-${'x'.repeat(60)}`, 'fabrikam.com', 'callQueue', 'US', 'resourceAccount', '', ''], refuse('UPN_LOCAL_PART_TOO_LONG', { max: 64, length: 66 }, 'username'))));
+  const worstFailures = Array.from({ length: 250 }, () => refuse('TENANT_OPERATION_FAILED', { upn: `cq-${'x'.repeat(60)}@contoso.com`, detail: 'The tenant says something long about why this account could not be created. '.repeat(3) }));
+  const importRequest = request(preview, 'pending');
+  return [
+    { name: 'import-form', template: 'import-form', description: '"import": paste CSV, or send the file in the chat; columns and limits stated.', card: importFormCard(locale) },
+    {
+      name: 'import-form-refused',
+      template: 'import-form',
+      description: 'Pasted CSV refused as a whole (a column missing): the reason, the text kept.',
+      card: importFormCard(locale, { problem: describeImportProblem({ problem: 'missingColumns', columns: 'usageLocation, license' }, locale), csv: 'displayName,username,domain,type\nNight line,aa-night,contoso.com,autoAttendant' }),
+    },
+    { name: 'import-form-template', template: 'import-form', description: 'After "Download template": a one-time link to the template CSV.', card: importFormCard(locale, { download: IMPORT_LINK }) },
+    { name: 'import-batch-preview', template: 'import-batch', description: 'Preview of a 26-row file: 20 ready, 6 refused with their reasons (Confirm import / Download rows not imported / Cancel).', card: view(preview, batchProgressOf(preview, 0, [])) },
+    { name: 'import-batch-all-refused', template: 'import-batch', description: 'Preview where every row was refused: no Confirm.', card: view(allRefused, batchProgressOf(allRefused, 0, [])) },
+    { name: 'import-batch-awaiting-approval', template: 'import-batch', description: 'Confirmed; one approval for the whole batch is pending (Refresh / Cancel request).', card: view(preview, batchProgressOf(preview, 0, []), { approval }) },
+    { name: 'import-batch-running', template: 'import-batch', description: 'Running: 12 of 20 rows done, 4 at a time; updated in place.', card: view(running, batchProgressOf(running, 12, [], 0, 4)) },
+    { name: 'import-batch-waiting', template: 'import-batch', description: 'Rows waiting for license provisioning; it carries on by itself.', card: view(waiting, batchProgressOf(waiting, 18, [], 2)) },
+    { name: 'import-batch-failed', template: 'import-batch', description: 'Stopped with 2 failed rows (seats gone, throttled): Retry failed rows.', card: view(failedPlan, batchProgressOf(failedPlan, 18, failures)) },
+    { name: 'import-batch-download', template: 'import-batch', description: 'After "Download rows not imported": the one-time link under the card.', card: view(failedPlan, batchProgressOf(failedPlan, 18, failures), { download: IMPORT_LINK }) },
+    { name: 'import-batch-done', template: 'import-batch', description: 'Done: every ready row created; the refused rows still downloadable.', card: view(doneBatch, batchProgressOf(doneBatch, 20, [])) },
+    { name: 'import-batch-largest', template: 'import-batch', description: 'The largest a batch card gets: 500 rows, 250 refused and 250 failed, long values; 10 listed.', card: view(worst, batchProgressOf(worst, 0, worstFailures)) },
+    { name: 'approval-request-import', template: 'approval-request', description: 'One approval for a whole import batch, as an approver sees it: what approving it does.', card: approvalRequestCard(importRequest, preview, 'approver', locale, [ADMIN.aadObjectId]) },
+  ];
+}
+
 /** Builds every catalogue card afresh in one language (renderers return new objects, so callers may mutate them). */
 export function buildCatalogue(locale: Locale = 'en'): CatalogueEntry[] {
   const state = tenant();
@@ -538,6 +641,7 @@ export function buildCatalogue(locale: Locale = 'en'): CatalogueEntry[] {
     ...helps(locale),
     ...messages(state, locale),
     ...histories(state, locale),
+    ...imports(state, locale),
   ];
 }
 

@@ -172,7 +172,11 @@ describe('random mixes of Markdown characters', () => {
   };
   const values = Array.from({ length: 400 }, () => Array.from({ length: 1 + Math.floor(random() * 10) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(''));
   const leaves = (node: unknown): string[] => (typeof node === 'string' ? [node] : node && typeof node === 'object' ? Object.values(node).flatMap(leaves) : []);
-  const templates = ['{value}', ...[...leaves(en), ...leaves(fr)].filter((t) => /\{\w+\}/.test(t))];
+  // History sentences are filled with raw values and escaped whole (src/audit/sentences.ts, then
+  // plainText in src/cards/history.ts), so filling them with escaped values is not how they are used.
+  const sentenceParts = (h: typeof en.history) => leaves([h.sentence, h.verbs, h.changes, h.planDone, h.planFailed, h.planRequested]);
+  const escapedWhole = new Set([...sentenceParts(en.history), ...sentenceParts(fr.history)]);
+  const templates = ['{value}', ...[...leaves(en), ...leaves(fr)].filter((t) => /\{\w+\}/.test(t) && !escapedWhole.has(t))];
   const fill = (template: string, value: string) => template.replace(/\{\w+\}/g, value);
 
   it('never adds markup to a string of the tables, nor on its own', () => {

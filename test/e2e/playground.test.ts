@@ -199,6 +199,27 @@ suite('trying Switchboard in the Agents Playground (requester + approver)', () =
     });
   });
 
+  it('imports accounts from pasted CSV: the preview says which rows are refused and why, Confirm creates the others', async () => {
+    await step('import', async () => {
+      const form = await requester.send('import');
+      await requester.waitForText(form, /^Import resource accounts/);
+      const csv = [
+        'displayName,username,domain,type,usageLocation,license',
+        'Import one,cq-e2e-import-1,contoso.com,callQueue,US,none',
+        '"Import, two",cq-e2e-import-2,contoso.com,Call queue,France,none',
+        'Main again,aa-main,contoso.com,autoAttendant,US,none',
+      ].join('\n');
+      await requester.fillAndClick(form, () => form.getByLabel('Accounts as CSV').fill(csv), 'Check rows');
+      // The form is replaced in place by the preview; nothing is created yet.
+      const preview = await requester.waitForText(form, /^Import resource accounts 2 of 3 rows are ready, 1 refused\./);
+      expect(preview).toContain('Row 4 · aa-main@contoso.com: aa-main@contoso.com is already used by another account in this tenant.');
+      await requester.click(form, 'Confirm import');
+      await requester.waitForText(form, /Done: 2 of 2 accounts created\./);
+      const shown = await requester.send('show cq-e2e-import-2');
+      expect(await requester.facts(shown)).toMatchObject({ Username: 'cq-e2e-import-2@contoso.com', Type: 'Call queue', 'Usage location': 'France (FR)' });
+    });
+  });
+
   // Issue 9 item 15, in a real renderer: the Playground renders TextBlocks with a CommonMark renderer
   // (react-markdown; links, emphasis and lists allowed), as Teams renders them with its own.
   it('shows a display name full of Markdown and a bidi override as plain text', async () => {

@@ -54,6 +54,8 @@ function userRecord(tenant: FakeTenant, a: StoredAccount | OrdinaryUser): Record
     department: DEPARTMENT,
     assignedLicenses: a.assignedLicenses.map((skuId) => ({ skuId, disabledPlans: [] })),
     createdDateTime: a.createdAt,
+    // Graph: true for users synced from on-premises AD, null for cloud-only users.
+    onPremisesSyncEnabled: a.onPremisesSynced === true ? true : null,
   };
 }
 

@@ -30,6 +30,9 @@ const SAME_IN_BOTH = new Set([
   'numberType.operatorConnect', // product name
   'plan.showCommands', // PowerShell / Graph
   'history.line', // {at} · {actor}
+  'history.sentence.reason', // {sentence} — {reason}
+  'history.sentence.system', // Switchboard (the product's name, as actor)
+  'import.readyNumber', // {number} ({numberType})
 ]);
 
 describe('the French table', () => {

@@ -182,6 +182,57 @@ describe('kill -9 at random moments: nothing acknowledged is lost, nothing is st
     // The run did real work: some of everything was acknowledged before the kills.
     expect({ created: ledger.created.size + ledger.addPlans.size > 0, approved: ledger.approvedDeletes.size + ledger.requested.size > 0 }).toEqual({ created: true, approved: true });
   });
+
+  it('an import batch killed mid-run resumes: every row ends created once, nothing stuck (issue 12)', async () => {
+    const random = seeded(SEED + 12);
+    const ROWS = 150;
+    const rows = Array.from({ length: ROWS }, (_, i) => `Crash import ${i},cq-crash-import-${i},contoso.com,callQueue,US,none`);
+    const csv = ['displayName,username,domain,type,usageLocation,license', ...rows].join('\n');
+    const importEnv = { ...env(), SWITCHBOARD_IMPORT_CONCURRENCY: '1' };
+    bot = await startBot(importEnv);
+    const preview = await invoke(bot.url, 'previewImport', { csv });
+    const planId = preview && idOn(preview, 'planId');
+    expect(cardTexts(preview)[1]).toMatch(new RegExp(`^${ROWS} of ${ROWS} rows are ready`));
+    await invoke(bot.url, 'confirmPlan', { planId: planId! });
+    // Killed while rows run, twice (once a few rows are done, then once a few more are, plus a random
+    // moment); each restart carries on from the files. The audit log is append-only: safe to read meanwhile.
+    const createdSoFar = async () =>
+      (await readFile(path.join(dir.dir, 'audit.jsonl'), 'utf8').catch(() => '')).split('\n').filter((l) => l.includes('"account.create"') && l.includes('cq-crash-import-')).length;
+    let threshold = 5;
+    for (let life = 0; life < 2; life++) {
+      const deadline = Date.now() + 60_000;
+      while ((await createdSoFar()) < threshold && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, Math.floor(random() * 50)));
+      await bot.kill9();
+      const killedAt = await createdSoFar();
+      expect(killedAt).toBeLessThan(ROWS);
+      threshold = killedAt + 5;
+      bot = await startBot(importEnv);
+    }
+    const last = bot;
+    await settle(dir.dir);
+    expect(await last.stop()).toBe('0');
+    bot = undefined;
+
+    const workflow = await LowdbWorkflowStore.open(path.join(dir.dir, 'workflow.json'), { audit: new AuditLog(path.join(dir.dir, 'audit.jsonl')) });
+    const tenant = await SimulatedTenant.open({ file: path.join(dir.dir, 'tenant.json'), tenantId: TENANT });
+    try {
+      expect((await workflow.plan(planId!))?.status).toBe('done');
+      expect((await workflow.plans(['running', 'waiting'])).map((p) => p.id)).toEqual([]);
+      const accounts = (await tenant.listAccounts({ offset: 0, limit: 10_000, text: 'cq-crash-import-' })).items;
+      expect(accounts.map((a) => a.userPrincipalName).sort()).toEqual(rows.map((_, i) => `cq-crash-import-${i}@contoso.com`).sort());
+      expect(accounts).toHaveLength(ROWS);
+      for (const account of accounts) expect({ upn: account.userPrincipalName, usageLocation: account.usageLocation }).toEqual({ upn: account.userPrincipalName, usageLocation: 'US' });
+      // Each creation is in the audit log once: a row found done after a kill is recorded as such, not twice.
+      const audit = (await readFile(path.join(dir.dir, 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { action: string; target: string; outcome: string });
+      const creations = audit.filter((e) => e.action === 'account.create' && e.outcome === 'succeeded' && e.target.startsWith('cq-crash-import-'));
+      expect(creations).toHaveLength(ROWS);
+      expect(new Set(creations.map((e) => e.target)).size).toBe(ROWS);
+      await expectConsistentTenant(tenant, dir.dir);
+    } finally {
+      await Promise.all([workflow.close(), tenant.close()]);
+    }
+  });
 });
 
 /** Waits until the bot has nothing running or waiting and nothing to deliver (read from its files). */

@@ -217,6 +217,47 @@ describe.each(harnesses)('workflow store contract: %s', (_name, make) => {
     expect(await h.store.outboxOf(plan.id)).toEqual([]);
   });
 
+  it('retention drops only finished plans with decided requests, never a failed one or one with a message to deliver', async () => {
+    // Every plan last changed long before the cutoff; only its status and what hangs on it decide.
+    const old = '2026-01-01T00:00:00.000Z';
+    const cases: { plan: Plan['status'] | null; request: ChangeRequest['status'] | null; pendingMessage?: true; pruned: boolean; why: string }[] = [
+      { plan: 'done', request: null, pruned: true, why: 'finished, no request' },
+      { plan: 'done', request: 'done', pruned: true, why: 'finished, request done' },
+      { plan: 'cancelled', request: 'rejected', pruned: true, why: 'rejected' },
+      { plan: 'cancelled', request: 'expired', pruned: true, why: 'expired' },
+      { plan: 'cancelled', request: 'failed', pruned: true, why: 'failed, then withdrawn' },
+      { plan: null, request: 'cancelled', pruned: true, why: 'a decided request whose plan is gone' },
+      { plan: 'failed', request: null, pruned: false, why: 'parked with Retry, maybe half-applied' },
+      { plan: 'failed', request: 'failed', pruned: false, why: 'approved, parked with Retry' },
+      { plan: 'running', request: 'executing', pruned: false, why: 'running' },
+      { plan: 'waiting', request: null, pruned: false, why: 'waiting for the tenant' },
+      { plan: 'awaitingConfirmation', request: 'pending', pruned: false, why: 'waiting for an approver' },
+      { plan: 'awaitingConfirmation', request: null, pruned: false, why: 'held or not confirmed yet' },
+      { plan: 'done', request: 'done', pendingMessage: true, pruned: false, why: 'its notice is still to be delivered' },
+      { plan: 'cancelled', request: 'rejected', pendingMessage: true, pruned: false, why: 'the rejection notice is still to be delivered' },
+      { plan: null, request: 'expired', pendingMessage: true, pruned: false, why: 'a request whose notice is still to be delivered' },
+    ];
+    const ids = cases.map((c) => {
+      const plan = newPlan(`aa-${counter}@contoso.com`, c.plan ?? 'done');
+      return { ...c, id: plan.id, record: plan };
+    });
+    await h.store.transact((tx) => {
+      for (const c of ids) {
+        if (c.plan) tx.putPlan(c.record, old);
+        if (c.request) tx.putRequest({ ...requestOf(c.record), status: c.request, createdAt: old });
+        if (c.pendingMessage) tx.putOutbox({ ...message(c.id, 1), kind: 'notifyRequester' });
+        tx.putOutbox({ ...message(c.id, 2), status: 'sent' });
+      }
+    });
+
+    const removed = await h.store.prune(new Date('2026-06-01T00:00:00.000Z'));
+    const left = await Promise.all(ids.map(async (c) => ({ why: c.why, kept: (await h.store.plan(c.id)) !== undefined || (await h.store.request(c.id)) !== undefined })));
+    expect(left).toEqual(ids.map((c) => ({ why: c.why, kept: !c.pruned })));
+    expect(removed).toBe(ids.filter((c) => c.pruned && c.plan).length);
+    // What is kept keeps its messages; what went took its messages along.
+    for (const c of ids) expect((await h.store.outboxOf(c.id)).length).toBe(c.pruned ? 0 : c.pendingMessage ? 2 : 1);
+  });
+
   it('runs exclusive work once at a time and holds locks across holders', async () => {
     let inside = 0;
     let most = 0;

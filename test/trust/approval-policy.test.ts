@@ -29,6 +29,10 @@ const PROPOSE: Record<PlanKind, (app: App) => Promise<Result<Plan>>> = {
   switchLicense: (app) => app.provisioning.planSwitchLicense(admin, DEMO.accounts.reception.id),
   dissociate: (app) => app.provisioning.planDissociate(admin, DEMO.accounts.mainLine.id),
   deleteAccount: (app) => app.provisioning.planDelete(admin, DEMO.accounts.helpdesk.id),
+  importAccounts: async (app) => {
+    const r = await app.imports.preview(admin, 'displayName,username,domain,type,usageLocation,license\nNight line,aa-night,contoso.com,autoAttendant,US,resourceAccount\n', { kind: 'paste' });
+    return r.ok ? { ok: true, value: r.plan } : { ok: false, reason: 'PLAN_NOT_FOUND', params: {} };
+  },
 };
 
 describe('the approval policy holds for every kind it accepts (issue 9 item 2)', () => {

@@ -70,6 +70,7 @@ function toAccount(
     phoneNumber,
     associations,
     broken: false,
+    ...(user?.onPremisesSyncEnabled === true ? { onPremisesSynced: true } : {}),
     createdAt: user?.createdDateTime ?? createdAt,
   };
 }

@@ -15,6 +15,8 @@ import type {
 import type { PhoneNumber, ResourceAccount, TenantFacts } from '../../provisioning/model';
 import { createAccount, deleteAccount, setUsageLocation, updateAccount } from './accountChanges';
 import { findAccountByUpn, listAccounts, observeAccount } from './accounts';
+import { detectHybridByDns, type ResolveSrv } from './hybrid';
+import type { HybridDetection } from '../../provisioning/hybrid';
 import type { Tenant } from './context';
 import type { Counts } from './meter';
 import type { PowerShell } from './powershell/runner';
@@ -47,7 +49,12 @@ export interface MicrosoftDirectoryParts {
   powerShell?: PowerShell;
   /** Each command's cost goes to debug. */
   log?: Partial<Pick<Logger, 'debug'>>;
+  /** DNS SRV lookups for hybrid detection (tests answer them). */
+  resolveSrv?: ResolveSrv;
 }
+
+/** DNS changes rarely; a lookup per add form would be a lookup too many. */
+const HYBRID_CACHE_MS = 3_600_000;
 
 export class MicrosoftDirectory implements TenantDirectory {
   constructor(
@@ -55,6 +62,22 @@ export class MicrosoftDirectory implements TenantDirectory {
     private readonly describe: string,
     private readonly parts: MicrosoftDirectoryParts = {},
   ) {}
+
+  private hybrid: { at: number; value: Promise<HybridDetection> } | undefined;
+
+  /** Hybrid with Skype for Business Server, told by the verified domains' _sipfederationtls records. */
+  detectHybrid(): Promise<HybridDetection> {
+    const now = Date.now();
+    if (!this.hybrid || now - this.hybrid.at > HYBRID_CACHE_MS) {
+      const value = this.getTenantFacts().then((facts) => detectHybridByDns(facts.domains, this.parts.resolveSrv));
+      this.hybrid = { at: now, value };
+      // A failed read is not kept: the next form asks again.
+      value.catch(() => {
+        if (this.hybrid?.value === value) this.hybrid = undefined;
+      });
+    }
+    return this.hybrid.value;
+  }
 
   /** Round trips since the backend opened: all of them, and those no command waited for. */
   counts(): { total: Counts; background: Counts } {

@@ -1,3 +1,4 @@
+import type { ResolveSrv } from './hybrid';
 import type { TokenCredential } from '@azure/identity';
 import { StartupError } from '../../config';
 import type { Logger } from '../../log/logger';
@@ -47,6 +48,8 @@ export interface MicrosoftDirectoryOptions {
   propagationWindowMs?: number;
   /** How long assignNumber / unassignNumber poll their operation before returning it running (default 5 s). */
   operationWaitMs?: number;
+  /** DNS SRV lookups for hybrid detection (default: the system resolver). */
+  resolveSrv?: ResolveSrv;
 }
 
 /**
@@ -126,7 +129,7 @@ export async function openMicrosoftDirectory(env: NodeJS.ProcessEnv, options: Mi
   }
   const mode = options.powerShell ? 'Teams PowerShell' : config.pwshMode === 'oneshot' ? 'Teams PowerShell (one pwsh per cmdlet)' : `Teams PowerShell (${config.pwshConcurrency} warm workers)`;
   log?.info({ tenantId: config.tenantId, graph: config.graphBaseUrl, pwshMode: config.pwshMode }, `Microsoft 365 backend ready (Graph + ${mode}, delegated)`);
-  return new MicrosoftDirectory(tenant, `Graph ${config.graphBaseUrl}, ${mode}, delegated`, { powerShell, ...(log ? { log } : {}) });
+  return new MicrosoftDirectory(tenant, `Graph ${config.graphBaseUrl}, ${mode}, delegated`, { powerShell, ...(log ? { log } : {}), ...(options.resolveSrv ? { resolveSrv: options.resolveSrv } : {}) });
 }
 
 /** The token says which tenant and which kind of session this is (F12); a mismatch stops start-up. */

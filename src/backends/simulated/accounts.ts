@@ -59,6 +59,7 @@ export function refuseIfNotYetVisible(account: StoredAccount, now: Date, propaga
 
 /** Set-CsOnlineApplicationInstance -DisplayName / -ApplicationId (teams-apis.md §3.2). */
 export function updateAccount(account: StoredAccount, change: AccountChange): void {
+  refuseIfOnPremises(account, 'Set-CsHybridApplicationEndpoint');
   if (change.displayName !== undefined) refuseIfNoDisplayName(change.displayName);
   const association = account.associations[0];
   // The type may not change under an AA/CQ that uses the account (teams-apis.md §3.2, DOMAIN.md F6).
@@ -84,6 +85,7 @@ export function setUsageLocation(account: StoredAccount, usageLocation: string):
  * left stuck (DOMAIN.md F1). Associations go with the account.
  */
 export function deleteAccount(state: TenantState, account: StoredAccount): void {
+  refuseIfOnPremises(account, 'Remove-CsHybridApplicationEndpoint');
   for (const skuId of account.assignedLicenses) {
     const sku = state.skus.find((s) => s.skuId === skuId);
     if (sku) sku.consumed = Math.max(0, sku.consumed - 1);
@@ -95,4 +97,41 @@ export function deleteAccount(state: TenantState, account: StoredAccount): void 
 export function findByUpn(state: TenantState, userPrincipalName: string): StoredAccount | undefined {
   const lower = userPrincipalName.toLowerCase();
   return Object.values(state.accounts).find((a) => a.userPrincipalName.toLowerCase() === lower);
+}
+
+/**
+ * Entra ID refuses online changes to what an on-premises directory masters ("Unable to update the
+ * specified properties for on-premises mastered Directory Sync objects"): name, type and existence of
+ * a synced hybrid endpoint are changed on Skype for Business Server.
+ */
+function refuseIfOnPremises(account: StoredAccount, cmdlet: string): void {
+  if (account.onPremisesSynced) throw new DirectoryRefusal('ACCOUNT_ON_PREMISES', { upn: account.userPrincipalName, cmdlet });
+}
+
+/**
+ * Entra Connect bringing an endpoint made with New-CsHybridApplicationEndpoint into Entra ID: a
+ * disabled user, synced, of the type its ApplicationId says. Tests and the demo call it in place of
+ * an on-premises server.
+ */
+export function syncFromOnPremises(state: TenantState, input: NewAccount, now: Date): StoredAccount {
+  const existing = findByUpn(state, input.userPrincipalName);
+  if (existing) throw new DirectoryRefusal('UPN_IN_USE', { upn: input.userPrincipalName }, 'username');
+  refuseIfNoDisplayName(input.displayName);
+  const account: StoredAccount = {
+    id: randomUUID(),
+    userPrincipalName: input.userPrincipalName,
+    displayName: input.displayName.trim(),
+    accountType: input.accountType,
+    accountEnabled: false,
+    usageLocation: null,
+    assignedLicenses: [],
+    phoneNumber: null,
+    associations: [],
+    broken: false,
+    onPremisesSynced: true,
+    createdAt: now.toISOString(),
+    licensedAt: null,
+  };
+  state.accounts[account.id] = account;
+  return account;
 }

@@ -50,6 +50,8 @@ export const TenantPartsSchema = z.object({
   displayName: z.string(),
   domains: z.array(VerifiedDomainSchema),
   skus: z.array(LicenseSkuSchema),
+  /** Hybrid with Skype for Business Server 2019: resource accounts arrive from on-premises (DOMAIN.md §7). */
+  hybrid: z.boolean().optional(),
 });
 
 /**

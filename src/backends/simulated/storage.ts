@@ -101,7 +101,7 @@ export interface PostgresStorageOptions {
 
 /**
  * The tenant in PostgreSQL, shared by every instance on the database (src/store/pg/tenant.ts). The
- * database must be migrated (src/store/pg/migrations.ts, version 2); it stays open when the tenant
+ * database must be migrated (src/store/pg/migrations.ts, version 3); it stays open when the tenant
  * closes (it is shared with the other stores). Unusable rows go to the table sim_quarantine.
  */
 export function postgresStorage(db: Database, options: PostgresStorageOptions = {}): TenantStorageFactory {

@@ -20,8 +20,10 @@ import {
   findByUpn,
   refuseIfNotYetVisible,
   setUsageLocation,
+  syncFromOnPremises,
   updateAccount,
 } from './accounts';
+import type { HybridDetection } from '../../provisioning/hybrid';
 import { assignLicense, provisioningAt } from './licensing';
 import { AccountIndex, listAccounts, listPhoneNumbers } from './queries';
 import { demoTenant } from './seed';
@@ -248,6 +250,23 @@ export class SimulatedTenant implements TenantDirectory {
       dissociate(state, account, configurationId);
       return toResourceAccount(account);
     });
+  }
+
+  async detectHybrid(): Promise<HybridDetection> {
+    const state = await this.observe();
+    return state.hybrid ? { hybrid: true, evidence: 'simulated tenant: hybrid with Skype for Business Server 2019' } : { hybrid: false, evidence: 'simulated tenant: online only' };
+  }
+
+  /** Marks the simulated tenant hybrid (or not), as SRV _sipfederationtls pointing on-premises would. */
+  setHybrid(hybrid: boolean): Promise<void> {
+    return this.change((state) => {
+      state.hybrid = hybrid;
+    });
+  }
+
+  /** What Entra Connect does once an admin ran New-CsHybridApplicationEndpoint on-premises. */
+  syncFromOnPremises(input: NewAccount): Promise<ResourceAccount> {
+    return this.change((state, now) => toResourceAccount(syncFromOnPremises(state, input, now)));
   }
 
   async health(): Promise<{ ok: boolean; detail: string }> {

@@ -11,6 +11,8 @@ const AddAccountData = z.object({
   accountType: input(100),
   usageLocation: input(100),
   license: input(100),
+  // Shown in hybrid tenants only; Teams leaves out an input the card did not show.
+  telephoneNumber: input(100),
 });
 
 /** Submit of the add form: refusal → same form with messages and values kept; else the plan runs. */

@@ -26,6 +26,9 @@ import { retryPlan } from './retryPlan';
 import { searchNumbers } from './searchNumbers';
 import { showAccount } from './showAccount';
 import { startNumber } from './startNumber';
+import { previewImport } from './previewImport';
+import { importTemplate } from './importTemplate';
+import { downloadImportRows } from './downloadImportRows';
 
 /** Every card verb the bot answers, registered in one list. */
 const registry: RegisteredAction[] = [
@@ -56,6 +59,9 @@ const registry: RegisteredAction[] = [
   register(editAccount),
   register(openAssociate),
   register(associate),
+  register(previewImport),
+  register(importTemplate),
+  register(downloadImportRows),
 ];
 
 export const cardActions: ReadonlyMap<string, RegisteredAction> = new Map(registry.map((a) => [a.verb, a]));

@@ -12,9 +12,10 @@ import { numberCommand } from './number';
 import { show } from './show';
 import { switchCommand } from './switch';
 import { unassignCommand } from './unassign';
+import { importCommand } from './import';
 
 /** Every text command, registered in one list. */
-const registry: Command[] = [help, add, list, show, deleteCommand, unassignCommand, switchCommand, dissociateCommand, editCommand, associateCommand, numberCommand, historyCommand, exportCommand];
+const registry: Command[] = [help, add, list, show, deleteCommand, unassignCommand, switchCommand, dissociateCommand, editCommand, associateCommand, numberCommand, historyCommand, exportCommand, importCommand];
 
 export const commands: ReadonlyMap<string, Command> = new Map(registry.map((c) => [c.name, c]));
 

@@ -288,9 +288,12 @@ export class JournaledStore<T extends object> {
     const rejected = this.waiters.filter((w) => w.seq > this.durableSeq);
     this.waiters = this.waiters.filter((w) => w.seq <= this.durableSeq);
     this.broken = { error };
-    void this.startRepair().finally(() => {
-      for (const waiter of rejected) waiter.reject(error);
-    });
+    // startRepair() settles, never rejects (it keeps its own failure in `broken`).
+    this.startRepair()
+      .finally(() => {
+        for (const waiter of rejected) waiter.reject(error);
+      })
+      .catch(() => undefined);
   }
 
   private startRepair(): Promise<void> {

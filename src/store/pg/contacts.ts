@@ -1,5 +1,7 @@
 import type { ConversationRef } from '../../approvals/copies';
-import type { ExportGrant, ExportTokenStore } from '../../audit/exports';
+import type { ExportGrant, ExportKind, ExportTokenStore } from '../../audit/exports';
+
+const EXPORT_KINDS: readonly ExportKind[] = ['history', 'accounts', 'importTemplate', 'importRows'];
 import { ChannelSchema, ContactSchema, type Channel, type Contact, type ContactStore } from '../conversations';
 import type { Database } from './database';
 
@@ -63,7 +65,15 @@ export class PgExportTokens implements ExportTokenStore {
 
   async put(tokenHash: string, grant: ExportGrant, expiresAt: Date): Promise<void> {
     await this.db.query('DELETE FROM export_tokens WHERE expires_at <= now()');
-    await this.db.query('INSERT INTO export_tokens (token_hash, username, file_name, expires_at) VALUES ($1, $2, $3, $4)', [tokenHash, grant.username, grant.fileName, expiresAt.toISOString()]);
+    await this.db.query('INSERT INTO export_tokens (token_hash, username, file_name, expires_at, kind, subject, locale) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      tokenHash,
+      grant.username,
+      grant.fileName,
+      expiresAt.toISOString(),
+      grant.kind ?? 'history',
+      grant.subject ?? '',
+      grant.locale ?? 'en',
+    ]);
   }
 
   async has(tokenHash: string, at: Date): Promise<boolean> {
@@ -73,11 +83,13 @@ export class PgExportTokens implements ExportTokenStore {
 
   async take(tokenHash: string, at: Date): Promise<ExportGrant | undefined> {
     const row = (
-      await this.db.query<{ username: string; file_name: string }>('DELETE FROM export_tokens WHERE token_hash = $1 AND expires_at > $2 RETURNING username, file_name', [
-        tokenHash,
-        at.toISOString(),
-      ])
+      await this.db.query<{ username: string; file_name: string; kind: string; subject: string; locale: string }>(
+        'DELETE FROM export_tokens WHERE token_hash = $1 AND expires_at > $2 RETURNING username, file_name, kind, subject, locale',
+        [tokenHash, at.toISOString()],
+      )
     ).rows[0];
-    return row ? { username: row.username, fileName: row.file_name } : undefined;
+    if (!row) return undefined;
+    const kind = EXPORT_KINDS.find((k) => k === row.kind) ?? 'history';
+    return { username: row.username, fileName: row.file_name, kind, subject: row.subject, locale: row.locale === 'fr' ? 'fr' : 'en' };
   }
 }

@@ -85,6 +85,16 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   },
   {
     version: 2,
+    name: 'export links of other kinds (accounts, import template, rows not imported)',
+    sql: `
+      ALTER TABLE export_tokens
+        ADD COLUMN kind    text NOT NULL DEFAULT 'history',
+        ADD COLUMN subject text NOT NULL DEFAULT '',
+        ADD COLUMN locale  text NOT NULL DEFAULT 'en';
+    `,
+  },
+  {
+    version: 3,
     name: 'the simulated tenant',
     // src/store/pg/tenant.ts says how these are used: one row per entry, the version row that every
     // commit moves on (conditionally: the compare-and-set that serializes the instances).

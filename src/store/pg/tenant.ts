@@ -227,7 +227,7 @@ export class PgTenantStore<T extends object> {
   }
 
   /**
-   * Opens the tenant stored in the database (migrated: migrations.ts version 2), seeding it first when
+   * Opens the tenant stored in the database (migrated: migrations.ts version 3), seeding it first when
    * the database holds none. Bad entry rows are set aside; bad parts, or another tenant, refuse.
    */
   static async open<T extends object>(options: PgTenantStoreOptions<T>): Promise<PgTenantStore<T>> {

@@ -10,6 +10,8 @@ import type { Database } from './database';
 
 const OUTBOX_CHANNEL = 'switchboard_outbox';
 const ACTIVE = ['running', 'waiting'];
+/** Plans that will not change any more (plans.ts isFinished): the only ones retention may drop. */
+const FINISHED = ['done', 'cancelled'];
 const FINAL_REQUESTS = ['done', 'failed', 'rejected', 'cancelled', 'expired'];
 
 /** A version check on write failed: PostgreSQL's own "serialization failure", so the transaction is run again. */
@@ -163,19 +165,24 @@ export class PgWorkflowStore implements WorkflowStore {
 
   async prune(before: Date): Promise<number> {
     return this.db.transaction(async (client) => {
+      // Only finished plans (never a failed one: it is parked, maybe half-applied, with Retry), whose
+      // request is decided, and none with a message still to deliver.
       const ids = (
         await client.query<{ id: string }>(
           `SELECT p.id FROM plans p LEFT JOIN requests r ON r.id = p.id
-            WHERE p.status <> ALL($1::text[]) AND p.updated_at < $2 AND (r.id IS NULL OR r.status = ANY($3::text[]))
+            WHERE p.status = ANY($1::text[]) AND p.updated_at < $2 AND (r.id IS NULL OR r.status = ANY($3::text[]))
+              AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.plan_id = p.id AND o.status = 'pending')
             FOR UPDATE OF p`,
-          [ACTIVE, before.toISOString(), FINAL_REQUESTS],
+          [FINISHED, before.toISOString(), FINAL_REQUESTS],
         )
       ).rows.map((r) => r.id);
       const orphans = (
-        await client.query<{ id: string }>(`SELECT r.id FROM requests r LEFT JOIN plans p ON p.id = r.id WHERE p.id IS NULL AND r.status = ANY($1::text[]) AND r.created_at < $2`, [
-          FINAL_REQUESTS,
-          before.toISOString(),
-        ])
+        await client.query<{ id: string }>(
+          `SELECT r.id FROM requests r LEFT JOIN plans p ON p.id = r.id
+            WHERE p.id IS NULL AND r.status = ANY($1::text[]) AND r.created_at < $2
+              AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.plan_id = r.id AND o.status = 'pending')`,
+          [FINAL_REQUESTS, before.toISOString()],
+        )
       ).rows.map((r) => r.id);
       const all = [...ids, ...orphans];
       if (all.length === 0) return 0;

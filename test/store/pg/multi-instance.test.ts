@@ -182,14 +182,19 @@ describe('instances sharing one PostgreSQL database', () => {
     await until(() => [...ids, broken].every((id) => delivered(APPROVER_CHAT, id) > 0 && delivered(APPROVER_2_CHAT, id) > 0), 30_000, 'every approval card to be delivered');
 
     // Time passes for three of them (as an operator would see it: their expiry moved into the past);
-    // the fourth is left approved with its plan never started, as a crash between two writes of an
-    // older store could leave it. The version moves on too, so that no transaction in flight keeps
-    // an older copy.
+    // the fourth is left approved by Bob with its plan never started, as a crash between two writes
+    // of an older store could leave it. The version moves on too, so that no transaction in flight
+    // keeps an older copy.
     await sql.rows(
       `UPDATE requests SET version = version + 1, doc = jsonb_set(jsonb_set(doc, '{version}', to_jsonb(version + 1)), '{expiresAt}', to_jsonb($2::text)) WHERE id = ANY($1)`,
       [ids, new Date(Date.now() - 1_000).toISOString()],
     );
-    await sql.rows(`UPDATE requests SET version = version + 1, status = 'approved', doc = jsonb_set(jsonb_set(doc, '{version}', to_jsonb(version + 1)), '{status}', '"approved"') WHERE id = $1`, [broken]);
+    const decision = { aadObjectId: APPROVER.aadObjectId, name: APPROVER.name, at: new Date().toISOString() };
+    await sql.rows(
+      `UPDATE requests SET version = version + 1, status = 'approved',
+              doc = doc || jsonb_build_object('version', version + 1, 'status', 'approved', 'decision', $2::jsonb) WHERE id = $1`,
+      [broken, JSON.stringify(decision)],
+    );
 
     const statuses = async () => (await sql.rows<{ status: string }>('SELECT status FROM requests WHERE id = ANY($1)', [ids])).map((r) => r.status);
     await until(async () => (await statuses()).every((x) => x === 'expired'), 30_000, 'the requests to expire');

@@ -43,6 +43,8 @@ export const USER_SELECT = [
   'department',
   'assignedLicenses',
   'createdDateTime',
+  // true for a user Entra Connect syncs from on-premises AD: a hybrid endpoint (New-CsHybridApplicationEndpoint).
+  'onPremisesSyncEnabled',
 ].join(',');
 
 export const GraphUserSchema = z.object({
@@ -54,6 +56,7 @@ export const GraphUserSchema = z.object({
   department: z.string().nullish(),
   assignedLicenses: z.array(z.object({ skuId: z.string() })).default([]),
   createdDateTime: z.string().nullish(),
+  onPremisesSyncEnabled: z.boolean().nullish(),
 });
 export type GraphUser = z.infer<typeof GraphUserSchema>;
 

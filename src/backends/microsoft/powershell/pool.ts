@@ -232,9 +232,10 @@ export class PowerShellPool implements PowerShell {
   private done(worker: PwshWorker, reply: WorkerReply): void {
     worker.served += 1;
     if (worker.served >= this.options.maxRequestsPerWorker) {
-      void worker.retire(`served ${worker.served} requests`);
+      // Its exit is followed elsewhere (whenExited): nothing here waits for it.
+      worker.retire(`served ${worker.served} requests`).catch(() => undefined);
     } else if (reply.memoryBytes !== undefined && reply.memoryBytes > this.options.maxMemoryBytes) {
-      void worker.retire(`uses ${Math.round(reply.memoryBytes / 1_048_576)} MB`);
+      worker.retire(`uses ${Math.round(reply.memoryBytes / 1_048_576)} MB`).catch(() => undefined);
     } else {
       this.available(worker);
     }

@@ -112,10 +112,7 @@ export class PwshWorker {
     this.child = spawn(options.pwshPath, [...WORKER_ARGS], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     this.pid = this.child.pid;
     const startTimer = setTimeout(() => this.kill(`did not import MicrosoftTeams within ${options.startTimeoutMs / 1000} s`), options.startTimeoutMs);
-    void this.ready.then(
-      () => clearTimeout(startTimer),
-      () => clearTimeout(startTimer),
-    );
+    this.ready.finally(() => clearTimeout(startTimer)).catch(() => undefined);
     this.child.stdout.setEncoding('utf8');
     this.child.stdout.on('data', (chunk: string) => this.onStdout(chunk));
     this.child.stderr.setEncoding('utf8');
