@@ -15,11 +15,12 @@ import { createLogger, type Logger } from './log/logger';
 import type { TenantDirectory } from './provisioning/directory';
 import { PlanRunner } from './provisioning/runner';
 import { ProvisioningService } from './provisioning/service';
-import { SimulatedTenant, type Slowness } from './backends/simulated/tenant';
+import { postgresStorage, SimulatedTenant, type Slowness } from './backends/simulated/tenant';
 import { createServer, type RunningServer } from './server';
 import type { AuditStore } from './store/audit';
 import { noteCommits } from './store/commitLog';
 import { openStores } from './store/open';
+import type { Database } from './store/pg/database';
 import type { WorkflowStore } from './store/workflow';
 
 export interface AppOptions {
@@ -60,18 +61,24 @@ export interface App {
 
 type Directory = TenantDirectory & { flush(): Promise<void>; close(): Promise<void> };
 
-async function openDirectory(config: Config, options: AppOptions, log: Logger, usedBefore: string | undefined): Promise<Directory> {
+/**
+ * The tenant port. The simulated tenant lives where the stores do: with PostgreSQL (`database`) every
+ * instance shares the one tenant held in the database (issue 11), otherwise it is a file in the data
+ * folder, which only this process opens.
+ */
+async function openDirectory(config: Config, options: AppOptions, log: Logger, database: Database | undefined, usedBefore: string | undefined): Promise<Directory> {
   if (config.backend === 'microsoft') {
     // Its own variables (SWITCHBOARD_M365_*) are parsed there; docs/microsoft-backend.md.
     return openMicrosoftDirectory(options.env ?? process.env, { log, ...(options.now ? { now: options.now } : {}) });
   }
+  const where = database ? 'set aside in the table sim_quarantine' : 'moved to tenant.json.quarantine.jsonl';
   return SimulatedTenant.open({
-    file: path.join(config.dataDir, 'tenant.json'),
+    ...(database ? { storage: postgresStorage(database, { log }) } : { file: path.join(config.dataDir, 'tenant.json') }),
     tenantId: config.tenantId,
     ...(options.now ? { now: options.now } : {}),
     slowness: options.slowness ?? config.simulatedSlowness,
     // A bad stored record is moved aside and start-up goes on (issue 9 item 11): say so in the log.
-    onQuarantine: (item) => log.warn({ quarantined: item }, 'simulated tenant: a stored record was unusable; moved to tenant.json.quarantine.jsonl'),
+    onQuarantine: (item) => log.warn({ quarantined: item }, `simulated tenant: a stored record was unusable; ${where}`),
     // Decided before the stores wrote their first files: an empty tenant.json is seeded on a first start only.
     ...(usedBefore ? { usedBefore } : {}),
   });
@@ -86,7 +93,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const workflow = noteCommits(stores.workflow);
   let opened: Directory;
   try {
-    opened = await openDirectory(config, options, log, stores.usedBefore);
+    opened = await openDirectory(config, options, log, stores.database, stores.usedBefore);
   } catch (error) {
     await stores.close();
     throw error;
@@ -101,6 +108,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     exclusive: stores.exclusive,
     ...(options.now ? { now: options.now } : {}),
     onFault: (error, planId) => log.error({ err: error, planId }, 'plan step fault'),
+    onStep: (event) => log.debug({ ...event }, 'plan step'),
   });
   const provisioning = new ProvisioningService(directory, audit, plans, config.hybrid);
   const imports = new ImportService(provisioning, plans, audit, { concurrency: config.importConcurrency });
@@ -112,6 +120,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       channel: config.approvals.channelId !== undefined,
       retentionMs: config.retentionMs,
       onFault: (error, what) => log.error({ err: error, what }, 'approval work failed'),
+      onSweep: (round) => log.debug({ ...round }, 'approvals sweep'),
       ...(options.now ? { now: options.now } : {}),
     },
   );
@@ -143,8 +152,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await approvals.reconcile();
   await approvals.expireDue();
   await plans.resumeAll();
-  plans.startSweeping(30_000);
-  approvals.startSweeping(60_000);
+  // A plan whose runner died (another instance, kill -9) is taken over by the first sweep after its
+  // lease expired: sweeping every half lease (at most every 30 s) does that within 1.5 leases.
+  plans.startSweeping(Math.min(30_000, Math.max(500, Math.floor(config.planLeaseMs / 2))));
+  approvals.startSweeping(config.sweepMs);
   delivery.start();
   let stopped: Promise<void> | undefined;
   const flush = () =>

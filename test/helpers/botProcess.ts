@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, symlink } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -9,10 +9,36 @@ const ROOT = path.resolve(__dirname, '..', '..');
 export const BUILD_DIR = path.join(ROOT, 'node_modules', '.cache', 'switchboard-test');
 const LOCK = `${BUILD_DIR}.lock`;
 
+/** The newest modification time (ms) of the files under `dir` (recursively) with one of `extensions`. */
+async function newest(dir: string, extensions: string[]): Promise<number> {
+  let latest = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !extensions.some((x) => entry.name.endsWith(x))) continue;
+    latest = Math.max(latest, (await stat(path.join(entry.parentPath, entry.name))).mtimeMs);
+  }
+  return latest;
+}
+
 /**
- * Compiles the bot once for the child-process tests (incremental tsc, so a second run is quick);
- * jest workers running in parallel share one build through a lock folder. src/cards/render.ts reads
- * the templates from `<compiled src>/../../cards`, which a link points at the repository's cards/.
+ * Whether the build is at least as new as everything it is made from. Even a no-op incremental tsc
+ * costs seconds of CPU (a minute of wall time on a busy machine): it is only run when needed.
+ */
+async function upToDate(): Promise<boolean> {
+  const built = await stat(path.join(BUILD_DIR, '.tsbuildinfo')).then((s) => s.mtimeMs, () => 0);
+  if (built === 0 || !existsSync(path.join(BUILD_DIR, 'cards'))) return false;
+  const sources = await Promise.all([
+    newest(path.join(ROOT, 'src'), ['.ts', '.json']),
+    newest(path.join(ROOT, 'test', 'children'), ['.ts']),
+    ...['tsconfig.json', path.join('test', 'tsconfig.build.json')].map((f) => stat(path.join(ROOT, f)).then((s) => s.mtimeMs)),
+  ]);
+  return Math.max(...sources) <= built;
+}
+
+/**
+ * Compiles the bot once for the child-process tests (incremental tsc, so a second run is quick, and
+ * not run at all when the build is newer than its sources); jest workers running in parallel share
+ * one build through a lock folder. src/cards/render.ts reads the templates from
+ * `<compiled src>/../../cards`, which a link points at the repository's cards/.
  */
 export async function ensureBuilt(): Promise<void> {
   await mkdir(path.dirname(BUILD_DIR), { recursive: true });
@@ -27,6 +53,7 @@ export async function ensureBuilt(): Promise<void> {
     }
   }
   try {
+    if (await upToDate()) return;
     await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'test', 'tsconfig.build.json')], { cwd: ROOT });
     const link = path.join(BUILD_DIR, 'cards');
     if (!existsSync(link)) await symlink(path.join(ROOT, 'cards'), link, 'dir');

@@ -5,19 +5,27 @@ export interface Captured {
   method: string;
   url: string;
   body: Record<string, unknown>;
+  /** The error status the call was answered with (absent: 200). */
+  status?: number;
 }
 
-/** A stand-in for the Bot Connector on loopback: records what the bot posts to its serviceUrl. */
-export async function captureServer(): Promise<{ url: string; posts: Captured[]; close(): Promise<void> }> {
+/**
+ * A stand-in for the Bot Connector on loopback: records what the bot posts to its serviceUrl. `status`
+ * may answer a call with an error instead (a connector outage for one conversation, say); every call
+ * is recorded with the status it got.
+ */
+export async function captureServer(options: { status?: (call: Captured) => number } = {}): Promise<{ url: string; posts: Captured[]; close(): Promise<void> }> {
   const posts: Captured[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      posts.push({ method: req.method ?? '', url: req.url ?? '', body: JSON.parse(body || '{}') as Record<string, unknown> });
+      const call: Captured = { method: req.method ?? '', url: req.url ?? '', body: JSON.parse(body || '{}') as Record<string, unknown> };
+      const status = options.status?.(call) ?? 200;
+      posts.push({ ...call, ...(status !== 200 ? { status } : {}) });
       // restify patches ServerResponse.writeHead process-wide (stack.md §1): call end separately.
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: `posted-${posts.length}` }));
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(status === 200 ? { id: `posted-${posts.length}` } : { error: { code: 'ServiceError', message: 'the test connector failed this call' } }));
     });
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));

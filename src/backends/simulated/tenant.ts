@@ -14,9 +14,7 @@ import type {
   TenantScan,
   VoiceApplication,
 } from '../../provisioning/directory';
-import { JournaledStore } from '../../store/journal/store';
 import { StartupError } from '../../config';
-import { refusalFor, type StoreSubject } from '../../store/storeFiles';
 import type { Quarantined } from '../../store/journal/shape';
 import {
   createAccount,
@@ -40,20 +38,25 @@ import {
   toNumberOperation,
   toResourceAccount,
 } from './state';
-import { tenantShape } from './storage';
+import { fileStorage, type TenantStorage, type TenantStorageFactory } from './storage';
 import { settleOperations, startAssignment, startUnassignment } from './telephony';
 import { associate, dissociate, listVoiceApplications } from './voiceApps';
 
 export type { Slowness };
 
 export type { Quarantined };
+export { fileStorage, postgresStorage, type TenantStorage, type TenantStorageFactory } from './storage';
 
 export interface SimulatedTenantOptions {
   /**
-   * The tenant's snapshot; created (with `seed`) when missing or empty. Its journal and quarantine
-   * files live beside it (src/store/journal/files.ts).
+   * Where the tenant lives, one of the two:
+   * - `file`: its snapshot (one instance), created (with `seed`) when missing or empty; its journal
+   *   and quarantine files live beside it (src/store/journal/files.ts). Short for
+   *   `storage: fileStorage(file, { compactAtBytes })`.
+   * - `storage`: e.g. `postgresStorage(db)`, one tenant shared by every instance on the database.
    */
-  file: string;
+  file?: string;
+  storage?: TenantStorageFactory;
   tenantId: string;
   /** The tenant's clock; inject a fake one to let time pass in tests. */
   now?: () => Date;
@@ -61,9 +64,9 @@ export interface SimulatedTenantOptions {
   slowness?: Slowness;
   /** The state a new file starts with: the demo tenant (seed.ts) unless given. */
   seed?: (tenantId: string, now: Date) => TenantState;
-  /** Told about each stored record that was unusable and moved to `<file>.quarantine.jsonl`. */
+  /** Told about each stored record that was unusable and set aside (`<file>.quarantine.jsonl`, or the table sim_quarantine). */
   onQuarantine?: (item: Quarantined) => void;
-  /** Fold the journal into the snapshot once it holds this many bytes (default: the snapshot's size, ≥ 1 MiB). */
+  /** With `file`: fold the journal into the snapshot once it holds this many bytes (default: the snapshot's size, ≥ 1 MiB). */
   compactAtBytes?: number;
   /**
    * Why the data folder counts as used before (src/store/storeFiles.ts previousUse): an empty
@@ -72,12 +75,6 @@ export interface SimulatedTenantOptions {
   usedBefore?: string;
 }
 
-const TENANT_FILE: StoreSubject = {
-  label: 'simulated tenant',
-  noun: 'tenant',
-  loses: 'every account, number and license change made in it (the demo tenant would be seeded again)',
-  startsOver: 'from the demo tenant again',
-};
 
 /**
  * An embedded Microsoft 365 tenant behind the TenantDirectory port. It refuses what a real tenant
@@ -93,18 +90,20 @@ export class SimulatedTenant implements TenantDirectory {
   private due = { generation: -1, earliest: Number.POSITIVE_INFINITY };
 
   private constructor(
-    private readonly store: JournaledStore<TenantState>,
+    private readonly store: TenantStorage,
     private readonly now: () => Date,
     private readonly slowness: Required<Slowness>,
   ) {}
 
   /**
-   * Every change resolves only once it is on disk ("Acknowledged = durable", ARCHITECTURE.md; issue 9
-   * item 12): the tenant is a snapshot plus a journal of small records, each made durable with
-   * fdatasync and shared by the changes made meanwhile (src/store/journal/store.ts).
+   * Every change resolves only once it is durable ("Acknowledged = durable", ARCHITECTURE.md; issue 9
+   * item 12): in a file, the tenant is a snapshot plus a journal of small records, each made durable
+   * with fdatasync and shared by the changes made meanwhile (src/store/journal/store.ts); in
+   * PostgreSQL, each change is committed in one statement that every instance's commits queue on
+   * (src/store/pg/tenant.ts).
    */
   static async open(options: SimulatedTenantOptions): Promise<SimulatedTenant> {
-    const { file, tenantId } = options;
+    const { tenantId } = options;
     const now = options.now ?? (() => new Date());
     const seed = options.seed ?? demoTenant;
     const slowness: Required<Slowness> = {
@@ -112,35 +111,39 @@ export class SimulatedTenant implements TenantDirectory {
       numberOperationMs: options.slowness?.numberOperationMs ?? 0,
       accountPropagationMs: options.slowness?.accountPropagationMs ?? 0,
     };
+    const { file, storage } = options;
+    const open =
+      file === undefined
+        ? storage
+        : storage === undefined
+          ? fileStorage(file, { ...(options.compactAtBytes !== undefined ? { compactAtBytes: options.compactAtBytes } : {}), ...(options.usedBefore ? { usedBefore: options.usedBefore } : {}) })
+          : undefined;
+    if (!open) throw new Error('simulated tenant: give either a file or a storage, not both');
+    const where = file ?? 'the database';
     let tenant: SimulatedTenant | undefined;
-    const store = await JournaledStore.open<TenantState>({
-      file,
-      shape: tenantShape,
+    const store = await open({
+      tenantId,
       makeDefault: () => seed(tenantId, now()),
       accept: (state) => {
         if (state.tenantId !== tenantId) {
-          throw new StartupError(`simulated tenant: ${file} belongs to tenant ${state.tenantId}, not ${tenantId} (SWITCHBOARD_TENANT_ID); use that tenant's data folder, or move the file away to start from the demo tenant`);
+          throw new StartupError(`simulated tenant: ${where} belongs to tenant ${state.tenantId}, not ${tenantId} (SWITCHBOARD_TENANT_ID); use that tenant's data folder or database, or move the file away to start from the demo tenant`);
         }
       },
-      // Changes that never reached the disk were taken back: the index and the due time must look again.
-      onRevert: () => tenant?.changed(),
+      // Changes taken back, or made by another instance: the index and the due time must look again.
+      onChanged: () => tenant?.changed(),
       now,
       ...(options.onQuarantine ? { onQuarantine: options.onQuarantine } : {}),
-      ...(options.compactAtBytes !== undefined ? { compactAtBytes: options.compactAtBytes } : {}),
-      ...(options.usedBefore ? { usedBefore: options.usedBefore } : {}),
-    }).catch((e: unknown) => {
-      throw refusalFor(e, TENANT_FILE);
     });
     tenant = new SimulatedTenant(store, now, slowness);
     return tenant;
   }
 
-  /** Waits for the writes in flight and folds the journal into the snapshot (graceful shutdown). */
+  /** Waits for the writes in flight (and folds the file journal into its snapshot): graceful shutdown. */
   flush(): Promise<void> {
     return this.store.flush();
   }
 
-  /** Flushes and releases the file, so that a later open() re-reads it. */
+  /** Flushes and releases the storage (a later open() of the same file re-reads it). */
   close(): Promise<void> {
     return this.store.close();
   }
@@ -295,11 +298,17 @@ export class SimulatedTenant implements TenantDirectory {
   }
 
   async health(): Promise<{ ok: boolean; detail: string }> {
-    const state = await this.observe();
+    let state: TenantState;
+    try {
+      state = await this.observe();
+    } catch (error) {
+      // On PostgreSQL a read needs the database: without it, nothing current can be said.
+      return { ok: false, detail: `simulated tenant: its storage cannot be read (${String(error)})` };
+    }
     const accounts = Object.keys(state.accounts).length;
     const numbers = Object.keys(state.numbers).length;
     const failure = this.store.failure;
-    if (failure !== undefined) return { ok: false, detail: `simulated tenant "${state.displayName}": changes are refused, its journal cannot be written (${String(failure)})` };
+    if (failure !== undefined) return { ok: false, detail: `simulated tenant "${state.displayName}": changes are refused, its storage cannot be written (${String(failure)})` };
     return { ok: true, detail: `simulated tenant "${state.displayName}": ${accounts} accounts, ${numbers} numbers` };
   }
 
@@ -328,17 +337,25 @@ export class SimulatedTenant implements TenantDirectory {
   /**
    * `change` checks before it mutates, so a refusal leaves the tenant untouched (and the store undoes
    * whatever a throw interrupts). It does not wait for other changes' writes: changes made meanwhile
-   * share one write (group commit).
+   * share one write (group commit). It may run more than once (PostgreSQL: again on the latest state
+   * when another instance committed first), so it decides from `state` alone.
    */
   private async change<R>(change: (state: TenantState, now: Date) => R): Promise<R> {
     await this.settleDueOperations();
-    const now = this.now();
     return this.store.update((state) => {
+      // The time when it applies, not when it was asked for: on PostgreSQL it runs after a catch-up,
+      // and again after another instance's commit, so its stamps (createdAt, dueAt) and its "due" and
+      // "visible yet" checks go with the state it is applied on. (The file store applies at once.)
+      const now = this.now();
+      // Operations that came due since the settling above — on PostgreSQL also ones another
+      // instance started, caught up with just before this runs — finish first, as a read would see.
+      const due = this.hasDueOperations(now);
       // Before the change, in the same synchronous step: no reader can see the change with an index
       // that does not know about it. And after it: the change itself may have brought the index up
       // to date halfway (createAccount's UPN check).
       this.generation += 1;
       try {
+        if (due) settleOperations(state, now, this.slowness.licenseProvisioningMs);
         return change(state, now);
       } finally {
         this.generation += 1;

@@ -93,6 +93,54 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         ADD COLUMN locale  text NOT NULL DEFAULT 'en';
     `,
   },
+  {
+    version: 3,
+    name: 'the simulated tenant',
+    // src/store/pg/tenant.ts says how these are used: one row per entry, the version row that every
+    // commit moves on (conditionally: the compare-and-set that serializes the instances).
+    sql: `
+      CREATE TABLE sim_tenant (
+        one        boolean PRIMARY KEY DEFAULT true CHECK (one),
+        tenant_id  text NOT NULL,
+        -- the last commit; every commit sets it from n to n + 1 WHERE version = n
+        version    bigint NOT NULL,
+        -- tombstones and commit ids up to here are pruned: an instance that saw less reloads everything
+        horizon    bigint NOT NULL DEFAULT 0
+      );
+
+      CREATE TABLE sim_entities (
+        -- a collection of the tenant (accounts, numbers, voiceApps, operations), or '$parts'
+        collection  text NOT NULL,
+        key         text NOT NULL,
+        -- the commit that wrote this row last: an instance catches up with the rows above its version
+        seq         bigint NOT NULL,
+        -- NULL: deleted by commit seq (a tombstone, kept until the horizon passes it)
+        doc         jsonb,
+        PRIMARY KEY (collection, key)
+      );
+      CREATE INDEX sim_entities_by_seq ON sim_entities (seq);
+
+      -- which commit made each version: an instance whose commit's answer was lost finds out here
+      CREATE TABLE sim_commits (
+        seq  bigint PRIMARY KEY,
+        id   uuid NOT NULL,
+        at   timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- rows that could not be used, moved aside (never blocking start-up)
+      CREATE TABLE sim_quarantine (
+        id          bigserial PRIMARY KEY,
+        at          timestamptz NOT NULL DEFAULT now(),
+        collection  text NOT NULL,
+        key         text NOT NULL,
+        seq         bigint NOT NULL,
+        reason      text NOT NULL,
+        doc         jsonb
+      );
+      -- two instances setting the same row aside keep one copy
+      CREATE UNIQUE INDEX sim_quarantine_once ON sim_quarantine (collection, key, seq);
+    `,
+  },
 ];
 
 const MIGRATION_LOCK = 'switchboard:migrations';

@@ -4,10 +4,17 @@
  * `try <json>` before each change and `ack <json>` once it resolved. The parent kills it at a random
  * moment and checks that every acknowledged change survived.
  *
- * Usage: node crash-child.js <dir> <seed> <workers> <compactAtBytes>
+ * Usage: node crash-child.js <dir> <seed> <workers> <compactAtBytes> [firstWorker]
+ *
+ * With a `postgres://` URL instead of a directory, the tenant is stored in that database
+ * (simulated-postgres.test.ts): several children then share it, each with its own worker numbers
+ * (from `firstWorker` on), so that their accounts and numbers do not collide.
  */
 import path from 'node:path';
-import { SimulatedTenant } from '../../../src/backends/simulated/tenant';
+import { postgresStorage, SimulatedTenant } from '../../../src/backends/simulated/tenant';
+import { createLogger } from '../../../src/log/logger';
+import { Database } from '../../../src/store/pg/database';
+import { migrate } from '../../../src/store/pg/migrations';
 import { crashSeed, CRASH_TENANT_ID, type CrashStep } from './crash-model';
 
 function prng(seed: number): () => number {
@@ -58,16 +65,20 @@ async function run(tenant: SimulatedTenant, worker: number, random: () => number
 }
 
 async function main(): Promise<void> {
-  const [dir = '', seed = '1', workers = '4', compactAtBytes = '8192'] = process.argv.slice(2);
-  const tenant = await SimulatedTenant.open({
-    file: path.join(dir, 'tenant.json'),
-    tenantId: CRASH_TENANT_ID,
-    seed: crashSeed.state,
-    slowness: { numberOperationMs: 3 },
-    compactAtBytes: Number(compactAtBytes),
-  });
+  const [dir = '', seed = '1', workers = '4', compactAtBytes = '8192', firstWorker = '0'] = process.argv.slice(2);
+  const common = { tenantId: CRASH_TENANT_ID, seed: crashSeed.state, slowness: { numberOperationMs: 3 } };
+  let tenant: SimulatedTenant;
+  if (dir.startsWith('postgres://')) {
+    const log = createLogger('silent');
+    const db = new Database({ url: dir, log });
+    await migrate(db, log);
+    tenant = await SimulatedTenant.open({ ...common, storage: postgresStorage(db, { log }) });
+  } else {
+    tenant = await SimulatedTenant.open({ ...common, file: path.join(dir, 'tenant.json'), compactAtBytes: Number(compactAtBytes) });
+  }
   process.stdout.write('ready\n');
-  await Promise.all(Array.from({ length: Number(workers) }, (_, w) => run(tenant, w, prng(Number(seed) * 100 + w))));
+  const ids = Array.from({ length: Number(workers) }, (_, w) => Number(firstWorker) + w);
+  await Promise.all(ids.map((w) => run(tenant, w, prng(Number(seed) * 100 + w))));
 }
 
 main().catch((error: unknown) => {

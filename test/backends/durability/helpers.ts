@@ -1,4 +1,5 @@
-import fs, { cpSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import fs, { cpSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -111,4 +112,27 @@ export function failWhile(name: 'write' | 'fdatasync' | 'ftruncate' | 'open', wh
     }
     original.apply(fs, args);
   }) as never);
+}
+
+/**
+ * Compiles child processes' scripts (and what they import) into a temp directory whose node_modules
+ * points at the project's, for tests that run (and kill -9) real processes. Files are relative to
+ * the project; `js` gives the compiled path of one of them.
+ */
+export function compileChildren(...files: string[]): { js: (file: string) => string; dir: string } {
+  const root = path.resolve(__dirname, '../../..');
+  const build = tempDir('crash-build');
+  symlinkSync(path.join(root, 'node_modules'), path.join(build, 'node_modules'), 'dir');
+  const config = path.join(build, 'tsconfig.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      extends: path.join(root, 'tsconfig.json'),
+      compilerOptions: { rootDir: root, outDir: path.join(build, 'out'), sourceMap: false, noEmitOnError: true, typeRoots: [path.join(root, 'node_modules/@types')] },
+      include: [],
+      files: files.map((file) => path.join(root, file)),
+    }),
+  );
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', config], { stdio: 'pipe' });
+  return { js: (file) => path.join(build, 'out', file.replace(/\.ts$/, '.js')), dir: build };
 }

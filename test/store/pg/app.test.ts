@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { App } from '../../../src/app';
 import { DEMO } from '../../../src/backends/simulated/seed';
 import type { RunningServer } from '../../../src/server';
@@ -90,15 +92,29 @@ describe('Switchboard on PostgreSQL', () => {
       const refused = bodyOf(await sut.invoke(execute('confirmPlan', { planId })));
       expect(cardTexts(refused)[0]).toBe('Something went wrong');
       expect(cardTexts(refused)[1]).toMatch(/^Switchboard could not record this \(.+: its storage is unavailable\), so nothing was done and the tenant was not changed\./);
-      expect(await app.directory.getAccount(DEMO.accounts.mainLine.id)).toMatchObject({ associations: [{ name: 'Main line' }] });
 
       await postgres.start();
       await until(async () => (await fetch(`${server.url}/healthz`)).status === 200, 20_000, 'the store to be back');
+      // The simulated tenant lives in the database too: it is read once the database is back.
+      expect(await app.directory.getAccount(DEMO.accounts.mainLine.id)).toMatchObject({ associations: [{ name: 'Main line' }] });
       const done = bodyOf(await sut.invoke(execute('confirmPlan', { planId })));
       expect(cardTexts(done)[1]).toBe('Done.');
       expect(await app.directory.getAccount(DEMO.accounts.mainLine.id)).toMatchObject({ associations: [] });
     } finally {
       await server.stop();
+    }
+  });
+
+  it('keeps the simulated tenant in the database: an app on another data folder sees its changes, and no tenant file is written', async () => {
+    const other = await tempDir();
+    const second = await testApp(other.dir, { SWITCHBOARD_STORE: 'postgres', DATABASE_URL: app.config.store.kind === 'postgres' ? app.config.store.url : '' });
+    try {
+      const created = await app.directory.createAccount({ userPrincipalName: 'aa-shared@contoso.com', displayName: 'Shared', accountType: 'autoAttendant' });
+      expect(await second.directory.findAccountByUpn('aa-shared@contoso.com')).toMatchObject({ id: created.id, displayName: 'Shared' });
+      expect(existsSync(path.join(dir.dir, 'tenant.json')) || existsSync(path.join(other.dir, 'tenant.json'))).toBe(false);
+    } finally {
+      await second.close();
+      await other.remove();
     }
   });
 
