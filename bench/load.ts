@@ -46,7 +46,7 @@ export async function sequential(client: BotClient, count: number, budgetMs: num
 }
 
 /** `clients` closed-loop clients for `warmupMs` then `durationMs`; turns/s over the measured window. */
-export async function sustained(client: BotClient, clients: number, warmupMs: number, durationMs: number, body: (i: number) => string, check: Check): Promise<{ turnsPerSecond: number; latency: Summary; turns: number }> {
+export async function sustained(client: BotClient, clients: number, warmupMs: number, durationMs: number, body: (i: number) => string, check: Check): Promise<{ turnsPerSecond: number; latency: Summary; turns: number; samples: number[] }> {
   const t0 = performance.now();
   const measureFrom = t0 + warmupMs;
   const stopAt = measureFrom + durationMs;
@@ -63,5 +63,5 @@ export async function sustained(client: BotClient, clients: number, warmupMs: nu
     }
   };
   await Promise.all(Array.from({ length: clients }, worker));
-  return { turnsPerSecond: samples.length / (durationMs / 1000), latency: summarize(samples), turns: samples.length };
+  return { turnsPerSecond: samples.length / (durationMs / 1000), latency: summarize(samples), turns: samples.length, samples };
 }

@@ -3,8 +3,10 @@
  * 10,000 accounts in the simulated tenant and 100,000 audit entries. Prints a table and writes
  * bench/results.md (and bench/results.json). `--before` saves the run as the "before" column
  * (bench/results-before.json) instead; `--quick` shrinks every phase for a smoke test; `--dry` writes
- * nothing. The Microsoft 365 backend's section (bench/microsoft.ts) runs at the end, or alone with
- * `--microsoft`; `--no-microsoft` skips it.
+ * nothing. The PostgreSQL section (bench/postgres.ts: a real PostgreSQL from npm, a million audit
+ * entries, the PostgreSQL bot beside a lowdb one) runs after the storage phases, or alone with
+ * `--postgres`; `--no-postgres` skips it. The Microsoft 365 backend's section (bench/microsoft.ts)
+ * runs at the end, or alone with `--microsoft`; `--no-microsoft` skips it.
  *
  * Each bot runs in a child process (bench/botProcess.ts), so that its RSS and event loop are its
  * own; this process only generates load and measures from the client side.
@@ -23,6 +25,7 @@ import { listBody as listPage, sequential, showBody, sustained, type Check } fro
 import type { LoopDelay, Memory, MicroResults } from './protocol';
 import { ms, summarize, type Summary } from './stats';
 import { MICROSOFT_RESULTS, microsoftSection, readMicrosoftRun, runMicrosoftBench, saveMicrosoftRun } from './microsoft';
+import { postgresSection, readPostgresRun, runPostgresBench, savePostgresRun } from './postgres';
 
 const args = new Set(process.argv.slice(2));
 const LABEL = args.has('--before') ? 'before' : 'after';
@@ -104,6 +107,8 @@ async function writeReport(result: RunResult): Promise<void> {
   if (before && result.label === 'after') {
     parts.push('## Before / after the storage changes', '', `Before: ${describeRun(before)}.`, '', `After: this run.`, '', comparison(before, result), '');
   }
+  const postgres = await readPostgresRun();
+  if (postgres) parts.push(postgresSection(postgres));
   const microsoft = await readMicrosoftRun(MICROSOFT_RESULTS.after);
   if (microsoft) parts.push(microsoftSection(microsoft, await readMicrosoftRun(MICROSOFT_RESULTS.before)));
   const notes = path.join(BENCH_DIR, 'NOTES.md');
@@ -131,8 +136,27 @@ async function microsoftPart(log: (line: string) => void): Promise<void> {
   if (!DRY) log(`microsoft: written to ${await saveMicrosoftRun(run)}`);
 }
 
+/**
+ * The PostgreSQL section (bench/postgres.ts): run after the storage phases, or alone with `--postgres`
+ * (results.md is then rewritten from the stored results.json plus this run).
+ */
+async function postgresPart(log: (line: string) => void): Promise<void> {
+  const run = await runPostgresBench({ quick: QUICK, log, commit: gitCommit() });
+  process.stdout.write(`\n${postgresSection(run)}\n`);
+  if (!DRY) log(`postgres: written to ${await savePostgresRun(run)}`);
+  if (run.rows.some((r) => r.key === 'x.errors' && r.pass === false)) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const startedAt = Date.now();
+  if (args.has('--postgres')) {
+    const log = (line: string): void => void process.stdout.write(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+    await linkCards();
+    await postgresPart(log);
+    const stored = path.join(BENCH_DIR, 'results.json');
+    if (!DRY && existsSync(stored)) await writeReport(JSON.parse(await readFile(stored, 'utf8')) as RunResult);
+    return;
+  }
   if (args.has('--microsoft')) {
     const log = (line: string): void => void process.stdout.write(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
     await microsoftPart(log);
@@ -301,6 +325,13 @@ async function main(): Promise<void> {
       rows,
     };
     process.stdout.write(`\n${table(rows)}\n\n`);
+    if (LABEL === 'after' && !args.has('--no-postgres')) {
+      // A failure there must not throw away the storage phases' results: it is reported, and the run fails.
+      await postgresPart(log).catch((e: unknown) => {
+        log(`postgres part failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        process.exitCode = 1;
+      });
+    }
     if (LABEL === 'after' && !args.has('--no-microsoft')) await microsoftPart(log);
     if (DRY) {
       log('--dry: nothing written');
