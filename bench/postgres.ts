@@ -278,6 +278,7 @@ class FlushProbe {
 class WaitSampler {
   private readonly counts = new Map<string, number>();
   private total = 0;
+  private rounds = 0;
   private running: Promise<void> | undefined;
   private stopping = false;
 
@@ -287,6 +288,7 @@ class WaitSampler {
     this.stopping = false;
     this.running = (async () => {
       while (!this.stopping) {
+        this.rounds += 1;
         const rows = (
           await this.db.query<{ wait: string; statement: string }>(
             `SELECT coalesce(wait_event_type || ':' || wait_event, 'running') AS wait, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 48) AS statement
@@ -294,7 +296,7 @@ class WaitSampler {
           )
         ).rows;
         for (const row of rows) {
-          const key = `${row.wait} on "${row.statement}"`;
+          const key = `${row.wait} on "${row.statement || '(no statement text)'}"`;
           this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
           this.total += 1;
         }
@@ -309,15 +311,16 @@ class WaitSampler {
     this.running = undefined;
   }
 
-  /** The `n` most frequent, as shares of all samples. */
+  /** The `n` most frequent, as shares of all the busy sessions seen. */
   top(n: number): string {
-    if (this.total === 0) return 'none sampled';
-    return [...this.counts]
+    if (this.total === 0) return 'no busy session seen';
+    const shares = [...this.counts]
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
       .map(([key, count]) => `${Math.round((100 * count) / this.total)}% ${key}`)
       .join(', ')
       .replace(/\|/g, '/');
+    return `${shares} (${this.total} busy sessions seen in ${this.rounds} samples)`;
   }
 }
 
