@@ -6,7 +6,8 @@
  * nothing. The PostgreSQL section (bench/postgres.ts: a real PostgreSQL from npm, a million audit
  * entries, the PostgreSQL bot beside a lowdb one) runs after the storage phases, or alone with
  * `--postgres`; `--no-postgres` skips it. The Microsoft 365 backend's section (bench/microsoft.ts)
- * runs at the end, or alone with `--microsoft`; `--no-microsoft` skips it.
+ * runs at the end, or alone with `--microsoft`; `--no-microsoft` skips it. `--report` measures nothing and
+ * writes bench/results.md again from the stored results (bench/results*.json).
  *
  * Each bot runs in a child process (bench/botProcess.ts), so that its RSS and event loop are its
  * own; this process only generates load and measures from the client side.
@@ -149,6 +150,10 @@ async function postgresPart(log: (line: string) => void): Promise<void> {
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
+  if (args.has('--report')) {
+    await writeReport(JSON.parse(await readFile(path.join(BENCH_DIR, 'results.json'), 'utf8')) as RunResult);
+    return;
+  }
   if (args.has('--postgres')) {
     const log = (line: string): void => void process.stdout.write(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
     await linkCards();
