@@ -4,10 +4,14 @@
  * bare botbuilder baseline. It tells the parent its port over IPC and answers the parent's commands
  * (in-process measurements, memory, event-loop delay, stop).
  */
+import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createApp, type App } from '../src/app';
+import { accountFilter } from '../src/audit/history';
+import { HISTORY_PAGE_SIZE } from '../src/bot/history';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/log/logger';
+import type { Plan } from '../src/provisioning/plans';
 import type { RunningServer } from '../src/server';
 import type { Command, Memory, MicroResults, Reply } from './protocol';
 import { startEchoBot } from './echoBot';
@@ -106,7 +110,73 @@ async function micro(app: App, accountIds: string[], upns: string[]): Promise<Mi
   return results;
 }
 
-async function runApp(dataDir: string, tenantId: string, adminId: string): Promise<void> {
+/** The plans the workflow mutations work on, seeded by the first call. */
+let benchPlans: string[] | undefined;
+
+/**
+ * Workflow-store transactions as the domain makes them, through `app.workflow` (the store the bot
+ * uses, lowdb or PostgreSQL): read a plan (locked in PostgreSQL), write it back (version + 1) with one
+ * audit entry. Each resolves once committed (fdatasync / COMMIT). The plans are seeded first, in a
+ * final state so that no background work (runner, sweeps, reconciliation) touches them.
+ */
+async function workflowMutations(app: App, plans: number, count: number, budgetMs: number): Promise<number[]> {
+  if (!benchPlans) {
+    const at = new Date().toISOString();
+    const ids = Array.from({ length: plans }, () => randomUUID());
+    await app.workflow.transact((tx) => {
+      ids.forEach((id, i) => {
+        const plan: Plan = {
+          id,
+          kind: 'editAccount',
+          version: 0,
+          status: 'done',
+          account: { id: null, userPrincipalName: `wf-bench-${i}@contoso.com`, displayName: `Workflow bench ${i}` },
+          requestedBy: { aadObjectId: 'a1a1a1a1-0000-4000-8000-000000000001', name: 'Ada Admin' },
+          needsApproval: false,
+          createdAt: at,
+          updatedAt: at,
+          steps: [{ step: { kind: 'setUsageLocation', usageLocation: 'US' }, state: { status: 'done' } }],
+        };
+        tx.putPlan(plan, at);
+      });
+    });
+    benchPlans = ids;
+  }
+  const ids = benchPlans;
+  return measure(
+    (i) =>
+      app.workflow.transact(async (tx) => {
+        const id = ids[(i * 7919) % ids.length]!;
+        const plan = (await tx.plan(id))!;
+        const now = new Date().toISOString();
+        tx.putPlan({ ...plan, nextRunAt: now }, now);
+        tx.audit({ actor: plan.requestedBy, action: 'plan.bench', target: plan.account.userPrincipalName, outcome: 'succeeded', requestId: id });
+      }),
+    { count, warmup: 20, budgetMs, between: yieldToLoop },
+  );
+}
+
+/**
+ * The history card's reads (src/bot/history.ts showHistory: a page and a count, side by side), and
+ * the page alone, for the whole log and for accounts by username.
+ */
+async function historyReads(app: App, usernames: string[], busy: string, count: number): Promise<MicroResults> {
+  const options = { count, warmup: 20, budgetMs: 4_000, between: yieldToLoop };
+  const read = (username: string) => {
+    const filter = accountFilter(username);
+    return Promise.all([app.audit.page({ ...filter, offset: 0, limit: HISTORY_PAGE_SIZE }), app.audit.count(filter)]);
+  };
+  const pick = (i: number) => usernames[(i * 7919) % usernames.length]!;
+  return {
+    newestPage: { ...summarize(await measure(() => app.audit.page({ offset: 0, limit: HISTORY_PAGE_SIZE }), options)), note: 'page({offset:0,limit:10})' },
+    newestHistory: { ...summarize(await measure(() => read(''), options)), note: 'page + count() of the whole log, as the history card reads them' },
+    accountPage: { ...summarize(await measure((i) => app.audit.page({ ...accountFilter(pick(i)), offset: 0, limit: HISTORY_PAGE_SIZE }), options)), note: 'page({account,offset:0,limit:10})' },
+    accountHistory: { ...summarize(await measure((i) => read(pick(i)), options)), note: 'page + count({account}), as the history card reads them' },
+    busyHistory: { ...summarize(await measure(() => read(busy), { ...options, count: Math.ceil(count / 4) })), note: `page + count({account}) of ${busy}` },
+  };
+}
+
+async function runApp(dataDir: string, tenantId: string, adminId: string, databaseUrl?: string): Promise<void> {
   const started = performance.now();
   const config = loadConfig({
     SWITCHBOARD_DATA_DIR: dataDir,
@@ -114,6 +184,8 @@ async function runApp(dataDir: string, tenantId: string, adminId: string): Promi
     SWITCHBOARD_ADMIN_IDS: adminId,
     PORT: '0',
     LOG_LEVEL: 'silent',
+    // The workflow store, audit log, contacts and export links in PostgreSQL (the simulated tenant stays in tenant.json).
+    ...(databaseUrl ? { SWITCHBOARD_STORE: 'postgres', DATABASE_URL: databaseUrl } : {}),
   });
   // BENCH_LOG_LEVEL=error shows what went wrong in a failing run; the bench itself logs nothing.
   const app = await createApp(config, { log: createLogger(process.env.BENCH_LOG_LEVEL ?? 'silent') });
@@ -127,6 +199,19 @@ async function runApp(dataDir: string, tenantId: string, adminId: string): Promi
         switch (message.cmd) {
           case 'micro':
             send({ id: message.id, type: 'micro', results: await micro(app, message.accountIds, message.upns) });
+            break;
+          case 'workflowMutations':
+            send({ id: message.id, type: 'samples', samples: await workflowMutations(app, message.plans, message.count, message.budgetMs) });
+            break;
+          case 'historyReads':
+            send({ id: message.id, type: 'micro', results: await historyReads(app, message.usernames, message.busy, message.count) });
+            break;
+          case 'exportLink':
+            send({ id: message.id, type: 'link', url: (await app.exports.create('', 'switchboard-history-bench.csv')).url });
+            break;
+          case 'peakReset':
+            sampledPeakRss = process.memoryUsage.rss();
+            send({ id: message.id, type: 'mem', memory: memory() });
             break;
           case 'loopStart':
             loop = monitorEventLoopDelay({ resolution: 5 });
@@ -191,8 +276,8 @@ async function runEcho(): Promise<void> {
   });
 }
 
-const [mode, dataDir, tenantId, adminId] = process.argv.slice(2);
-const main = mode === 'echo' ? runEcho() : runApp(dataDir!, tenantId!, adminId!);
+const [mode, dataDir, tenantId, adminId, databaseUrl] = process.argv.slice(2);
+const main = mode === 'echo' ? runEcho() : runApp(dataDir!, tenantId!, adminId!, databaseUrl);
 main.catch((e: unknown) => {
   process.stderr.write(`bench bot (${mode}) failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);

@@ -8,6 +8,17 @@ export type Command =
   | { id: number; cmd: 'mem' }
   | { id: number; cmd: 'gc' }
   | { id: number; cmd: 'readAll' }
+  /**
+   * Workflow-store transactions (read a plan, write it back, one audit entry) over `plans` plans, seeded
+   * on the first call; answers with the samples, so that rounds can be interleaved with another bot's.
+   */
+  | { id: number; cmd: 'workflowMutations'; plans: number; count: number; budgetMs: number }
+  /** The audit reads of the history card: newest page of the whole log, and of given accounts (usernames). */
+  | { id: number; cmd: 'historyReads'; usernames: string[]; busy: string; count: number }
+  /** A one-time export link for the whole log (as the export button makes one). */
+  | { id: number; cmd: 'exportLink' }
+  /** Resets the sampled RSS peak to the current RSS (the start of a memory measurement). */
+  | { id: number; cmd: 'peakReset' }
   | { id: number; cmd: 'stop' };
 
 export interface Memory {
@@ -33,5 +44,7 @@ export type Reply =
   | { id: number; type: 'loop'; delay: LoopDelay }
   | { id: number; type: 'mem'; memory: Memory }
   | { id: number; type: 'readAll'; summary: Summary; entries: number; memory: Memory }
+  | { id: number; type: 'samples'; samples: number[] }
+  | { id: number; type: 'link'; url: string }
   | { id: number; type: 'stopped'; flushMs: number }
   | { id: number; type: 'error'; message: string };

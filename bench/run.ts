@@ -3,24 +3,30 @@
  * 10,000 accounts in the simulated tenant and 100,000 audit entries. Prints a table and writes
  * bench/results.md (and bench/results.json). `--before` saves the run as the "before" column
  * (bench/results-before.json) instead; `--quick` shrinks every phase for a smoke test; `--dry` writes
- * nothing. The Microsoft 365 backend's section (bench/microsoft.ts) runs at the end, or alone with
- * `--microsoft`; `--no-microsoft` skips it.
+ * nothing. The PostgreSQL section (bench/postgres.ts: a real PostgreSQL from npm, a million audit
+ * entries, the PostgreSQL bot beside a lowdb one) runs after the storage phases, or alone with
+ * `--postgres`; `--no-postgres` skips it. The Microsoft 365 backend's section (bench/microsoft.ts)
+ * runs at the end, or alone with `--microsoft`; `--no-microsoft` skips it. `--report` measures nothing and
+ * writes bench/results.md again from the stored results (bench/results*.json).
  *
  * Each bot runs in a child process (bench/botProcess.ts), so that its RSS and event loop are its
  * own; this process only generates load and measures from the client side.
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ADMIN, TENANT } from '../test/helpers/identities';
 import { execute } from '../test/helpers/activities';
-import { BotClient, type Answer } from './client';
-import { writeFixture, type BenchAccount } from './fixtures';
-import type { Command, LoopDelay, Memory, MicroResults, Reply } from './protocol';
+import { Child } from './child';
+import { BotClient } from './client';
+import { writeFixture } from './fixtures';
+import { listBody as listPage, sequential, showBody, sustained, type Check } from './load';
+import type { LoopDelay, Memory, MicroResults } from './protocol';
 import { ms, summarize, type Summary } from './stats';
 import { MICROSOFT_RESULTS, microsoftSection, readMicrosoftRun, runMicrosoftBench, saveMicrosoftRun } from './microsoft';
+import { postgresSection, readPostgresRun, runPostgresBench, savePostgresRun } from './postgres';
 
 const args = new Set(process.argv.slice(2));
 const LABEL = args.has('--before') ? 'before' : 'after';
@@ -38,130 +44,7 @@ const CONCURRENCY = 50;
  * (a git worktree), and __dirname then names that checkout.
  */
 const BENCH_DIR = [path.resolve('bench'), path.resolve(__dirname, '..', '..', '..', '..', 'bench')].find((d) => existsSync(path.join(d, 'run.ts'))) ?? path.resolve('bench');
-
-type WithoutId<C> = C extends unknown ? Omit<C, 'id'> : never;
-
-// --- the children ---------------------------------------------------------------------------------
-
-class Child {
-  private nextId = 1;
-  private readonly waiting = new Map<number, (reply: Reply) => void>();
-  readonly ready: Promise<{ port: number; startupMs: number }>;
-
-  constructor(
-    readonly name: string,
-    private readonly process_: ChildProcess,
-  ) {
-    this.ready = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name}: not ready after 120 s`)), 120_000);
-      process_.once('exit', (code) => reject(new Error(`${name} exited (${String(code)}) before it was ready`)));
-      process_.on('message', (reply: Reply) => {
-        if (reply.type === 'ready') {
-          clearTimeout(timer);
-          resolve({ port: reply.port, startupMs: reply.startupMs });
-          return;
-        }
-        this.waiting.get(reply.id)?.(reply);
-        this.waiting.delete(reply.id);
-      });
-    });
-  }
-
-  static start(name: string, argv: string[]): Child {
-    const child = fork(path.join(__dirname, 'botProcess.js'), argv, {
-      // As `npm start` runs it, plus --expose-gc so that the live heap can be measured at the end.
-      // The bot runs with the V8 limits of `npm run start:bot` (package.json).
-      execArgv: ['--disable-warning=DEP0111', '--max-old-space-size=128', '--max-semi-space-size=2', '--expose-gc'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    return new Child(name, child);
-  }
-
-  ask<T extends Reply['type']>(command: WithoutId<Command>, type: T, timeoutMs = 120_000): Promise<Extract<Reply, { type: T }>> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no answer to ${command.cmd} in ${timeoutMs} ms`)), timeoutMs);
-      this.waiting.set(id, (reply) => {
-        clearTimeout(timer);
-        if (reply.type === 'error') reject(new Error(`${this.name}: ${reply.message}`));
-        else if (reply.type !== type) reject(new Error(`${this.name}: expected ${type}, got ${reply.type}`));
-        else resolve(reply as Extract<Reply, { type: T }>);
-      });
-      this.process_.send({ ...command, id } as Command);
-    });
-  }
-
-  kill(): void {
-    if (this.process_.exitCode === null) this.process_.kill('SIGKILL');
-  }
-
-  exited(): Promise<void> {
-    if (this.process_.exitCode !== null) return Promise.resolve();
-    return new Promise((done) => this.process_.once('exit', () => done()));
-  }
-}
-
-// --- requests --------------------------------------------------------------------------------------
-
-let seq = 0;
-const pick = <T>(list: readonly T[]): T => list[(seq++ * 7919) % list.length]!;
-
-const showBody = (accounts: readonly BenchAccount[]): string => JSON.stringify(execute('showAccount', { accountId: pick(accounts).id }));
-const listBody = (): string => JSON.stringify(execute('listAccounts', { offset: ((seq++ * 7919) % (ACCOUNTS / 10)) * 10 }));
-
-interface Check {
-  errors: number;
-  firstError?: string;
-}
-
-/** A 200 with an Adaptive Card that is not the "something went wrong" card. */
-function checkCard(answer: Answer, check: Check, expect?: string): void {
-  let ok = answer.status === 200;
-  if (ok) {
-    try {
-      const body = JSON.parse(answer.body) as { statusCode?: number; value?: { type?: string } };
-      ok = body.statusCode === 200 && body.value?.type === 'AdaptiveCard' && !answer.body.includes('correlation') && (!expect || answer.body.includes(expect));
-    } catch {
-      ok = false;
-    }
-  }
-  if (!ok) {
-    check.errors += 1;
-    check.firstError ??= `${answer.status} ${answer.body.slice(0, 300)}`;
-  }
-}
-
-async function sequential(client: BotClient, count: number, budgetMs: number, body: (i: number) => string, check: Check, expect?: (i: number) => string): Promise<number[]> {
-  const samples: number[] = [];
-  const stopAt = performance.now() + budgetMs;
-  for (let i = 0; i < count && performance.now() < stopAt; i++) {
-    const answer = await client.post(body(i));
-    checkCard(answer, check, expect?.(i));
-    samples.push(answer.ms);
-  }
-  return samples;
-}
-
-/** `clients` closed-loop clients for `warmupMs` then `durationMs`; turns/s over the measured window. */
-async function sustained(client: BotClient, clients: number, warmupMs: number, durationMs: number, body: (i: number) => string, check: Check): Promise<{ turnsPerSecond: number; latency: Summary; turns: number }> {
-  const t0 = performance.now();
-  const measureFrom = t0 + warmupMs;
-  const stopAt = measureFrom + durationMs;
-  const samples: number[] = [];
-  let counter = 0;
-  const worker = async (): Promise<void> => {
-    // Bounded: ends at stopAt, and never sends more than 2,000 turns per second per client.
-    for (let n = 0; n < ((warmupMs + durationMs) / 1000) * 2000; n++) {
-      const started = performance.now();
-      if (started >= stopAt) return;
-      const answer = await client.post(body(counter++));
-      checkCard(answer, check);
-      if (started >= measureFrom && performance.now() <= stopAt) samples.push(answer.ms);
-    }
-  };
-  await Promise.all(Array.from({ length: clients }, worker));
-  return { turnsPerSecond: samples.length / (durationMs / 1000), latency: summarize(samples), turns: samples.length };
-}
+const listBody = (): string => listPage(ACCOUNTS);
 
 // --- the report ------------------------------------------------------------------------------------
 
@@ -225,6 +108,8 @@ async function writeReport(result: RunResult): Promise<void> {
   if (before && result.label === 'after') {
     parts.push('## Before / after the storage changes', '', `Before: ${describeRun(before)}.`, '', `After: this run.`, '', comparison(before, result), '');
   }
+  const postgres = await readPostgresRun();
+  if (postgres) parts.push(postgresSection(postgres));
   const microsoft = await readMicrosoftRun(MICROSOFT_RESULTS.after);
   if (microsoft) parts.push(microsoftSection(microsoft, await readMicrosoftRun(MICROSOFT_RESULTS.before)));
   const notes = path.join(BENCH_DIR, 'NOTES.md');
@@ -252,8 +137,31 @@ async function microsoftPart(log: (line: string) => void): Promise<void> {
   if (!DRY) log(`microsoft: written to ${await saveMicrosoftRun(run)}`);
 }
 
+/**
+ * The PostgreSQL section (bench/postgres.ts): run after the storage phases, or alone with `--postgres`
+ * (results.md is then rewritten from the stored results.json plus this run).
+ */
+async function postgresPart(log: (line: string) => void): Promise<void> {
+  const run = await runPostgresBench({ quick: QUICK, log, commit: gitCommit() });
+  process.stdout.write(`\n${postgresSection(run)}\n`);
+  if (!DRY) log(`postgres: written to ${await savePostgresRun(run)}`);
+  if (run.rows.some((r) => r.key === 'x.errors' && r.pass === false)) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const startedAt = Date.now();
+  if (args.has('--report')) {
+    await writeReport(JSON.parse(await readFile(path.join(BENCH_DIR, 'results.json'), 'utf8')) as RunResult);
+    return;
+  }
+  if (args.has('--postgres')) {
+    const log = (line: string): void => void process.stdout.write(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+    await linkCards();
+    await postgresPart(log);
+    const stored = path.join(BENCH_DIR, 'results.json');
+    if (!DRY && existsSync(stored)) await writeReport(JSON.parse(await readFile(stored, 'utf8')) as RunResult);
+    return;
+  }
   if (args.has('--microsoft')) {
     const log = (line: string): void => void process.stdout.write(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
     await microsoftPart(log);
@@ -422,6 +330,13 @@ async function main(): Promise<void> {
       rows,
     };
     process.stdout.write(`\n${table(rows)}\n\n`);
+    if (LABEL === 'after' && !args.has('--no-postgres')) {
+      // A failure there must not throw away the storage phases' results: it is reported, and the run fails.
+      await postgresPart(log).catch((e: unknown) => {
+        log(`postgres part failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        process.exitCode = 1;
+      });
+    }
     if (LABEL === 'after' && !args.has('--no-microsoft')) await microsoftPart(log);
     if (DRY) {
       log('--dry: nothing written');
