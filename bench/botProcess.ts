@@ -11,6 +11,7 @@ import { createLogger } from '../src/log/logger';
 import type { RunningServer } from '../src/server';
 import type { Command, Memory, MicroResults, Reply } from './protocol';
 import { startEchoBot } from './echoBot';
+import { startProfiling, stopProfiling } from './profile';
 import { measure, summarize, yieldToLoop } from './stats';
 
 const MB = 1024 * 1024;
@@ -106,6 +107,16 @@ async function micro(app: App, accountIds: string[], upns: string[]): Promise<Mi
   return results;
 }
 
+/** `npm run bench -- --profile`: a CPU profile of the measured phases only (bench/profile.ts). */
+async function profiling(message: Extract<Command, { cmd: 'profileStart' | 'profileStop' }>): Promise<Reply> {
+  if (message.cmd === 'profileStart') {
+    await startProfiling();
+    return { id: message.id, type: 'profiled', file: '' };
+  }
+  await stopProfiling(message.file);
+  return { id: message.id, type: 'profiled', file: message.file };
+}
+
 async function runApp(dataDir: string, tenantId: string, adminId: string): Promise<void> {
   const started = performance.now();
   const config = loadConfig({
@@ -149,6 +160,10 @@ async function runApp(dataDir: string, tenantId: string, adminId: string): Promi
             send({ id: message.id, type: 'mem', memory: memory() });
             break;
           }
+          case 'profileStart':
+          case 'profileStop':
+            send(await profiling(message));
+            break;
           case 'readAll': {
             let entries = 0;
             const samples = await measure(async () => (entries = (await app.audit.readAll()).length), { count: 3, warmup: 0, budgetMs: 10_000 });
@@ -178,6 +193,7 @@ async function runEcho(): Promise<void> {
   process.on('message', (message: Command) => {
     void (async () => {
       if (message.cmd === 'mem') send({ id: message.id, type: 'mem', memory: memory() });
+      else if (message.cmd === 'profileStart' || message.cmd === 'profileStop') send(await profiling(message));
       else if (message.cmd === 'gc') {
         (globalThis as { gc?: () => void }).gc?.();
         send({ id: message.id, type: 'mem', memory: memory() });

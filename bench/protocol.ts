@@ -8,6 +8,8 @@ export type Command =
   | { id: number; cmd: 'mem' }
   | { id: number; cmd: 'gc' }
   | { id: number; cmd: 'readAll' }
+  | { id: number; cmd: 'profileStart' }
+  | { id: number; cmd: 'profileStop'; file: string }
   | { id: number; cmd: 'stop' };
 
 export interface Memory {
@@ -34,4 +36,5 @@ export type Reply =
   | { id: number; type: 'mem'; memory: Memory }
   | { id: number; type: 'readAll'; summary: Summary; entries: number; memory: Memory }
   | { id: number; type: 'stopped'; flushMs: number }
+  | { id: number; type: 'profiled'; file: string }
   | { id: number; type: 'error'; message: string };

@@ -11,7 +11,7 @@
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ADMIN, TENANT } from '../test/helpers/identities';
@@ -21,12 +21,18 @@ import { writeFixture, type BenchAccount } from './fixtures';
 import type { Command, LoopDelay, Memory, MicroResults, Reply } from './protocol';
 import { ms, summarize, type Summary } from './stats';
 import { MICROSOFT_RESULTS, microsoftSection, readMicrosoftRun, runMicrosoftBench, saveMicrosoftRun } from './microsoft';
+import { report as profileReport, summarize as summarizeProfile, type CpuProfile } from './profile';
 
 const args = new Set(process.argv.slice(2));
 const LABEL = args.has('--before') ? 'before' : 'after';
 const QUICK = args.has('--quick');
+/**
+ * Profiles both bots over phases (a) and (c) only (bench/profile.ts), prints where the time goes and
+ * stops there: nothing is written to bench/, and the latencies of such a run carry the profiler's cost.
+ */
+const PROFILE = args.has('--profile');
 /** Prints the table and writes nothing (experiments). */
-const DRY = args.has('--dry');
+const DRY = args.has('--dry') || PROFILE;
 const scale = (n: number): number => (QUICK ? Math.max(1, Math.ceil(n / 10)) : n);
 
 const ACCOUNTS = 10_000;
@@ -143,7 +149,7 @@ async function sequential(client: BotClient, count: number, budgetMs: number, bo
 }
 
 /** `clients` closed-loop clients for `warmupMs` then `durationMs`; turns/s over the measured window. */
-async function sustained(client: BotClient, clients: number, warmupMs: number, durationMs: number, body: (i: number) => string, check: Check): Promise<{ turnsPerSecond: number; latency: Summary; turns: number }> {
+async function sustained(client: BotClient, clients: number, warmupMs: number, durationMs: number, body: (i: number) => string, check: Check): Promise<{ turnsPerSecond: number; latency: Summary; turns: number; sent: number }> {
   const t0 = performance.now();
   const measureFrom = t0 + warmupMs;
   const stopAt = measureFrom + durationMs;
@@ -160,7 +166,7 @@ async function sustained(client: BotClient, clients: number, warmupMs: number, d
     }
   };
   await Promise.all(Array.from({ length: clients }, worker));
-  return { turnsPerSecond: samples.length / (durationMs / 1000), latency: summarize(samples), turns: samples.length };
+  return { turnsPerSecond: samples.length / (durationMs / 1000), latency: summarize(samples), turns: samples.length, sent: counter };
 }
 
 // --- the report ------------------------------------------------------------------------------------
@@ -293,6 +299,7 @@ async function main(): Promise<void> {
     await sequential(appClient, scale(300), 20_000, () => showBody(accounts), check);
     await sequential(appClient, scale(100), 20_000, () => listBody(), check);
     log('warmed up');
+    if (PROFILE) await Promise.all([app.ask({ cmd: 'profileStart' }, 'profiled'), echo.ask({ cmd: 'profileStart' }, 'profiled')]);
 
     // (a) A card action of ours against the echo bot, interleaved in rounds so that both see the same machine.
     const echoMs: number[] = [];
@@ -315,7 +322,8 @@ async function main(): Promise<void> {
     const edited = new Map<string, string>();
     const editMs = await sequential(
       appClient,
-      scale(600),
+      // Not profiled: a profile is of the read turns only.
+      PROFILE ? 0 : scale(600),
       QUICK ? 5_000 : 15_000,
       (i) => {
         const account = editable[(i * 7919 + 13) % editable.length]!;
@@ -337,6 +345,11 @@ async function main(): Promise<void> {
     log(`(c) switchboard ${load.turnsPerSecond.toFixed(0)} turns/s, ${fmt(load.latency)}; event loop max ${ms(loopUnderLoad.max)}`);
     const echoLoad = await sustained(echoClient, CONCURRENCY, QUICK ? 500 : 2_000, QUICK ? 2_000 : 5_000, () => showBody(accounts), echoCheck);
     log(`(c) echo ${echoLoad.turnsPerSecond.toFixed(0)} turns/s, ${fmt(echoLoad.latency)}`);
+    if (PROFILE) {
+      log(`turns profiled: switchboard ${showMs.length} showAccount + ${listMs.length} listAccounts sequential, ${load.sent} under load; echo ${echoMs.length} + ${echoLoad.sent}`);
+      await profiles(app, echo, log);
+      return;
+    }
 
     // (d) Peak RSS of the bot process while serving.
     const serving: Memory = (await app.ask({ cmd: 'mem' }, 'mem')).memory;
@@ -439,6 +452,20 @@ async function main(): Promise<void> {
     for (const c of clients) c.close();
     for (const c of children) c.kill();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Stops both profilers, saves the profiles next to the compiled bench and prints where the time went. */
+async function profiles(app: Child, echo: Child, log: (line: string) => void): Promise<void> {
+  const dir = path.resolve(__dirname, '..', 'profiles');
+  await mkdir(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  for (const [name, child] of [['switchboard', app], ['echo', echo]] as const) {
+    const file = path.join(dir, `${stamp}-${name}.cpuprofile`);
+    await child.ask({ cmd: 'profileStop', file }, 'profiled');
+    const summary = summarizeProfile(JSON.parse(await readFile(file, 'utf8')) as CpuProfile);
+    log(`profile of ${name} over (a) and (c): ${file}`);
+    process.stdout.write(`\n${profileReport(summary, 30)}\n\n`);
   }
 }
 
