@@ -1,0 +1,231 @@
+import { Expression, ExpressionType } from 'adaptive-expressions';
+import { Template } from 'adaptivecards-templating';
+import { compileExpression, EvaluationError, Unsupported, type Evaluate, type Scope } from './expressions';
+import { addSubmitFallback, addSubmitFallbacks } from './fallbacks';
+
+/**
+ * A card template compiled once into plain functions that expand it as adaptivecards-templating's
+ * Template.expand does (template-engine.js of 2.3.1: internalExpand, expandSingleObject), followed by
+ * the Action.Submit fallbacks (./fallbacks.ts). A template that uses an expression outside the subset
+ * of ./expressions.ts is expanded by the library instead (`engine: 'library'`, with the reason).
+ *
+ * The library's structural rules kept here:
+ * - `$data` (evaluated with substitution) repeats an object once per item of an array, with `$index`;
+ *   any other value becomes the one `$data`; an `undefined` item keeps the `$data` before it.
+ * - `$when` drops the object unless it evaluates (without substitution, errors as false) to `true`;
+ *   a `$when` that is not an expression drops the object when it is truthy.
+ * - An object with no copy left is `null`, with one copy that copy, with several an array; an array
+ *   drops `null` items and splices array items into itself; a member whose value is `undefined` is
+ *   left out; the reserved keys ($data, $when, $root, $index, $host, $_acTemplateVersion) never reach
+ *   the card.
+ * - A value that is one expression keeps its type (a number stays a number); a string with several
+ *   parts is concatenated, a part that fails shows as `${its source}`.
+ *
+ * Fallbacks: the library's pipeline walked the whole expanded card (addSubmitFallbacks, from the top
+ * down). Here an Action.Execute written in the template gets its fallback as it is built. That gives
+ * the same card as the walk when no fallback can depend on the order: the node's `type` and `verb` are
+ * literal, it has no `fallback` key, and its `data` is not itself an object with a `type` (whose own
+ * fallback would then be in the copy the walk makes first). A template where that is not so is
+ * walked as before; so is a card into which an expression put an object or array of the data
+ * (`foreign`), since such a value could hold an Action.Execute of its own.
+ */
+
+export interface CardTemplate {
+  readonly engine: 'compiled' | 'library';
+  /** Why the library expands this template. */
+  readonly reason?: string;
+  /** The card for `data` (the template's `$root`), fallbacks added; fresh objects every time. */
+  expand(data: object): unknown;
+}
+
+/** EvaluationContext._reservedFields: keys that never reach the card. */
+const RESERVED = new Set(['$data', '$when', '$root', '$index', '$host', '$_acTemplateVersion']);
+
+interface Expansion extends Scope {
+  /** An expression put an object or array from the data into the card. */
+  foreign: boolean;
+}
+
+type Node = (x: Expansion) => unknown;
+
+const NO_DATA: readonly unknown[] = [undefined];
+
+const isExpression = (value: unknown): value is Expression => value instanceof Expression;
+const parsed = (value: unknown): unknown => (typeof value === 'string' ? Template.parseInterpolatedString(value) : value);
+
+/** Template.internalTryEvaluateExpression(expression, context, true), as a card value or a `$data`. */
+function valueExpression(expression: Expression): (x: Expansion) => unknown {
+  if (expression.type === ExpressionType.Concat) {
+    // The library concatenates the parts itself so that each failing part shows as `${source}`.
+    const parts = expression.children.map((child) => ({ evaluate: compileExpression(child), failed: `\${${child.toString()}}` }));
+    return (x) => {
+      let result = '';
+      for (const part of parts) {
+        let value: unknown;
+        try {
+          value = part.evaluate(x, true);
+        } catch (e) {
+          value = e instanceof EvaluationError || e ? part.failed : undefined;
+        }
+        result += (value as { toString(): string }).toString();
+      }
+      return result;
+    };
+  }
+  const evaluate = compileExpression(expression);
+  return (x) => {
+    try {
+      return evaluate(x, true);
+    } catch (e) {
+      if (e instanceof EvaluationError) throw new Error(e.error);
+      throw e;
+    }
+  };
+}
+
+/** A `$when` expression: evaluated without substitution; only `true` keeps the object. */
+function whenExpression(expression: Expression): (x: Expansion) => boolean {
+  if (expression.type === ExpressionType.Concat) throw new Unsupported(`$when "${expression}" is a string of several parts`);
+  const evaluate: Evaluate = compileExpression(expression);
+  return (x) => {
+    try {
+      const value = evaluate(x, false);
+      return typeof value === 'boolean' && value;
+    } catch (e) {
+      if (e instanceof EvaluationError) return false;
+      throw e;
+    }
+  };
+}
+
+/**
+ * Whether every Action.Execute of the template can take its fallback as it is built (see above);
+ * false means the expanded card is walked instead.
+ */
+function fallbacksAtBuild(node: unknown): boolean {
+  if (Array.isArray(node)) return node.every(fallbacksAtBuild);
+  if (!node || typeof node !== 'object') return true;
+  const record = node as Record<string, unknown>;
+  if (isExpression(parsed(record.type))) return false;
+  if (record.type === 'Action.Execute') {
+    if (isExpression(parsed(record.verb)) || Object.hasOwn(record, 'fallback')) return false;
+    const data = record.data;
+    if (data && typeof data === 'object' && !Array.isArray(data) && Object.hasOwn(data, 'type')) return false;
+  }
+  return Object.values(record).every(fallbacksAtBuild);
+}
+
+class Compiler {
+  constructor(private readonly fallbacks: boolean) {}
+
+  node(template: unknown): Node {
+    if (Array.isArray(template)) return this.array(template);
+    if (template !== null && typeof template === 'object') return this.object(template as Record<string, unknown>);
+    const value = parsed(template);
+    if (!isExpression(value)) return () => value;
+    const evaluate = valueExpression(value);
+    return (x) => {
+      const result = evaluate(x);
+      if (result !== null && typeof result === 'object') x.foreign = true;
+      return result;
+    };
+  }
+
+  private array(template: readonly unknown[]): Node {
+    const items = template.map((item) => this.node(item));
+    return (x) => {
+      let result: unknown[] = [];
+      for (const item of items) {
+        const value = item(x);
+        if (value === null) continue;
+        if (Array.isArray(value)) result = result.concat(value);
+        else result.push(value);
+      }
+      return result;
+    };
+  }
+
+  private object(template: Record<string, unknown>): Node {
+    // JSON.parse makes "__proto__" an own key; assigning it to a card object would set its prototype.
+    if (Object.hasOwn(template, '__proto__')) throw new Unsupported('a "__proto__" key');
+    const data = this.dataOf(template);
+    const when = parsed(template.$when);
+    const keep = isExpression(when) ? whenExpression(when) : undefined;
+    const dropAlways = keep === undefined && Boolean(when);
+    const members = Object.keys(template)
+      .filter((key) => !RESERVED.has(key))
+      .map((key) => [key, this.node(template[key])] as const);
+    const fallback = this.fallbacks && template.type === 'Action.Execute' && typeof template.verb === 'string';
+    return (x) => {
+      const saved = x.data;
+      const savedIndex = x.index;
+      let contexts = NO_DATA;
+      let indexed = false;
+      if (data) {
+        const value = data(x);
+        indexed = Array.isArray(value);
+        contexts = indexed ? (value as unknown[]) : [value];
+      }
+      const copies: Record<string, unknown>[] = [];
+      for (let i = 0; i < contexts.length; i++) {
+        if (indexed) x.index = i;
+        if (contexts[i] !== undefined) x.data = contexts[i];
+        if (keep ? !keep(x) : dropAlways) continue;
+        const copy: Record<string, unknown> = {};
+        for (const [key, member] of members) {
+          const value = member(x);
+          if (value !== undefined) copy[key] = value;
+        }
+        if (fallback) addSubmitFallback(copy);
+        copies.push(copy);
+      }
+      x.data = saved;
+      x.index = savedIndex;
+      return copies.length === 0 ? null : copies.length === 1 ? copies[0] : copies;
+    };
+  }
+
+  /** `$data`: an expression, or a constant that is not an object (whose parts the library would leave unexpanded). */
+  private dataOf(template: Record<string, unknown>): ((x: Expansion) => unknown) | undefined {
+    if (!Object.hasOwn(template, '$data') || template.$data === undefined) return undefined;
+    const value = parsed(template.$data);
+    if (isExpression(value)) return valueExpression(value);
+    if (value !== null && typeof value === 'object') throw new Unsupported('a constant object as $data');
+    return () => value;
+  }
+}
+
+/** The library's own expansion plus the fallbacks walk: what cards were before, and the reference in tests. */
+export function libraryTemplate(json: unknown, reason?: string): CardTemplate {
+  const template = new Template(json);
+  return {
+    engine: 'library',
+    ...(reason !== undefined ? { reason } : {}),
+    expand(data) {
+      const card: unknown = template.expand({ $root: data });
+      addSubmitFallbacks(card);
+      return card;
+    },
+  };
+}
+
+/** Compiles `json` (a parsed template); falls back to the library for what the compiler does not support. */
+export function loadTemplate(json: unknown): CardTemplate {
+  let root: Node;
+  const walk = !fallbacksAtBuild(json);
+  try {
+    root = new Compiler(!walk).node(json);
+  } catch (e) {
+    if (e instanceof Unsupported) return libraryTemplate(json, e.message);
+    throw e;
+  }
+  return {
+    engine: 'compiled',
+    expand(data) {
+      const x: Expansion = { root: data, data: undefined, index: undefined, foreign: false };
+      const card = root(x);
+      if (walk || x.foreign) addSubmitFallbacks(card);
+      return card;
+    },
+  };
+}
