@@ -8,13 +8,10 @@ export function addSubmitFallback(record: Record<string, unknown>): void {
   // Cards come from our own templates: a plain shape check is enough here (and runs on every node).
   if (record.type === 'Action.Execute' && typeof record.verb === 'string' && record.fallback === undefined) {
     const data = record.data && typeof record.data === 'object' ? (record.data as Record<string, unknown>) : {};
-    record.fallback = {
-      type: 'Action.Submit',
-      title: record.title,
-      data: { ...data, verb: record.verb },
-      // Cancel and paging buttons must not send the form's inputs through the fallback either.
-      ...(record.associatedInputs !== undefined ? { associatedInputs: record.associatedInputs } : {}),
-    };
+    const fallback: Record<string, unknown> = { type: 'Action.Submit', title: record.title, data: { ...data, verb: record.verb } };
+    // Cancel and paging buttons must not send the form's inputs through the fallback either.
+    if (record.associatedInputs !== undefined) fallback.associatedInputs = record.associatedInputs;
+    record.fallback = fallback;
   }
 }
 
