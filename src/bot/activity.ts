@@ -108,6 +108,14 @@ export const ActivitySchema = z.looseObject({
 export type ParsedActivity = { ok: true; activity: Activity } | { ok: false; detail: string };
 
 /**
+ * The turn-state key under which the HTTP edge (src/server.ts) leaves the activity object it checked
+ * with parseActivity: the bot does not check that same object a second time (each check cost a few
+ * percent of a card action's CPU, bench/results.md). An activity that reaches the bot any other way
+ * is checked there.
+ */
+export const CHECKED_ACTIVITY = Symbol('switchboard.checkedActivity');
+
+/**
  * Walks the body with an explicit stack (a recursive walk is exactly what a deeply nested body would
  * overflow) and returns what is wrong with its shape, if anything: too deep, or a `__proto__` key,
  * which an `Object.assign` somewhere down the line would turn into a prototype.
