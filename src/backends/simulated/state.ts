@@ -96,9 +96,24 @@ export function accountOrRefuse(state: TenantState, id: string): StoredAccount {
   return account;
 }
 
+/**
+ * A deep copy of tenant data (JSON-shaped: what the tenant file holds), so that nothing a caller does
+ * to a result reaches the tenant. For records of a dozen fields this is several times cheaper than
+ * structuredClone, which serializes and deserializes; reads of an account and of the tenant's facts
+ * happen on every card action (bench/results.md, issue 13). Anything else is left to structuredClone.
+ */
+export function copyOf<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copyOf) as T;
+  if (Object.getPrototypeOf(value) !== Object.prototype || Object.hasOwn(value, '__proto__')) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copyOf((value as Record<string, unknown>)[key]);
+  return out as T;
+}
+
 export function toResourceAccount(stored: StoredAccount): ResourceAccount {
   const { licensedAt: _internal, ...account } = stored;
-  return structuredClone(account);
+  return copyOf(account);
 }
 
 export function toNumberOperation(stored: StoredOperation): NumberOperation {

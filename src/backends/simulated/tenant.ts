@@ -29,6 +29,7 @@ import { AccountIndex, listAccounts, listPhoneNumbers } from './queries';
 import { demoTenant } from './seed';
 import {
   accountOrRefuse,
+  copyOf,
   own,
   type Slowness,
   type StoredAccount,
@@ -139,7 +140,7 @@ export class SimulatedTenant implements TenantDirectory {
 
   async getTenantFacts(): Promise<TenantFacts> {
     const { tenantId, displayName, domains, skus } = await this.observe();
-    return structuredClone({ tenantId, displayName, domains, skus });
+    return copyOf({ tenantId, displayName, domains, skus });
   }
 
   // --- accounts --------------------------------------------------------------------------------
