@@ -48,8 +48,6 @@ interface Expansion extends Scope {
 
 type Node = (x: Expansion) => unknown;
 
-const NO_DATA: readonly unknown[] = [undefined];
-
 const isExpression = (value: unknown): value is Expression => value instanceof Expression;
 const parsed = (value: unknown): unknown => (typeof value === 'string' ? Template.parseInterpolatedString(value) : value);
 
@@ -115,19 +113,58 @@ function fallbacksAtBuild(node: unknown): boolean {
   return Object.values(record).every(fallbacksAtBuild);
 }
 
+/** A compiled template value: a constant, an expression (which may give `undefined`), or an object or array. */
+type Compiled = { kind: 'constant'; value: unknown } | { kind: 'expression'; node: Node } | { kind: 'structure'; node: Node };
+
+const asNode = (c: Compiled): Node => (c.kind === 'constant' ? () => c.value : c.node);
+
+/**
+ * A function that makes one copy of an object node from its members, generated once per node when
+ * the template is compiled, so that each copy is an object literal: V8 then creates it with its final
+ * shape in one step, where adding the members one by one under computed names cost about ten times
+ * more and left more garbage (bench/results.md, issue 13). The generated source holds only the
+ * template's own keys, as JSON string literals, and local names; no data ever becomes code. A member
+ * whose expression gave `undefined` is left out, as the library does.
+ */
+function objectFactory(keys: readonly string[], members: readonly Compiled[]): (x: Expansion) => Record<string, unknown> {
+  const value = (k: number): string => (members[k]!.kind === 'constant' ? `c${k}` : `v${k}`);
+  const setup = members.map((m, k) => (m.kind === 'constant' ? `const c${k} = members[${k}].value;` : `const f${k} = members[${k}].node;`));
+  const evaluate = members.flatMap((m, k) => (m.kind === 'constant' ? [] : [`const v${k} = f${k}(x);`]));
+  const optional = members.flatMap((m, k) => (m.kind === 'expression' ? [`v${k} === undefined`] : []));
+  const name = (k: number): string => JSON.stringify(keys[k]!);
+  const sparse = keys.map((_, k) => (members[k]!.kind === 'expression' ? `if (v${k} !== undefined) o[${name(k)}] = v${k};` : `o[${name(k)}] = ${value(k)};`));
+  const source = [
+    '"use strict";',
+    ...setup,
+    'return function copy(x) {',
+    ...evaluate,
+    optional.length ? `if (${optional.join(' || ')}) { const o = {}; ${sparse.join(' ')} return o; }` : '',
+    `return { ${keys.map((_, k) => `${name(k)}: ${value(k)}`).join(', ')} };`,
+    '};',
+  ].join('\n');
+  return new Function('members', source)(members) as (x: Expansion) => Record<string, unknown>;
+}
+
 class Compiler {
   constructor(private readonly fallbacks: boolean) {}
 
   node(template: unknown): Node {
-    if (Array.isArray(template)) return this.array(template);
-    if (template !== null && typeof template === 'object') return this.object(template as Record<string, unknown>);
+    return asNode(this.compile(template));
+  }
+
+  private compile(template: unknown): Compiled {
+    if (Array.isArray(template)) return { kind: 'structure', node: this.array(template) };
+    if (template !== null && typeof template === 'object') return { kind: 'structure', node: this.object(template as Record<string, unknown>) };
     const value = parsed(template);
-    if (!isExpression(value)) return () => value;
+    if (!isExpression(value)) return { kind: 'constant', value };
     const evaluate = valueExpression(value);
-    return (x) => {
-      const result = evaluate(x);
-      if (result !== null && typeof result === 'object') x.foreign = true;
-      return result;
+    return {
+      kind: 'expression',
+      node: (x) => {
+        const result = evaluate(x);
+        if (result !== null && typeof result === 'object') x.foreign = true;
+        return result;
+      },
     };
   }
 
@@ -152,32 +189,32 @@ class Compiler {
     const when = parsed(template.$when);
     const keep = isExpression(when) ? whenExpression(when) : undefined;
     const dropAlways = keep === undefined && Boolean(when);
-    const members = Object.keys(template)
-      .filter((key) => !RESERVED.has(key))
-      .map((key) => [key, this.node(template[key])] as const);
+    const keys = Object.keys(template).filter((key) => !RESERVED.has(key));
+    const copy = objectFactory(
+      keys,
+      keys.map((key) => this.compile(template[key])),
+    );
     const fallback = this.fallbacks && template.type === 'Action.Execute' && typeof template.verb === 'string';
+    /** One copy of the object in the current scope, or null when its $when drops it. */
+    const build = (x: Expansion): Record<string, unknown> | null => {
+      if (keep ? !keep(x) : dropAlways) return null;
+      const made = copy(x);
+      if (fallback) addSubmitFallback(made);
+      return made;
+    };
+    if (!data) return build;
     return (x) => {
       const saved = x.data;
       const savedIndex = x.index;
-      let contexts = NO_DATA;
-      let indexed = false;
-      if (data) {
-        const value = data(x);
-        indexed = Array.isArray(value);
-        contexts = indexed ? (value as unknown[]) : [value];
-      }
+      const value = data(x);
+      const indexed = Array.isArray(value);
+      const contexts = indexed ? (value as unknown[]) : [value];
       const copies: Record<string, unknown>[] = [];
       for (let i = 0; i < contexts.length; i++) {
         if (indexed) x.index = i;
         if (contexts[i] !== undefined) x.data = contexts[i];
-        if (keep ? !keep(x) : dropAlways) continue;
-        const copy: Record<string, unknown> = {};
-        for (const [key, member] of members) {
-          const value = member(x);
-          if (value !== undefined) copy[key] = value;
-        }
-        if (fallback) addSubmitFallback(copy);
-        copies.push(copy);
+        const made = build(x);
+        if (made) copies.push(made);
       }
       x.data = saved;
       x.index = savedIndex;
