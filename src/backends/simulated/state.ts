@@ -107,7 +107,8 @@ export function copyOf<T>(value: T): T {
   if (Array.isArray(value)) return value.map(copyOf) as T;
   if (Object.getPrototypeOf(value) !== Object.prototype || Object.hasOwn(value, '__proto__')) return structuredClone(value);
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = copyOf((value as Record<string, unknown>)[key]);
+  // for…in rather than Object.keys: the same own keys in the same order, without an array per object.
+  for (const key in value) if (Object.hasOwn(value, key)) out[key] = copyOf((value as Record<string, unknown>)[key]);
   return out as T;
 }
 
