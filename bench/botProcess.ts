@@ -107,6 +107,12 @@ async function micro(app: App, accountIds: string[], upns: string[]): Promise<Mi
   return results;
 }
 
+/** The CPU time this process has used so far (every thread: the event loop, GC helpers, libuv). */
+function cpu(id: number): Reply {
+  const { user, system } = process.cpuUsage();
+  return { id, type: 'cpu', ms: (user + system) / 1000 };
+}
+
 /** `npm run bench -- --profile`: a CPU profile of the measured phases only (bench/profile.ts). */
 async function profiling(message: Extract<Command, { cmd: 'profileStart' | 'profileStop' }>): Promise<Reply> {
   if (message.cmd === 'profileStart') {
@@ -164,6 +170,9 @@ async function runApp(dataDir: string, tenantId: string, adminId: string): Promi
           case 'profileStop':
             send(await profiling(message));
             break;
+          case 'cpu':
+            send(cpu(message.id));
+            break;
           case 'readAll': {
             let entries = 0;
             const samples = await measure(async () => (entries = (await app.audit.readAll()).length), { count: 3, warmup: 0, budgetMs: 10_000 });
@@ -194,6 +203,7 @@ async function runEcho(): Promise<void> {
     void (async () => {
       if (message.cmd === 'mem') send({ id: message.id, type: 'mem', memory: memory() });
       else if (message.cmd === 'profileStart' || message.cmd === 'profileStop') send(await profiling(message));
+      else if (message.cmd === 'cpu') send(cpu(message.id));
       else if (message.cmd === 'gc') {
         (globalThis as { gc?: () => void }).gc?.();
         send({ id: message.id, type: 'mem', memory: memory() });

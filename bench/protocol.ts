@@ -8,6 +8,7 @@ export type Command =
   | { id: number; cmd: 'mem' }
   | { id: number; cmd: 'gc' }
   | { id: number; cmd: 'readAll' }
+  | { id: number; cmd: 'cpu' }
   | { id: number; cmd: 'profileStart' }
   | { id: number; cmd: 'profileStop'; file: string }
   | { id: number; cmd: 'stop' };
@@ -37,4 +38,6 @@ export type Reply =
   | { id: number; type: 'readAll'; summary: Summary; entries: number; memory: Memory }
   | { id: number; type: 'stopped'; flushMs: number }
   | { id: number; type: 'profiled'; file: string }
+  /** process.cpuUsage() of the bot process, user + system, in ms. */
+  | { id: number; type: 'cpu'; ms: number }
   | { id: number; type: 'error'; message: string };

@@ -35,16 +35,21 @@ const QUICK = args.has('--quick');
  * Profiles both bots over phases (a) and (c) only (bench/profile.ts), prints where the time goes and
  * stops there: nothing is written to bench/, and the latencies of such a run carry the profiler's cost.
  */
-const PROFILE = args.has('--profile');
+const PROFILE_ARG = process.argv.slice(2).find((a) => a === '--profile' || a.startsWith('--profile='));
+/** `--profile` profiles phases (a) and (c); `--profile=a` or `--profile=c` one of them. */
+const PROFILE = PROFILE_ARG !== undefined;
+const PROFILE_PHASES = PROFILE_ARG?.includes('=') ? PROFILE_ARG.slice('--profile='.length) : 'ac';
+/** Phases (a) and (c) only, printed, nothing written: a quick look at the turn ratios. */
+const TURNS_ONLY = args.has('--turns') || PROFILE;
 /** Prints the table and writes nothing (experiments). */
-const DRY = args.has('--dry') || PROFILE;
+const DRY = args.has('--dry') || TURNS_ONLY;
 const scale = (n: number): number => (QUICK ? Math.max(1, Math.ceil(n / 10)) : n);
 
 const ACCOUNTS = 10_000;
 const AUDIT_ENTRIES = 100_000;
 const CONCURRENCY = 50;
-/** (c): windows per bot, each 2 s of measured load after a 0.5 s ramp, the two bots alternating. */
-const LOAD_ROUNDS = 6;
+/** (c): windows per bot, each 3 s of measured load after a 1 s ramp, the two bots alternating. */
+const LOAD_ROUNDS = 4;
 /**
  * bench/ in the repository: the compiled script runs from node_modules/.cache/switchboard-bench/bench.
  * The working directory's bench/ comes first: node_modules may be a symlink into another checkout
@@ -104,6 +109,13 @@ class Child {
     });
   }
 
+  /** Runs `work` and returns its result with the CPU time this bot used meanwhile (ms). */
+  async withCpu<T>(work: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
+    const before = (await this.ask({ cmd: 'cpu' }, 'cpu')).ms;
+    const result = await work();
+    return { result, cpuMs: (await this.ask({ cmd: 'cpu' }, 'cpu')).ms - before };
+  }
+
   kill(): void {
     if (this.process_.exitCode === null) this.process_.kill('SIGKILL');
   }
@@ -155,7 +167,11 @@ async function sequential(client: BotClient, count: number, budgetMs: number, bo
   return samples;
 }
 
-/** `clients` closed-loop clients for `warmupMs` then `durationMs`; turns/s over the measured window. */
+/**
+ * `clients` closed-loop clients for `warmupMs` then `durationMs`: the turns that complete within the
+ * measured window (whenever they started), so that a window short against the latency under load does
+ * not drop the turns that straddle its edges.
+ */
 async function sustained(client: BotClient, clients: number, warmupMs: number, durationMs: number, body: (i: number) => string, check: Check): Promise<{ samples: number[]; sent: number }> {
   const t0 = performance.now();
   const measureFrom = t0 + warmupMs;
@@ -169,7 +185,8 @@ async function sustained(client: BotClient, clients: number, warmupMs: number, d
       if (started >= stopAt) return;
       const answer = await client.post(body(counter++));
       checkCard(answer, check);
-      if (started >= measureFrom && performance.now() <= stopAt) samples.push(answer.ms);
+      const done = performance.now();
+      if (done >= measureFrom && done <= stopAt) samples.push(answer.ms);
     }
   };
   await Promise.all(Array.from({ length: clients }, worker));
@@ -180,7 +197,10 @@ interface Load {
   turnsPerSecond: number;
   latency: Summary;
   turns: number;
+  /** Every turn sent, ramps included (all of them completed). */
   sent: number;
+  /** The bot process's CPU time over its windows, ramps included, per turn sent. */
+  cpuPerTurnMs: number;
 }
 
 /**
@@ -189,20 +209,27 @@ interface Load {
  * one bot measured after the other could see a different machine.
  */
 async function alternating(
-  bots: readonly { client: BotClient; body: (i: number) => string; check: Check }[],
+  bots: readonly { child: Child; client: BotClient; body: (i: number) => string; check: Check }[],
   rounds: number,
   rampMs: number,
   windowMs: number,
 ): Promise<Load[]> {
-  const all = bots.map(() => ({ samples: [] as number[], sent: 0 }));
+  const all = bots.map(() => ({ samples: [] as number[], sent: 0, cpuMs: 0 }));
   for (let round = 0; round < rounds; round++) {
     for (const [i, bot] of bots.entries()) {
-      const { samples, sent } = await sustained(bot.client, CONCURRENCY, rampMs, windowMs, bot.body, bot.check);
-      all[i]!.samples.push(...samples);
-      all[i]!.sent += sent;
+      const { result, cpuMs } = await bot.child.withCpu(() => sustained(bot.client, CONCURRENCY, rampMs, windowMs, bot.body, bot.check));
+      all[i]!.samples.push(...result.samples);
+      all[i]!.sent += result.sent;
+      all[i]!.cpuMs += cpuMs;
     }
   }
-  return all.map(({ samples, sent }) => ({ turnsPerSecond: samples.length / ((rounds * windowMs) / 1000), latency: summarize(samples), turns: samples.length, sent }));
+  return all.map(({ samples, sent, cpuMs }) => ({
+    turnsPerSecond: samples.length / ((rounds * windowMs) / 1000),
+    latency: summarize(samples),
+    turns: samples.length,
+    sent,
+    cpuPerTurnMs: cpuMs / sent,
+  }));
 }
 
 // --- the report ------------------------------------------------------------------------------------
@@ -250,7 +277,7 @@ function describeRun(r: RunResult): string {
 }
 
 /** The rows of the cards before/after table. */
-const CARDS_KEYS = ['a.show', 'a.list', 'a.echo', 'a.showLatency', 'b.list', 'c.share', 'c.tps', 'c.echo', 'c.loop', 'd.rss', 'd.live', 'x.startup', 'x.errors'];
+const CARDS_KEYS = ['a.show', 'a.list', 'a.cpu', 'a.echo', 'a.showLatency', 'b.list', 'c.share', 'c.tps', 'c.echo', 'c.cpu', 'c.loop', 'd.rss', 'd.live', 'x.startup', 'x.errors'];
 
 async function writeReport(result: RunResult): Promise<void> {
   const beforeFile = path.join(BENCH_DIR, 'results-before.json');
@@ -352,31 +379,43 @@ async function main(): Promise<void> {
     await sequential(appClient, scale(300), 20_000, () => showBody(accounts), check);
     await sequential(appClient, scale(100), 20_000, () => listBody(), check);
     log('warmed up');
-    if (PROFILE) await Promise.all([app.ask({ cmd: 'profileStart' }, 'profiled'), echo.ask({ cmd: 'profileStart' }, 'profiled')]);
+    const startProfiles = (): Promise<unknown> => Promise.all([app.ask({ cmd: 'profileStart' }, 'profiled'), echo.ask({ cmd: 'profileStart' }, 'profiled')]);
+    if (PROFILE && PROFILE_PHASES.includes('a')) await startProfiles();
 
     // (a) A card action of ours against the echo bot, interleaved in rounds so that both see the same machine.
     const echoMs: number[] = [];
     const showMs: number[] = [];
     const listMs: number[] = [];
     const roundsUntil = performance.now() + (QUICK ? 10_000 : 45_000);
+    // The CPU time each bot process used for those turns, which the other jobs on the machine disturb
+    // less than the latency: they delay a turn more than they lengthen its work.
+    const cpuMs = { echo: 0, show: 0, list: 0 };
     for (let round = 0; round < 6 && performance.now() < roundsUntil; round++) {
-      echoMs.push(...(await sequential(echoClient, scale(300), 8_000, () => showBody(accounts), echoCheck)));
+      const e = await echo.withCpu(() => sequential(echoClient, scale(300), 8_000, () => showBody(accounts), echoCheck));
       // The same request bodies go to both bots; ours answers with the account's card.
-      showMs.push(...(await sequential(appClient, scale(300), 8_000, () => showBody(accounts), check)));
-      listMs.push(...(await sequential(appClient, scale(150), 8_000, () => listBody(), check, () => 'Resource accounts')));
+      const s = await app.withCpu(() => sequential(appClient, scale(300), 8_000, () => showBody(accounts), check));
+      const l = await app.withCpu(() => sequential(appClient, scale(150), 8_000, () => listBody(), check, () => 'Resource accounts'));
+      echoMs.push(...e.result);
+      showMs.push(...s.result);
+      listMs.push(...l.result);
+      cpuMs.echo += e.cpuMs;
+      cpuMs.show += s.cpuMs;
+      cpuMs.list += l.cpuMs;
     }
+    const cpuPerTurn = { echo: cpuMs.echo / echoMs.length, show: cpuMs.show / showMs.length, list: cpuMs.list / listMs.length };
     const echoS = summarize(echoMs);
     const showS = summarize(showMs);
     const listS = summarize(listMs);
     log(`(a) echo ${fmt(echoS)}; showAccount ${fmt(showS)}; listAccounts ${fmt(listS)}`);
+    log(`(a) CPU per turn: echo ${ms(cpuPerTurn.echo)}, showAccount ${ms(cpuPerTurn.show)}, listAccounts ${ms(cpuPerTurn.list)}`);
 
     // (b) Mutations over HTTP: a full editAccount invoke (plan → updateAccount → audit → card).
     await app.ask({ cmd: 'loopStart' }, 'loop');
     const edited = new Map<string, string>();
     const editMs = await sequential(
       appClient,
-      // Not profiled: a profile is of the read turns only.
-      PROFILE ? 0 : scale(600),
+      // Not in a profile, which is of the read turns only.
+      TURNS_ONLY ? 0 : scale(600),
       QUICK ? 5_000 : 15_000,
       (i) => {
         const account = editable[(i * 7919 + 13) % editable.length]!;
@@ -396,24 +435,29 @@ async function main(): Promise<void> {
     const echoShow = (): string => showBody(accounts);
     await sustained(appClient, CONCURRENCY, 0, QUICK ? 1_000 : 3_000, mixed, check);
     await sustained(echoClient, CONCURRENCY, 0, QUICK ? 1_000 : 3_000, echoShow, echoCheck);
+    if (PROFILE && PROFILE_PHASES === 'c') await startProfiles();
     await app.ask({ cmd: 'loopStart' }, 'loop');
     const [load, echoLoad] = (await alternating(
       [
-        { client: appClient, body: mixed, check },
-        { client: echoClient, body: echoShow, check: echoCheck },
+        { child: app, client: appClient, body: mixed, check },
+        { child: echo, client: echoClient, body: echoShow, check: echoCheck },
       ],
       QUICK ? 2 : LOAD_ROUNDS,
-      QUICK ? 300 : 500,
-      QUICK ? 1_000 : 2_000,
+      QUICK ? 500 : 1_000,
+      QUICK ? 1_000 : 3_000,
     )) as [Load, Load];
     const loopUnderLoad: LoopDelay = (await app.ask({ cmd: 'loopStop' }, 'loop')).delay;
     log(`(c) switchboard ${load.turnsPerSecond.toFixed(0)} turns/s, ${fmt(load.latency)}; event loop max ${ms(loopUnderLoad.max)}`);
     log(`(c) echo ${echoLoad.turnsPerSecond.toFixed(0)} turns/s, ${fmt(echoLoad.latency)}`);
+    log(`(c) CPU per turn: switchboard ${ms(load.cpuPerTurnMs)}, echo ${ms(echoLoad.cpuPerTurnMs)}`);
+    if (TURNS_ONLY) {
+      log(`(a) ratios of p50: showAccount ${(showS.p50 / echoS.p50).toFixed(2)}×, listAccounts ${(listS.p50 / echoS.p50).toFixed(2)}×; (c) share ${((100 * load.turnsPerSecond) / echoLoad.turnsPerSecond).toFixed(1)}%`);
+    }
     if (PROFILE) {
       log(`turns profiled: switchboard ${showMs.length} showAccount + ${listMs.length} listAccounts sequential, ${load.sent} under load; echo ${echoMs.length} + ${echoLoad.sent}`);
       await profiles(app, echo, log);
-      return;
     }
+    if (TURNS_ONLY) return;
 
     // (d) Peak RSS of the bot process while serving.
     const serving: Memory = (await app.ask({ cmd: 'mem' }, 'mem')).memory;
@@ -451,6 +495,13 @@ async function main(): Promise<void> {
     const rows: Row[] = [
       { key: 'a.show', metric: '(a) showAccount invoke ÷ echo invoke, ratio of p50', value: `${ratio(showS).toFixed(2)}× (p99: ${(showS.p99 / echoS.p99).toFixed(2)}×)`, target: '≤ 1.2×', pass: ratio(showS) <= 1.2 },
       { key: 'a.list', metric: '(a) listAccounts invoke ÷ echo invoke, ratio of p50', value: `${ratio(listS).toFixed(2)}× (p99: ${(listS.p99 / echoS.p99).toFixed(2)}×)`, target: '≤ 1.2×', pass: ratio(listS) <= 1.2 },
+      {
+        key: 'a.cpu',
+        metric: '(a) CPU time of the bot process per turn (user + system), ratio to the echo bot\'s',
+        value: `showAccount ${(cpuPerTurn.show / cpuPerTurn.echo).toFixed(2)}× (${ms(cpuPerTurn.show)}), listAccounts ${(cpuPerTurn.list / cpuPerTurn.echo).toFixed(2)}× (${ms(cpuPerTurn.list)}); echo ${ms(cpuPerTurn.echo)}`,
+        target: '—',
+        pass: null,
+      },
       { key: 'a.echo', metric: '(a) echo bot invoke (baseline), sequential', value: fmt(echoS), target: '—', pass: null },
       { key: 'a.showLatency', metric: '(a) showAccount invoke, sequential', value: fmt(showS), target: '—', pass: null },
       { key: 'b.list', metric: '(a/b) listAccounts invoke (page of 10 of 10k), sequential', value: fmt(listS), target: '—', pass: null },
@@ -476,6 +527,13 @@ async function main(): Promise<void> {
       { key: 'c.tps', metric: `(c) sustained turns/s, ${CONCURRENCY} concurrent clients (showAccount + listAccounts)`, value: `${load.turnsPerSecond.toFixed(0)} turns/s (${fmt(load.latency)})`, target: '≥ 500 turns/s', pass: load.turnsPerSecond >= 500 },
       { key: 'c.echo', metric: `(c) echo bot, same load, windows alternating with Switchboard's (machine ceiling)`, value: `${echoLoad.turnsPerSecond.toFixed(0)} turns/s (${fmt(echoLoad.latency)})`, target: '—', pass: null },
       { key: 'c.share', metric: '(c) switchboard ÷ echo throughput, same run (alternating windows)', value: `${share.toFixed(1)}%`, target: '≥ 80%', pass: share >= 80 },
+      {
+        key: 'c.cpu',
+        metric: '(c) CPU time of the bot process per turn under that load, ratio to the echo bot\'s',
+        value: `${(load.cpuPerTurnMs / echoLoad.cpuPerTurnMs).toFixed(2)}× (${ms(load.cpuPerTurnMs)}; echo ${ms(echoLoad.cpuPerTurnMs)})`,
+        target: '—',
+        pass: null,
+      },
       { key: 'c.loop', metric: '(c) bot event-loop delay under that load (over all windows, its own and the echo bot\'s)', value: `p99 ${ms(loopUnderLoad.p99)} · max ${ms(loopUnderLoad.max)}`, target: '—', pass: null },
       { key: 'd.rss', metric: '(d) peak RSS of the bot process (resourceUsage().maxRSS after a–c, V8 limits of npm run start:bot)', value: `${serving.maxRssMb.toFixed(0)} MB`, target: '< 200 MB', pass: serving.maxRssMb < 200 },
       { key: 'd.rssEcho', metric: '(d) echo bot, same phases: peak RSS', value: `${echoMem.maxRssMb.toFixed(0)} MB`, target: '—', pass: null },
@@ -529,7 +587,7 @@ async function profiles(app: Child, echo: Child, log: (line: string) => void): P
     const file = path.join(dir, `${stamp}-${name}.cpuprofile`);
     await child.ask({ cmd: 'profileStop', file }, 'profiled');
     const summary = summarizeProfile(JSON.parse(await readFile(file, 'utf8')) as CpuProfile);
-    log(`profile of ${name} over (a) and (c): ${file}`);
+    log(`profile of ${name} over phase(s) ${PROFILE_PHASES}: ${file}`);
     process.stdout.write(`\n${profileReport(summary, 30)}\n\n`);
   }
 }
