@@ -125,24 +125,42 @@ const asNode = (c: Compiled): Node => (c.kind === 'constant' ? () => c.value : c
  * more and left more garbage (bench/results.md, issue 13). The generated source holds only the
  * template's own keys, as JSON string literals, and local names; no data ever becomes code. A member
  * whose expression gave `undefined` is left out, as the library does.
+ *
+ * With `withFallback`, the node is an Action.Execute that takes its fallback as it is built (see the
+ * top of this file): the fallback is made here, as addSubmitFallback makes it, so that the copy of the
+ * action's data is spread at a site that only ever sees this node's data (a shared spread site cost
+ * as much as the rest of the card).
  */
-function objectFactory(keys: readonly string[], members: readonly Compiled[]): (x: Expansion) => Record<string, unknown> {
-  const value = (k: number): string => (members[k]!.kind === 'constant' ? `c${k}` : `v${k}`);
+function objectFactory(keys: readonly string[], members: readonly Compiled[], withFallback: boolean): (x: Expansion) => Record<string, unknown> {
+  const value = (k: number): string => (k < 0 ? 'undefined' : members[k]!.kind === 'constant' ? `c${k}` : `v${k}`);
   const setup = members.map((m, k) => (m.kind === 'constant' ? `const c${k} = members[${k}].value;` : `const f${k} = members[${k}].node;`));
   const evaluate = members.flatMap((m, k) => (m.kind === 'constant' ? [] : [`const v${k} = f${k}(x);`]));
   const optional = members.flatMap((m, k) => (m.kind === 'expression' ? [`v${k} === undefined`] : []));
   const name = (k: number): string => JSON.stringify(keys[k]!);
   const sparse = keys.map((_, k) => (members[k]!.kind === 'expression' ? `if (v${k} !== undefined) o[${name(k)}] = v${k};` : `o[${name(k)}] = ${value(k)};`));
+  const literal = keys.map((_, k) => `${name(k)}: ${value(k)}`);
+  let fallback: string[] = [];
+  if (withFallback) {
+    // addSubmitFallback on a copy whose type and verb are the template's constants and that has no
+    // fallback member: { type, title, data: { ...data, verb }, associatedInputs when defined }.
+    const [title, data, inputs, verb] = ['title', 'data', 'associatedInputs', 'verb'].map((key) => value(keys.indexOf(key)));
+    const made = (withInputs: boolean): string =>
+      `{ type: "Action.Submit", title: ${title}, data: { ...(${data} && typeof ${data} === "object" ? ${data} : {}), verb: ${verb} }${withInputs ? `, associatedInputs: ${inputs}` : ''} }`;
+    fallback = [`const fallback = ${inputs} !== undefined ? ${made(true)} : ${made(false)};`];
+    literal.push('fallback: fallback');
+    sparse.push('addSubmitFallback(o);');
+  }
   const source = [
     '"use strict";',
     ...setup,
     'return function copy(x) {',
     ...evaluate,
     optional.length ? `if (${optional.join(' || ')}) { const o = {}; ${sparse.join(' ')} return o; }` : '',
-    `return { ${keys.map((_, k) => `${name(k)}: ${value(k)}`).join(', ')} };`,
+    ...fallback,
+    `return { ${literal.join(', ')} };`,
     '};',
   ].join('\n');
-  return new Function('members', source)(members) as (x: Expansion) => Record<string, unknown>;
+  return new Function('members', 'addSubmitFallback', source)(members, addSubmitFallback) as (x: Expansion) => Record<string, unknown>;
 }
 
 class Compiler {
@@ -190,18 +208,14 @@ class Compiler {
     const keep = isExpression(when) ? whenExpression(when) : undefined;
     const dropAlways = keep === undefined && Boolean(when);
     const keys = Object.keys(template).filter((key) => !RESERVED.has(key));
+    const fallback = this.fallbacks && template.type === 'Action.Execute' && typeof template.verb === 'string';
     const copy = objectFactory(
       keys,
       keys.map((key) => this.compile(template[key])),
+      fallback,
     );
-    const fallback = this.fallbacks && template.type === 'Action.Execute' && typeof template.verb === 'string';
     /** One copy of the object in the current scope, or null when its $when drops it. */
-    const build = (x: Expansion): Record<string, unknown> | null => {
-      if (keep ? !keep(x) : dropAlways) return null;
-      const made = copy(x);
-      if (fallback) addSubmitFallback(made);
-      return made;
-    };
+    const build = (x: Expansion): Record<string, unknown> | null => (keep ? !keep(x) : dropAlways) ? null : copy(x);
     if (!data) return build;
     return (x) => {
       const saved = x.data;

@@ -299,7 +299,16 @@ const SYNTHETIC: Record<string, unknown> = {
       { type: 'TextBlock', $data: 7, text: '${$data} ${$index}' },
       ['${list}', null, 3, ['nested', '${a}']],
       '${b}',
-      { type: 'ActionSet', actions: [{ type: 'Action.Execute', verb: 'go', title: '${t}', data: { id: '${id}', n: '${n}', all: '${b}' }, associatedInputs: 'none' }, { type: 'Action.Execute', verb: 'bare', $data: '${items}', title: '${name}' }] },
+      {
+        type: 'ActionSet',
+        actions: [
+          { type: 'Action.Execute', verb: 'go', title: '${t}', data: { id: '${id}', n: '${n}', all: '${b}' }, associatedInputs: 'none' },
+          { type: 'Action.Execute', verb: 'bare', $data: '${items}', title: '${name}' },
+          // `||` without a true argument gives its last argument's value, here often undefined: the member is left out.
+          { type: 'Action.Execute', verb: 'odd', title: '${x || flag}', data: { a: '${flag || x}', verb: 'overwritten', $when: '${x}' }, associatedInputs: "${if(flag, t, x || flag)}" },
+          { type: 'Action.Execute', verb: 'constantData', data: 'not an object', associatedInputs: '${t}' },
+        ],
+      },
       { type: 'FactSet', facts: [{ $data: '${items}', title: '${name}', value: '${$root.a}' }] },
     ],
   },
