@@ -27,7 +27,7 @@ import type { ConversationRef } from '../approvals/copies';
 import { CardCopies, type Click } from './cardCopies';
 import { commands, parseCommand } from './commands';
 import { gate, type GateSettings } from './gate';
-import { allowed, PlanReply, type Reply, type Requirement, type Services, type TurnScope } from './scope';
+import { allowed, PlanReply, type Reply, type Requirement, type Services, type TurnLog, type TurnScope } from './scope';
 
 export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 
@@ -290,10 +290,25 @@ export class SwitchboardBot extends TeamsActivityHandler {
       roles,
       locale: localeOf(context.activity.locale),
       correlationId,
-      log: this.deps.log.child({ correlationId, activityType: context.activity.type, aadObjectId: actor.aadObjectId }),
+      log: lazyChild(this.deps.log, { correlationId, activityType: context.activity.type, aadObjectId: actor.aadObjectId }),
       services: this.deps.services,
     };
   }
+}
+
+/**
+ * The turn's logger with its bindings, made on its first line: most turns log nothing, and a pino
+ * child made for every turn was a measurable part of a card action (bench/results.md, issue 13).
+ */
+function lazyChild(parent: Logger, bindings: Record<string, unknown>): TurnLog {
+  let child: Logger | undefined;
+  const at =
+    (level: keyof TurnLog) =>
+    (...args: unknown[]): void => {
+      child ??= parent.child(bindings);
+      Reflect.apply(child[level], child, args);
+    };
+  return { info: at('info'), warn: at('warn'), error: at('error') } as TurnLog;
 }
 
 const SCOPE_KEY = Symbol('switchboard.scope');
