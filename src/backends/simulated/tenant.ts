@@ -140,7 +140,7 @@ export class SimulatedTenant implements TenantDirectory {
 
   async getTenantFacts(): Promise<TenantFacts> {
     const { tenantId, displayName, domains, skus } = await this.observe();
-    return copyOf({ tenantId, displayName, domains, skus });
+    return { tenantId, displayName, domains: copyOf(domains), skus: copyOf(skus) };
   }
 
   // --- accounts --------------------------------------------------------------------------------
