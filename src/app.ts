@@ -16,6 +16,7 @@ import type { TenantDirectory } from './provisioning/directory';
 import { PlanRunner } from './provisioning/runner';
 import { ProvisioningService } from './provisioning/service';
 import { postgresStorage, SimulatedTenant, type Slowness } from './backends/simulated/tenant';
+import { loadCardTemplates } from './cards/render';
 import { createServer, type RunningServer } from './server';
 import type { AuditStore } from './store/audit';
 import { noteCommits } from './store/commitLog';
@@ -188,8 +189,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await opened.close();
       await stores.close();
     },
-    start: () =>
-      createServer({
+    start: () => {
+      // Every card template is compiled before the first turn, so that no turn pays for it.
+      const templates = loadCardTemplates();
+      for (const t of templates) if (t.engine === 'library') log.warn({ template: t.name, reason: t.reason }, 'card template expanded by adaptivecards-templating: the compiler does not support it');
+      log.info({ compiled: templates.filter((t) => t.engine === 'compiled').length, library: templates.filter((t) => t.engine === 'library').length }, 'card templates loaded');
+      return createServer({
         config,
         adapter,
         bot,
@@ -210,6 +215,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           // may leave it unset: src/config.ts).
           if (!config.publicUrl) exports.setBaseUrl(running.url);
           return running;
-        }),
+        });
+    },
   };
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import restify from 'restify';
 import type { SwitchboardAdapter } from './bot/adapter';
-import { parseActivity } from './bot/activity';
+import { CHECKED_ACTIVITY, parseActivity } from './bot/activity';
 import type { SwitchboardBot } from './bot/SwitchboardBot';
 import type { Config } from './config';
 import type { Logger } from './log/logger';
@@ -139,7 +139,10 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
     inFlight += 1;
     try {
       const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : '';
-      const outcome = await adapter.handle(authorization, activity, (context) => bot.run(context));
+      const outcome = await adapter.handle(authorization, activity, (context) => {
+        context.turnState.set(CHECKED_ACTIVITY, activity);
+        return bot.run(context);
+      });
       if (outcome.kind === 'unauthorized') {
         log.warn({ path: '/api/messages' }, 'rejected: no valid Bot Framework token');
         res.send(401, { error: 'unauthorized' });

@@ -22,13 +22,14 @@ import type { ContactStore } from '../store/conversations';
 import { CommitLog, currentCommitLog, withCommitLog } from '../store/commitLog';
 import { isStoreUnavailable } from '../store/errors';
 import { cardActions } from './actions';
-import { parseActivity } from './activity';
+import { CHECKED_ACTIVITY, parseActivity } from './activity';
 import { cardIdOf } from './cardIds';
+import type { ConversationRef } from '../approvals/copies';
 import { CardCopies, type Click } from './cardCopies';
 import { commands, parseCommand } from './commands';
 import { gate, type GateSettings } from './gate';
 import { hasFile, importFromFile } from './importFlow';
-import { allowed, PlanReply, type Reply, type Requirement, type Services, type TurnScope } from './scope';
+import { allowed, PlanReply, type Reply, type Requirement, type Services, type TurnLog, type TurnScope } from './scope';
 
 export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 
@@ -74,13 +75,15 @@ export class SwitchboardBot extends TeamsActivityHandler {
   }
 
   protected override async onTurnActivity(context: TurnContext): Promise<void> {
-    // The HTTP edge checked this already (src/server.ts); activities that reach the bot another way
-    // (an adapter of its own, tests) get the same check, so no malformed field is read or stored.
-    const shape = parseActivity(comparable(context.activity));
-    if (!shape.ok) {
-      this.deps.log.warn({ detail: shape.detail, type: typeof context.activity.type === 'string' ? context.activity.type.slice(0, 64) : typeof context.activity.type }, 'activity refused: malformed');
-      if (context.activity.type === ActivityTypes.Invoke) await sendInvokeResponse(context, { status: 400, body: { error: 'not a valid activity', detail: shape.detail } });
-      return;
+    // The HTTP edge checked this activity already (src/server.ts); activities that reach the bot
+    // another way (an adapter of its own, tests) get the same check, so no malformed field is read or stored.
+    if (context.turnState.get(CHECKED_ACTIVITY) !== context.activity) {
+      const shape = parseActivity(comparable(context.activity));
+      if (!shape.ok) {
+        this.deps.log.warn({ detail: shape.detail, type: typeof context.activity.type === 'string' ? context.activity.type.slice(0, 64) : typeof context.activity.type }, 'activity refused: malformed');
+        if (context.activity.type === ActivityTypes.Invoke) await sendInvokeResponse(context, { status: 400, body: { error: 'not a valid activity', detail: shape.detail } });
+        return;
+      }
     }
     const outcome = gate(context.activity, this.deps.gate);
     if (!outcome.ok) {
@@ -91,6 +94,7 @@ export class SwitchboardBot extends TeamsActivityHandler {
     }
     const scope = this.scopeFor(context, outcome.actor, outcome.roles);
     context.turnState.set(SCOPE_KEY, scope);
+    context.turnState.set(REFERENCE_KEY, CardCopies.refOf(referenceOf(context)));
     await this.rememberWhereToReach(context, scope);
     // What the turn gets committed, for faultCard: "nothing was done" only when that is true.
     await withCommitLog(new CommitLog(), () => super.onTurnActivity(context));
@@ -111,7 +115,7 @@ export class SwitchboardBot extends TeamsActivityHandler {
     const click: Click = {
       verb,
       aadObjectId: scope.actor.aadObjectId,
-      conversation: CardCopies.refOf(referenceOf(context)),
+      conversation: conversationOf(context),
       cardId: cardIdOf(data),
       replyToId: typeof context.activity.replyToId === 'string' ? context.activity.replyToId.slice(0, 512) : undefined,
       locale: scope.locale,
@@ -263,7 +267,7 @@ export class SwitchboardBot extends TeamsActivityHandler {
       await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(reply)));
       return;
     }
-    const conversation = CardCopies.refOf(referenceOf(context));
+    const conversation = conversationOf(context);
     if (!conversation) {
       await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(reply.card)));
       return;
@@ -284,7 +288,7 @@ export class SwitchboardBot extends TeamsActivityHandler {
    */
   private async rememberWhereToReach(context: TurnContext, scope: TurnScope): Promise<void> {
     const activity = context.activity;
-    const reference = CardCopies.refOf(referenceOf(context));
+    const reference = conversationOf(context);
     if (!reference) return;
     // Only people with a role are ever messaged later (approvers, requesters), and only their activities
     // say where a team channel is: a stranger's activity stores nothing. Otherwise anyone in the tenant
@@ -322,13 +326,34 @@ export class SwitchboardBot extends TeamsActivityHandler {
       roles,
       locale: localeOf(context.activity.locale),
       correlationId,
-      log: this.deps.log.child({ correlationId, activityType: context.activity.type, aadObjectId: actor.aadObjectId }),
+      log: lazyChild(this.deps.log, { correlationId, activityType: context.activity.type, aadObjectId: actor.aadObjectId }),
       services: this.deps.services,
     };
   }
 }
 
+/**
+ * The turn's logger with its bindings, made on its first line: most turns log nothing, and a pino
+ * child made for every turn was a measurable part of a card action (bench/results.md, issue 13).
+ */
+function lazyChild(parent: Logger, bindings: Record<string, unknown>): TurnLog {
+  let child: Logger | undefined;
+  const at =
+    (level: keyof TurnLog) =>
+    (...args: unknown[]): void => {
+      child ??= parent.child(bindings);
+      Reflect.apply(child[level], child, args);
+    };
+  return { info: at('info'), warn: at('warn'), error: at('error') } as TurnLog;
+}
+
 const SCOPE_KEY = Symbol('switchboard.scope');
+/** The turn's conversation reference as kept for card copies and contacts, checked once per turn. */
+const REFERENCE_KEY = Symbol('switchboard.conversationReference');
+
+function conversationOf(context: TurnContext): ConversationRef | undefined {
+  return context.turnState.has(REFERENCE_KEY) ? (context.turnState.get(REFERENCE_KEY) as ConversationRef | undefined) : CardCopies.refOf(referenceOf(context));
+}
 
 function scopeOf(context: TurnContext): TurnScope {
   const scope = context.turnState.get(SCOPE_KEY) as TurnScope | undefined;

@@ -108,22 +108,46 @@ export const ActivitySchema = z.looseObject({
 export type ParsedActivity = { ok: true; activity: Activity } | { ok: false; detail: string };
 
 /**
+ * The turn-state key under which the HTTP edge (src/server.ts) leaves the activity object it checked
+ * with parseActivity: the bot does not check that same object a second time (each check cost a few
+ * percent of a card action's CPU, bench/results.md). An activity that reaches the bot any other way
+ * is checked there.
+ */
+export const CHECKED_ACTIVITY = Symbol('switchboard.checkedActivity');
+
+/**
  * Walks the body with an explicit stack (a recursive walk is exactly what a deeply nested body would
  * overflow) and returns what is wrong with its shape, if anything: too deep, or a `__proto__` key,
  * which an `Object.assign` somewhere down the line would turn into a prototype.
  */
 export function jsonShapeProblem(body: unknown, maxDepth = MAX_ACTIVITY_DEPTH): string | undefined {
-  const stack: { node: unknown; depth: number }[] = [{ node: body, depth: 1 }];
-  while (stack.length > 0) {
-    const { node, depth } = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
+  // Two parallel stacks rather than one of {node, depth} pairs: no object per value of every body.
+  // Only objects and arrays are pushed: anything else would be popped and passed over.
+  const nodes: object[] = [];
+  const depths: number[] = [];
+  if (body !== null && typeof body === 'object') {
+    nodes.push(body);
+    depths.push(1);
+  }
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const depth = depths.pop()!;
     if (depth > maxDepth) return `the body is nested deeper than ${maxDepth} levels`;
     if (Array.isArray(node)) {
-      for (const item of node) stack.push({ node: item, depth: depth + 1 });
+      for (const item of node) {
+        if (item !== null && typeof item === 'object') {
+          nodes.push(item);
+          depths.push(depth + 1);
+        }
+      }
     } else {
       for (const key of Object.keys(node)) {
         if (key === '__proto__') return 'the body has a forbidden key';
-        stack.push({ node: (node as Record<string, unknown>)[key], depth: depth + 1 });
+        const value = (node as Record<string, unknown>)[key];
+        if (value !== null && typeof value === 'object') {
+          nodes.push(value);
+          depths.push(depth + 1);
+        }
       }
     }
   }

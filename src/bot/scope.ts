@@ -14,6 +14,9 @@ import type { z } from 'zod';
 export type Role = 'admin' | 'approver';
 export type Requirement = 'anyone' | 'reader' | 'admin' | 'approver';
 
+/** What a turn logs through: the levels its handlers use. */
+export type TurnLog = Pick<Logger, 'info' | 'warn' | 'error'>;
+
 /** What every command and card-action handler gets: identity from the activity, never from card data. */
 export interface TurnScope {
   actor: Actor;
@@ -22,7 +25,7 @@ export interface TurnScope {
   roles: { admin: boolean; approver: boolean };
   locale: Locale;
   correlationId: string;
-  log: Logger;
+  log: TurnLog;
   services: Services;
 }
 

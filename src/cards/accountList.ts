@@ -1,7 +1,7 @@
 import { format, strings, type Locale } from '../i18n';
 import type { AccountQuery, Page } from '../provisioning/directory';
 import type { LicenseSku, ResourceAccount } from '../provisioning/model';
-import { accountView } from './describe';
+import { accountRow } from './describe';
 import { renderCard, type CardJson } from './render';
 
 /** The list card's filter inputs and the values each can take; the first value means "no filter". */
@@ -37,15 +37,18 @@ export function accountQuery(filters: ListFilters, offset: number, limit: number
   };
 }
 
+/**
+ * "11–20 of 10,000": tenants can hold thousands of accounts, so the counts get digit grouping. One
+ * formatter per language, made once: building an Intl.NumberFormat took longer than the rest of a
+ * list page's card (bench/results.md, issue 13).
+ */
+const COUNT_FORMATS: Record<Locale, Intl.NumberFormat> = { en: new Intl.NumberFormat('en'), fr: new Intl.NumberFormat('fr') };
+
 export function accountListCard(page: Page<ResourceAccount>, skus: readonly LicenseSku[], locale: Locale, filters: ListFilters = NO_FILTERS): CardJson {
   const all = strings(locale);
   const s = all.list;
-  const rows = page.items.map((a) => {
-    const v = accountView(a, skus, locale);
-    return { id: v.id, displayName: v.displayName, upn: v.userPrincipalName, type: v.type, license: v.license, number: v.number };
-  });
-  // "11–20 of 10,000": tenants can hold thousands of accounts, so the counts get digit grouping.
-  const count = new Intl.NumberFormat(locale);
+  const rows = page.items.map((a) => accountRow(a, skus, locale));
+  const count = COUNT_FORMATS[locale];
   const from = page.total === 0 ? 0 : page.offset + 1;
   return renderCard('account-list', {
     s,

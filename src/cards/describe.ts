@@ -55,16 +55,39 @@ export interface AccountView {
 
 export function accountView(account: ResourceAccount, skus: readonly LicenseSku[], locale: Locale): AccountView {
   const s = strings(locale);
+  const row = accountRow(account, skus, locale);
+  return {
+    id: row.id,
+    displayName: row.displayName,
+    userPrincipalName: row.upn,
+    type: row.type,
+    usageLocation: account.usageLocation ? countryText(account.usageLocation, locale) : s.account.notSet,
+    license: row.license,
+    number: row.number,
+    associations: account.associations.length ? account.associations.map((a) => plainText(a.name)).join(', ') : s.account.none,
+    broken: account.broken,
+  };
+}
+
+/** What a row of the account list shows: the part of AccountView it needs, and nothing more per row. */
+export interface AccountRow {
+  id: string;
+  displayName: string;
+  upn: string;
+  type: string;
+  license: string;
+  number: string;
+}
+
+export function accountRow(account: ResourceAccount, skus: readonly LicenseSku[], locale: Locale): AccountRow {
+  const s = strings(locale);
   const kinds = licenseKindsOf(account, skus);
   return {
     id: account.id,
     displayName: plainText(account.displayName),
-    userPrincipalName: plainText(account.userPrincipalName),
+    upn: plainText(account.userPrincipalName),
     type: s.accountType[account.accountType],
-    usageLocation: account.usageLocation ? countryText(account.usageLocation, locale) : s.account.notSet,
     license: kinds.length ? kinds.map((k) => s.license[k]).join(', ') : s.license.unlicensed,
     number: account.phoneNumber === null ? s.account.noNumber : plainText(account.phoneNumber),
-    associations: account.associations.length ? account.associations.map((a) => plainText(a.name)).join(', ') : s.account.none,
-    broken: account.broken,
   };
 }

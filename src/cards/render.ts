@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
-import { Template } from 'adaptivecards-templating';
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadTemplate, type CardTemplate } from './compiledTemplate';
 
 /** Templates live in /cards at the project root, one per screen; this path works from src/ and dist/. */
 export const CARDS_DIR = path.resolve(__dirname, '..', '..', 'cards');
@@ -8,52 +8,42 @@ export const CARDS_DIR = path.resolve(__dirname, '..', '..', 'cards');
 export type CardJson = Record<string, unknown>;
 
 /**
- * One parsed Template per card: building a Template re-parses every ${…} expression, which cost
- * about a third of a turn's CPU (bench/results.md). expand() returns fresh objects each time (a test
- * checks it), so the fallbacks added below never leak into the cached template.
+ * One compiled template per card (./compiledTemplate.ts): expanding through adaptivecards-templating
+ * evaluated every ${…} through the library's expression machinery on every turn, most of a card
+ * action's CPU (bench/results.md, issue 13). Each expansion returns fresh objects, so what the bot does
+ * to a card afterwards (copy ids in its buttons) never reaches the template.
  */
-const cache = new Map<string, Template>();
+const cache = new Map<string, CardTemplate>();
 
-function template(name: string): Template {
-  let parsed = cache.get(name);
-  if (!parsed) {
-    parsed = new Template(JSON.parse(readFileSync(path.join(CARDS_DIR, `${name}.json`), 'utf8')));
-    cache.set(name, parsed);
+function template(name: string): CardTemplate {
+  let loaded = cache.get(name);
+  if (!loaded) {
+    loaded = loadTemplate(JSON.parse(readFileSync(path.join(CARDS_DIR, `${name}.json`), 'utf8')));
+    cache.set(name, loaded);
   }
-  return parsed;
+  return loaded;
 }
 
 /**
- * Every Action.Execute gets an Action.Submit fallback carrying the verb in its data, for clients
- * without Universal Actions (teams-platform.md §3.1); the bot handles both through one code path.
+ * Compiles every template in cards/ (at start-up, so that no turn pays for it) and says how each is
+ * expanded: `library` (with the reason) for one that uses what the compiler does not support.
  */
-function addSubmitFallbacks(node: unknown): void {
-  if (Array.isArray(node)) {
-    node.forEach(addSubmitFallbacks);
-    return;
-  }
-  if (!node || typeof node !== 'object') return;
-  const record = node as Record<string, unknown>;
-  // Cards come from our own templates: a plain shape check is enough here (and runs on every node).
-  if (record.type === 'Action.Execute' && typeof record.verb === 'string' && record.fallback === undefined) {
-    const data = record.data && typeof record.data === 'object' ? (record.data as Record<string, unknown>) : {};
-    record.fallback = {
-      type: 'Action.Submit',
-      title: record.title,
-      data: { ...data, verb: record.verb },
-      // Cancel and paging buttons must not send the form's inputs through the fallback either.
-      ...(record.associatedInputs !== undefined ? { associatedInputs: record.associatedInputs } : {}),
-    };
-  }
-  Object.values(record).forEach(addSubmitFallbacks);
+export function loadCardTemplates(): { name: string; engine: CardTemplate['engine']; reason?: string }[] {
+  return readdirSync(CARDS_DIR)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => path.basename(file, '.json'))
+    .sort()
+    .map((name) => {
+      const { engine, reason } = template(name);
+      return { name, engine, ...(reason !== undefined ? { reason } : {}) };
+    });
 }
 
 /**
- * Expands a template with adaptivecards-templating. Data strings are not re-evaluated by the
- * templating engine (stack.md §4), so user input cannot inject expressions.
+ * Expands a template with its data (as adaptivecards-templating does, test/cards/compiled.test.ts)
+ * and gives every Action.Execute its Action.Submit fallback. Data strings are never evaluated
+ * as expressions (stack.md §4), so user input cannot inject them.
  */
 export function renderCard(name: string, data: object): CardJson {
-  const expanded = template(name).expand({ $root: data }) as CardJson;
-  addSubmitFallbacks(expanded);
-  return expanded;
+  return template(name).expand(data) as CardJson;
 }

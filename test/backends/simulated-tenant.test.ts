@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SimulatedTenant, type SimulatedTenantOptions } from '../../src/backends/simulated/tenant';
 import { DEMO, demoTenant } from '../../src/backends/simulated/seed';
-import type { StoredAccount } from '../../src/backends/simulated/state';
+import { copyOf, type StoredAccount } from '../../src/backends/simulated/state';
 import { freeSeats, type NumberType } from '../../src/provisioning/model';
 import { DirectoryRefusal, type MessageParams, type ReasonCode } from '../../src/provisioning/result';
 
@@ -200,6 +200,30 @@ describe('the demo tenant', () => {
 
   it('reports healthy', async () => {
     expect(await sut.health()).toEqual({ ok: true, detail: expect.stringContaining('Contoso (demo)') });
+  });
+});
+
+describe('reads are copies', () => {
+  it('an account, a page and the facts can be changed by the caller without changing the tenant', async () => {
+    const read = await account(A.mainLine.id);
+    const page = await sut.listAccounts({ offset: 0, limit: 50 });
+    const facts = await sut.getTenantFacts();
+    const before = JSON.stringify([read, page, facts]);
+    read.associations[0]!.name = 'changed';
+    read.assignedLicenses.push(PS);
+    page.items[0]!.associations.push({ ...V.mainLine });
+    facts.skus[0]!.consumed = 999;
+    facts.domains.pop();
+    expect(JSON.stringify([await account(A.mainLine.id), await sut.listAccounts({ offset: 0, limit: 50 }), await sut.getTenantFacts()])).toBe(before);
+  });
+
+  it('copy tenant data as structuredClone does, an own "__proto__" key included', () => {
+    const data = JSON.parse('{"a":[1,{"b":null,"c":"x"}],"d":{"__proto__":{"polluted":true},"e":[]},"f":false}') as Record<string, unknown>;
+    const copy = copyOf(data);
+    expect(copy).toStrictEqual(structuredClone(data));
+    expect(Object.hasOwn(copy.d as object, '__proto__')).toBe(true);
+    expect((copy.d as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(copy.a).not.toBe(data.a);
   });
 });
 

@@ -31,6 +31,7 @@ import { AccountIndex, listAccounts, listPhoneNumbers, scanOf } from './queries'
 import { demoTenant } from './seed';
 import {
   accountOrRefuse,
+  copyOf,
   own,
   type Slowness,
   type StoredAccount,
@@ -155,7 +156,7 @@ export class SimulatedTenant implements TenantDirectory {
 
   async getTenantFacts(): Promise<TenantFacts> {
     const { tenantId, displayName, domains, skus, countryLetterCode } = await this.observe();
-    return structuredClone({ tenantId, displayName, domains, skus, countryLetterCode });
+    return { tenantId, displayName, domains: copyOf(domains), skus: copyOf(skus), countryLetterCode };
   }
 
   // --- accounts --------------------------------------------------------------------------------
