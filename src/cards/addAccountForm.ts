@@ -51,6 +51,7 @@ export function addAccountFormCard(facts: TenantFacts, locale: Locale, typed?: N
     values: { ...values, domain: values.domain || defaultDomain, telephoneNumber: values.telephoneNumber ?? '' },
     // Hybrid tenants: the account is made on-premises; the form says so and takes its Direct Routing number.
     hybrid: facts.hybrid?.hybrid === true,
+    showNumberError: facts.hybrid?.hybrid === true && errors.telephoneNumber.length > 0,
     hybridNote: facts.hybrid?.hybrid ? format(s.add.hybridNote, { evidence: plainText(facts.hybrid.evidence) }) : '',
     errors,
     domains: facts.domains.filter((d) => d.isOnline),
