@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CardFactory, MessageFactory, type BotAdapter, type ConversationReference } from 'botbuilder';
+import { CardFactory, MessageFactory, type BotAdapter, type ConversationReference, type TurnContext } from 'botbuilder';
 import type { CardCopy, ConversationRef, OutboxMessage } from '../approvals/copies';
 import { requesters, type ChangeRequest } from '../approvals/requests';
 import type { Viewer } from '../cards/approvalRequest';
@@ -436,7 +436,7 @@ export class OutboxWorker implements DeliveryPort {
   private async send(message: OutboxMessage, conversation: ConversationRef, card: CardJson): Promise<string> {
     let id = '';
     await this.call(message, () =>
-      this.adapter.continueConversationAsync(this.options.appId, conversation as Partial<ConversationReference>, async (context) => {
+      this.proactive(conversation, async (context) => {
         const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
         id = sent?.id ?? '';
       }),
@@ -447,10 +447,28 @@ export class OutboxWorker implements DeliveryPort {
 
   private async replace(message: OutboxMessage, conversation: ConversationRef, activityId: string, card: CardJson): Promise<void> {
     await this.call(message, () =>
-      this.adapter.continueConversationAsync(this.options.appId, conversation as Partial<ConversationReference>, async (context) => {
+      this.proactive(conversation, async (context) => {
         await context.updateActivity({ ...MessageFactory.attachment(CardFactory.adaptiveCard(card)), id: activityId });
       }),
     );
+  }
+
+  /**
+   * Runs `logic` in a proactive turn of the conversation and throws what it threw. The adapter's
+   * onTurnError logs a turn's error and swallows it (botbuilder's BotAdapter.runMiddleware), so without
+   * this a send the connector refused looked sent: a card update counted as done, and a 403 (not
+   * installed, blocked) lost the status that says not to retry.
+   */
+  private async proactive(conversation: ConversationRef, logic: (context: TurnContext) => Promise<void>): Promise<void> {
+    let failed: { error: unknown } | undefined;
+    await this.adapter.continueConversationAsync(this.options.appId, conversation as Partial<ConversationReference>, async (context) => {
+      try {
+        await logic(context);
+      } catch (error) {
+        failed = { error };
+      }
+    });
+    if (failed) throw failed.error;
   }
 
   /**
