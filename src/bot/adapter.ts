@@ -1,5 +1,7 @@
 import {
+  ActivityTypes,
   CloudAdapter,
+  DeliveryModes,
   ConfigurationBotFrameworkAuthentication,
   type ConfigurationBotFrameworkAuthenticationOptions,
   type Activity,
@@ -10,6 +12,7 @@ import { AuthenticationError, type ClaimsIdentity, type ConnectorFactory } from 
 import type { Config } from '../config';
 import type { Logger } from '../log/logger';
 import { addConnectorDeadline } from './connectorDeadline';
+import { REPLIES_AFTER_ANSWER } from './replies';
 
 /**
  * botbuilder's authentication, whose connector clients give every call to the Bot Connector (replies,
@@ -76,8 +79,17 @@ export class SwitchboardAdapter extends CloudAdapter {
   }
 
   async handle(authorization: string, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<TurnOutcome> {
+    // The HTTP answer waits for the turn: replies that are not part of it are sent after it
+    // (src/bot/replies.ts), so that the answer does not wait for the Bot Connector. An invoke's answer
+    // is the response, and so are the replies to an "expectReplies" activity (botbuilder buffers them
+    // into the response body, with no connector call).
+    const afterAnswer = activity.type !== ActivityTypes.Invoke && activity.deliveryMode !== DeliveryModes.ExpectReplies;
     try {
-      const invokeResponse = await this.processActivity(authorization, activity, logic);
+      const invokeResponse = await this.processActivity(authorization, activity, async (context) => {
+        // Only a turn that passed authentication gets here: the check still comes before any 200.
+        if (afterAnswer) context.turnState.set(REPLIES_AFTER_ANSWER, true);
+        await logic(context);
+      });
       return invokeResponse ? { kind: 'done', invokeResponse } : { kind: 'done' };
     } catch (error) {
       if (error instanceof AuthenticationError) return { kind: 'unauthorized' };

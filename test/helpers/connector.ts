@@ -1,5 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Activity } from 'botbuilder';
+import { until } from './waiting';
 
 export interface Captured {
   method: string;
@@ -31,6 +33,17 @@ export async function captureServer(): Promise<{ url: string; posts: Captured[];
         server.close(() => done());
       }),
   };
+}
+
+/**
+ * The reply to a message, once the bot has posted it: replies go out after the HTTP answer (src/bot/replies.ts),
+ * as replies to the message (POST …/activities/<its id>).
+ */
+export async function replyTo(connector: { posts: Captured[] }, activity: Partial<Activity>, timeoutMs = 5_000): Promise<Captured> {
+  const suffix = `/activities/${encodeURIComponent(activity.id ?? '')}`;
+  const find = () => connector.posts.find((p) => p.method === 'POST' && p.url.endsWith(suffix));
+  await until(() => find() !== undefined, timeoutMs, `the reply to ${activity.id}`);
+  return find()!;
 }
 
 export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
