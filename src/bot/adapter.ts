@@ -8,7 +8,7 @@ import {
   type InvokeResponse,
   type TurnContext,
 } from 'botbuilder';
-import { AuthenticationError, type ClaimsIdentity, type ConnectorFactory } from 'botframework-connector';
+import { AuthenticationError, type AuthenticateRequestResult, type ClaimsIdentity, type ConnectorFactory } from 'botframework-connector';
 import type { Config } from '../config';
 import type { Logger } from '../log/logger';
 import { addConnectorDeadline } from './connectorDeadline';
@@ -29,8 +29,23 @@ class DeadlineAuthentication extends ConfigurationBotFrameworkAuthentication {
     super(options);
   }
 
+  /** Proactive turns (the outbox worker's sends and card updates). */
   override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
-    const inner = super.createConnectorFactory(claimsIdentity);
+    return this.withDeadline(super.createConnectorFactory(claimsIdentity));
+  }
+
+  /**
+   * Turns that came over HTTP: botbuilder builds their connector factory here, not through
+   * createConnectorFactory (ParameterizedBotFrameworkAuthentication.authenticateRequest), so a reply
+   * sent within such a turn had no deadline and a refused connection held it for about 5 s of
+   * retries.
+   */
+  override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
+    const result = await super.authenticateRequest(activity, authHeader);
+    return result.connectorFactory ? { ...result, connectorFactory: this.withDeadline(result.connectorFactory) } : result;
+  }
+
+  private withDeadline(inner: ConnectorFactory): ConnectorFactory {
     return {
       create: async (serviceUrl: string, audience?: string) => {
         const client = await inner.create(serviceUrl, audience);

@@ -1,8 +1,10 @@
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { App } from '../../src/app';
 import { replyQueueOf } from '../../src/approvals/copies';
 import { createLogger } from '../../src/log/logger';
 import type { RunningServer } from '../../src/server';
+import { fullDisk } from '../fakes/disk';
 import { execute, message } from '../helpers/activities';
 import { testApp, tempDir } from '../helpers/app';
 import { ensureBuilt, startBot, type BotProcess } from '../helpers/botProcess';
@@ -174,6 +176,24 @@ describe('replies to messages go out after the HTTP answer, through the outbox',
     await until(() => connector.posts.length === 1, 5_000, 'the next reply to go out');
     await sleep(1_500);
     expect(connector.posts.map((p) => p.url)).toEqual([`/v3/conversations/a%3Apersonal-chat/activities/${next.id}`]);
+  }, 30_000);
+
+  it('sends the reply within the turn when the outbox cannot take it (disk full), bounded by the connector deadline', async () => {
+    await start({}, {}, 'up');
+    const disk = fullDisk((file) => file.startsWith(dir.dir) && path.basename(file).startsWith('workflow.json'));
+    try {
+      disk.fill();
+      // The answer is ready and nobody has it: it goes before the 200, as replies did before the outbox took them.
+      expect((await post(api, message('show aa-main', { serviceUrl: connector.url }))).status).toBe(200);
+      expect(connector.posts.map(headline)).toEqual(['Username: aa-main@contoso.com']);
+      // Within the turn, a connector that cannot be reached costs the call's deadline (1 s here), not ~5 s of retries.
+      await connector.to('refusing');
+      const { value: response, ms } = await timed(post(api, message('show cq-sales', { serviceUrl: connector.url })));
+      expect(response.status).toBe(200);
+      expect(ms).toBeLessThan(3_000);
+    } finally {
+      disk.restore();
+    }
   }, 30_000);
 
   it('answers an invoke within the turn, as before: its answer is the HTTP response', async () => {
