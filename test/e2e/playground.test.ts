@@ -218,7 +218,7 @@ suite('trying Switchboard in the Agents Playground (requester + approver)', () =
       const shown = await requester.send('show cq-e2e-import-2');
       expect(await requester.facts(shown)).toMatchObject({ Username: 'cq-e2e-import-2@contoso.com', Type: 'Call queue', 'Usage location': 'France (FR)' });
     });
-  });
+  }, 90_000); // several cards and a plan: more than jest's 20 s default on a loaded machine
 
   it('finds the demo tenant\'s problems with "doctor" and fixes one with its button', async () => {
     await step('doctor', async () => {
@@ -234,7 +234,7 @@ suite('trying Switchboard in the Agents Playground (requester + approver)', () =
       const again = await requester.waitForText(await requester.send('doctor'), /^Tenant doctor/);
       expect(again).not.toContain('usage location of aa-lyon@contoso.com is France (FR)');
     });
-  });
+  }, 90_000); // several cards and a plan: more than jest's 20 s default on a loaded machine
 
   // Issue 9 item 15, in a real renderer: the Playground renders TextBlocks with a CommonMark renderer
   // (react-markdown; links, emphasis and lists allowed), as Teams renders them with its own.
