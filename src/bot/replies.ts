@@ -37,9 +37,10 @@ const TURN_WAIT_MS = 15_000;
  * Replies to message turns, sent after the turn's HTTP answer (issue 12, part 4).
  *
  * Why after: within a turn a reply is a call to the Bot Connector, and the HTTP answer to the
- * connector's POST waited for it; when the connector could not be reached that was the call's whole
- * deadline (SWITCHBOARD_CONNECTOR_TIMEOUT_SECONDS, 15 s: the time the Bot Framework gives a turn,
- * teams-platform.md §3.6), past which the Bot Framework had given up on the turn anyway.
+ * connector's POST waited for it: more than 5 s of the client's retries when the connector refused
+ * connections, up to the call's deadline when it took them and did not answer
+ * (SWITCHBOARD_CONNECTOR_TIMEOUT_SECONDS, 15 s: all the Bot Framework gives a turn, teams-platform.md
+ * §3.6).
  *
  * Why durable: the HTTP 200 tells the Bot Connector the message was taken, and it is never sent
  * again. A reply kept only in memory would be lost by a crash or a restart after that 200, and the

@@ -15,7 +15,7 @@ import { idOn, until } from '../helpers/waiting';
 
 /**
  * Issue 12, part 4: a message turn's HTTP answer waited for its reply to reach the Bot Connector, so a
- * connector that could not be reached held the answer for the whole call deadline (more than 5 s).
+ * connector that could not be reached held the answer as long as the call took (more than 5 s).
  * The answer now comes once the reply is in the outbox (durable: the 200 acknowledges the message and
  * the connector never sends it again), and the outbox worker sends it, in the conversation's order,
  * with bounded retries. Over real HTTP, with a loopback Bot Connector that is down and comes back.
