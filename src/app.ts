@@ -2,6 +2,7 @@ import path from 'node:path';
 import { SwitchboardAdapter } from './bot/adapter';
 import { CardCopies } from './bot/cardCopies';
 import { OutboxWorker } from './bot/delivery';
+import { ReplyQueue } from './bot/replies';
 import { Views } from './bot/planView';
 import { ApprovalService } from './approvals/service';
 import { ExportLinks } from './audit/exports';
@@ -34,6 +35,8 @@ export interface AppOptions {
   wrapDirectory?: (directory: TenantDirectory) => TenantDirectory;
   /** How long a history download may make no progress before it is dropped (default 60 s). */
   exportIdleMs?: number;
+  /** How many times a reply to a message is tried before it is dropped (default REPLY_ATTEMPTS, src/bot/replies.ts). */
+  replyAttempts?: number;
 }
 
 export interface App {
@@ -128,11 +131,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const adapter = new SwitchboardAdapter(config, log);
   const views = new Views({ provisioning, approvals }, contacts);
   const copies = new CardCopies(workflow, log, options.now);
+  const replies = new ReplyQueue(workflow);
   const delivery = new OutboxWorker(adapter, workflow, { provisioning, approvals, views }, contacts, copies, {
     appId: config.bot.appId,
     channelId: config.approvals.channelId,
     log,
     callTimeoutMs: config.connectorTimeoutMs,
+    replies,
+    ...(options.replyAttempts ? { replyAttempts: options.replyAttempts } : {}),
   });
   workflow.onCommit(() => delivery.kick());
   if (config.publicUrl) exports.setBaseUrl(config.publicUrl);
@@ -145,6 +151,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     audit,
     contacts,
     copies,
+    replies,
     onReachable: (aadObjectId) => void delivery.reachable(aadObjectId).catch((error: unknown) => log.warn({ err: error }, 'could not retry deliveries')),
     log,
   });

@@ -58,9 +58,29 @@ export type CardCopy = z.infer<typeof CardCopySchema>;
  */
 export const SHOWN_UNKNOWN = -1;
 
-/** What a later message does: deliver an approval card, post to the channel, tell the requester, update the copies. */
-export const OutboxKindSchema = z.enum(['deliverApproval', 'postChannel', 'notifyRequester', 'refreshCopies']);
+/**
+ * What a later message does: deliver an approval card, post to the channel, tell the requester, update
+ * the copies, or answer a chat message (src/bot/replies.ts).
+ */
+export const OutboxKindSchema = z.enum(['deliverApproval', 'postChannel', 'notifyRequester', 'refreshCopies', 'reply']);
 export type OutboxKind = z.infer<typeof OutboxKindSchema>;
+
+/**
+ * The answer to a message turn, written before the turn's HTTP 200 and sent by the outbox worker
+ * (src/bot/replies.ts says why). The card is rendered already: it is what the user would have got
+ * within the turn.
+ */
+export const PendingReplySchema = z.object({
+  conversation: ConversationRefSchema,
+  /** The message answered: the reply is posted as a reply to it, as within the turn. */
+  replyToId: z.string().max(512).optional(),
+  card: z.record(z.string(), z.unknown()),
+  /** A plan's card: the copy it is, written with the reply; its message id is filled in once Teams gave one. */
+  copyId: z.string().min(1).max(64).optional(),
+  /** The turn's place in its conversation (src/bot/replies.ts): replies go out in this order. */
+  order: z.number().int().nonnegative(),
+});
+export type PendingReply = z.infer<typeof PendingReplySchema>;
 
 /**
  * Everything sent later goes through the outbox (ARCHITECTURE.md "Outbox for everything sent later"):
@@ -69,12 +89,18 @@ export type OutboxKind = z.infer<typeof OutboxKindSchema>;
  */
 export const OutboxMessageSchema = z.object({
   id: z.string(),
+  /**
+   * The plan the message is about; for a reply, its conversation's queue (replyQueueOf): the worker
+   * reads a conversation's replies together, to send them in order.
+   */
   planId: z.string(),
   kind: OutboxKindSchema,
   /** deliverApproval: the approver. */
   approverId: z.string().optional(),
   /** notifyRequester: what to tell. */
   notice: z.enum(['approved', 'rejected', 'expired']).optional(),
+  /** reply: what to send, where. */
+  reply: PendingReplySchema.optional(),
   status: z.enum(['pending', 'sent', 'unreachable', 'abandoned']),
   attempts: z.number().int().nonnegative(),
   /** Bumped when a later request is folded into this pending message, so its worker knows to go again. */
@@ -85,6 +111,11 @@ export const OutboxMessageSchema = z.object({
   updatedAt: z.string(),
 });
 export type OutboxMessage = z.infer<typeof OutboxMessageSchema>;
+
+/** The key under which a conversation's pending replies are kept (OutboxMessage.planId). */
+export function replyQueueOf(conversationId: string): string {
+  return `reply:${conversationId}`;
+}
 
 /** The version of what a plan card or approval card shows: both documents only move forward. */
 export function viewVersion(planVersion: number, requestVersion: number | undefined): number {

@@ -29,6 +29,7 @@ import { CardCopies, type Click } from './cardCopies';
 import { commands, parseCommand } from './commands';
 import { gate, type GateSettings } from './gate';
 import { hasFile, importFromFile } from './importFlow';
+import { REPLIES_AFTER_ANSWER, type ReplyQueue, type ReplyTurn } from './replies';
 import { allowed, PlanReply, type Reply, type Requirement, type Services, type TurnLog, type TurnScope } from './scope';
 
 export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -51,6 +52,8 @@ export interface BotDependencies {
   audit: AuditStore;
   contacts: ContactStore;
   copies: CardCopies;
+  /** Where the replies of turns answered over HTTP wait for the outbox worker (src/bot/replies.ts). */
+  replies: ReplyQueue;
   /** An approver's contact was saved: deliveries that could not reach them are tried again. */
   onReachable?: (aadObjectId: string) => void;
   log: Logger;
@@ -95,9 +98,17 @@ export class SwitchboardBot extends TeamsActivityHandler {
     const scope = this.scopeFor(context, outcome.actor, outcome.roles);
     context.turnState.set(SCOPE_KEY, scope);
     context.turnState.set(REFERENCE_KEY, CardCopies.refOf(referenceOf(context)));
-    await this.rememberWhereToReach(context, scope);
-    // What the turn gets committed, for faultCard: "nothing was done" only when that is true.
-    await withCommitLog(new CommitLog(), () => super.onTurnActivity(context));
+    // The turn's place in its conversation is taken before anything is awaited: in the order turns came.
+    const conversationId = context.activity.conversation?.id;
+    const turn = context.turnState.get(REPLIES_AFTER_ANSWER) === true && typeof conversationId === 'string' ? this.deps.replies.arrive(conversationId) : undefined;
+    if (turn) context.turnState.set(REPLY_TURN_KEY, turn);
+    try {
+      await this.rememberWhereToReach(context, scope);
+      // What the turn gets committed, for faultCard: "nothing was done" only when that is true.
+      await withCommitLog(new CommitLog(), () => super.onTurnActivity(context));
+    } finally {
+      turn?.end();
+    }
   }
 
   protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
@@ -261,18 +272,32 @@ export class SwitchboardBot extends TeamsActivityHandler {
     }
   }
 
-  /** Sends a reply as a new message; a plan's card becomes a copy that later changes update in place. */
+  /**
+   * Sends a reply as a new message; a plan's card becomes a copy that later changes update in place.
+   * A turn answered over HTTP leaves it in the outbox, durable before the turn's 200, and the outbox
+   * worker sends it in its conversation's order (src/bot/replies.ts); a turn driven another way (a
+   * test adapter) sends it within the turn, as does a turn whose reply the store cannot take now.
+   */
   private async send(context: TurnContext, scope: TurnScope, reply: Reply): Promise<void> {
-    if (!(reply instanceof PlanReply)) {
-      await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(reply)));
-      return;
-    }
     const conversation = conversationOf(context);
-    if (!conversation) {
-      await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(reply.card)));
-      return;
+    const { copy, card } =
+      reply instanceof PlanReply
+        ? conversation
+          ? this.deps.copies.prepare(reply, conversation, scope.actor.aadObjectId, scope.locale)
+          : { copy: undefined, card: reply.card }
+        : { copy: undefined, card: reply };
+    const turn = context.turnState.get(REPLY_TURN_KEY) as ReplyTurn | undefined;
+    if (turn && conversation) {
+      const replyToId = typeof context.activity.id === 'string' && context.activity.id.length <= 512 ? context.activity.id : undefined;
+      try {
+        await this.deps.replies.enqueue(turn, { conversation, card, ...(replyToId ? { replyToId } : {}) }, copy);
+        return;
+      } catch (error) {
+        // The answer is ready and nobody has it yet: it goes within the turn, as before the outbox took replies.
+        if (isStoreUnavailable(error)) scope.log.warn({ err: error }, 'the outbox cannot take the reply now; sent within the turn');
+        else scope.log.error({ err: error }, 'fault while writing a reply to the outbox; sent within the turn');
+      }
     }
-    const { copy, card } = this.deps.copies.prepare(reply, conversation, scope.actor.aadObjectId, scope.locale);
     const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
     // Best effort: a copy the store cannot take now is written with the plan's next card update.
     if (copy && sent?.id) await this.deps.copies.sent(copy, sent.id);
@@ -354,6 +379,7 @@ const REFERENCE_KEY = Symbol('switchboard.conversationReference');
 function conversationOf(context: TurnContext): ConversationRef | undefined {
   return context.turnState.has(REFERENCE_KEY) ? (context.turnState.get(REFERENCE_KEY) as ConversationRef | undefined) : CardCopies.refOf(referenceOf(context));
 }
+const REPLY_TURN_KEY = Symbol('switchboard.replyTurn');
 
 function scopeOf(context: TurnContext): TurnScope {
   const scope = context.turnState.get(SCOPE_KEY) as TurnScope | undefined;

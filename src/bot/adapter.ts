@@ -1,15 +1,18 @@
 import {
+  ActivityTypes,
   CloudAdapter,
+  DeliveryModes,
   ConfigurationBotFrameworkAuthentication,
   type ConfigurationBotFrameworkAuthenticationOptions,
   type Activity,
   type InvokeResponse,
   type TurnContext,
 } from 'botbuilder';
-import { AuthenticationError, type ClaimsIdentity, type ConnectorFactory } from 'botframework-connector';
+import { AuthenticationError, type AuthenticateRequestResult, type ClaimsIdentity, type ConnectorFactory } from 'botframework-connector';
 import type { Config } from '../config';
 import type { Logger } from '../log/logger';
 import { addConnectorDeadline } from './connectorDeadline';
+import { REPLIES_AFTER_ANSWER } from './replies';
 
 /**
  * botbuilder's authentication, whose connector clients give every call to the Bot Connector (replies,
@@ -26,8 +29,23 @@ class DeadlineAuthentication extends ConfigurationBotFrameworkAuthentication {
     super(options);
   }
 
+  /** Proactive turns (the outbox worker's sends and card updates). */
   override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
-    const inner = super.createConnectorFactory(claimsIdentity);
+    return this.withDeadline(super.createConnectorFactory(claimsIdentity));
+  }
+
+  /**
+   * Turns that came over HTTP: botbuilder builds their connector factory here, not through
+   * createConnectorFactory (ParameterizedBotFrameworkAuthentication.authenticateRequest), so a reply
+   * sent within such a turn had no deadline and a refused connection held it for about 5 s of
+   * retries.
+   */
+  override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
+    const result = await super.authenticateRequest(activity, authHeader);
+    return result.connectorFactory ? { ...result, connectorFactory: this.withDeadline(result.connectorFactory) } : result;
+  }
+
+  private withDeadline(inner: ConnectorFactory): ConnectorFactory {
     return {
       create: async (serviceUrl: string, audience?: string) => {
         const client = await inner.create(serviceUrl, audience);
@@ -76,8 +94,17 @@ export class SwitchboardAdapter extends CloudAdapter {
   }
 
   async handle(authorization: string, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<TurnOutcome> {
+    // The HTTP answer waits for the turn: replies that are not part of it are sent after it
+    // (src/bot/replies.ts), so that the answer does not wait for the Bot Connector. An invoke's answer
+    // is the response, and so are the replies to an "expectReplies" activity (botbuilder buffers them
+    // into the response body, with no connector call).
+    const afterAnswer = activity.type !== ActivityTypes.Invoke && activity.deliveryMode !== DeliveryModes.ExpectReplies;
     try {
-      const invokeResponse = await this.processActivity(authorization, activity, logic);
+      const invokeResponse = await this.processActivity(authorization, activity, async (context) => {
+        // Only a turn that passed authentication gets here: the check still comes before any 200.
+        if (afterAnswer) context.turnState.set(REPLIES_AFTER_ANSWER, true);
+        await logic(context);
+      });
       return invokeResponse ? { kind: 'done', invokeResponse } : { kind: 'done' };
     } catch (error) {
       if (error instanceof AuthenticationError) return { kind: 'unauthorized' };

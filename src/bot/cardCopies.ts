@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ConversationRefSchema, SHOWN_UNKNOWN, type CardCopy, type ConversationRef } from '../approvals/copies';
+import { ConversationRefSchema, SHOWN_UNKNOWN, viewVersion, type CardCopy, type ConversationRef } from '../approvals/copies';
+import { enqueue } from '../approvals/outbox';
 import type { Logger } from '../log/logger';
 import { isStoreUnavailable } from '../store/errors';
-import type { WorkflowStore } from '../store/workflow';
+import type { WorkflowStore, WorkflowTx } from '../store/workflow';
 import { withCardId } from './cardIds';
 import type { CardJson } from '../cards/render';
 import type { PlanReply } from './scope';
@@ -160,6 +161,30 @@ export class CardCopies {
   /** Records a copy once its message is out and has an id (best effort, like afterClick). */
   async sent(copy: CardCopy, activityId: string): Promise<void> {
     await this.record({ ...copy, activityId });
+  }
+
+  /**
+   * A card sent after its turn (a reply from the outbox, src/bot/replies.ts) reached Teams as message
+   * `activityId`: its copy, recorded with the reply, learns where it is, in one transaction with what
+   * the sender records (`alongside`: the reply's end). If the plan moved on while the reply waited,
+   * the copy is refreshed like any other (updates skip a copy whose message id is not known yet).
+   */
+  async sentLater(copyId: string, activityId: string, alongside: (tx: WorkflowTx) => void): Promise<void> {
+    const pending = this.unrecorded.get(copyId);
+    // A click's record that waits to be written must not take the message id back out.
+    if (pending && !pending.activityId) this.unrecorded.set(copyId, { ...pending, activityId });
+    await this.withLock(copyId, () =>
+      this.store.transact(async (tx) => {
+        alongside(tx);
+        const copy = await tx.copy(copyId);
+        if (!copy || copy.activityId) return;
+        tx.putCopy({ ...copy, activityId });
+        if (copy.view === 'detached') return;
+        const plan = await tx.plan(copy.planId);
+        const request = await tx.request(copy.planId);
+        if (viewVersion(plan?.version ?? 0, request?.version) > copy.shownVersion) await enqueue(tx, { planId: copy.planId, kind: 'refreshCopies' }, this.now());
+      }),
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { CardFactory, MessageFactory, type BotAdapter, type ConversationReference } from 'botbuilder';
-import type { CardCopy, ConversationRef, OutboxMessage } from '../approvals/copies';
+import { CardFactory, MessageFactory, type BotAdapter, type ConversationReference, type TurnContext } from 'botbuilder';
+import type { CardCopy, ConversationRef, OutboxMessage, PendingReply } from '../approvals/copies';
 import { requesters, type ChangeRequest } from '../approvals/requests';
 import type { Viewer } from '../cards/approvalRequest';
 import { messageCard } from '../cards/message';
@@ -15,6 +15,7 @@ import { withCardId } from './cardIds';
 import type { CardCopies } from './cardCopies';
 import { ConnectorDeadlineError, DEFAULT_CONNECTOR_TIMEOUT_MS, withinDeadline } from './connectorDeadline';
 import type { Views } from './planView';
+import { firstInLine, REPLY_ATTEMPTS, type ReplyQueue } from './replies';
 import type { DeliveryPort, Services } from './scope';
 
 export interface DeliveryOptions {
@@ -28,6 +29,10 @@ export interface DeliveryOptions {
   pollMs?: number;
   /** The longest one call to the Bot Connector may take before the worker stops waiting for it. */
   callTimeoutMs?: number;
+  /** Replies to message turns (src/bot/replies.ts): which wait for an earlier turn still running. */
+  replies?: ReplyQueue;
+  /** How many times a reply is tried before it is dropped (default REPLY_ATTEMPTS). */
+  replyAttempts?: number;
 }
 
 /**
@@ -41,6 +46,12 @@ const CLAIM_MS = 60_000;
 /** After this many failed attempts (about a day with the back-off below) a message is abandoned. */
 const MAX_ATTEMPTS = 25;
 const MAX_BACKOFF_MS = 10 * 60_000;
+
+/**
+ * A reply whose turn's earlier reply is being sent by another instance is looked at again this much
+ * later (one instance sends a conversation's replies one at a time by itself).
+ */
+const BEHIND_ANOTHER_MS = 1_000;
 
 type Outcome = { kind: 'sent' } | { kind: 'unreachable'; why: string } | { kind: 'retry'; why: string } | { kind: 'later'; atMs: number };
 
@@ -85,6 +96,7 @@ export class OutboxWorker implements DeliveryPort {
   private readonly concurrency: number;
   private readonly callTimeoutMs: number;
   private readonly claimMs: number;
+  private readonly replyAttempts: number;
   /** This worker's name in outbox claims. */
   private readonly owner = randomUUID();
 
@@ -100,6 +112,9 @@ export class OutboxWorker implements DeliveryPort {
     this.concurrency = options.concurrency ?? 8;
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CONNECTOR_TIMEOUT_MS;
     this.claimMs = Math.max(CLAIM_MS, 4 * this.callTimeoutMs);
+    this.replyAttempts = options.replyAttempts ?? REPLY_ATTEMPTS;
+    // A reply that waited for an earlier turn of its conversation may go once that turn is over.
+    options.replies?.onTurnEnd(() => this.kick());
   }
 
   /** Tests drive the bot through another adapter (botbuilder's TestAdapter). */
@@ -206,14 +221,38 @@ export class OutboxWorker implements DeliveryPort {
     const free = this.concurrency - this.deliveries.size;
     if (free <= 0 || this.stopped) return;
     // Messages being delivered are still pending and come back in the claim: take enough for every free slot.
-    const limit = Math.min(100, free + this.deliveries.size + this.lingering.size);
-    const due = await this.store.claimOutbox(this.owner, new Date(), limit, this.claimMs);
-    for (const message of due) {
-      if (this.stopped || this.deliveries.size >= this.concurrency) break;
-      const key = keyOf(message);
-      if (this.deliveries.has(key) || this.lingering.has(key)) continue;
-      this.dispatch(key, message);
+    let limit = Math.min(100, free + this.deliveries.size + this.lingering.size);
+    for (let round = 0; round < 2; round++) {
+      const due = await this.store.claimOutbox(this.owner, new Date(), limit, this.claimMs);
+      // A conversation's replies go out one at a time, the earliest turn's first.
+      const first = new Map<string, OutboxMessage>();
+      for (const message of due) {
+        if (message.kind !== 'reply' || !message.reply) continue;
+        const earlier = first.get(message.planId);
+        first.set(message.planId, earlier ? firstInLine([earlier, message])! : message);
+      }
+      let behind = 0;
+      for (const message of due) {
+        if (this.stopped || this.deliveries.size >= this.concurrency) return;
+        const key = keyOf(message);
+        if (this.deliveries.has(key) || this.lingering.has(key)) continue;
+        if (message.kind === 'reply' && message.reply && first.get(message.planId) !== message) {
+          behind += 1;
+          continue;
+        }
+        if (this.waitsForTurn(message)) continue;
+        this.dispatch(key, message);
+      }
+      // Replies queued behind others took places in the claim: once more with room for what they hid.
+      if (behind === 0 || due.length < limit || limit >= 100) return;
+      limit = Math.min(100, limit + behind);
     }
+  }
+
+  /** An earlier turn of the reply's conversation is still running here: its reply goes first (onTurnEnd kicks). */
+  private waitsForTurn(message: OutboxMessage): boolean {
+    const reply = message.kind === 'reply' ? message.reply : undefined;
+    return !!reply && !!this.options.replies?.heldBack(reply.conversation.conversation.id, reply.order);
   }
 
   private dispatch(key: string, message: OutboxMessage): void {
@@ -262,6 +301,12 @@ export class OutboxWorker implements DeliveryPort {
       });
       return;
     }
+    if (outcome.kind === 'unreachable' && message.kind === 'reply') {
+      // 403/404: the bot was removed from the conversation or blocked; nobody is there to read it.
+      this.options.log.warn({ conversationId: message.reply?.conversation.conversation.id, why: outcome.why }, 'outbox: reply dropped, the conversation is not reachable');
+      await this.dropReply(message);
+      return;
+    }
     if (outcome.kind === 'unreachable') {
       this.options.log.warn({ planId: message.planId, kind: message.kind, why: outcome.why }, 'outbox: recipient not reachable');
       await this.store.transact(async (tx) => {
@@ -272,6 +317,7 @@ export class OutboxWorker implements DeliveryPort {
     }
     const attempts = message.attempts + 1;
     const backoff = Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** Math.min(attempts - 1, 12));
+    if (message.kind === 'reply') return this.retryReply(message, attempts, new Date(at.getTime() + backoff), outcome.why);
     const abandon = attempts >= MAX_ATTEMPTS;
     if (abandon) this.options.log.error({ planId: message.planId, kind: message.kind, why: outcome.why, attempts }, 'outbox: giving up on a message');
     else this.options.log.warn({ planId: message.planId, kind: message.kind, why: outcome.why, attempts }, 'outbox: delivery failed, will retry');
@@ -285,6 +331,38 @@ export class OutboxWorker implements DeliveryPort {
         updatedAt: at.toISOString(),
       }),
     );
+  }
+
+  /**
+   * A reply that could not be sent is tried again later, and the replies behind it in its conversation
+   * wait as long; after its last attempt it is logged and dropped (REPLY_ATTEMPTS says why), and those
+   * behind it go.
+   */
+  private async retryReply(message: OutboxMessage, attempts: number, next: Date, why: string): Promise<void> {
+    const conversationId = message.reply?.conversation.conversation.id;
+    if (attempts >= this.replyAttempts) {
+      this.options.log.error({ conversationId, attempts, why }, 'outbox: giving up on a reply; dropped');
+      await this.dropReply(message);
+      return;
+    }
+    this.options.log.warn({ conversationId, attempts, why }, 'outbox: reply not delivered, will retry');
+    const nextAttemptAt = next.toISOString();
+    await this.store.transact(async (tx) => {
+      tx.putOutbox({ ...message, attempts, nextAttemptAt, lastError: why, updatedAt: new Date().toISOString() });
+      for (const behind of await tx.outboxOf(message.planId)) {
+        if (behind.id !== message.id && behind.kind === 'reply' && behind.status === 'pending' && behind.nextAttemptAt < nextAttemptAt) tx.putOutbox({ ...behind, nextAttemptAt });
+      }
+    });
+  }
+
+  /** A reply that will not be sent goes, with the copy its card would have become (no message holds it). */
+  private async dropReply(message: OutboxMessage): Promise<void> {
+    const copyId = message.reply?.copyId;
+    await this.store.transact(async (tx) => {
+      tx.deleteOutbox(message.id);
+      const copy = copyId ? await tx.copy(copyId) : undefined;
+      if (copy && !copy.activityId) tx.deleteCopy(copy.id);
+    });
   }
 
   /** What the requester's card says about deliveries changed: its version moves, so the card updates. */
@@ -307,7 +385,32 @@ export class OutboxWorker implements DeliveryPort {
         return this.notifyRequester(message);
       case 'refreshCopies':
         return this.refreshCopies(message);
+      case 'reply':
+        return this.deliverReply(message);
     }
+  }
+
+  /**
+   * Sends a turn's reply, once every earlier reply of its conversation went out or was dropped. A
+   * plan card's copy learns its message id together with the reply's end (CardCopies.sentLater).
+   */
+  private async deliverReply(message: OutboxMessage): Promise<Outcome> {
+    const reply = message.reply;
+    if (!reply) return this.done(message);
+    const head = firstInLine(await this.store.outboxOf(message.planId));
+    if (head && head.id !== message.id) {
+      // An earlier reply waits for its next attempt, or another instance is sending it: after it.
+      return { kind: 'later', atMs: Math.max(Date.parse(head.nextAttemptAt), Date.now() + BEHIND_ANOTHER_MS) };
+    }
+    let activityId: string | undefined;
+    try {
+      activityId = await this.sendReply(message, reply);
+    } catch (error) {
+      return failure(error);
+    }
+    if (reply.copyId && activityId) await this.copies.sentLater(reply.copyId, activityId, (tx) => tx.deleteOutbox(message.id));
+    else await this.store.transact((tx) => tx.deleteOutbox(message.id));
+    return { kind: 'sent' };
   }
 
   private async deliverApproval(message: OutboxMessage): Promise<Outcome> {
@@ -440,7 +543,7 @@ export class OutboxWorker implements DeliveryPort {
   private async send(message: OutboxMessage, conversation: ConversationRef, card: CardJson): Promise<string> {
     let id = '';
     await this.call(message, () =>
-      this.adapter.continueConversationAsync(this.options.appId, conversation as Partial<ConversationReference>, async (context) => {
+      this.proactive(conversation, async (context) => {
         const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
         id = sent?.id ?? '';
       }),
@@ -449,12 +552,50 @@ export class OutboxWorker implements DeliveryPort {
     return id;
   }
 
+  /** A reply as the turn would have sent it: a reply to the user's message, in their conversation. */
+  private async sendReply(message: OutboxMessage, reply: PendingReply): Promise<string | undefined> {
+    let id: string | undefined;
+    await this.call(message, () =>
+      this.proactive(reply.conversation, async (context) => {
+        const replyToId = reply.replyToId;
+        // botbuilder makes a proactive message a reply to its own continuation event: to the user's message instead.
+        if (replyToId) {
+          context.onSendActivities(async (_context, activities, next) => {
+            for (const activity of activities) activity.replyToId = replyToId;
+            return next();
+          });
+        }
+        const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(reply.card)));
+        id = sent?.id || undefined;
+      }),
+    );
+    return id;
+  }
+
   private async replace(message: OutboxMessage, conversation: ConversationRef, activityId: string, card: CardJson): Promise<void> {
     await this.call(message, () =>
-      this.adapter.continueConversationAsync(this.options.appId, conversation as Partial<ConversationReference>, async (context) => {
+      this.proactive(conversation, async (context) => {
         await context.updateActivity({ ...MessageFactory.attachment(CardFactory.adaptiveCard(card)), id: activityId });
       }),
     );
+  }
+
+  /**
+   * Runs `logic` in a proactive turn of the conversation and throws what it threw. The adapter's
+   * onTurnError logs a turn's error and swallows it (botbuilder's BotAdapter.runMiddleware), so without
+   * this a send the connector refused looked sent: a reply was dropped as delivered, a card update
+   * counted as done, and a 403 (not installed, blocked) lost the status that says not to retry.
+   */
+  private async proactive(conversation: ConversationRef, logic: (context: TurnContext) => Promise<void>): Promise<void> {
+    let failed: { error: unknown } | undefined;
+    await this.adapter.continueConversationAsync(this.options.appId, conversation as Partial<ConversationReference>, async (context) => {
+      try {
+        await logic(context);
+      } catch (error) {
+        failed = { error };
+      }
+    });
+    if (failed) throw failed.error;
   }
 
   /**
@@ -483,8 +624,9 @@ export class OutboxWorker implements DeliveryPort {
   }
 }
 
-/** One delivery at a time per recipient and per plan's refresh; approvers of one request in parallel. */
+/** One delivery at a time per recipient, per plan's refresh and per conversation's replies; approvers of one request in parallel. */
 function keyOf(message: OutboxMessage): string {
+  if (message.kind === 'reply') return message.planId;
   return message.kind === 'refreshCopies' ? `refresh:${message.planId}` : `${message.kind}:${message.planId}:${message.approverId ?? ''}`;
 }
 

@@ -147,9 +147,10 @@ export class PlaygroundUi {
     await this.page.locator(SEND).click();
     const turn = await this.waitForLog((e) => this.toBot(e) && e.activityName === 'message' && e.displayText === text, since, `the bot's answer to "${text}"`);
     if (turn.response?.statusCode !== 200) throw new Error(`${this.name}: the bot answered "${text}" with HTTP ${turn.response?.statusCode}`);
-    // The reply was posted to the Playground's connector during the turn (201 with its message id).
-    const reply = this.log.slice(since).find((e) => e.from === BOT_APP && e.activityName === 'message' && e.response?.statusCode === 201);
-    const replyId = reply?.response?.body?.id;
+    // The reply is posted to the Playground's connector after the turn's answer, from the outbox
+    // (src/bot/replies.ts): 201 with its message id.
+    const reply = await this.waitForLog((e) => e.from === BOT_APP && e.activityName === 'message' && e.response?.statusCode === 201, since, `the bot's reply to "${text}"`);
+    const replyId = reply.response?.body?.id;
     if (!replyId) throw new Error(`${this.name}: the bot sent no message in answer to "${text}"`);
     return this.cardOfMessage(replyId);
   }

@@ -3,7 +3,7 @@ import { DEMO } from '../../src/backends/simulated/seed';
 import type { RunningServer } from '../../src/server';
 import { testApp, tempDir } from '../helpers/app';
 import { execute, message } from '../helpers/activities';
-import { captureServer, post } from '../helpers/connector';
+import { captureServer, post, replyTo } from '../helpers/connector';
 import { cardTexts } from '../helpers/conversation';
 import { APPROVER } from '../helpers/identities';
 
@@ -31,8 +31,9 @@ describe('approvals over real HTTP', () => {
     const api = `${server.url}/api/messages`;
     const serviceUrl = connector.url;
     await post(api, message('help', { from: APPROVER, serviceUrl }));
-    await post(api, message('delete cq-helpdesk', { serviceUrl }));
-    const planId = /"planId":"([0-9a-f-]{36})"/.exec(JSON.stringify(connector.posts.at(-1)!.body))![1]!;
+    const asked = message('delete cq-helpdesk', { serviceUrl });
+    await post(api, asked);
+    const planId = /"planId":"([0-9a-f-]{36})"/.exec(JSON.stringify((await replyTo(connector, asked)).body))![1]!;
     const confirmed = await post(api, execute('confirmPlan', { planId }, { serviceUrl }));
     expect(cardTexts((confirmed.body as { value: unknown }).value)[1]).toBe('Waiting for an approver. Expires ' + (await app.approvals.get(planId))!.expiresAt.slice(0, 16).replace('T', ' ') + ' UTC.');
     const approvalCard = connector.posts.find((p) => p.url.startsWith('/v3/conversations/a%3Apersonal-29%3Aapprover/activities'));

@@ -3,7 +3,7 @@ import type { RunningServer } from '../../src/server';
 import { testApp, tempDir } from '../helpers/app';
 import { execute, message } from '../helpers/activities';
 import { cardTexts } from '../helpers/conversation';
-import { captureServer, post, type Captured } from '../helpers/connector';
+import { captureServer, post, replyTo, type Captured } from '../helpers/connector';
 
 /** A stand-in for the Bot Connector: records what the bot posts to its serviceUrl. */
 describe('the real restify server on loopback, local mode', () => {
@@ -37,8 +37,11 @@ describe('the real restify server on loopback, local mode', () => {
   it('posts the reply to a message back to the (loopback) serviceUrl', async () => {
     const connector = await captureServer();
     try {
-      const response = await post(`${server.url}/api/messages`, message('show aa-main', { serviceUrl: connector.url }));
+      const sent = message('show aa-main', { serviceUrl: connector.url });
+      const response = await post(`${server.url}/api/messages`, sent);
       expect(response.status).toBe(200);
+      // After the HTTP answer, from the outbox (src/bot/replies.ts).
+      await replyTo(connector, sent);
       expect(connector.posts).toHaveLength(1);
       expect(connector.posts[0]!.url).toMatch(/^\/v3\/conversations\/a%3Apersonal-chat\/activities\/act-\d+$/);
       const attachments = connector.posts[0]!.body.attachments as { content: unknown }[];
@@ -110,9 +113,10 @@ describe('a plan over real HTTP with a slow tenant', () => {
   it('answers Confirm at once, then updates the plan card in place through the connector (PUT)', async () => {
     const connector = await captureServer();
     try {
-      await post(`${server.url}/api/messages`, message('unassign aa-main', { serviceUrl: connector.url }));
+      const asked = message('unassign aa-main', { serviceUrl: connector.url });
+      await post(`${server.url}/api/messages`, asked);
+      const planId = /"planId":"([0-9a-f-]{36})"/.exec(JSON.stringify((await replyTo(connector, asked)).body))![1]!;
       expect(connector.posts).toHaveLength(1);
-      const planId = /"planId":"([0-9a-f-]{36})"/.exec(JSON.stringify(connector.posts[0]!.body))![1]!;
 
       const clicked = { ...execute('confirmPlan', { planId }, { serviceUrl: connector.url }), replyToId: 'posted-1' };
       const response = await post(`${server.url}/api/messages`, clicked);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { OutboxMessage } from '../../src/approvals/copies';
+import { replyQueueOf, type OutboxMessage } from '../../src/approvals/copies';
 import type { ChangeRequest } from '../../src/approvals/requests';
 import { createLogger } from '../../src/log/logger';
 import type { Plan } from '../../src/provisioning/plans';
@@ -201,6 +201,26 @@ describe.each(harnesses)('workflow store contract: %s', (_name, make) => {
     // A worker that died: its claims run out and another takes the messages.
     expect(await h.store.claimOutbox('worker-c', new Date('2026-11-30T10:01:02.000Z'), 10, 60_000)).toHaveLength(10);
     expect(await h.store.nextOutboxAt()).toEqual(new Date(at));
+  });
+
+  it('keeps a conversation\'s pending replies together, with their cards, and retention leaves them alone', async () => {
+    const conversation = { channelId: 'msteams', serviceUrl: 'https://smba.trafficmanager.net/teams/', conversation: { id: 'a:1', conversationType: 'personal' }, bot: { id: '28:b' } };
+    const card = { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: 'Resource accounts' }] };
+    const reply = (n: number): OutboxMessage => {
+      const { approverId: _approverId, ...rest } = message(replyQueueOf('a:1'), n);
+      return { ...rest, kind: 'reply', reply: { conversation, replyToId: `act-${n}`, card, order: 1_000 + n } };
+    };
+    await h.store.transact((tx) => {
+      tx.putOutbox(reply(1));
+      tx.putOutbox(reply(2));
+    });
+    expect((await h.store.outboxOf(replyQueueOf('a:1'))).map((m) => [m.kind, m.reply?.order, m.reply?.card])).toEqual([
+      ['reply', 1_001, card],
+      ['reply', 1_002, card],
+    ]);
+    expect((await h.store.claimOutbox('worker-a', new Date('2026-11-30T10:00:01.000Z'), 10, 60_000)).map((m) => m.reply?.replyToId).sort()).toEqual(['act-1', 'act-2']);
+    expect(await h.store.prune(new Date('2027-06-01T00:00:00.000Z'))).toBe(0);
+    expect(await h.store.outboxOf(replyQueueOf('a:1'))).toHaveLength(2);
   });
 
   it('keeps card copies per plan and deletes a plan with everything of it', async () => {

@@ -10,7 +10,7 @@ import type { CardJson } from '../../src/cards/render';
 import type { RunningServer } from '../../src/server';
 import { execute, message } from '../helpers/activities';
 import { testApp, tempDir } from '../helpers/app';
-import { post } from '../helpers/connector';
+import { post, replyTo } from '../helpers/connector';
 import { cardTexts, Conversation, RecordingAdapter } from '../helpers/conversation';
 import { ADMIN, APPROVER } from '../helpers/identities';
 import { bodyOf, idOn, until } from '../helpers/waiting';
@@ -159,10 +159,13 @@ describe('a slow Bot Connector holds up nothing but its own call', () => {
     const connector = await stallingConnector();
     try {
       const api = `${server.url}/api/messages`;
-      await post(api, message('unassign cq-sales', { serviceUrl: connector.url }));
-      const reply = connector.requests.at(-1)!;
+      const asked = message('unassign cq-sales', { serviceUrl: connector.url });
+      await post(api, asked);
+      // The reply goes after the HTTP answer (src/bot/replies.ts); its copy learns its message id then.
+      const reply = await replyTo({ posts: connector.requests }, asked);
       const planId = idOn(reply.body, 'planId');
       const cardId = idOn(reply.body, 'cardId');
+      await until(async () => (await app.workflow.copy(cardId))?.activityId != null, 3_000, 'the copy to learn its message id');
       await post(api, execute('confirmPlan', { planId, cardId }, { serviceUrl: connector.url }));
       await until(() => connector.requests.filter((r) => r.method === 'PUT' && r.answered).length > 0, 10_000, 'the update to be sent again');
 
