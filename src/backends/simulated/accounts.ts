@@ -32,22 +32,7 @@ export function createAccount(
   }
   refuseIfNoDisplayName(input.displayName);
 
-  const account: StoredAccount = {
-    id: randomUUID(),
-    userPrincipalName: upn,
-    displayName: input.displayName.trim(),
-    accountType: input.accountType,
-    accountEnabled: false,
-    usageLocation: null,
-    assignedLicenses: [],
-    phoneNumber: null,
-    associations: [],
-    broken: false,
-    createdAt: now.toISOString(),
-    licensedAt: null,
-  };
-  state.accounts[account.id] = account;
-  return account;
+  return addAccount(state, { ...input, userPrincipalName: upn }, now, false);
 }
 
 /** "User not found" for a while after creation (DOMAIN.md F13, teams-apis.md §4). */
@@ -117,6 +102,11 @@ export function syncFromOnPremises(state: TenantState, input: NewAccount, now: D
   const existing = findByUpn(state, input.userPrincipalName);
   if (existing) throw new DirectoryRefusal('UPN_IN_USE', { upn: input.userPrincipalName }, 'username');
   refuseIfNoDisplayName(input.displayName);
+  return addAccount(state, input, now, true);
+}
+
+/** A new resource account as the tenant stores it: a disabled user, unlicensed, without a number. */
+function addAccount(state: TenantState, input: NewAccount, now: Date, onPremisesSynced: boolean): StoredAccount {
   const account: StoredAccount = {
     id: randomUUID(),
     userPrincipalName: input.userPrincipalName,
@@ -128,7 +118,7 @@ export function syncFromOnPremises(state: TenantState, input: NewAccount, now: D
     phoneNumber: null,
     associations: [],
     broken: false,
-    onPremisesSynced: true,
+    ...(onPremisesSynced ? { onPremisesSynced: true } : {}),
     createdAt: now.toISOString(),
     licensedAt: null,
   };
