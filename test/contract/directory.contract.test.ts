@@ -5,7 +5,7 @@ import type { ReasonCode } from '../../src/provisioning/result';
 import type { Slowness } from '../../src/backends/simulated/tenant';
 import { FakeClock } from '../fakes/clock';
 import { expectRefusal, snapshot } from './expect';
-import { closeSharedPostgres, HARNESSES, TENANT_ID, type Opened } from './harnesses';
+import { HARNESSES, TENANT_ID, type Opened } from './harnesses';
 
 /**
  * The TenantDirectory contract: the same domain-level behaviour from the simulated tenant and from the
@@ -26,9 +26,6 @@ const UNKNOWN_ID = 'e0000000-0000-4000-8000-00000000dead';
 
 // Every call of the Microsoft backend that needs Teams PowerShell starts a (fake) pwsh process.
 jest.setTimeout(60_000);
-
-// The PostgreSQL harness starts a server on first use.
-afterAll(() => closeSharedPostgres(), 60_000);
 
 describe.each(HARNESSES)('TenantDirectory contract: $name', (harness) => {
   let clock: FakeClock;

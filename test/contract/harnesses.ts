@@ -43,10 +43,13 @@ export const simulated: Harness = {
 };
 
 /**
- * One PostgreSQL server for a test file's tenants (a database each), started on first use; the file
- * stops it with closeSharedPostgres() in an afterAll.
+ * One PostgreSQL server for a test file's tenants (a database each), started on first use and stopped
+ * after the file by the afterAll below. Registered here, on import, so that no file can forget it: jest
+ * runs in band on a 2-core machine, and one server left running keeps jest from exiting (a CI run hung
+ * until its deadline when doctor.contract.test.ts had no afterAll of its own).
  */
 let sharedServer: Promise<TestPostgres> | undefined;
+afterAll(() => closeSharedPostgres(), 60_000);
 
 export function sharedPostgres(): Promise<TestPostgres> {
   sharedServer ??= startPostgres();
