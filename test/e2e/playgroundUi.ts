@@ -75,8 +75,14 @@ export class PlaygroundUi {
     await page.goto(url);
     await page.locator(COMPOSER).waitFor({ timeout: timeoutMs });
     await ui.waitForLog((e) => ui.toBot(e) && e.activityName === 'conversationUpdate', 0, 'the conversationUpdate of a new chat');
-    const welcome = ui.log.find((e) => e.from === BOT_APP && e.activityName === 'message' && e.response?.statusCode === 201);
-    if (!welcome?.response?.body?.id) throw new Error(`${name}: the bot did not welcome the new chat (is the Playground's identity accepted?)`);
+    // The welcome goes out through the outbox after the conversationUpdate was answered (src/bot/replies.ts):
+    // on a loaded machine it comes a while after, so it is waited for, not looked up.
+    const welcome = await ui.waitForLog(
+      (e) => e.from === BOT_APP && e.activityName === 'message' && e.response?.statusCode === 201,
+      0,
+      "the bot's welcome of the new chat (is the Playground's identity accepted?)",
+    );
+    if (!welcome.response?.body?.id) throw new Error(`${name}: the bot's welcome has no message id`);
     await ui.cardOfMessage(welcome.response.body.id);
     return ui;
   }

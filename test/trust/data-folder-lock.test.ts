@@ -34,7 +34,9 @@ function contender(dataDir: string, startAt: number): { outcome: Promise<'got' |
       (e) => { process.stdout.write(e.name === 'StartupError' ? 'refused' : 'failed: ' + e.stack); process.exit(0); });
   `;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close', not 'exit': a refused contender writes and exits at once, and 'exit' can come before its
+  // output was read (a run failed with "contender said " and nothing else).
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const outcome = new Promise<'got' | 'refused'>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c: Buffer) => {
