@@ -8,7 +8,7 @@ function targetUser(target: string): string {
   return at > 0 ? target.slice(0, at).toLowerCase() : '';
 }
 
-/** Inserts audit entries (in the caller's transaction) and keeps the whole log's count with them. */
+/** Inserts audit entries (in the caller's transaction) and keeps the whole log's count with them (migration 4). */
 export async function insertAudit(client: Queryable, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
   await client.query(
@@ -23,7 +23,8 @@ export async function insertAudit(client: Queryable, entries: readonly AuditEntr
       entries.map((e) => JSON.stringify(e)),
     ],
   );
-  await client.query('UPDATE audit_count SET n = n + $1', [entries.length]);
+  // The shard of this connection (migration 4): audited transactions on other connections do not wait.
+  await client.query('UPDATE audit_count_shards SET n = n + $1 WHERE shard = pg_backend_pid() % 16', [entries.length]);
 }
 
 interface Where {
@@ -123,7 +124,10 @@ export class PgAuditLog implements AuditStore {
       return n;
     }
     const w = where(filter);
-    if (!w.sql) return Number((await this.db.query<{ n: string }>('SELECT n FROM audit_count')).rows[0]?.n ?? 0);
+    if (!w.sql) {
+      const total = await this.db.query<{ n: string }>('SELECT (SELECT n FROM audit_count) + (SELECT sum(n) FROM audit_count_shards) AS n');
+      return Number(total.rows[0]?.n ?? 0);
+    }
     return Number((await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM audit ${w.sql}`, w.values)).rows[0]?.n ?? 0);
   }
 
