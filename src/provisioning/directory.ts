@@ -1,4 +1,5 @@
 import type {
+  AccountSummary,
   AccountType,
   Association,
   NumberType,
@@ -24,8 +25,11 @@ export interface TenantDirectory {
   /** Case-insensitive UPN lookup; null when no such user exists. */
   findAccountByUpn(userPrincipalName: string): Promise<ResourceAccount | null>;
   getAccount(id: string): Promise<ResourceAccount | null>;
-  /** Accounts sorted by display name then UPN; `total` counts all matches of the query. */
-  listAccounts(query: AccountQuery): Promise<Page<ResourceAccount>>;
+  /**
+   * Accounts sorted by display name then UPN, without their associations (getAccount has them);
+   * `total` counts all matches of the query.
+   */
+  listAccounts(query: AccountQuery): Promise<Page<AccountSummary>>;
   /** New-CsOnlineApplicationInstance: the account is created disabled for sign-in. */
   createAccount(input: NewAccount): Promise<ResourceAccount>;
   /** Set-CsOnlineApplicationInstance -DisplayName / -ApplicationId. */

@@ -73,11 +73,24 @@ describe.each(HARNESSES)('TenantDirectory contract: $name', (harness) => {
       ]);
     });
 
-    it('lists the six accounts by display name, disabled for sign-in, with type, license, number and association', async () => {
+    it('lists the six accounts by display name, disabled for sign-in, with type, license and number; an account has its association', async () => {
       const page = await sut().listAccounts({ offset: 0, limit: 50 });
       expect(page.total).toBe(6);
       expect(page.items.map((a) => a.userPrincipalName)).toEqual([A.helpdesk.upn, A.mainLine.upn, A.paris.upn, A.reception.upn, A.sales.upn, A.supportFr.upn]);
       expect(page.items.every((a) => a.accountEnabled === false)).toBe(true);
+      // List items carry no associations (TenantDirectory.listAccounts): only the account itself does.
+      expect(page.items.find((a) => a.id === A.mainLine.id)).toEqual({
+        id: A.mainLine.id,
+        userPrincipalName: A.mainLine.upn,
+        displayName: 'Main line',
+        accountType: 'autoAttendant',
+        accountEnabled: false,
+        usageLocation: 'US',
+        assignedLicenses: [RA],
+        phoneNumber: N.mainLine,
+        broken: false,
+        createdAt: expect.any(String),
+      });
       expect(await account(A.mainLine.id)).toMatchObject({
         accountType: 'autoAttendant',
         usageLocation: 'US',

@@ -12,7 +12,7 @@ import type {
   TenantDirectory,
   VoiceApplication,
 } from '../../provisioning/directory';
-import type { PhoneNumber, ResourceAccount, TenantFacts } from '../../provisioning/model';
+import type { AccountSummary, PhoneNumber, ResourceAccount, TenantFacts } from '../../provisioning/model';
 import { createAccount, deleteAccount, setUsageLocation, updateAccount } from './accountChanges';
 import { findAccountByUpn, listAccounts, observeAccount } from './accounts';
 import type { Tenant } from './context';
@@ -90,7 +90,7 @@ export class MicrosoftDirectory implements TenantDirectory {
     return this.command('getAccount', async () => (await observeAccount(this.tenant, id))?.account ?? null);
   }
 
-  listAccounts(query: AccountQuery): Promise<Page<ResourceAccount>> {
+  listAccounts(query: AccountQuery): Promise<Page<AccountSummary>> {
     return this.command('listAccounts', () => listAccounts(this.tenant, query));
   }
 

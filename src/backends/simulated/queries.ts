@@ -1,6 +1,6 @@
-import type { PhoneNumber, ResourceAccount } from '../../provisioning/model';
+import type { AccountSummary, PhoneNumber } from '../../provisioning/model';
 import type { AccountQuery, NumberQuery, Page } from '../../provisioning/directory';
-import { own, type StoredAccount, type TenantState, toResourceAccount } from './state';
+import { own, type StoredAccount, type TenantState, toAccountSummary } from './state';
 
 const byName = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 
@@ -64,17 +64,17 @@ export class AccountIndex {
     this.syncedGeneration = generation;
   }
 
-  /** Accounts matching the query, in list order; one page of them as ResourceAccounts. */
-  list(query: AccountQuery, skuIds: ReadonlySet<string>): Page<ResourceAccount> {
+  /** Accounts matching the query, in list order; one page of them as list items (no associations). */
+  list(query: AccountQuery, skuIds: ReadonlySet<string>): Page<AccountSummary> {
     const needle = query.text?.trim().toLowerCase();
     const filtered = query.accountType !== undefined || query.licensed !== undefined || query.hasNumber !== undefined || !!needle;
     const start = Math.max(0, query.offset);
     const end = start + Math.max(0, query.limit);
     if (!filtered) {
-      const items = this.entries.slice(start, end).map((e) => toResourceAccount(e.account));
+      const items = this.entries.slice(start, end).map((e) => toAccountSummary(e.account));
       return { items, total: this.entries.length, offset: query.offset, limit: query.limit };
     }
-    const items: ResourceAccount[] = [];
+    const items: AccountSummary[] = [];
     let total = 0;
     for (const entry of this.entries) {
       const account = entry.account;
@@ -82,7 +82,7 @@ export class AccountIndex {
       if (query.hasNumber !== undefined && (account.phoneNumber !== null) !== query.hasNumber) continue;
       if (needle && !entry.nameLower.includes(needle) && !entry.upnLower.includes(needle)) continue;
       if (query.licensed !== undefined && hasAny(account.assignedLicenses, skuIds) !== query.licensed) continue;
-      if (total >= start && total < end) items.push(toResourceAccount(account));
+      if (total >= start && total < end) items.push(toAccountSummary(account));
       total += 1;
     }
     return { items, total, offset: query.offset, limit: query.limit };
@@ -159,7 +159,7 @@ export class AccountIndex {
  * cheap test per account when filtered, O(limit) when not); without one, the index is built for this
  * call (one sort, O(n log n)).
  */
-export function listAccounts(state: TenantState, query: AccountQuery, index?: AccountIndex): Page<ResourceAccount> {
+export function listAccounts(state: TenantState, query: AccountQuery, index?: AccountIndex): Page<AccountSummary> {
   const teamsPhoneSkus = new Set(state.skus.map((s) => s.skuId));
   const use = index ?? new AccountIndex();
   if (!index) use.sync(state, 0);
