@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config';
 import { createLogger } from '../src/log/logger';
 import type { RunningServer } from '../src/server';
 import type { Command, Memory, MicroResults, Reply } from './protocol';
-import { startEchoBot } from './echoBot';
+import { startEchoBot, type Answers } from './echoBot';
 import { startProfiling, stopProfiling } from './profile';
 import { measure, summarize, yieldToLoop } from './stats';
 
@@ -197,14 +197,18 @@ async function runApp(dataDir: string, tenantId: string, adminId: string): Promi
 
 async function runEcho(): Promise<void> {
   const started = performance.now();
-  const echo = await startEchoBot();
+  const answers: Answers = new Map();
+  const echo = await startEchoBot(answers);
   send({ id: 0, type: 'ready', port: echo.port, startupMs: performance.now() - started });
   process.on('message', (message: Command) => {
     void (async () => {
       if (message.cmd === 'mem') send({ id: message.id, type: 'mem', memory: memory() });
       else if (message.cmd === 'profileStart' || message.cmd === 'profileStop') send(await profiling(message));
       else if (message.cmd === 'cpu') send(cpu(message.id));
-      else if (message.cmd === 'gc') {
+      else if (message.cmd === 'answers') {
+        for (const [verb, cards] of Object.entries(message.cards)) answers.set(verb, cards.map((card) => JSON.parse(card) as Record<string, unknown>));
+        send({ id: message.id, type: 'ok' });
+      } else if (message.cmd === 'gc') {
         (globalThis as { gc?: () => void }).gc?.();
         send({ id: message.id, type: 'mem', memory: memory() });
       } else if (message.cmd === 'stop') {

@@ -9,6 +9,8 @@ export type Command =
   | { id: number; cmd: 'gc' }
   | { id: number; cmd: 'readAll' }
   | { id: number; cmd: 'cpu' }
+  /** Echo bot only: answer these verbs with these cards (JSON texts), taken in turn. */
+  | { id: number; cmd: 'answers'; cards: Record<string, string[]> }
   | { id: number; cmd: 'profileStart' }
   | { id: number; cmd: 'profileStop'; file: string }
   | { id: number; cmd: 'stop' };
@@ -38,6 +40,7 @@ export type Reply =
   | { id: number; type: 'readAll'; summary: Summary; entries: number; memory: Memory }
   | { id: number; type: 'stopped'; flushMs: number }
   | { id: number; type: 'profiled'; file: string }
+  | { id: number; type: 'ok' }
   /** process.cpuUsage() of the bot process, user + system, in ms. */
   | { id: number; type: 'cpu'; ms: number }
   | { id: number; type: 'error'; message: string };

@@ -48,7 +48,7 @@ const scale = (n: number): number => (QUICK ? Math.max(1, Math.ceil(n / 10)) : n
 const ACCOUNTS = 10_000;
 const AUDIT_ENTRIES = 100_000;
 const CONCURRENCY = 50;
-/** (c): windows per bot, each 3 s of measured load after a 1 s ramp, the two bots alternating. */
+/** (c): windows per bot, each 3 s of measured load after a 1 s ramp, the bots alternating. */
 const LOAD_ROUNDS = 4;
 /**
  * bench/ in the repository: the compiled script runs from node_modules/.cache/switchboard-bench/bench.
@@ -277,7 +277,7 @@ function describeRun(r: RunResult): string {
 }
 
 /** The rows of the cards before/after table. */
-const CARDS_KEYS = ['a.show', 'a.list', 'a.cpu', 'a.echo', 'a.showLatency', 'b.list', 'c.share', 'c.tps', 'c.echo', 'c.cpu', 'c.loop', 'd.rss', 'd.live', 'x.startup', 'x.errors'];
+const CARDS_KEYS = ['a.show', 'a.list', 'a.cpu', 'a.floor', 'a.echo', 'a.showLatency', 'b.list', 'c.share', 'c.tps', 'c.echo', 'c.floor', 'c.cpu', 'c.loop', 'd.rss', 'd.live', 'x.startup', 'x.errors'];
 
 async function writeReport(result: RunResult): Promise<void> {
   const beforeFile = path.join(BENCH_DIR, 'results-before.json');
@@ -360,8 +360,11 @@ async function main(): Promise<void> {
 
     const echo = Child.start('echo bot', ['echo']);
     const app = Child.start('switchboard', ['app', dir, TENANT, ADMIN.aadObjectId]);
-    children.push(echo, app);
-    const [echoReady, appReady] = await Promise.all([echo.ready, app.ready]);
+    // The echo bot again, answering with cards Switchboard sent (captured below): the same bytes with
+    // none of the work, i.e. the floor for cards of that size.
+    const floor = Child.start('echo bot with our cards', ['echo']);
+    children.push(echo, app, floor);
+    const [echoReady, appReady, floorReady] = await Promise.all([echo.ready, app.ready, floor.ready]);
     log(`ready: echo on ${echoReady.port}, switchboard on ${appReady.port} (started in ${ms(appReady.startupMs)})`);
     const [appIdle, echoIdle] = [(await app.ask({ cmd: 'mem' }, 'mem')).memory, (await echo.ask({ cmd: 'mem' }, 'mem')).memory];
     // HTTP edits go to even accounts, in-process mutations to odd ones: the durability check at the
@@ -370,7 +373,8 @@ async function main(): Promise<void> {
     const mutable = accounts.filter((_, i) => i % 2 === 1);
     const echoClient = new BotClient(echoReady.port, CONCURRENCY);
     const appClient = new BotClient(appReady.port, CONCURRENCY);
-    clients.push(echoClient, appClient);
+    const floorClient = new BotClient(floorReady.port, CONCURRENCY);
+    clients.push(echoClient, appClient, floorClient);
     const check: Check = { errors: 0 };
     const echoCheck: Check = { errors: 0 };
 
@@ -378,6 +382,13 @@ async function main(): Promise<void> {
     await sequential(echoClient, scale(300), 20_000, () => showBody(accounts), echoCheck);
     await sequential(appClient, scale(300), 20_000, () => showBody(accounts), check);
     await sequential(appClient, scale(100), 20_000, () => listBody(), check);
+    const captured: Record<string, string[]> = { showAccount: [], listAccounts: [] };
+    for (let i = 0; i < 40; i++) {
+      const [verb, body] = i % 2 === 0 ? ['showAccount', showBody(accounts)] : ['listAccounts', listBody()];
+      captured[verb]!.push(JSON.stringify((JSON.parse((await appClient.post(body)).body) as { value: unknown }).value));
+    }
+    await floor.ask({ cmd: 'answers', cards: captured }, 'ok');
+    await sequential(floorClient, scale(300), 20_000, (i) => (i % 2 === 0 ? showBody(accounts) : listBody()), echoCheck);
     log('warmed up');
     const startProfiles = (): Promise<unknown> => Promise.all([app.ask({ cmd: 'profileStart' }, 'profiled'), echo.ask({ cmd: 'profileStart' }, 'profiled')]);
     if (PROFILE && PROFILE_PHASES.includes('a')) await startProfiles();
@@ -386,7 +397,9 @@ async function main(): Promise<void> {
     const echoMs: number[] = [];
     const showMs: number[] = [];
     const listMs: number[] = [];
-    const roundsUntil = performance.now() + (QUICK ? 10_000 : 45_000);
+    const floorShowMs: number[] = [];
+    const floorListMs: number[] = [];
+    const roundsUntil = performance.now() + (QUICK ? 10_000 : 60_000);
     // The CPU time each bot process used for those turns, which the other jobs on the machine disturb
     // less than the latency: they delay a turn more than they lengthen its work.
     const cpuMs = { echo: 0, show: 0, list: 0 };
@@ -395,6 +408,8 @@ async function main(): Promise<void> {
       // The same request bodies go to both bots; ours answers with the account's card.
       const s = await app.withCpu(() => sequential(appClient, scale(300), 8_000, () => showBody(accounts), check));
       const l = await app.withCpu(() => sequential(appClient, scale(150), 8_000, () => listBody(), check, () => 'Resource accounts'));
+      floorShowMs.push(...(await sequential(floorClient, scale(300), 8_000, () => showBody(accounts), echoCheck)));
+      floorListMs.push(...(await sequential(floorClient, scale(150), 8_000, () => listBody(), echoCheck, () => 'Resource accounts')));
       echoMs.push(...e.result);
       showMs.push(...s.result);
       listMs.push(...l.result);
@@ -406,7 +421,10 @@ async function main(): Promise<void> {
     const echoS = summarize(echoMs);
     const showS = summarize(showMs);
     const listS = summarize(listMs);
+    const floorShowS = summarize(floorShowMs);
+    const floorListS = summarize(floorListMs);
     log(`(a) echo ${fmt(echoS)}; showAccount ${fmt(showS)}; listAccounts ${fmt(listS)}`);
+    log(`(a) echo bot with our cards: showAccount ${fmt(floorShowS)}; listAccounts ${fmt(floorListS)}`);
     log(`(a) CPU per turn: echo ${ms(cpuPerTurn.echo)}, showAccount ${ms(cpuPerTurn.show)}, listAccounts ${ms(cpuPerTurn.list)}`);
 
     // (b) Mutations over HTTP: a full editAccount invoke (plan → updateAccount → audit → card).
@@ -437,21 +455,25 @@ async function main(): Promise<void> {
     await sustained(echoClient, CONCURRENCY, 0, QUICK ? 1_000 : 3_000, echoShow, echoCheck);
     if (PROFILE && PROFILE_PHASES === 'c') await startProfiles();
     await app.ask({ cmd: 'loopStart' }, 'loop');
-    const [load, echoLoad] = (await alternating(
+    await sustained(floorClient, CONCURRENCY, 0, QUICK ? 1_000 : 3_000, mixed, echoCheck);
+    const [load, echoLoad, floorLoad] = (await alternating(
       [
         { child: app, client: appClient, body: mixed, check },
         { child: echo, client: echoClient, body: echoShow, check: echoCheck },
+        { child: floor, client: floorClient, body: mixed, check: echoCheck },
       ],
       QUICK ? 2 : LOAD_ROUNDS,
       QUICK ? 500 : 1_000,
       QUICK ? 1_000 : 3_000,
-    )) as [Load, Load];
+    )) as [Load, Load, Load];
     const loopUnderLoad: LoopDelay = (await app.ask({ cmd: 'loopStop' }, 'loop')).delay;
     log(`(c) switchboard ${load.turnsPerSecond.toFixed(0)} turns/s, ${fmt(load.latency)}; event loop max ${ms(loopUnderLoad.max)}`);
     log(`(c) echo ${echoLoad.turnsPerSecond.toFixed(0)} turns/s, ${fmt(echoLoad.latency)}`);
-    log(`(c) CPU per turn: switchboard ${ms(load.cpuPerTurnMs)}, echo ${ms(echoLoad.cpuPerTurnMs)}`);
+    log(`(c) echo bot with our cards ${floorLoad.turnsPerSecond.toFixed(0)} turns/s, ${fmt(floorLoad.latency)}`);
+    log(`(c) CPU per turn: switchboard ${ms(load.cpuPerTurnMs)}, echo ${ms(echoLoad.cpuPerTurnMs)}, echo with our cards ${ms(floorLoad.cpuPerTurnMs)}`);
     if (TURNS_ONLY) {
       log(`(a) ratios of p50: showAccount ${(showS.p50 / echoS.p50).toFixed(2)}×, listAccounts ${(listS.p50 / echoS.p50).toFixed(2)}×; (c) share ${((100 * load.turnsPerSecond) / echoLoad.turnsPerSecond).toFixed(1)}%`);
+      log(`echo bot with our cards: (a) ${(floorShowS.p50 / echoS.p50).toFixed(2)}× and ${(floorListS.p50 / echoS.p50).toFixed(2)}× the echo bot; (c) ${((100 * floorLoad.turnsPerSecond) / echoLoad.turnsPerSecond).toFixed(1)}% of its throughput; Switchboard is ${(showS.p50 / floorShowS.p50).toFixed(2)}× / ${(listS.p50 / floorListS.p50).toFixed(2)}× and ${((100 * load.turnsPerSecond) / floorLoad.turnsPerSecond).toFixed(1)}% of it`);
     }
     if (PROFILE) {
       log(`turns profiled: switchboard ${showMs.length} showAccount + ${listMs.length} listAccounts sequential, ${load.sent} under load; echo ${echoMs.length} + ${echoLoad.sent}`);
@@ -479,7 +501,8 @@ async function main(): Promise<void> {
     // Graceful stop: everything must be in tenant.json afterwards (a graceful stop folds the journal in).
     const stopped = await app.ask({ cmd: 'stop' }, 'stopped');
     await echo.ask({ cmd: 'stop' }, 'stopped');
-    await Promise.all([app.exited(), echo.exited()]);
+    await floor.ask({ cmd: 'stop' }, 'stopped');
+    await Promise.all([app.exited(), echo.exited(), floor.exited()]);
     const tenantFile = path.join(dir, 'tenant.json');
     const persisted = JSON.parse(await readFile(tenantFile, 'utf8')) as { accounts: Record<string, { displayName: string }> };
     const lost = [...edited].filter(([id, name]) => persisted.accounts[id]?.displayName !== name);
@@ -503,6 +526,13 @@ async function main(): Promise<void> {
         pass: null,
       },
       { key: 'a.echo', metric: '(a) echo bot invoke (baseline), sequential', value: fmt(echoS), target: '—', pass: null },
+      {
+        key: 'a.floor',
+        metric: "(a) echo bot answering with Switchboard's own cards (same bytes, no work): its p50 ÷ the echo bot's, and Switchboard's ÷ its",
+        value: `showAccount ${(floorShowS.p50 / echoS.p50).toFixed(2)}×, listAccounts ${(floorListS.p50 / echoS.p50).toFixed(2)}×; Switchboard ${(showS.p50 / floorShowS.p50).toFixed(2)}× / ${(listS.p50 / floorListS.p50).toFixed(2)}× of it`,
+        target: '—',
+        pass: null,
+      },
       { key: 'a.showLatency', metric: '(a) showAccount invoke, sequential', value: fmt(showS), target: '—', pass: null },
       { key: 'b.list', metric: '(a/b) listAccounts invoke (page of 10 of 10k), sequential', value: fmt(listS), target: '—', pass: null },
       { key: 'b.mutation', metric: '(b) mutation: directory.updateAccount / setUsageLocation (in process)', value: fmt(mutation), target: 'p99 ≤ 10 ms', pass: mutation.p99 <= 10 },
@@ -525,6 +555,13 @@ async function main(): Promise<void> {
     rows.push(
       { key: 'b.history', metric: '(b) history page invoke at 100k entries (paged from the end of the log)', value: fmt(historyS), target: '—', pass: null },
       { key: 'c.tps', metric: `(c) sustained turns/s, ${CONCURRENCY} concurrent clients (showAccount + listAccounts)`, value: `${load.turnsPerSecond.toFixed(0)} turns/s (${fmt(load.latency)})`, target: '≥ 500 turns/s', pass: load.turnsPerSecond >= 500 },
+      {
+        key: 'c.floor',
+        metric: "(c) echo bot answering with Switchboard's own cards, same load: its share of the echo bot's throughput, and Switchboard's share of its",
+        value: `${floorLoad.turnsPerSecond.toFixed(0)} turns/s, ${((100 * floorLoad.turnsPerSecond) / echoLoad.turnsPerSecond).toFixed(1)}% of the echo bot; Switchboard ${((100 * load.turnsPerSecond) / floorLoad.turnsPerSecond).toFixed(1)}% of it`,
+        target: '—',
+        pass: null,
+      },
       { key: 'c.echo', metric: `(c) echo bot, same load, windows alternating with Switchboard's (machine ceiling)`, value: `${echoLoad.turnsPerSecond.toFixed(0)} turns/s (${fmt(echoLoad.latency)})`, target: '—', pass: null },
       { key: 'c.share', metric: '(c) switchboard ÷ echo throughput, same run (alternating windows)', value: `${share.toFixed(1)}%`, target: '≥ 80%', pass: share >= 80 },
       {
