@@ -50,6 +50,8 @@ const AUDIT_ENTRIES = 100_000;
 const CONCURRENCY = 50;
 /** (c): windows per bot, each 3 s of measured load after a 1 s ramp, the bots alternating. */
 const LOAD_ROUNDS = 4;
+/** (a): rounds of sequential batches, the bots taking turns (180 showAccount, 90 listAccounts each). */
+const A_ROUNDS = 10;
 /**
  * bench/ in the repository: the compiled script runs from node_modules/.cache/switchboard-bench/bench.
  * The working directory's bench/ comes first: node_modules may be a symlink into another checkout
@@ -216,7 +218,9 @@ async function alternating(
 ): Promise<Load[]> {
   const all = bots.map(() => ({ samples: [] as number[], sent: 0, cpuMs: 0 }));
   for (let round = 0; round < rounds; round++) {
-    for (const [i, bot] of bots.entries()) {
+    // Every other round in the reverse order: no bot always follows the same one.
+    const order = [...bots.entries()];
+    for (const [i, bot] of round % 2 === 0 ? order : order.reverse()) {
       const { result, cpuMs } = await bot.child.withCpu(() => sustained(bot.client, CONCURRENCY, rampMs, windowMs, bot.body, bot.check));
       all[i]!.samples.push(...result.samples);
       all[i]!.sent += result.sent;
@@ -403,19 +407,30 @@ async function main(): Promise<void> {
     // The CPU time each bot process used for those turns, which the other jobs on the machine disturb
     // less than the latency: they delay a turn more than they lengthen its work.
     const cpuMs = { echo: 0, show: 0, list: 0 };
-    for (let round = 0; round < 6 && performance.now() < roundsUntil; round++) {
-      const e = await echo.withCpu(() => sequential(echoClient, scale(300), 8_000, () => showBody(accounts), echoCheck));
-      // The same request bodies go to both bots; ours answers with the account's card.
-      const s = await app.withCpu(() => sequential(appClient, scale(300), 8_000, () => showBody(accounts), check));
-      const l = await app.withCpu(() => sequential(appClient, scale(150), 8_000, () => listBody(), check, () => 'Resource accounts'));
-      floorShowMs.push(...(await sequential(floorClient, scale(300), 8_000, () => showBody(accounts), echoCheck)));
-      floorListMs.push(...(await sequential(floorClient, scale(150), 8_000, () => listBody(), echoCheck, () => 'Resource accounts')));
-      echoMs.push(...e.result);
-      showMs.push(...s.result);
-      listMs.push(...l.result);
-      cpuMs.echo += e.cpuMs;
-      cpuMs.show += s.cpuMs;
-      cpuMs.list += l.cpuMs;
+    // Ten rounds; every other round runs its batches in the reverse order, so that no bot always
+    // follows the same one (a batch inherits the machine, and the GC debt, its predecessor left).
+    for (let round = 0; round < A_ROUNDS && performance.now() < roundsUntil; round++) {
+      const batches: (() => Promise<void>)[] = [
+        async () => {
+          const e = await echo.withCpu(() => sequential(echoClient, scale(180), 8_000, () => showBody(accounts), echoCheck));
+          echoMs.push(...e.result);
+          cpuMs.echo += e.cpuMs;
+        },
+        // The same request bodies go to both bots; ours answers with the account's card.
+        async () => {
+          const r = await app.withCpu(() => sequential(appClient, scale(180), 8_000, () => showBody(accounts), check));
+          showMs.push(...r.result);
+          cpuMs.show += r.cpuMs;
+        },
+        async () => {
+          const r = await app.withCpu(() => sequential(appClient, scale(90), 8_000, () => listBody(), check, () => 'Resource accounts'));
+          listMs.push(...r.result);
+          cpuMs.list += r.cpuMs;
+        },
+        async () => void floorShowMs.push(...(await sequential(floorClient, scale(180), 8_000, () => showBody(accounts), echoCheck))),
+        async () => void floorListMs.push(...(await sequential(floorClient, scale(90), 8_000, () => listBody(), echoCheck, () => 'Resource accounts'))),
+      ];
+      for (const batch of round % 2 === 0 ? batches : batches.reverse()) await batch();
     }
     const cpuPerTurn = { echo: cpuMs.echo / echoMs.length, show: cpuMs.show / showMs.length, list: cpuMs.list / listMs.length };
     const echoS = summarize(echoMs);
