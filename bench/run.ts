@@ -7,7 +7,8 @@
  * `--microsoft`; `--no-microsoft` skips it.
  *
  * Each bot runs in a child process (bench/botProcess.ts), so that its RSS and event loop are its
- * own; this process only generates load and measures from the client side.
+ * own; this process only generates load and measures from the client side. `--report` only rewrites
+ * results.md from the stored runs (after an edit of bench/NOTES.md).
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -349,6 +350,11 @@ async function main(): Promise<void> {
     await microsoftPart(log);
     const stored = path.join(BENCH_DIR, 'results.json');
     if (!DRY && existsSync(stored)) await writeReport(JSON.parse(await readFile(stored, 'utf8')) as RunResult);
+    return;
+  }
+  if (args.has('--report')) {
+    // Rewrites results.md from the stored runs (after an edit of NOTES.md); runs nothing.
+    await writeReport(JSON.parse(await readFile(path.join(BENCH_DIR, 'results.json'), 'utf8')) as RunResult);
     return;
   }
   await linkCards();
