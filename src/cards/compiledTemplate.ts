@@ -174,7 +174,15 @@ function objectFactory(keys: readonly string[], members: readonly Compiled[], wi
     `return { ${literal.join(', ')} };`,
     '};',
   ].join('\n');
-  return new Function('members', 'addSubmitFallback', source)(members, addSubmitFallback) as (x: Expansion) => Record<string, unknown>;
+  let factory: (...args: unknown[]) => (x: Expansion) => Record<string, unknown>;
+  try {
+    factory = new Function('members', 'addSubmitFallback', source) as typeof factory;
+  } catch (e) {
+    // A Node started with --disallow-code-generation-from-strings: the library expands the template.
+    if (e instanceof EvalError) throw new Unsupported(`code generation from strings is not allowed (${e.message})`);
+    throw e;
+  }
+  return factory(members, addSubmitFallback);
 }
 
 class Compiler {
