@@ -9,7 +9,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TMP="$(mktemp -d /tmp/switchboard-bench-cards-before-XXXXXX)"
 trap 'rm -rf "$TMP"' EXIT
 cp -r "$ROOT/bench" "$ROOT/tsconfig.json" "$TMP/"
-mkdir -p "$TMP/test" && cp -r "$ROOT/test/helpers" "$TMP/test/"
+mkdir -p "$TMP/test" && cp -r "$ROOT/test/helpers" "$ROOT/test/fakes" "$TMP/test/"
 git -C "$ROOT" archive "$REF" src cards | tar -x -C "$TMP"
 ln -s "$ROOT/node_modules" "$TMP/node_modules"
 cd "$TMP"
