@@ -172,8 +172,9 @@ export interface DirectoryUser {
 /** One read of the tenant for the doctor. */
 export interface TenantScan {
   /**
-   * Every resource account. `broken` is set where the backend can tell: the simulated tenant knows,
-   * the Microsoft backend reads it from the Teams Phone service plan's provisioning status.
+   * Every resource account, with its associations (unlike listAccounts' items: the doctor reads them).
+   * `broken` is set where the backend can tell: the simulated tenant knows, the Microsoft backend reads
+   * it from the Teams Phone service plan's provisioning status.
    */
   accounts: ResourceAccount[];
   /**
