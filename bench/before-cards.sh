@@ -9,8 +9,9 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TMP="$(mktemp -d /tmp/switchboard-bench-cards-before-XXXXXX)"
 trap 'rm -rf "$TMP"' EXIT
 cp -r "$ROOT/bench" "$ROOT/tsconfig.json" "$TMP/"
-mkdir -p "$TMP/test" && cp -r "$ROOT/test/helpers" "$ROOT/test/fakes" "$TMP/test/"
-git -C "$ROOT" archive "$REF" src cards | tar -x -C "$TMP"
+mkdir -p "$TMP/test" && cp -r "$ROOT/test/helpers" "$TMP/test/"
+# The fakes (bench/microsoft.ts compiles against them) as of REF: today's use fields of today's src/.
+git -C "$ROOT" archive "$REF" src cards test/fakes | tar -x -C "$TMP"
 ln -s "$ROOT/node_modules" "$TMP/node_modules"
 cd "$TMP"
 npx tsc -p bench/tsconfig.json --outDir "$TMP/build" --tsBuildInfoFile "$TMP/build/.tsbuildinfo"
