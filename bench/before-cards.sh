@@ -10,7 +10,8 @@ TMP="$(mktemp -d /tmp/switchboard-bench-cards-before-XXXXXX)"
 trap 'rm -rf "$TMP"' EXIT
 cp -r "$ROOT/bench" "$ROOT/tsconfig.json" "$TMP/"
 mkdir -p "$TMP/test" && cp -r "$ROOT/test/helpers" "$TMP/test/"
-git -C "$ROOT" archive "$REF" src cards | tar -x -C "$TMP"
+# The fakes (bench/microsoft.ts compiles against them) as of REF: today's use fields of today's src/.
+git -C "$ROOT" archive "$REF" src cards test/fakes | tar -x -C "$TMP"
 ln -s "$ROOT/node_modules" "$TMP/node_modules"
 cd "$TMP"
 npx tsc -p bench/tsconfig.json --outDir "$TMP/build" --tsBuildInfoFile "$TMP/build/.tsbuildinfo"

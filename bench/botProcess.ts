@@ -14,7 +14,8 @@ import { createLogger } from '../src/log/logger';
 import type { Plan } from '../src/provisioning/plans';
 import type { RunningServer } from '../src/server';
 import type { Command, Memory, MicroResults, Reply } from './protocol';
-import { startEchoBot } from './echoBot';
+import { startEchoBot, type Answers } from './echoBot';
+import { startProfiling, stopProfiling } from './profile';
 import { measure, summarize, yieldToLoop } from './stats';
 
 const MB = 1024 * 1024;
@@ -176,6 +177,22 @@ async function historyReads(app: App, usernames: string[], busy: string, count: 
   };
 }
 
+/** The CPU time this process has used so far (every thread: the event loop, GC helpers, libuv). */
+function cpu(id: number): Reply {
+  const { user, system } = process.cpuUsage();
+  return { id, type: 'cpu', ms: (user + system) / 1000 };
+}
+
+/** `npm run bench -- --profile`: a CPU profile of the measured phases only (bench/profile.ts). */
+async function profiling(message: Extract<Command, { cmd: 'profileStart' | 'profileStop' }>): Promise<Reply> {
+  if (message.cmd === 'profileStart') {
+    await startProfiling();
+    return { id: message.id, type: 'profiled', file: '' };
+  }
+  await stopProfiling(message.file);
+  return { id: message.id, type: 'profiled', file: message.file };
+}
+
 async function runApp(dataDir: string, tenantId: string, adminId: string, databaseUrl?: string): Promise<void> {
   const started = performance.now();
   const config = loadConfig({
@@ -234,6 +251,13 @@ async function runApp(dataDir: string, tenantId: string, adminId: string, databa
             send({ id: message.id, type: 'mem', memory: memory() });
             break;
           }
+          case 'profileStart':
+          case 'profileStop':
+            send(await profiling(message));
+            break;
+          case 'cpu':
+            send(cpu(message.id));
+            break;
           case 'readAll': {
             let entries = 0;
             const samples = await measure(async () => (entries = (await app.audit.readAll()).length), { count: 3, warmup: 0, budgetMs: 10_000 });
@@ -258,12 +282,18 @@ async function runApp(dataDir: string, tenantId: string, adminId: string, databa
 
 async function runEcho(): Promise<void> {
   const started = performance.now();
-  const echo = await startEchoBot();
+  const answers: Answers = new Map();
+  const echo = await startEchoBot(answers);
   send({ id: 0, type: 'ready', port: echo.port, startupMs: performance.now() - started });
   process.on('message', (message: Command) => {
     void (async () => {
       if (message.cmd === 'mem') send({ id: message.id, type: 'mem', memory: memory() });
-      else if (message.cmd === 'gc') {
+      else if (message.cmd === 'profileStart' || message.cmd === 'profileStop') send(await profiling(message));
+      else if (message.cmd === 'cpu') send(cpu(message.id));
+      else if (message.cmd === 'answers') {
+        for (const [verb, cards] of Object.entries(message.cards)) answers.set(verb, cards.map((card) => JSON.parse(card) as Record<string, unknown>));
+        send({ id: message.id, type: 'ok' });
+      } else if (message.cmd === 'gc') {
         (globalThis as { gc?: () => void }).gc?.();
         send({ id: message.id, type: 'mem', memory: memory() });
       } else if (message.cmd === 'stop') {

@@ -56,6 +56,13 @@ export class Child {
     });
   }
 
+  /** Runs `work` and returns its result with the CPU time this bot used meanwhile (ms). */
+  async withCpu<T>(work: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
+    const before = (await this.ask({ cmd: 'cpu' }, 'cpu')).ms;
+    const result = await work();
+    return { result, cpuMs: (await this.ask({ cmd: 'cpu' }, 'cpu')).ms - before };
+  }
+
   kill(): void {
     if (this.process_.exitCode === null) this.process_.kill('SIGKILL');
   }

@@ -9,13 +9,22 @@ import {
   type TurnContext,
 } from 'botbuilder';
 
+/** Cards to answer with, by verb, taken in turn; a verb with none gets the one-line card. */
+export type Answers = Map<string, readonly Record<string, unknown>[]>;
+
 /**
  * The baseline: a bare botbuilder bot on the same adapter class (CloudAdapter, no app id = local
  * mode) behind restify, answering an Action.Execute with a one-line card in the HTTP body and
  * echoing messages. No gate, no stores, no templating.
+ *
+ * Given `answers` (cards Switchboard sent, captured by the bench), it answers with those instead:
+ * the same bytes as Switchboard's answers, with none of its work. That is the floor for cards of
+ * that size; the objects are reused, so it does not even build them.
  */
 class EchoBot extends ActivityHandler {
-  constructor() {
+  private turn = 0;
+
+  constructor(private readonly answers: Answers) {
     super();
     this.onMessage(async (context, next) => {
       await context.sendActivity(`echo: ${context.activity.text ?? ''}`);
@@ -24,6 +33,8 @@ class EchoBot extends ActivityHandler {
   }
 
   protected override async onAdaptiveCardInvoke(_context: TurnContext, value: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+    const cards = this.answers.get(value.action.verb);
+    if (cards?.length) return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: cards[this.turn++ % cards.length]! };
     return {
       statusCode: 200,
       type: 'application/vnd.microsoft.card.adaptive',
@@ -32,9 +43,9 @@ class EchoBot extends ActivityHandler {
   }
 }
 
-export async function startEchoBot(): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startEchoBot(answers: Answers = new Map()): Promise<{ port: number; stop(): Promise<void> }> {
   const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
-  const bot = new EchoBot();
+  const bot = new EchoBot(answers);
   const server = restify.createServer({ name: 'echo', handleUncaughtExceptions: false });
   server.use(restify.plugins.bodyParser({ maxBodySize: 256 * 1024, mapParams: false }));
   server.post('/api/messages', async (req: restify.Request, res: restify.Response) => {

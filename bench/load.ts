@@ -50,7 +50,7 @@ export async function sequential(client: BotClient, count: number, budgetMs: num
  * `turnsPerSecond` counts the turns that started and ended inside the window (as the storage phases
  * have always measured it); `completedPerSecond` counts every answer that arrived inside it, which
  * still gives a figure when single turns take longer than the window. `samples` and `completed` are
- * their latencies.
+ * their latencies; `sent` counts every turn sent, warm-up included (all of them completed).
  */
 export async function sustained(
   client: BotClient,
@@ -59,7 +59,7 @@ export async function sustained(
   durationMs: number,
   body: (i: number) => string,
   check: Check,
-): Promise<{ turnsPerSecond: number; latency: Summary; turns: number; samples: number[]; completedPerSecond: number; completed: number[] }> {
+): Promise<{ turnsPerSecond: number; latency: Summary; turns: number; samples: number[]; completedPerSecond: number; completed: number[]; sent: number }> {
   const t0 = performance.now();
   const measureFrom = t0 + warmupMs;
   const stopAt = measureFrom + durationMs;
@@ -79,5 +79,5 @@ export async function sustained(
     }
   };
   await Promise.all(Array.from({ length: clients }, worker));
-  return { turnsPerSecond: samples.length / (durationMs / 1000), latency: summarize(samples), turns: samples.length, samples, completedPerSecond: completed.length / (durationMs / 1000), completed };
+  return { turnsPerSecond: samples.length / (durationMs / 1000), latency: summarize(samples), turns: samples.length, samples, completedPerSecond: completed.length / (durationMs / 1000), completed, sent: counter };
 }

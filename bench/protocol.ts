@@ -19,6 +19,11 @@ export type Command =
   | { id: number; cmd: 'exportLink' }
   /** Resets the sampled RSS peak to the current RSS (the start of a memory measurement). */
   | { id: number; cmd: 'peakReset' }
+  | { id: number; cmd: 'cpu' }
+  /** Echo bot only: answer these verbs with these cards (JSON texts), taken in turn. */
+  | { id: number; cmd: 'answers'; cards: Record<string, string[]> }
+  | { id: number; cmd: 'profileStart' }
+  | { id: number; cmd: 'profileStop'; file: string }
   | { id: number; cmd: 'stop' };
 
 export interface Memory {
@@ -47,4 +52,8 @@ export type Reply =
   | { id: number; type: 'samples'; samples: number[] }
   | { id: number; type: 'link'; url: string }
   | { id: number; type: 'stopped'; flushMs: number }
+  | { id: number; type: 'profiled'; file: string }
+  | { id: number; type: 'ok' }
+  /** process.cpuUsage() of the bot process, user + system, in ms. */
+  | { id: number; type: 'cpu'; ms: number }
   | { id: number; type: 'error'; message: string };

@@ -1,6 +1,6 @@
 import { format, strings, type Locale } from '../i18n';
 import type { AccountQuery, Page } from '../provisioning/directory';
-import type { LicenseSku, ResourceAccount } from '../provisioning/model';
+import type { AccountSummary, LicenseSku } from '../provisioning/model';
 import { accountRow } from './describe';
 import { renderCard, type CardJson } from './render';
 
@@ -44,7 +44,7 @@ export function accountQuery(filters: ListFilters, offset: number, limit: number
  */
 const COUNT_FORMATS: Record<Locale, Intl.NumberFormat> = { en: new Intl.NumberFormat('en'), fr: new Intl.NumberFormat('fr') };
 
-export function accountListCard(page: Page<ResourceAccount>, skus: readonly LicenseSku[], locale: Locale, filters: ListFilters = NO_FILTERS): CardJson {
+export function accountListCard(page: Page<AccountSummary>, skus: readonly LicenseSku[], locale: Locale, filters: ListFilters = NO_FILTERS): CardJson {
   const all = strings(locale);
   const s = all.list;
   const rows = page.items.map((a) => accountRow(a, skus, locale));

@@ -49,7 +49,21 @@ interface Expansion extends Scope {
 type Node = (x: Expansion) => unknown;
 
 const isExpression = (value: unknown): value is Expression => value instanceof Expression;
-const parsed = (value: unknown): unknown => (typeof value === 'string' ? Template.parseInterpolatedString(value) : value);
+/**
+ * Template strings as the library parses them, each distinct string once: parsing (ANTLR) is what
+ * compiling the templates at start-up costs, and half of the strings repeat ("${title}", "${s.cancel}").
+ * A parsed expression is only read, so nodes may share it.
+ */
+const parses = new Map<string, unknown>();
+function parsed(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  let result = parses.get(value);
+  if (result === undefined) {
+    result = Template.parseInterpolatedString(value);
+    parses.set(value, result);
+  }
+  return result;
+}
 
 /** Template.internalTryEvaluateExpression(expression, context, true), as a card value or a `$data`. */
 function valueExpression(expression: Expression): (x: Expansion) => unknown {
@@ -160,7 +174,15 @@ function objectFactory(keys: readonly string[], members: readonly Compiled[], wi
     `return { ${literal.join(', ')} };`,
     '};',
   ].join('\n');
-  return new Function('members', 'addSubmitFallback', source)(members, addSubmitFallback) as (x: Expansion) => Record<string, unknown>;
+  let factory: (...args: unknown[]) => (x: Expansion) => Record<string, unknown>;
+  try {
+    factory = new Function('members', 'addSubmitFallback', source) as typeof factory;
+  } catch (e) {
+    // A Node started with --disallow-code-generation-from-strings: the library expands the template.
+    if (e instanceof EvalError) throw new Unsupported(`code generation from strings is not allowed (${e.message})`);
+    throw e;
+  }
+  return factory(members, addSubmitFallback);
 }
 
 class Compiler {

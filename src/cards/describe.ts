@@ -1,7 +1,7 @@
 import { format, strings, type Locale } from '../i18n';
 import type { Refusal } from '../provisioning/result';
 import { countryName } from '../provisioning/countries';
-import { licenseKindsOf, type LicenseSku, type ResourceAccount } from '../provisioning/model';
+import { licenseKindsOf, type AccountSummary, type LicenseSku, type ResourceAccount } from '../provisioning/model';
 import { plainText } from './text';
 
 /** "MCOEV" → "Phone System (MCOEV)": admins know the product names, the part numbers less so. */
@@ -79,7 +79,7 @@ export interface AccountRow {
   number: string;
 }
 
-export function accountRow(account: ResourceAccount, skus: readonly LicenseSku[], locale: Locale): AccountRow {
+export function accountRow(account: AccountSummary, skus: readonly LicenseSku[], locale: Locale): AccountRow {
   const s = strings(locale);
   const kinds = licenseKindsOf(account, skus);
   return {

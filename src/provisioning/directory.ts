@@ -1,5 +1,6 @@
 import type { HybridDetection } from './hybrid';
 import type {
+  AccountSummary,
   AccountType,
   Association,
   NumberType,
@@ -25,8 +26,11 @@ export interface TenantDirectory {
   /** Case-insensitive UPN lookup; null when no such user exists. */
   findAccountByUpn(userPrincipalName: string): Promise<ResourceAccount | null>;
   getAccount(id: string): Promise<ResourceAccount | null>;
-  /** Accounts sorted by display name then UPN; `total` counts all matches of the query. */
-  listAccounts(query: AccountQuery): Promise<Page<ResourceAccount>>;
+  /**
+   * Accounts sorted by display name then UPN, without their associations (getAccount has them);
+   * `total` counts all matches of the query.
+   */
+  listAccounts(query: AccountQuery): Promise<Page<AccountSummary>>;
   /** New-CsOnlineApplicationInstance: the account is created disabled for sign-in. */
   createAccount(input: NewAccount): Promise<ResourceAccount>;
   /** Set-CsOnlineApplicationInstance -DisplayName / -ApplicationId. */
@@ -168,8 +172,9 @@ export interface DirectoryUser {
 /** One read of the tenant for the doctor. */
 export interface TenantScan {
   /**
-   * Every resource account. `broken` is set where the backend can tell: the simulated tenant knows,
-   * the Microsoft backend reads it from the Teams Phone service plan's provisioning status.
+   * Every resource account, with its associations (unlike listAccounts' items: the doctor reads them).
+   * `broken` is set where the backend can tell: the simulated tenant knows, the Microsoft backend reads
+   * it from the Teams Phone service plan's provisioning status.
    */
   accounts: ResourceAccount[];
   /**

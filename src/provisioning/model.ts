@@ -133,6 +133,14 @@ export const ResourceAccountSchema = z.object({
 });
 export type ResourceAccount = z.infer<typeof ResourceAccountSchema>;
 
+/**
+ * An account as a list shows it: everything but its associations, which only the account itself
+ * carries (TenantDirectory.getAccount). On Microsoft 365 the associations come from the AA and CQ
+ * listings, two more cmdlets that a cold list would otherwise pay for a column it does not show
+ * (issue 13: a list of 1,000 accounts costs at most one cmdlet).
+ */
+export type AccountSummary = Omit<ResourceAccount, 'associations'>;
+
 /** What the tenant reports about itself, used by the form and by the rules. */
 export interface TenantFacts {
   tenantId: string;
@@ -149,7 +157,7 @@ export interface TenantFacts {
 }
 
 /** The license kinds an account holds, given the tenant's SKU catalogue. */
-export function licenseKindsOf(account: ResourceAccount, skus: readonly LicenseSku[]): LicenseKind[] {
+export function licenseKindsOf(account: Pick<ResourceAccount, 'assignedLicenses'>, skus: readonly LicenseSku[]): LicenseKind[] {
   return skus.filter((s) => account.assignedLicenses.includes(s.skuId)).map((s) => s.kind);
 }
 

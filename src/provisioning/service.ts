@@ -1,6 +1,6 @@
 import type { AuditStore, NewAuditEntry } from '../store/audit';
 import type { AccountQuery, NumberQuery, Page, TenantDirectory, VoiceApplication } from './directory';
-import type { AccountType, Actor, LicenseKind, LicenseSku, NumberType, PhoneNumber, ResourceAccount, TenantFacts } from './model';
+import type { AccountSummary, AccountType, Actor, LicenseKind, LicenseSku, NumberType, PhoneNumber, ResourceAccount, TenantFacts } from './model';
 import { licenseKindsOf, NumberTypeSchema } from './model';
 import { checkAccountCanTakeNumber, checkNumberAssignable, checkNumberCountry, checkTelephoneNumber, countryOfCallingCode } from './numbers';
 import type { Plan, Step } from './plans';
@@ -78,7 +78,7 @@ export class ProvisioningService {
     return this.directory.getAccount(id);
   }
 
-  listAccounts(query: AccountQuery): Promise<Page<ResourceAccount>> {
+  listAccounts(query: AccountQuery): Promise<Page<AccountSummary>> {
     return this.directory.listAccounts(query);
   }
 

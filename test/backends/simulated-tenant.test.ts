@@ -211,7 +211,7 @@ describe('reads are copies', () => {
     const before = JSON.stringify([read, page, facts]);
     read.associations[0]!.name = 'changed';
     read.assignedLicenses.push(PS);
-    page.items[0]!.associations.push({ ...V.mainLine });
+    page.items[0]!.assignedLicenses.push(PS);
     facts.skus[0]!.consumed = 999;
     facts.domains.pop();
     expect(JSON.stringify([await account(A.mainLine.id), await sut.listAccounts({ offset: 0, limit: 50 }), await sut.getTenantFacts()])).toBe(before);

@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { GlobalSettings } from 'adaptivecards-templating';
 import { libraryTemplate, loadTemplate, type CardTemplate } from '../../src/cards/compiledTemplate';
 import * as render from '../../src/cards/render';
 import { CARDS_DIR, loadCardTemplates } from '../../src/cards/render';
 import type { Locale } from '../../src/i18n';
+import { BUILD_DIR, ensureBuilt } from '../helpers/botProcess';
 import { seeded } from '../helpers/random';
 import { buildCatalogue, templateNames } from './catalogue';
 
@@ -362,6 +365,19 @@ describe('compiled synthetic templates', () => {
     // Random data makes some expansions throw (the same error, checked above); most give a card.
     expect(cards).toBeGreaterThan(SYNTHETIC_ROUNDS / 3);
   });
+});
+
+describe('where code generation from strings is not allowed', () => {
+  it('every template is expanded by the library, with the reason, and cards still render (node --disallow-code-generation-from-strings)', async () => {
+    await ensureBuilt();
+    const render = path.join(BUILD_DIR, 'src', 'cards', 'render.js');
+    const script = `const r = require(${JSON.stringify(render)}); const t = r.loadCardTemplates(); process.stdout.write(JSON.stringify({ engines: [...new Set(t.map((x) => x.engine))], reason: t[0].reason, card: r.renderCard('message', { title: 'T', text: 'x', tone: 'default', detail: '' }) }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--disallow-code-generation-from-strings', '-e', script]);
+    const out = JSON.parse(stdout) as { engines: string[]; reason: string; card: { type: string } };
+    expect(out.engines).toEqual(['library']);
+    expect(out.reason).toMatch(/code generation from strings is not allowed/);
+    expect(out.card.type).toBe('AdaptiveCard');
+  }, 180_000);
 });
 
 describe('templates the compiler does not support', () => {

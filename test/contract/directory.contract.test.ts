@@ -75,7 +75,7 @@ describe.each(HARNESSES)('TenantDirectory contract: $name', (harness) => {
       ]);
     });
 
-    it('lists the fourteen accounts by display name, with sign-in, type, license, number and association', async () => {
+    it('lists the fourteen accounts by display name, with sign-in, type, license and number; an account has its association', async () => {
       const page = await sut().listAccounts({ offset: 0, limit: 50 });
       expect(page.total).toBe(14);
       expect(page.items.map((a) => a.userPrincipalName)).toEqual([
@@ -96,6 +96,19 @@ describe.each(HARNESSES)('TenantDirectory contract: $name', (harness) => {
       ]);
       // Disabled for sign-in, but for the doctor's example of one that is not (seed.ts).
       expect(page.items.filter((a) => a.accountEnabled).map((a) => a.userPrincipalName)).toEqual([A.kiosk.upn]);
+      // List items carry no associations (TenantDirectory.listAccounts): only the account itself does.
+      expect(page.items.find((a) => a.id === A.mainLine.id)).toEqual({
+        id: A.mainLine.id,
+        userPrincipalName: A.mainLine.upn,
+        displayName: 'Main line',
+        accountType: 'autoAttendant',
+        accountEnabled: false,
+        usageLocation: 'US',
+        assignedLicenses: [RA],
+        phoneNumber: N.mainLine,
+        broken: false,
+        createdAt: expect.any(String),
+      });
       expect(await account(A.mainLine.id)).toMatchObject({
         accountType: 'autoAttendant',
         usageLocation: 'US',

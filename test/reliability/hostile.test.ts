@@ -213,6 +213,8 @@ function attempt(random: () => number, f: Fixture): Attempt {
  */
 async function snapshot(app: App): Promise<string> {
   const accounts = await app.directory.listAccounts({ offset: 0, limit: 1_000 });
+  // List items carry no associations (TenantDirectory.listAccounts): the voice apps' accounts show them.
+  const voiceApps = await app.directory.listVoiceApplications();
   const numbers = await app.directory.listPhoneNumbers({ offset: 0, limit: 1_000 });
   const allPlans = await app.workflow.plans();
   const plans = allPlans.map((p) => [p.id, p.status, p.version]);
@@ -221,7 +223,7 @@ async function snapshot(app: App): Promise<string> {
   const outbox = (await Promise.all(allPlans.map((p) => app.workflow.outboxOf(p.id)))).flat();
   await app.contacts.flush();
   const conversations = await readFile(path.join(app.config.dataDir, 'conversations.json'), 'utf8');
-  return JSON.stringify({ accounts, numbers, plans, requests, copies, outbox, conversations });
+  return JSON.stringify({ accounts, voiceApps, numbers, plans, requests, copies, outbox, conversations });
 }
 
 describe('hostile input over real HTTP: no 5xx, no crash, no state change, bounded latency', () => {

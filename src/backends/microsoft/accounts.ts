@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AccountQuery, Page } from '../../provisioning/directory';
 import { DirectoryRefusal } from '../../provisioning/result';
-import type { Association, PhoneNumber, ResourceAccount } from '../../provisioning/model';
+import type { AccountSummary, Association, PhoneNumber, ResourceAccount } from '../../provisioning/model';
 import { isObjectId, odataString, path, type Tenant } from './context';
 import { toPhoneNumber } from './graph/mapping';
 import { all, allBySkip, one } from './graph/http';
@@ -45,19 +45,17 @@ function numberOnAccount(numbers: readonly PhoneNumber[]): string | null {
   return onIt?.telephoneNumber ?? null;
 }
 
-function associationsOf(id: string, apps: readonly VoiceAppRecord[]): Association[] {
+/** The voice apps (AA/CQ listing records, or the port's VoiceApplications) an account serves. */
+function associationsOf(id: string, apps: readonly Pick<VoiceAppRecord, 'configurationId' | 'configurationType' | 'name' | 'accountIds'>[]): Association[] {
+  // The listing's account ids are lower case (powershell/cmdlets.ts voiceApps).
   return apps
     .filter((a) => a.accountIds.includes(id.toLowerCase()))
     .map(({ configurationId, configurationType, name }) => ({ configurationId, configurationType, name }));
 }
 
-function toAccount(
-  instance: ApplicationInstance & { accountType: NonNullable<ApplicationInstance['accountType']> },
-  user: GraphUser | null,
-  phoneNumber: string | null,
-  associations: Association[],
-  createdAt: string,
-): ResourceAccount {
+type TypedInstance = ApplicationInstance & { accountType: NonNullable<ApplicationInstance['accountType']> };
+
+function toSummary(instance: TypedInstance, user: GraphUser | null, phoneNumber: string | null, createdAt: string): AccountSummary {
   return {
     id: user?.id ?? instance.objectId,
     userPrincipalName: user?.userPrincipalName ?? instance.userPrincipalName,
@@ -69,11 +67,33 @@ function toAccount(
     usageLocation: user?.usageLocation ?? null,
     assignedLicenses: (user?.assignedLicenses ?? []).map((l) => l.skuId),
     phoneNumber,
-    associations,
     broken: false,
     ...(user?.onPremisesSyncEnabled === true ? { onPremisesSynced: true } : {}),
     createdAt: user?.createdDateTime ?? createdAt,
   };
+}
+
+/** A list item with its associations: the account as getAccount gives it. */
+function withAssociations(summary: AccountSummary, associations: Association[]): ResourceAccount {
+  // The keys in the order the account always had them (associations after the number).
+  const { broken, onPremisesSynced, createdAt, ...head } = summary;
+  return { ...head, associations, broken, ...(onPremisesSynced ? { onPremisesSynced } : {}), createdAt };
+}
+
+function toAccount(instance: TypedInstance, user: GraphUser | null, phoneNumber: string | null, associations: Association[], createdAt: string): ResourceAccount {
+  return withAssociations(toSummary(instance, user, phoneNumber, createdAt), associations);
+}
+
+/**
+ * Every resource account with its associations, in list order, joined from a listing of all of them
+ * and the AA/CQ listing the caller already read (the tenant doctor's scan reads both anyway): no
+ * read of its own.
+ */
+export function accountsWithAssociations(
+  summaries: readonly AccountSummary[],
+  apps: readonly Pick<VoiceAppRecord, 'configurationId' | 'configurationType' | 'name' | 'accountIds'>[],
+): ResourceAccount[] {
+  return summaries.map((summary) => withAssociations(summary, associationsOf(summary.id, apps)));
 }
 
 /** Numbers held by (or on their way to or from) an account. */
@@ -141,12 +161,14 @@ export async function readListing(tenant: Pick<Tenant, 'graph'>): Promise<{ user
 const byName = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 
 /**
- * Every resource account joined once (instances + users in pages of 999 + assigned numbers + voice
- * apps), then filtered, sorted and paged here: Graph cannot filter on what Teams knows.
+ * Every resource account joined once (instances + users in pages of 999 + assigned numbers), then
+ * filtered, sorted and paged here: Graph cannot filter on what Teams knows. List items carry no
+ * associations (TenantDirectory.listAccounts): those come from the AA and CQ listings, two more
+ * cmdlets, which only an account itself (observeAccount) reads. A cold list is one cmdlet.
  */
-export async function listAccounts(tenant: Tenant, query: AccountQuery): Promise<Page<ResourceAccount>> {
-  // The Graph half and the Teams listings at once: from the caches, or from Graph and the pool.
-  const [instances, { users, numbers }, apps, facts] = await Promise.all([tenant.instances.get(), tenant.listing.get(), tenant.voiceApps.get(), tenant.facts.get()]);
+export async function listAccounts(tenant: Tenant, query: AccountQuery): Promise<Page<AccountSummary>> {
+  // The Graph half and the Teams listing at once: from the caches, or from Graph and the pool.
+  const [instances, { users, numbers }, facts] = await Promise.all([tenant.instances.get(), tenant.listing.get(), tenant.facts.get()]);
   const usersById = new Map(users.map((u) => [u.id.toLowerCase(), u]));
   // An admin may have changed the department of some: those are read too, all in one batch.
   const missing = [...instances.values()].filter((i) => i.accountType && !usersById.has(i.objectId));
@@ -159,18 +181,18 @@ export async function listAccounts(tenant: Tenant, query: AccountQuery): Promise
     const target = number.assignmentTargetId?.toLowerCase();
     if (target) numbersByTarget.set(target, [...(numbersByTarget.get(target) ?? []), number]);
   }
-  const accounts: ResourceAccount[] = [];
+  const accounts: AccountSummary[] = [];
   for (const instance of instances.values()) {
     if (!instance.accountType) continue;
     const user = usersById.get(instance.objectId) ?? null;
     if (!user && !tenant.recent.has(instance.objectId)) continue;
     const typed = { ...instance, accountType: instance.accountType };
     const number = numberOnAccount(numbersByTarget.get(instance.objectId) ?? []);
-    accounts.push(toAccount(typed, user, number, associationsOf(instance.objectId, apps), tenant.now().toISOString()));
+    accounts.push(toSummary(typed, user, number, tenant.now().toISOString()));
   }
   const teamsPhone = new Set(facts.skus.map((s) => s.skuId.toLowerCase()));
   const needle = query.text?.trim().toLowerCase();
-  const matches = (a: ResourceAccount): boolean =>
+  const matches = (a: AccountSummary): boolean =>
     (query.accountType === undefined || a.accountType === query.accountType) &&
     (query.licensed === undefined || a.assignedLicenses.some((id) => teamsPhone.has(id.toLowerCase())) === query.licensed) &&
     (query.hasNumber === undefined || (a.phoneNumber !== null) === query.hasNumber) &&

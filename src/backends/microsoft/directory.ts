@@ -13,7 +13,7 @@ import type {
   TenantScan,
   VoiceApplication,
 } from '../../provisioning/directory';
-import type { PhoneNumber, ResourceAccount, TenantFacts } from '../../provisioning/model';
+import type { AccountSummary, PhoneNumber, ResourceAccount, TenantFacts } from '../../provisioning/model';
 import { blockSignIn, createAccount, deleteAccount, setUsageLocation, updateAccount } from './accountChanges';
 import { scanTenant } from './scan';
 import { findAccountByUpn, listAccounts, observeAccount } from './accounts';
@@ -116,7 +116,7 @@ export class MicrosoftDirectory implements TenantDirectory {
     return this.command('getAccount', async () => (await observeAccount(this.tenant, id))?.account ?? null);
   }
 
-  listAccounts(query: AccountQuery): Promise<Page<ResourceAccount>> {
+  listAccounts(query: AccountQuery): Promise<Page<AccountSummary>> {
     return this.command('listAccounts', () => listAccounts(this.tenant, query));
   }
 

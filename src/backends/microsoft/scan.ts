@@ -1,6 +1,6 @@
 import type { DirectoryUser, TenantScan } from '../../provisioning/directory';
 import type { ResourceAccount } from '../../provisioning/model';
-import { listAccounts } from './accounts';
+import { accountsWithAssociations, listAccounts } from './accounts';
 import { path, type Tenant } from './context';
 import { all, type Read } from './graph/http';
 import { toLicenseProvisioning, toPhoneNumber } from './graph/mapping';
@@ -9,7 +9,8 @@ import { listVoiceApplications } from './voiceApps';
 
 /**
  * One read of the tenant for the doctor (src/provisioning/doctor.ts), from what a listing already
- * reads (instances, resource-account users, numbers assigned to voice apps, AA/CQs; cached) plus, in
+ * reads (instances, resource-account users, numbers assigned to voice apps; cached) and the AA/CQs
+ * (cached; the accounts' associations are joined from them, as a list item has none), plus, in
  * one series of $batch rounds (20 reads a round):
  * - each licensed account's licenseDetails: a Teams Phone plan whose provisioningStatus is "Error"
  *   marks the account broken (inference: Microsoft says only that an account whose license was switched
@@ -38,7 +39,9 @@ export async function scanTenant(tenant: Tenant): Promise<TenantScan> {
     }
   }
   const answers = await tenant.graph.readMany(reads);
-  const accounts: ResourceAccount[] = page.items.map((account) => {
+  // List items carry no associations (TenantDirectory.listAccounts); the doctor needs them (an AA/CQ
+  // account serving the wrong type, an unused account), joined here from the AA/CQ listing just read.
+  const accounts: ResourceAccount[] = accountsWithAssociations(page.items, voiceApplications).map((account) => {
     const details = answers[`details:${account.id}`] as LicenseDetail[] | undefined;
     return details && toLicenseProvisioning(details) === 'error' ? { ...account, broken: true } : account;
   });

@@ -1,6 +1,6 @@
-import type { PhoneNumber, ResourceAccount } from '../../provisioning/model';
+import type { AccountSummary, PhoneNumber, ResourceAccount } from '../../provisioning/model';
 import type { AccountQuery, NumberQuery, Page, TenantScan } from '../../provisioning/directory';
-import { own, type StoredAccount, type TenantState, toResourceAccount } from './state';
+import { own, type StoredAccount, type TenantState, toAccountSummary, toResourceAccount } from './state';
 import { listVoiceApplications } from './voiceApps';
 
 const byName = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
@@ -65,17 +65,17 @@ export class AccountIndex {
     this.syncedGeneration = generation;
   }
 
-  /** Accounts matching the query, in list order; one page of them as ResourceAccounts. */
-  list(query: AccountQuery, skuIds: ReadonlySet<string>): Page<ResourceAccount> {
+  /** Accounts matching the query, in list order; one page of them as list items (no associations). */
+  list(query: AccountQuery, skuIds: ReadonlySet<string>): Page<AccountSummary> {
     const needle = query.text?.trim().toLowerCase();
     const filtered = query.accountType !== undefined || query.licensed !== undefined || query.hasNumber !== undefined || !!needle;
     const start = Math.max(0, query.offset);
     const end = start + Math.max(0, query.limit);
     if (!filtered) {
-      const items = this.entries.slice(start, end).map((e) => toResourceAccount(e.account));
+      const items = this.entries.slice(start, end).map((e) => toAccountSummary(e.account));
       return { items, total: this.entries.length, offset: query.offset, limit: query.limit };
     }
-    const items: ResourceAccount[] = [];
+    const items: AccountSummary[] = [];
     let total = 0;
     for (const entry of this.entries) {
       const account = entry.account;
@@ -83,10 +83,18 @@ export class AccountIndex {
       if (query.hasNumber !== undefined && (account.phoneNumber !== null) !== query.hasNumber) continue;
       if (needle && !entry.nameLower.includes(needle) && !entry.upnLower.includes(needle)) continue;
       if (query.licensed !== undefined && hasAny(account.assignedLicenses, skuIds) !== query.licensed) continue;
-      if (total >= start && total < end) items.push(toResourceAccount(account));
+      if (total >= start && total < end) items.push(toAccountSummary(account));
       total += 1;
     }
     return { items, total, offset: query.offset, limit: query.limit };
+  }
+
+  /**
+   * Every account in list order as the port gives an account, associations included (the tenant
+   * doctor's scan: a list item has none, TenantDirectory.listAccounts).
+   */
+  accounts(): ResourceAccount[] {
+    return this.entries.map((e) => toResourceAccount(e.account));
   }
 
   /** The account with this UPN, compared case-insensitively. */
@@ -160,11 +168,17 @@ export class AccountIndex {
  * cheap test per account when filtered, O(limit) when not); without one, the index is built for this
  * call (one sort, O(n log n)).
  */
-export function listAccounts(state: TenantState, query: AccountQuery, index?: AccountIndex): Page<ResourceAccount> {
+export function listAccounts(state: TenantState, query: AccountQuery, index?: AccountIndex): Page<AccountSummary> {
   const teamsPhoneSkus = new Set(state.skus.map((s) => s.skuId));
-  const use = index ?? new AccountIndex();
-  if (!index) use.sync(state, 0);
-  return use.list(query, teamsPhoneSkus);
+  return indexFor(state, index).list(query, teamsPhoneSkus);
+}
+
+/** The given index (kept in sync by its owner), or one built for this call. */
+function indexFor(state: TenantState, index?: AccountIndex): AccountIndex {
+  if (index) return index;
+  const built = new AccountIndex();
+  built.sync(state, 0);
+  return built;
 }
 
 /** Assignable to a resource account (teams-apis.md §4, "Number eligibility"). */
@@ -201,7 +215,8 @@ export function listPhoneNumbers(state: TenantState, query: NumberQuery): Page<P
  * that hold a Resource Account license without being resource accounts. Copies, never the document.
  */
 export function scanOf(state: TenantState, index?: AccountIndex): TenantScan {
-  const accounts = listAccounts(state, { offset: 0, limit: Number.MAX_SAFE_INTEGER }, index).items;
+  // With their associations, which list items do not carry: the doctor reads them.
+  const accounts = indexFor(state, index).accounts();
   const numbers = Object.values(state.numbers)
     .filter((n) => n.assignmentTargetId !== null && n.assignmentStatus === 'voiceApplicationAssigned')
     .sort((a, b) => (a.telephoneNumber < b.telephoneNumber ? -1 : a.telephoneNumber > b.telephoneNumber ? 1 : 0))

@@ -6,6 +6,7 @@ import {
   PhoneNumberSchema,
   ResourceAccountSchema,
   VerifiedDomainSchema,
+  type AccountSummary,
   type ResourceAccount,
 } from '../../provisioning/model';
 import type { NumberOperation } from '../../provisioning/directory';
@@ -134,23 +135,31 @@ export function accountOrRefuse(state: TenantState, id: string): StoredAccount {
  * account and of the tenant's facts happen on every card action (bench/results.md, issue 13).
  * Anything else is left to structuredClone.
  */
-export function copyOf<T>(value: T, omit?: string): T {
+export function copyOf<T>(value: T, omit?: ReadonlySet<string>): T {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((item) => copyOf(item)) as T;
   if (Object.getPrototypeOf(value) !== Object.prototype || Object.hasOwn(value, '__proto__')) {
     const copy = structuredClone(value) as Record<string, unknown>;
-    if (omit !== undefined) delete copy[omit];
+    for (const key of omit ?? []) delete copy[key];
     return copy as T;
   }
   const out: Record<string, unknown> = {};
   // for…in rather than Object.keys: the same own keys in the same order, without an array per object.
-  for (const key in value) if (key !== omit && Object.hasOwn(value, key)) out[key] = copyOf((value as Record<string, unknown>)[key]);
+  for (const key in value) if (!omit?.has(key) && Object.hasOwn(value, key)) out[key] = copyOf((value as Record<string, unknown>)[key]);
   return out as T;
 }
 
+const BOOKKEEPING: ReadonlySet<keyof StoredAccount> = new Set(['licensedAt']);
+const NOT_LISTED: ReadonlySet<keyof StoredAccount> = new Set(['licensedAt', 'associations']);
+
 /** The account as the port gives it: a copy, without the simulator's own bookkeeping. */
 export function toResourceAccount(stored: StoredAccount): ResourceAccount {
-  return copyOf(stored, 'licensedAt' satisfies keyof StoredAccount) as ResourceAccount;
+  return copyOf(stored, BOOKKEEPING) as ResourceAccount;
+}
+
+/** The account as a list gives it: the same, without its associations (TenantDirectory.listAccounts). */
+export function toAccountSummary(stored: StoredAccount): AccountSummary {
+  return copyOf(stored, NOT_LISTED) as AccountSummary;
 }
 
 export function toNumberOperation(stored: StoredOperation): NumberOperation {

@@ -1,4 +1,4 @@
-import type { PhoneNumber, ResourceAccount, TenantFacts } from '../../provisioning/model';
+import type { AccountSummary, PhoneNumber, ResourceAccount, TenantFacts } from '../../provisioning/model';
 import type {
   AccountChange,
   AccountQuery,
@@ -170,7 +170,7 @@ export class SimulatedTenant implements TenantDirectory {
     return account ? toResourceAccount(account) : null;
   }
 
-  async listAccounts(query: AccountQuery): Promise<Page<ResourceAccount>> {
+  async listAccounts(query: AccountQuery): Promise<Page<AccountSummary>> {
     const state = await this.observe();
     return listAccounts(state, query, this.indexed(state));
   }

@@ -38,25 +38,36 @@ describe('round trips per command, 1,000 extra accounts', () => {
     };
   }
 
-  it('lists 1,000 accounts and the demo ones from cold caches in at most 3 Graph round trips, and from warm ones in none', async () => {
+  it('lists 1,000 accounts and the demo ones from cold caches in at most 3 Graph round trips and 1 cmdlet, and from warm ones in none', async () => {
     env.sut.dropCaches();
     const cold = await cost(() => env.sut.listAccounts({ offset: 0, limit: 10, hasNumber: true }));
     expect(cold.value.total).toBe(ACCOUNTS / 2 + SEEDED_WITH_NUMBER);
     // Facts (organization + subscribedSkus) in one batch; users and numbers page for page in two more.
     expect(cold.roundTrips).toBeLessThanOrEqual(3);
-    // The instance list and the AA and CQ lists: the only source of types and associations (§3.2).
-    expect(cold.cmdlets).toBe(3);
+    // The instance list, the only source of types (§3.2); list items carry no associations, so the AA
+    // and CQ lists are not read.
+    expect(cold.cmdlets).toBe(1);
+    expect(cold.value.items.every((a) => !('associations' in a))).toBe(true);
     expect(cold.starts).toBe(0);
 
     const warm = await cost(() => env.sut.listAccounts({ offset: 10, limit: 10 }));
     expect(warm).toMatchObject({ roundTrips: 0, cmdlets: 0, starts: 0 });
   });
 
-  it('shows one account in one Graph round trip (user and numbers in one $batch), no cmdlet when the listing is cached', async () => {
-    await env.sut.listAccounts({ offset: 0, limit: 1 });
+  it('shows one account in one Graph round trip (user and numbers in one $batch), no cmdlet when the Teams listings are cached', async () => {
+    await env.sut.getAccount(DEMO.accounts.sales.id);
     const show = await cost(() => env.sut.getAccount(DEMO.accounts.mainLine.id));
     expect(show.value?.phoneNumber).toBe(DEMO.numbers.mainLine);
     expect(show).toMatchObject({ roundTrips: 1, cmdlets: 0 });
+  });
+
+  it('reads the AA and CQ lists for an account, not for a list: its associations come with it', async () => {
+    env.sut.dropCaches();
+    await env.sut.listAccounts({ offset: 0, limit: 10 });
+    const show = await cost(() => env.sut.getAccount(DEMO.accounts.mainLine.id));
+    expect(show.value?.associations).toEqual([expect.objectContaining({ name: 'Main line' })]);
+    // Get-CsAutoAttendant and Get-CsCallQueue; the instance list is still cached from the listing.
+    expect(show.cmdlets).toBe(2);
   });
 
   it('deletes in two round trips: the account with its numbers, then DELETE', async () => {
@@ -71,7 +82,7 @@ describe('round trips per command, 1,000 extra accounts', () => {
     expect(debug).toHaveBeenCalledTimes(1);
     const [fields, message] = debug.mock.calls[0] as [Record<string, unknown>, string];
     expect(message).toBe('Microsoft 365 command');
-    expect(fields).toMatchObject({ command: 'listAccounts', ok: true, cmdlets: 3, processStarts: 0, connects: 0 });
+    expect(fields).toMatchObject({ command: 'listAccounts', ok: true, cmdlets: 1, processStarts: 0, connects: 0 });
     expect(fields.graphRequests).toBeLessThanOrEqual(3);
     expect(fields.graphBatches).toBeGreaterThanOrEqual(2);
     expect(fields.ms).toEqual(expect.any(Number));
