@@ -24,7 +24,12 @@ export async function insertAudit(client: Queryable, entries: readonly AuditEntr
     ],
   );
   // The shard of this connection (migration 4): audited transactions on other connections do not wait.
-  await client.query('UPDATE audit_count_shards SET n = n + $1 WHERE shard = pg_backend_pid() % 16', [entries.length]);
+  // An upsert: a shard row that went missing (a hand-repaired table) is made again, never skipped uncounted.
+  await client.query(
+    `INSERT INTO audit_count_shards (shard, n) VALUES (pg_backend_pid() % 16, $1)
+     ON CONFLICT (shard) DO UPDATE SET n = audit_count_shards.n + EXCLUDED.n`,
+    [entries.length],
+  );
 }
 
 interface Where {
@@ -125,7 +130,7 @@ export class PgAuditLog implements AuditStore {
     }
     const w = where(filter);
     if (!w.sql) {
-      const total = await this.db.query<{ n: string }>('SELECT (SELECT n FROM audit_count) + (SELECT sum(n) FROM audit_count_shards) AS n');
+      const total = await this.db.query<{ n: string }>('SELECT coalesce((SELECT n FROM audit_count), 0) + coalesce((SELECT sum(n) FROM audit_count_shards), 0) AS n');
       return Number(total.rows[0]?.n ?? 0);
     }
     return Number((await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM audit ${w.sql}`, w.values)).rows[0]?.n ?? 0);

@@ -163,8 +163,19 @@ export class Database {
     else await this.listener.query(`LISTEN ${channel}`).catch(() => undefined);
   }
 
-  async notify(client: Queryable, channel: string): Promise<void> {
-    await client.query('SELECT pg_notify($1, $2)', [channel, '']);
+  /**
+   * Wakes the listeners on `channel` in every instance, in a transaction of its own after the change
+   * was committed, with synchronous_commit off. A transaction that has called pg_notify holds one lock
+   * for the whole server (the notification queue's, on pg_database) from its commit until the commit
+   * is flushed — and replicated, with a synchronous standby (zone-redundant HA): sent inside every
+   * audited transaction, it made their commits go one at a time across all instances again. The
+   * wake-up is a hint (the workers also look every few seconds), so its own commit need not wait.
+   */
+  async notify(channel: string): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query('SET LOCAL synchronous_commit TO off');
+      await client.query('SELECT pg_notify($1, $2)', [channel, '']);
+    });
   }
 
   /** Whether the database answers now (health). */

@@ -148,14 +148,16 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     // a time across all instances (edit turns/s on PostgreSQL measured 0.19x lowdb's, bench/results.md).
     // A transaction now adds to the shard of its connection (pg_backend_pid() % 16): two transactions
     // wait for each other only when their connections share a shard. audit_count stays and keeps its
-    // total: an instance of the previous version, still running during a rolling update, adds there,
-    // and the count is audit_count + the shards, right before, during and after the update.
+    // total: an instance of the previous version that is still running during a rolling update adds
+    // there, and the count is audit_count + the shards. (One of the previous version that starts after
+    // this migration refuses the newer schema, as migrate() below says: roll forward, not back.) Written
+    // to run again harmlessly over a table left by a hand-edited schema_migrations.
     sql: `
-      CREATE TABLE audit_count_shards (
+      CREATE TABLE IF NOT EXISTS audit_count_shards (
         shard  smallint PRIMARY KEY CHECK (shard >= 0 AND shard < 16),
         n      bigint NOT NULL
       );
-      INSERT INTO audit_count_shards (shard, n) SELECT s, 0 FROM generate_series(0, 15) AS s;
+      INSERT INTO audit_count_shards (shard, n) SELECT s, 0 FROM generate_series(0, 15) AS s ON CONFLICT (shard) DO NOTHING;
     `,
   },
 ];

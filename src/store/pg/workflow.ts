@@ -142,8 +142,10 @@ export class PgWorkflowStore implements WorkflowStore {
       notify = await tx.commit();
       return value;
     });
-    // This instance's worker now; the others through NOTIFY (sent in the transaction when the outbox changed).
-    if (notify || this.listeners.length > 0) for (const listener of this.listeners) listener();
+    // This instance's worker now; the others through NOTIFY, sent after the commit (Database.notify says
+    // why not inside it) when a message was made due, and not waited for: a lost wake-up costs a poll.
+    if (notify) void this.db.notify(OUTBOX_CHANNEL).catch((error: unknown) => this.log.debug({ err: error }, 'PostgreSQL: could not wake the other instances (they poll)'));
+    for (const listener of this.listeners) listener();
     return result;
   }
 
@@ -381,8 +383,7 @@ class PgTx implements WorkflowTx {
       }
     }
     await insertAudit(c, this.entries);
-    const wake = this.messages.size > 0;
-    if (wake) await c.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, '']);
-    return wake;
+    // Another instance has something to send only when a message is pending (not when one was sent or dropped).
+    return [...this.messages.values()].some((m) => m?.status === 'pending');
   }
 }

@@ -4,14 +4,23 @@ import type { NewAuditEntry } from '../../../src/store/audit';
 import { insertAudit, PgAuditLog } from '../../../src/store/pg/audit';
 import { Database } from '../../../src/store/pg/database';
 import { migrate } from '../../../src/store/pg/migrations';
+import { PgWorkflowStore } from '../../../src/store/pg/workflow';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres';
+import { until } from '../../helpers/waiting';
 
 /**
+ * What made audited commits of every instance go one at a time, made to happen and shown gone.
+ *
  * The whole audit log's count (migration 4). It was one row that every audited transaction updated and
  * held until its commit: audited commits of every instance went one at a time (edit turns/s on
  * PostgreSQL 0.19x lowdb's, bench/results.md). Now a transaction adds to the shard of its connection.
  * These tests hold one transaction open and show that another connection's audited transaction
  * commits meanwhile — what the single row made impossible.
+ *
+ * The outbox wake-up: a transaction that called pg_notify takes the notification queue's lock (one for
+ * the whole server) at its commit and keeps it until the commit is flushed and, with a synchronous
+ * standby, replicated. Sent inside every audited transaction that queued a message, it serialized them
+ * again; it is now sent after the commit, in a transaction of its own that does not wait for a standby.
  */
 
 const SHARDS = 16;
@@ -20,7 +29,7 @@ function entry(n: number): NewAuditEntry {
   return { actor: { aadObjectId: 'a', name: 'Admin' }, action: 'account.edit', target: `aa-${n}@contoso.com`, outcome: 'succeeded' };
 }
 
-describe('the audit count on PostgreSQL: audited transactions do not queue on one row', () => {
+describe('audited commits on PostgreSQL do not queue: not on one count row, not on the notification lock', () => {
   jest.setTimeout(120_000);
   let server: TestPostgres;
   let url: string;
@@ -28,12 +37,12 @@ describe('the audit count on PostgreSQL: audited transactions do not queue on on
   let log: PgAuditLog;
   const clients: pg.Client[] = [];
 
-  async function connect(): Promise<{ client: pg.Client; shard: number }> {
+  async function connect(): Promise<{ client: pg.Client; shard: number; pid: number }> {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     clients.push(client);
     const pid = Number((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
-    return { client, shard: pid % SHARDS };
+    return { client, shard: pid % SHARDS, pid };
   }
 
   /** A connection whose shard is (or is not) `shard`: new connections get new backend pids. */
@@ -84,6 +93,52 @@ describe('the audit count on PostgreSQL: audited transactions do not queue on on
     await first.client.query('COMMIT');
     expect(await log.count()).toBe(before + 2);
     expect((await log.page({ offset: 0, limit: 10 })).items.map((e) => e.target)).toEqual(['aa-2@contoso.com', 'aa-1@contoso.com']);
+  });
+
+  it('an audited commit that queues a message commits while another session waits for its standby with a notification', async () => {
+    const silent = createLogger('silent');
+    const admin = await connect();
+    // A synchronous standby that never answers (as a slow one, stretched): a commit with
+    // synchronous_commit on waits for it, holding what its transaction locked. This database's own
+    // sessions commit locally, as if their standby were fast, so only the other session's wait is left.
+    // (This session too commits locally: its own catalog changes below must not wait for the standby.)
+    await admin.client.query('SET synchronous_commit = local');
+    const database = (await admin.client.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d;
+    await admin.client.query(`ALTER DATABASE ${database} SET synchronous_commit = local`);
+    await admin.client.query(`ALTER SYSTEM SET synchronous_standby_names = 'nobody'`);
+    await admin.client.query('SELECT pg_reload_conf()');
+    // An instance connected after that (its sessions commit locally).
+    const instance = new Database({ url, log: silent });
+    const store = new PgWorkflowStore(instance, (e) => log.entryOf(e), silent);
+    const slow = await connect();
+    let slowCommit: Promise<void> | undefined;
+    try {
+      await slow.client.query('SET synchronous_commit = on');
+      // pg_reload_conf() only signals: wait until this session has read the new setting.
+      await until(async () => (await slow.client.query<{ synchronous_standby_names: string }>('SHOW synchronous_standby_names')).rows[0]?.synchronous_standby_names === 'nobody', 10_000, 'the standby setting to be read');
+      await slow.client.query('BEGIN');
+      // A change (a commit that wrote nothing waits for no standby) and a notification.
+      await slow.client.query('CREATE TABLE standby_probe (x int)');
+      await slow.client.query(`SELECT pg_notify('switchboard_outbox', '')`);
+      slowCommit = slow.client.query('COMMIT').then(() => undefined, () => undefined);
+      await until(async () => (await admin.client.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'SyncRep'`, [slow.pid])).rowCount === 1, 10_000, 'the other commit to wait for its standby');
+      const at = new Date().toISOString();
+      const started = Date.now();
+      await store.transact((tx) => {
+        tx.putOutbox({ id: 'wake-1', planId: 'plan-wake', kind: 'refreshCopies', status: 'pending', attempts: 0, revision: 0, nextAttemptAt: at, createdAt: at, updatedAt: at });
+        tx.audit(entry(20));
+      });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(await store.outboxOf('plan-wake')).toHaveLength(1);
+    } finally {
+      // The other session's wait ends (its commit stays, local), and with it the lock our wake-up waits for.
+      await admin.client.query('SELECT pg_cancel_backend($1)', [slow.pid]);
+      await slowCommit;
+      await instance.close();
+      await admin.client.query('ALTER SYSTEM RESET synchronous_standby_names');
+      await admin.client.query('SELECT pg_reload_conf()');
+      await admin.client.query(`ALTER DATABASE ${database} RESET synchronous_commit`);
+    }
   });
 
   it('counts what an instance of the previous version adds during a rolling update (it still adds to audit_count)', async () => {
