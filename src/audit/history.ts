@@ -13,6 +13,12 @@ export interface HistoryPage {
   total: number;
   offset: number;
   limit: number;
+  /**
+   * Whether older entries follow, as the page read found them. The total is for the summary line; Older
+   * follows the log itself, so a total read otherwise (an instance of the previous version during a
+   * rolling update counts the log differently) cannot hide entries.
+   */
+  hasMore?: boolean;
 }
 
 // A cell starting with = + - @ (or tab/CR) is run as a formula by spreadsheet apps (CSV injection,

@@ -11,7 +11,7 @@ export async function showHistory(scope: TurnScope, offset: number, username: st
   const { audit } = scope.services;
   const filter = accountFilter(username);
   const [page, total] = await Promise.all([audit.page({ ...filter, offset, limit: HISTORY_PAGE_SIZE }), audit.count(filter)]);
-  return historyCard({ entries: page.items, total, offset, limit: HISTORY_PAGE_SIZE }, scope.locale, username);
+  return historyCard({ entries: page.items, total, offset, limit: HISTORY_PAGE_SIZE, hasMore: page.hasMore }, scope.locale, username);
 }
 
 /** The whole history (or one account's) as CSV behind a one-time link. */

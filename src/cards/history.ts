@@ -23,7 +23,7 @@ export function historyCard(page: HistoryPage, locale: Locale, username: string)
     rows,
     username,
     hasPrevious: page.offset > 0,
-    hasNext: page.offset + rows.length < page.total,
+    hasNext: page.hasMore ?? page.offset + rows.length < page.total,
     previousOffset: Math.max(0, page.offset - page.limit),
     nextOffset: page.offset + page.limit,
   });

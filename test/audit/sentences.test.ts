@@ -78,3 +78,19 @@ describe('a sentence is escaped whole on the history card', () => {
     expect(texts).not.toContain('\u202E');
   });
 });
+
+describe('Older follows the log, not its count', () => {
+  const { historyCard } = jest.requireActual<typeof import('../../src/cards/history')>('../../src/cards/history');
+  const verbs = (card: object) => [...new Set([...JSON.stringify(card).matchAll(/"title":"(Older|Newer)"/g)].map((m) => m[1]))];
+  const page = Array.from({ length: 10 }, (_, i) => entry('account.update', 'succeeded', { name: `Line ${i}` }));
+
+  it.each([
+    // A count that lags the log (an instance of the previous version during a rolling update counts the
+    // PostgreSQL log without the entries of the new version): the page read says more follow.
+    ['a count lower than the entries read, more follow', { total: 10, hasMore: true }, ['Older']],
+    ['the page read is the last one', { total: 10, hasMore: false }, []],
+    ['no page-read answer (the count decides)', { total: 25 }, ['Older']],
+  ])('%s', (_what, page2, expected) => {
+    expect(verbs(historyCard({ entries: page, offset: 0, limit: 10, ...page2 }, 'en', ''))).toEqual(expected);
+  });
+});
