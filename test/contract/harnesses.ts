@@ -44,9 +44,10 @@ export const simulated: Harness = {
 
 /**
  * One PostgreSQL server for a test file's tenants (a database each), started on first use and stopped
- * after the file by the afterAll below. Registered here, on import, so that no file can forget it: jest
- * runs in band on a 2-core machine, and one server left running keeps jest from exiting (a CI run hung
- * until its deadline when doctor.contract.test.ts had no afterAll of its own).
+ * after the file by the afterAll below. Registered here, on import, so that no file can forget it: one
+ * server left running keeps a jest that runs in band (one file alone; every file, on a 2-core machine
+ * before jest.config.js asked for two workers) from exiting — a CI run hung until its deadline when
+ * doctor.contract.test.ts had no afterAll of its own.
  */
 let sharedServer: Promise<TestPostgres> | undefined;
 afterAll(() => closeSharedPostgres(), 60_000);
