@@ -40,19 +40,22 @@ export async function enqueue(tx: WorkflowTx, message: NewMessage, at: Date): Pr
     tx.putOutbox({ ...existing, nextAttemptAt, revision: existing.revision + 1, updatedAt: now });
     return;
   }
-  tx.putOutbox({
-    id: randomUUID(),
-    planId: message.planId,
-    kind: message.kind,
-    ...(message.approverId ? { approverId: message.approverId } : {}),
-    ...(message.notice ? { notice: message.notice } : {}),
-    status: 'pending',
-    attempts: 0,
-    revision: 0,
-    nextAttemptAt: due,
-    createdAt: now,
-    updatedAt: now,
-  });
+  tx.putOutbox(
+    pendingMessage(
+      { planId: message.planId, kind: message.kind, ...(message.approverId ? { approverId: message.approverId } : {}), ...(message.notice ? { notice: message.notice } : {}) },
+      due,
+      now,
+    ),
+  );
+}
+
+/** A message not tried yet, due at `due` (ISO time); `now` dates it. */
+export function pendingMessage(
+  what: Pick<OutboxMessage, 'planId' | 'kind'> & Partial<Pick<OutboxMessage, 'approverId' | 'notice' | 'reply'>>,
+  due: string,
+  now: string,
+): OutboxMessage {
+  return { id: randomUUID(), ...what, status: 'pending', attempts: 0, revision: 0, nextAttemptAt: due, createdAt: now, updatedAt: now };
 }
 
 /** A plan card's update waits this long, so that the answer to the click that caused it goes out first. */

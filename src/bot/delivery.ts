@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CardFactory, MessageFactory, type BotAdapter, type ConversationReference, type TurnContext } from 'botbuilder';
 import type { CardCopy, ConversationRef, OutboxMessage, PendingReply } from '../approvals/copies';
+import { pendingMessage } from '../approvals/outbox';
 import { requesters, type ChangeRequest } from '../approvals/requests';
 import type { Viewer } from '../cards/approvalRequest';
 import { messageCard } from '../cards/message';
@@ -372,7 +373,7 @@ export class OutboxWorker implements DeliveryPort {
     const existing = (await tx.outboxOf(planId)).find((m) => m.kind === 'refreshCopies' && m.status === 'pending');
     const now = new Date().toISOString();
     if (existing) tx.putOutbox({ ...existing, nextAttemptAt: now, revision: existing.revision + 1, updatedAt: now });
-    else tx.putOutbox({ id: randomUUID(), planId, kind: 'refreshCopies', status: 'pending', attempts: 0, revision: 0, nextAttemptAt: now, createdAt: now, updatedAt: now });
+    else tx.putOutbox(pendingMessage({ planId, kind: 'refreshCopies' }, now, now));
   }
 
   private async handle(message: OutboxMessage): Promise<Outcome> {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { pendingMessage } from '../approvals/outbox';
 import { replyQueueOf, type CardCopy, type OutboxMessage, type PendingReply } from '../approvals/copies';
 import type { WorkflowStore } from '../store/workflow';
 
@@ -117,18 +117,7 @@ export class ReplyQueue {
         if (m.kind === 'reply' && m.status === 'pending' && m.reply && m.reply.order <= turn.order && m.nextAttemptAt > due) due = m.nextAttemptAt;
       }
       if (copy) tx.putCopy({ ...copy, activityId: null });
-      tx.putOutbox({
-        id: randomUUID(),
-        planId: queue,
-        kind: 'reply',
-        reply: { ...reply, order: turn.order, ...(copy ? { copyId: copy.id } : {}) },
-        status: 'pending',
-        attempts: 0,
-        revision: 0,
-        nextAttemptAt: due,
-        createdAt: now,
-        updatedAt: now,
-      });
+      tx.putOutbox(pendingMessage({ planId: queue, kind: 'reply', reply: { ...reply, order: turn.order, ...(copy ? { copyId: copy.id } : {}) } }, due, now));
     });
   }
 }
