@@ -105,6 +105,12 @@ export const OutboxMessageSchema = z.object({
   attempts: z.number().int().nonnegative(),
   /** Bumped when a later request is folded into this pending message, so its worker knows to go again. */
   revision: z.number().int().nonnegative().default(0),
+  /**
+   * refreshCopies that come often (the rows of a batch): at least this long between two updates of the
+   * plan's cards, whatever moved meanwhile (Teams: 7 sends a second per thread, updates included,
+   * teams-platform.md §5). Without it, a refresh follows a moving plan at once.
+   */
+  spacingMs: z.number().int().nonnegative().optional(),
   nextAttemptAt: z.string(),
   lastError: z.string().max(500).optional(),
   createdAt: z.string(),

@@ -37,12 +37,21 @@ export async function enqueue(tx: WorkflowTx, message: NewMessage, at: Date): Pr
     // Due already (being sent, or about to be): the next send comes one delay after that due time, not
     // earlier, and not later either — a steady stream of changes still gets its card updated.
     if (message.throttle && dueAt <= Date.now() && dueAt + delay > Date.now()) nextAttemptAt = new Date(dueAt + delay).toISOString();
-    tx.putOutbox({ ...existing, nextAttemptAt, revision: existing.revision + 1, updatedAt: now });
+    // A refresh that is not throttled (the plan itself reached a new status, e.g. the batch is done) is
+    // shown soon, not spaced from the last update of its rows.
+    const { spacingMs: _spaced, ...folded } = existing;
+    tx.putOutbox({ ...folded, nextAttemptAt, revision: existing.revision + 1, updatedAt: now, ...(message.throttle ? { spacingMs: delay } : {}) });
     return;
   }
   tx.putOutbox(
     pendingMessage(
-      { planId: message.planId, kind: message.kind, ...(message.approverId ? { approverId: message.approverId } : {}), ...(message.notice ? { notice: message.notice } : {}) },
+      {
+        planId: message.planId,
+        kind: message.kind,
+        ...(message.approverId ? { approverId: message.approverId } : {}),
+        ...(message.notice ? { notice: message.notice } : {}),
+        ...(message.throttle ? { spacingMs: message.delayMs ?? 0 } : {}),
+      },
       due,
       now,
     ),
@@ -51,7 +60,7 @@ export async function enqueue(tx: WorkflowTx, message: NewMessage, at: Date): Pr
 
 /** A message not tried yet, due at `due` (ISO time); `now` dates it. */
 export function pendingMessage(
-  what: Pick<OutboxMessage, 'planId' | 'kind'> & Partial<Pick<OutboxMessage, 'approverId' | 'notice' | 'reply'>>,
+  what: Pick<OutboxMessage, 'planId' | 'kind'> & Partial<Pick<OutboxMessage, 'approverId' | 'notice' | 'reply' | 'spacingMs'>>,
   due: string,
   now: string,
 ): OutboxMessage {

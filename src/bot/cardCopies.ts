@@ -191,13 +191,17 @@ export class CardCopies {
    * Brings one copy up to its plan's current state. What to send is decided under the copy's lock, the
    * message goes to Teams outside it, and what was sent is recorded under the lock again. A newer
    * revision written while an update was on the wire is sent next, so the message ends on the newest
-   * card and never goes back to an older one. Throws when the update could not be sent (retried).
+   * card and never goes back to an older one — unless updates are spaced (`spacingMs`, a batch's card):
+   * then one update goes now and the newer state waits that long, so a card whose plan moves all the
+   * time is not updated back to back (Teams: 7 sends a second per thread, teams-platform.md §5).
+   * Throws when the update could not be sent (retried).
    */
-  async refresh(copyId: string, planId: string, render: RenderCopy, send: SendUpdate): Promise<CopyRefresh> {
+  async refresh(copyId: string, planId: string, render: RenderCopy, send: SendUpdate, spacingMs = 0): Promise<CopyRefresh> {
+    const rounds = spacingMs > 0 ? 1 : MAX_UPDATES_PER_REFRESH;
     for (let round = 0; ; round++) {
       const next = await this.withLock(copyId, () => this.nextUpdate(copyId, planId, render));
       if (next.kind !== 'send') return next;
-      if (round === MAX_UPDATES_PER_REFRESH) return { kind: 'later', atMs: Date.now() };
+      if (round === rounds) return { kind: 'later', atMs: Date.now() + spacingMs };
       await this.onTheWire(copyId, async () => {
         const reached = await send(next.copy, withCardId(next.view.card, copyId));
         await this.withLock(copyId, () => this.recordUpdate(next.copy, next.view.version, reached));

@@ -287,9 +287,14 @@ export class OutboxWorker implements DeliveryPort {
     if (outcome.kind === 'sent') {
       if (message.kind === 'refreshCopies') {
         await this.store.transact(async (tx) => {
-          // A newer refresh may have been folded into this message meanwhile: keep it then.
+          // A newer refresh may have been folded into this message meanwhile: keep it then — spaced from
+          // this one when its updates are (a fold into an overdue message left it due at once).
           const current = (await tx.outboxOf(message.planId)).find((m) => m.id === message.id);
           if (current && current.revision === message.revision) tx.deleteOutbox(message.id);
+          else if (current?.spacingMs) {
+            const spaced = new Date(Date.now() + current.spacingMs).toISOString();
+            if (current.nextAttemptAt < spaced) tx.putOutbox({ ...current, nextAttemptAt: spaced });
+          }
         });
       }
       return;
@@ -512,7 +517,7 @@ export class OutboxWorker implements DeliveryPort {
     for (const listed of await this.copies.copiesOf(message.planId)) {
       if (listed.view === 'detached' || !listed.activityId) continue;
       try {
-        const outcome = await this.copies.refresh(listed.id, message.planId, render, send);
+        const outcome = await this.copies.refresh(listed.id, message.planId, render, send, message.spacingMs);
         if (outcome.kind === 'later') retryAt = Math.min(retryAt ?? outcome.atMs, outcome.atMs);
       } catch (error) {
         if (isStoreUnavailable(error)) throw error;

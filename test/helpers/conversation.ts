@@ -12,6 +12,10 @@ export interface CardAttachment {
  */
 export class RecordingAdapter extends TestAdapter {
   readonly updates: Partial<Activity>[] = [];
+  /** When each update reached the adapter (Date.now()), in the order of `updates`. */
+  readonly updateTimes: number[] = [];
+  /** How long an update takes on the wire (the Bot Connector answers in a few hundred ms). */
+  updateDelayMs = 0;
   readonly later: Partial<Activity>[] = [];
   private nextId = 0;
 
@@ -33,6 +37,8 @@ export class RecordingAdapter extends TestAdapter {
 
   override async updateActivity(_context: TurnContext, activity: Partial<Activity>): Promise<void> {
     this.updates.push(activity);
+    this.updateTimes.push(Date.now());
+    if (this.updateDelayMs > 0) await new Promise((r) => setTimeout(r, this.updateDelayMs));
   }
 }
 
