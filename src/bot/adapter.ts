@@ -8,18 +8,62 @@ import {
   type InvokeResponse,
   type TurnContext,
 } from 'botbuilder';
-import { AuthenticationError, type AuthenticateRequestResult, type ClaimsIdentity, type ConnectorFactory } from 'botframework-connector';
+import {
+  AuthenticationConstants,
+  AuthenticationError,
+  type AuthenticateRequestResult,
+  type ClaimsIdentity,
+  type ConnectorClient,
+  type ConnectorFactory,
+  type UserTokenClient,
+} from 'botframework-connector';
 import type { Config } from '../config';
 import type { Logger } from '../log/logger';
 import { addConnectorDeadline } from './connectorDeadline';
 import { REPLIES_AFTER_ANSWER } from './replies';
 
+/** Connector clients kept for reuse, at most (one per app id, service URL and audience). */
+const MAX_KEPT_CLIENTS = 64;
+
+/** The bot's app id a turn is for, as botbuilder reads it (ParameterizedBotFrameworkAuthentication getAppId). */
+function appIdOf(claimsIdentity: ClaimsIdentity): string {
+  return claimsIdentity.getClaimValue(AuthenticationConstants.AudienceClaim) ?? claimsIdentity.getClaimValue(AuthenticationConstants.AppIdClaim) ?? '';
+}
+
+/** A small map that forgets its oldest entry past `max`: keys come from activities (their service URL). */
+class Kept<V> {
+  private readonly entries = new Map<string, Promise<V>>();
+  constructor(private readonly max: number) {}
+
+  get(key: string, make: () => Promise<V>): Promise<V> {
+    const kept = this.entries.get(key);
+    if (kept) return kept;
+    const made = make();
+    this.entries.set(key, made);
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+    // A failed creation (credentials not obtainable) is not kept: the next turn tries again.
+    made.catch(() => {
+      if (this.entries.get(key) === made) this.entries.delete(key);
+    });
+    return made;
+  }
+}
+
 /**
  * botbuilder's authentication, whose connector clients give every call to the Bot Connector (replies,
  * proactive messages, card updates) a deadline (src/bot/connectorDeadline.ts).
+ *
+ * The clients are also kept between turns. CloudAdapter builds a new ConnectorClient and a new
+ * UserTokenClient for every turn, each with its own HTTP pipeline, before the bot runs, even for an
+ * invoke whose answer is the HTTP response and never touches them: that was about a sixth of a bare
+ * bot's CPU per turn (bench/results.md, issue 13). Both clients are stateless between calls: what
+ * they hold is the service URL, the audience and the app's credentials, whose tokens botbuilder's
+ * credentials cache and renew themselves.
  */
 class DeadlineAuthentication extends ConfigurationBotFrameworkAuthentication {
   private warned = false;
+  private readonly connectors = new Kept<ConnectorClient>(MAX_KEPT_CLIENTS);
+  private readonly tokenClients = new Kept<UserTokenClient>(MAX_KEPT_CLIENTS);
 
   constructor(
     options: ConfigurationBotFrameworkAuthenticationOptions,
@@ -31,7 +75,11 @@ class DeadlineAuthentication extends ConfigurationBotFrameworkAuthentication {
 
   /** Proactive turns (the outbox worker's sends and card updates). */
   override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
-    return this.withDeadline(super.createConnectorFactory(claimsIdentity));
+    return this.withDeadline(super.createConnectorFactory(claimsIdentity), appIdOf(claimsIdentity));
+  }
+
+  override createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
+    return this.tokenClients.get(appIdOf(claimsIdentity), () => super.createUserTokenClient(claimsIdentity));
   }
 
   /**
@@ -42,19 +90,20 @@ class DeadlineAuthentication extends ConfigurationBotFrameworkAuthentication {
    */
   override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
     const result = await super.authenticateRequest(activity, authHeader);
-    return result.connectorFactory ? { ...result, connectorFactory: this.withDeadline(result.connectorFactory) } : result;
+    return result.connectorFactory ? { ...result, connectorFactory: this.withDeadline(result.connectorFactory, appIdOf(result.claimsIdentity)) } : result;
   }
 
-  private withDeadline(inner: ConnectorFactory): ConnectorFactory {
+  private withDeadline(inner: ConnectorFactory, appId: string): ConnectorFactory {
     return {
-      create: async (serviceUrl: string, audience?: string) => {
-        const client = await inner.create(serviceUrl, audience);
-        if (!addConnectorDeadline(client, this.timeoutMs) && !this.warned) {
-          this.warned = true;
-          this.log.warn('the Bot Connector client has no pipeline to add a deadline to: only the outbox worker bounds its calls');
-        }
-        return client;
-      },
+      create: (serviceUrl: string, audience?: string) =>
+        this.connectors.get(JSON.stringify([appId, serviceUrl, audience ?? null]), async () => {
+          const client = await inner.create(serviceUrl, audience);
+          if (!addConnectorDeadline(client, this.timeoutMs) && !this.warned) {
+            this.warned = true;
+            this.log.warn('the Bot Connector client has no pipeline to add a deadline to: only the outbox worker bounds its calls');
+          }
+          return client;
+        }),
     };
   }
 }
