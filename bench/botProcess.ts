@@ -1,7 +1,7 @@
 /**
  * A bot under test, in its own process so that its memory and event loop are its own: `app` starts
  * the real Switchboard (createApp + app.start(), local mode, port 0) on a data directory, `echo` the
- * bare botbuilder baseline. It tells the parent its port over IPC and answers the parent's commands
+ * bare botbuilder baseline, `floor` the same with Switchboard's kept connector clients (bench/echoBot.ts). It tells the parent its port over IPC and answers the parent's commands
  * (in-process measurements, memory, event-loop delay, stop).
  */
 import { randomUUID } from 'node:crypto';
@@ -280,10 +280,10 @@ async function runApp(dataDir: string, tenantId: string, adminId: string, databa
   });
 }
 
-async function runEcho(): Promise<void> {
+async function runEcho(keptClients: boolean): Promise<void> {
   const started = performance.now();
   const answers: Answers = new Map();
-  const echo = await startEchoBot(answers);
+  const echo = await startEchoBot(answers, { keptClients });
   send({ id: 0, type: 'ready', port: echo.port, startupMs: performance.now() - started });
   process.on('message', (message: Command) => {
     void (async () => {
@@ -307,7 +307,7 @@ async function runEcho(): Promise<void> {
 }
 
 const [mode, dataDir, tenantId, adminId, databaseUrl] = process.argv.slice(2);
-const main = mode === 'echo' ? runEcho() : runApp(dataDir!, tenantId!, adminId!, databaseUrl);
+const main = mode === 'echo' || mode === 'floor' ? runEcho(mode === 'floor') : runApp(dataDir!, tenantId!, adminId!, databaseUrl);
 main.catch((e: unknown) => {
   process.stderr.write(`bench bot (${mode}) failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);

@@ -8,6 +8,7 @@ import {
   type AdaptiveCardInvokeValue,
   type TurnContext,
 } from 'botbuilder';
+import { KeptClientsAuthentication } from '../src/bot/adapter';
 
 /** Cards to answer with, by verb, taken in turn; a verb with none gets the one-line card. */
 export type Answers = Map<string, readonly Record<string, unknown>[]>;
@@ -43,8 +44,13 @@ class EchoBot extends ActivityHandler {
   }
 }
 
-export async function startEchoBot(answers: Answers = new Map()): Promise<{ port: number; stop(): Promise<void> }> {
-  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
+/**
+ * `keptClients`: the adapter keeps its Bot Connector clients between turns as Switchboard's does
+ * (src/bot/adapter.ts). The echo bot of the targets is botbuilder as it comes; the floor bot gets this
+ * too, so that what Switchboard costs above the floor is its own work, not that adapter change.
+ */
+export async function startEchoBot(answers: Answers = new Map(), options: { keptClients?: boolean } = {}): Promise<{ port: number; stop(): Promise<void> }> {
+  const adapter = new CloudAdapter(options.keptClients ? new KeptClientsAuthentication({}) : new ConfigurationBotFrameworkAuthentication({}));
   const bot = new EchoBot(answers);
   const server = restify.createServer({ name: 'echo', handleUncaughtExceptions: false });
   server.use(restify.plugins.bodyParser({ maxBodySize: 256 * 1024, mapParams: false }));

@@ -50,20 +50,57 @@ class Kept<V> {
 }
 
 /**
- * botbuilder's authentication, whose connector clients give every call to the Bot Connector (replies,
- * proactive messages, card updates) a deadline (src/bot/connectorDeadline.ts).
- *
- * The clients are also kept between turns. CloudAdapter builds a new ConnectorClient and a new
- * UserTokenClient for every turn, each with its own HTTP pipeline, before the bot runs, even for an
- * invoke whose answer is the HTTP response and never touches them: that was about a sixth of a bare
- * bot's CPU per turn (bench/results.md, issue 13). Both clients are stateless between calls: what
- * they hold is the service URL, the audience and the app's credentials, whose tokens botbuilder's
- * credentials cache and renew themselves.
+ * botbuilder's authentication, with its clients kept between turns. CloudAdapter builds a new
+ * ConnectorClient and a new UserTokenClient for every turn, each with its own HTTP pipeline, before the
+ * bot runs, even for an invoke whose answer is the HTTP response and never touches them: that was about
+ * a sixth of a bare bot's CPU per turn (bench/results.md, issue 13). Both clients are stateless between
+ * calls: what they hold is the service URL, the audience and the app's credentials, whose tokens
+ * botbuilder's credentials cache and renew themselves. Exported for the bench's floor bot, which must
+ * pay what Switchboard pays and no more.
  */
-class DeadlineAuthentication extends ConfigurationBotFrameworkAuthentication {
-  private warned = false;
+export class KeptClientsAuthentication extends ConfigurationBotFrameworkAuthentication {
   private readonly connectors = new Kept<ConnectorClient>(MAX_KEPT_CLIENTS);
   private readonly tokenClients = new Kept<UserTokenClient>(MAX_KEPT_CLIENTS);
+
+  /** Proactive turns (the outbox worker's sends and card updates). */
+  override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
+    return this.keep(super.createConnectorFactory(claimsIdentity), appIdOf(claimsIdentity));
+  }
+
+  override createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
+    return this.tokenClients.get(appIdOf(claimsIdentity), () => super.createUserTokenClient(claimsIdentity));
+  }
+
+  /**
+   * Turns that came over HTTP: botbuilder builds their connector factory here, not through
+   * createConnectorFactory (ParameterizedBotFrameworkAuthentication.authenticateRequest).
+   */
+  override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
+    const result = await super.authenticateRequest(activity, authHeader);
+    return result.connectorFactory ? { ...result, connectorFactory: this.keep(result.connectorFactory, appIdOf(result.claimsIdentity)) } : result;
+  }
+
+  /** Called once for each client made, before it is kept. */
+  protected prepare(client: ConnectorClient): ConnectorClient {
+    return client;
+  }
+
+  private keep(inner: ConnectorFactory, appId: string): ConnectorFactory {
+    return {
+      create: (serviceUrl: string, audience?: string) =>
+        this.connectors.get(JSON.stringify([appId, serviceUrl, audience ?? null]), async () => this.prepare(await inner.create(serviceUrl, audience))),
+    };
+  }
+}
+
+/**
+ * Kept clients that give every call to the Bot Connector (replies, proactive messages, card updates) a
+ * deadline (src/bot/connectorDeadline.ts). A turn that came over HTTP gets its client through
+ * authenticateRequest, so without this a reply sent within such a turn had no deadline and a refused
+ * connection held it for about 5 s of retries.
+ */
+class DeadlineAuthentication extends KeptClientsAuthentication {
+  private warned = false;
 
   constructor(
     options: ConfigurationBotFrameworkAuthenticationOptions,
@@ -73,38 +110,12 @@ class DeadlineAuthentication extends ConfigurationBotFrameworkAuthentication {
     super(options);
   }
 
-  /** Proactive turns (the outbox worker's sends and card updates). */
-  override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
-    return this.withDeadline(super.createConnectorFactory(claimsIdentity), appIdOf(claimsIdentity));
-  }
-
-  override createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
-    return this.tokenClients.get(appIdOf(claimsIdentity), () => super.createUserTokenClient(claimsIdentity));
-  }
-
-  /**
-   * Turns that came over HTTP: botbuilder builds their connector factory here, not through
-   * createConnectorFactory (ParameterizedBotFrameworkAuthentication.authenticateRequest), so a reply
-   * sent within such a turn had no deadline and a refused connection held it for about 5 s of
-   * retries.
-   */
-  override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
-    const result = await super.authenticateRequest(activity, authHeader);
-    return result.connectorFactory ? { ...result, connectorFactory: this.withDeadline(result.connectorFactory, appIdOf(result.claimsIdentity)) } : result;
-  }
-
-  private withDeadline(inner: ConnectorFactory, appId: string): ConnectorFactory {
-    return {
-      create: (serviceUrl: string, audience?: string) =>
-        this.connectors.get(JSON.stringify([appId, serviceUrl, audience ?? null]), async () => {
-          const client = await inner.create(serviceUrl, audience);
-          if (!addConnectorDeadline(client, this.timeoutMs) && !this.warned) {
-            this.warned = true;
-            this.log.warn('the Bot Connector client has no pipeline to add a deadline to: only the outbox worker bounds its calls');
-          }
-          return client;
-        }),
-    };
+  protected override prepare(client: ConnectorClient): ConnectorClient {
+    if (!addConnectorDeadline(client, this.timeoutMs) && !this.warned) {
+      this.warned = true;
+      this.log.warn('the Bot Connector client has no pipeline to add a deadline to: only the outbox worker bounds its calls');
+    }
+    return client;
   }
 }
 
