@@ -303,7 +303,12 @@ export class OutboxWorker implements DeliveryPort {
     if (outcome.kind === 'later') {
       await this.store.transact(async (tx) => {
         const current = (await tx.outboxOf(message.planId)).find((m) => m.id === message.id);
-        if (current) tx.putOutbox({ ...current, nextAttemptAt: new Date(outcome.atMs).toISOString() });
+        if (!current) return;
+        let nextAttemptAt = new Date(outcome.atMs).toISOString();
+        // A change that is not spaced was folded in while this delivery ran (the batch itself is done,
+        // say): it keeps its earlier time. A copy still in a click's quiet period just says later again.
+        if (current.revision !== message.revision && !current.spacingMs && current.nextAttemptAt < nextAttemptAt) nextAttemptAt = current.nextAttemptAt;
+        tx.putOutbox({ ...current, nextAttemptAt });
       });
       return;
     }
