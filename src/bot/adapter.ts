@@ -30,14 +30,19 @@ function appIdOf(claimsIdentity: ClaimsIdentity): string {
   return claimsIdentity.getClaimValue(AuthenticationConstants.AudienceClaim) ?? claimsIdentity.getClaimValue(AuthenticationConstants.AppIdClaim) ?? '';
 }
 
-/** A small map that forgets its oldest entry past `max`: keys come from activities (their service URL). */
+/** A small map that forgets its least recently used entry past `max`: keys come from activities (their service URL). */
 class Kept<V> {
   private readonly entries = new Map<string, Promise<V>>();
   constructor(private readonly max: number) {}
 
   get(key: string, make: () => Promise<V>): Promise<V> {
     const kept = this.entries.get(key);
-    if (kept) return kept;
+    if (kept) {
+      // Used again: the last to be forgotten.
+      this.entries.delete(key);
+      this.entries.set(key, kept);
+      return kept;
+    }
     const made = make();
     this.entries.set(key, made);
     if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
@@ -88,6 +93,8 @@ export class KeptClientsAuthentication extends ConfigurationBotFrameworkAuthenti
   private keep(inner: ConnectorFactory, appId: string): ConnectorFactory {
     return {
       create: (serviceUrl: string, audience?: string) =>
+        // A proactive turn names no audience (the factory then takes its default, which
+        // ConfigurationBotFrameworkAuthentication does not tell): it has its own client for that URL.
         this.connectors.get(JSON.stringify([appId, serviceUrl, audience ?? null]), async () => this.prepare(await inner.create(serviceUrl, audience))),
     };
   }

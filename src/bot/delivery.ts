@@ -332,16 +332,18 @@ export class OutboxWorker implements DeliveryPort {
     const abandon = attempts >= MAX_ATTEMPTS;
     if (abandon) this.options.log.error({ planId: message.planId, kind: message.kind, why: outcome.why, attempts }, 'outbox: giving up on a message');
     else this.options.log.warn({ planId: message.planId, kind: message.kind, why: outcome.why, attempts }, 'outbox: delivery failed, will retry');
-    await this.store.transact((tx) =>
+    await this.store.transact(async (tx) => {
+      // What was folded into the message while it was out (a newer revision, spacing taken off) stays.
+      const current = (await tx.outboxOf(message.planId)).find((m) => m.id === message.id) ?? message;
       tx.putOutbox({
-        ...message,
+        ...current,
         status: abandon ? 'abandoned' : 'pending',
         attempts,
         nextAttemptAt: new Date(at.getTime() + backoff).toISOString(),
         lastError: outcome.why,
         updatedAt: at.toISOString(),
-      }),
-    );
+      });
+    });
   }
 
   /**
@@ -382,8 +384,11 @@ export class OutboxWorker implements DeliveryPort {
     if (request) tx.putRequest(request);
     const existing = (await tx.outboxOf(planId)).find((m) => m.kind === 'refreshCopies' && m.status === 'pending');
     const now = new Date().toISOString();
-    if (existing) tx.putOutbox({ ...existing, nextAttemptAt: now, revision: existing.revision + 1, updatedAt: now });
-    else tx.putOutbox(pendingMessage({ planId, kind: 'refreshCopies' }, now, now));
+    if (existing) {
+      // Shown now, not spaced like a batch's progress.
+      const { spacingMs: _spaced, ...refresh } = existing;
+      tx.putOutbox({ ...refresh, nextAttemptAt: now, revision: existing.revision + 1, updatedAt: now });
+    } else tx.putOutbox(pendingMessage({ planId, kind: 'refreshCopies' }, now, now));
   }
 
   private async handle(message: OutboxMessage): Promise<Outcome> {

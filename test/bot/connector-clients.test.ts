@@ -60,24 +60,34 @@ describe('connector clients are kept between turns, per service URL', () => {
     ]);
     expect(b.posts.map((p) => p.body.text)).toEqual(['three']);
 
-    // A proactive turn (the outbox worker's) to the first service URL reaches the first connector.
+    // Proactive turns (the outbox worker's) to the first service URL reach the first connector, and keep
+    // their client too (their own: they name no audience).
     const reference = { ...message('', { serviceUrl: a.url }), bot: { id: '28:switchboard', name: 'Switchboard' } } as Partial<ConversationReference>;
-    await adapter.continueConversationAsync('', reference, async (context) => {
-      await context.sendActivity('later');
-    });
-    expect(a.posts.map((p) => p.body.text)).toEqual(['one', 'two', 'later']);
+    const proactive: unknown[] = [];
+    for (const text of ['later', 'later again']) {
+      await adapter.continueConversationAsync('', reference, async (context) => {
+        proactive.push(context.turnState.get(adapter.ConnectorClientKey));
+        await context.sendActivity(text);
+      });
+    }
+    expect(proactive[1]).toBe(proactive[0]);
+    expect(a.posts.map((p) => p.body.text)).toEqual(['one', 'two', 'later', 'later again']);
     expect(b.posts).toHaveLength(1);
   });
 
-  it('keeps at most 64 service URLs: past that, the oldest one gets a new client', async () => {
+  it('keeps at most 64 service URLs: one in use stays, one unused past 64 others gets a new client', async () => {
     const [a] = connectors as [Awaited<ReturnType<typeof captureServer>>];
     const first = await turn(a.url, 'first');
     // Service URLs come from activities: other hosts that do not answer are enough, nothing is sent there.
-    for (let i = 0; i < 64; i += 1) {
-      await adapter.handle('', message('x', { serviceUrl: `http://127.0.0.1:1/other-${i}/` }) as Activity, async () => undefined);
+    const other = (i: number) => adapter.handle('', message('x', { serviceUrl: `http://127.0.0.1:1/other-${i}/` }) as Activity, async () => undefined);
+    for (let i = 0; i < 128; i += 1) {
+      await other(i);
+      if (i % 16 === 15) expect((await turn(a.url, `busy ${i}`)).connector).toBe(first.connector);
     }
+    for (let i = 128; i < 192; i += 1) await other(i);
     const again = await turn(a.url, 'again');
     expect(again.connector).not.toBe(first.connector);
-    expect(a.posts.map((p) => p.body.text)).toEqual(['first', 'again']);
+    expect(a.posts.map((p) => p.body.text)).toHaveLength(10);
+    expect(a.posts.at(-1)!.body.text).toBe('again');
   });
 });

@@ -197,19 +197,23 @@ describe('bulk import in the conversation (issue 12)', () => {
       expect(updates.at(-1)).toBe('Done: 190 of 190 accounts created.');
     }, 60_000);
 
-    it('says Done soon after the last row, even when the batch ends while a spaced update is on the wire', async () => {
+    /** Nine rows; the first holds its slot until `release`, the others take 1 s each. */
+    async function lateBatch(): Promise<{ planId: string; release: () => void }> {
       const rows = Array.from({ length: 9 }, (_, i) => [`Late ${i}`, `cq-late-${i}`, 'contoso.com', 'callQueue', 'US', 'none', '', '']);
       const createAccount = app.directory.createAccount.bind(app.directory);
       let release!: () => void;
       const lastRow = new Promise<void>((r) => (release = r));
       jest.spyOn(app.directory, 'createAccount').mockImplementation(async (input) => {
-        // The first row holds its slot until released; the others move the card along meanwhile.
         if (input.userPrincipalName.startsWith('cq-late-0@')) await lastRow;
         else await new Promise((r) => setTimeout(r, 1_000));
         return createAccount(input);
       });
       const preview = bodyOf(await sut.invoke({ ...execute('previewImport', { csv: csv(rows) }), replyToId: 'import-card' }));
-      const planId = idOn(preview, 'planId');
+      return { planId: idOn(preview, 'planId'), release };
+    }
+
+    /** Confirms, waits for a progress update to be on the wire (3 s), ends the batch meanwhile; when that update started. */
+    async function endWhileOnTheWire(planId: string, release: () => void): Promise<number> {
       sut.adapter.updateDelayMs = 3_000;
       await sut.invoke({ ...execute('confirmPlan', { planId }), replyToId: 'import-card' });
       await until(() => sut.adapter.updates.some((u) => u.id === 'import-card'), 15_000, 'a progress update to go out');
@@ -217,10 +221,31 @@ describe('bulk import in the conversation (issue 12)', () => {
       release();
       await until(async () => (await app.plans.get(planId))!.status === 'done', 10_000, 'the batch to finish');
       expect(Date.now()).toBeLessThan(onTheWire + 3_000);
+      sut.adapter.updateDelayMs = 0;
+      return onTheWire;
+    }
+
+    it('says Done soon after the last row, even when the batch ends while a spaced update is on the wire', async () => {
+      const { planId, release } = await lateBatch();
+      const onTheWire = await endWhileOnTheWire(planId, release);
       await until(() => texts(lastUpdate(sut, 'import-card') ?? {})[1] === 'Done: 9 of 9 accounts created.', 10_000, 'the card to say done');
       // The batch's own status is not spaced from the update that was out: it follows it at once.
       const doneAt = sut.adapter.updateTimes[sut.adapter.updates.length - 1]!;
       expect(doneAt - (onTheWire + 3_000)).toBeLessThan(1_000);
+    }, 40_000);
+
+    it('keeps what was folded into a card update that then failed: Done goes at the retry, not spaced', async () => {
+      const { planId, release } = await lateBatch();
+      sut.adapter.failNextUpdates = 1;
+      const onTheWire = await endWhileOnTheWire(planId, release);
+      await until(async () => (await app.workflow.outboxOf(planId)).some((m) => m.attempts === 1), 8_000, 'the failed update to be recorded');
+      const [retry] = (await app.workflow.outboxOf(planId)).filter((m) => m.kind === 'refreshCopies');
+      expect(retry).toMatchObject({ status: 'pending', attempts: 1, lastError: expect.stringContaining('503') });
+      expect(retry!.spacingMs).toBeUndefined();
+      await until(() => texts(lastUpdate(sut, 'import-card') ?? {})[1] === 'Done: 9 of 9 accounts created.', 10_000, 'the card to say done');
+      // One retry after the failure's back-off (1 s).
+      const doneAt = sut.adapter.updateTimes[sut.adapter.updates.length - 1]!;
+      expect(doneAt - (onTheWire + 3_000)).toBeLessThan(2_000);
     }, 40_000);
 
     it('refuses the licensed rows past the free seats, saying which and why; the others are ready', async () => {

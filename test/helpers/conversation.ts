@@ -16,6 +16,8 @@ export class RecordingAdapter extends TestAdapter {
   readonly updateTimes: number[] = [];
   /** How long an update takes on the wire (the Bot Connector answers in a few hundred ms). */
   updateDelayMs = 0;
+  /** This many of the next updates fail (503 from the Bot Connector), after their time on the wire. */
+  failNextUpdates = 0;
   readonly later: Partial<Activity>[] = [];
   private nextId = 0;
 
@@ -39,6 +41,10 @@ export class RecordingAdapter extends TestAdapter {
     this.updates.push(activity);
     this.updateTimes.push(Date.now());
     if (this.updateDelayMs > 0) await new Promise((r) => setTimeout(r, this.updateDelayMs));
+    if (this.failNextUpdates > 0) {
+      this.failNextUpdates -= 1;
+      throw Object.assign(new Error('Service Unavailable'), { statusCode: 503 });
+    }
   }
 }
 
