@@ -39,8 +39,7 @@ export async function enqueue(tx: WorkflowTx, message: NewMessage, at: Date): Pr
     if (message.throttle && dueAt <= Date.now() && dueAt + delay > Date.now()) nextAttemptAt = new Date(dueAt + delay).toISOString();
     // A refresh that is not throttled (the plan itself reached a new status, e.g. the batch is done) is
     // shown soon, not spaced from the last update of its rows.
-    const { spacingMs: _spaced, ...folded } = existing;
-    tx.putOutbox({ ...folded, nextAttemptAt, revision: existing.revision + 1, updatedAt: now, ...(message.throttle ? { spacingMs: delay } : {}) });
+    tx.putOutbox(foldInto(existing, nextAttemptAt, now, message.throttle ? delay : undefined));
     return;
   }
   tx.putOutbox(
@@ -56,6 +55,15 @@ export async function enqueue(tx: WorkflowTx, message: NewMessage, at: Date): Pr
       now,
     ),
   );
+}
+
+/**
+ * A pending message with a later request folded in: due at `nextAttemptAt`, its revision bumped so that
+ * a worker sending it meanwhile goes again, spaced by `spacingMs` or not at all.
+ */
+export function foldInto(existing: OutboxMessage, nextAttemptAt: string, now: string, spacingMs?: number): OutboxMessage {
+  const { spacingMs: _spaced, ...message } = existing;
+  return { ...message, nextAttemptAt, revision: existing.revision + 1, updatedAt: now, ...(spacingMs !== undefined ? { spacingMs } : {}) };
 }
 
 /** A message not tried yet, due at `due` (ISO time); `now` dates it. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CardFactory, MessageFactory, type BotAdapter, type ConversationReference, type TurnContext } from 'botbuilder';
 import type { CardCopy, ConversationRef, OutboxMessage, PendingReply } from '../approvals/copies';
-import { pendingMessage } from '../approvals/outbox';
+import { foldInto, pendingMessage } from '../approvals/outbox';
 import { requesters, type ChangeRequest } from '../approvals/requests';
 import type { Viewer } from '../cards/approvalRequest';
 import { messageCard } from '../cards/message';
@@ -384,11 +384,8 @@ export class OutboxWorker implements DeliveryPort {
     if (request) tx.putRequest(request);
     const existing = (await tx.outboxOf(planId)).find((m) => m.kind === 'refreshCopies' && m.status === 'pending');
     const now = new Date().toISOString();
-    if (existing) {
-      // Shown now, not spaced like a batch's progress.
-      const { spacingMs: _spaced, ...refresh } = existing;
-      tx.putOutbox({ ...refresh, nextAttemptAt: now, revision: existing.revision + 1, updatedAt: now });
-    } else tx.putOutbox(pendingMessage({ planId, kind: 'refreshCopies' }, now, now));
+    // Shown now, not spaced like a batch's progress.
+    tx.putOutbox(existing ? foldInto(existing, now, now) : pendingMessage({ planId, kind: 'refreshCopies' }, now, now));
   }
 
   private async handle(message: OutboxMessage): Promise<Outcome> {
