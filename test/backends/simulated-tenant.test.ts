@@ -665,7 +665,9 @@ describe('queries', () => {
     expect(page.items.map((n) => n.telephoneNumber)).toEqual(numbers);
   });
 
-  it('stays fast with 10,000 accounts', async () => {
+  // How fast is the bench's business ((b) list page, findAccountByUpn: bench/results.md); here, that the
+  // answers are right at that size.
+  it('lists, filters and finds among 10,000 accounts', async () => {
     await sut.close();
     await rm(file);
     const bulkSeed: SimulatedTenantOptions['seed'] = (tenantId, now) => {
@@ -685,18 +687,16 @@ describe('queries', () => {
     };
     sut = await open({ seed: bulkSeed });
 
-    const started = performance.now();
     const all = await sut.listAccounts({ offset: 9_990, limit: 20 });
     const found = await sut.listAccounts({ offset: 0, limit: 10, text: 'bulk-99', accountType: 'autoAttendant' });
     const unlicensed = await sut.listAccounts({ offset: 100, limit: 10, licensed: false });
     expect(await sut.findAccountByUpn('AA-BULK-5000@contoso.com')).not.toBeNull();
     await newAccount('aa-one-more@contoso.com');
-    const elapsed = performance.now() - started;
 
     expect(all.total).toBe(10_014);
     expect(all.items).toHaveLength(20);
     expect(found.total).toBe(111);
     expect(unlicensed.total).toBe(10_004);
-    expect(elapsed).toBeLessThan(2_000);
+    expect((await sut.listAccounts({ offset: 0, limit: 10, text: 'aa-one-more' })).total).toBe(1);
   });
 });

@@ -141,9 +141,9 @@ describe('confirmable plans in the conversation', () => {
     it('answers the click at once with a "working" card, then updates that card in place when the plan is done', async () => {
       const planId = planIdOf(await sut.card(message('unassign aa-main')));
       const clicked = { ...execute('confirmPlan', { planId }), replyToId: 'card-42' };
-      const started = Date.now();
       const response = await sut.invoke(clicked);
-      expect(Date.now() - started).toBeLessThan(2_500);
+      // "At once": the answer came while the tenant was still at work (the number operation takes 2.5 s).
+      expect(await app.directory.getPhoneNumber(DEMO.numbers.mainLine)).not.toMatchObject({ assignmentStatus: 'unassigned', activationState: 'activated' });
       const working = (response.body as { value: Card }).value;
       expect(cardTexts(working)[1]).toMatch(/^(Working on it…|Waiting for the tenant: )/);
       expect(buttons(working)).toEqual(['[Refresh]']);
