@@ -665,8 +665,8 @@ describe('queries', () => {
     expect(page.items.map((n) => n.telephoneNumber)).toEqual(numbers);
   });
 
-  // How fast is the bench's business ((b) list page, findAccountByUpn: bench/results.md); here, that the
-  // answers are right at that size.
+  // The bench measures the speed at this size ((b) list page and findAccountByUpn, bench/results.md).
+  // This test checks that the answers are right at that size.
   it('lists, filters and finds among 10,000 accounts', async () => {
     await sut.close();
     await rm(file);
