@@ -145,8 +145,20 @@ async function stopChild(child, timeoutMs = 10_000) {
   const timer = setTimeout(() => killGroup(child, 'SIGKILL'), timeoutMs);
   await gone;
   clearTimeout(timer);
-  // Whatever the leader left behind in its group.
-  killGroup(child, 'SIGKILL');
+  // Whatever the leader left behind in its group. Once the leader is gone its number may be given to a
+  // new process (Linux wraps at pid_max, 32768 by default), and one that leads its own group then
+  // answers to -pid: PostgreSQL's backends do (each calls setsid). A group that still has members keeps
+  // its number from being reused, so a live process under that number means the group is not ours.
+  if (!alive(child.pid)) killGroup(child, 'SIGKILL');
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
 }
 
 function tail(file, lines = 15) {

@@ -90,6 +90,10 @@ export class Sql {
 
   constructor(url: string) {
     this.pool = new pg.Pool({ connectionString: url, max: 3 });
+    // An idle connection of this reader that the server ends (a test stopping the server, or a
+    // backend killed from outside) is dropped and made again on the next query, as the bot's own pool
+    // does; without a listener node-postgres throws it as an uncaught error in whichever test runs.
+    this.pool.on('error', () => undefined);
   }
 
   async rows<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<R[]> {
