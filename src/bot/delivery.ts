@@ -91,6 +91,10 @@ export class OutboxWorker implements DeliveryPort {
   /** Connector calls past their deadline, by keyOf(message): their message waits until they return. */
   private readonly lingering = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
+  /** The time the last pass claimed at: what was due then, it took or left for a reason of its own. */
+  private passAt: Date | undefined;
+  /** Calls of armTimer so far: only the latest one sets the timer. */
+  private arming = 0;
   private pumping: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -207,24 +211,41 @@ export class OutboxWorker implements DeliveryPort {
 
   private async armTimer(): Promise<void> {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    const next = await this.store.nextOutboxAt();
+    const armed = ++this.arming;
+    // Messages due when the last pass looked were taken by it, or wait for a delivery of theirs (whose
+    // end starts a pass) or for a slot, or for another instance's claim: the poll covers those. What
+    // was not due then is woken for, even when it became due since: a timer may fire a millisecond
+    // before the wall clock reaches the due time, and such a message then waited a whole poll.
+    const passAt = this.passAt?.getTime() ?? Number.NEGATIVE_INFINITY;
+    let next: Date | undefined;
+    try {
+      next = await this.store.nextOutboxAt(this.passAt);
+    } catch {
+      // The store is failing (the pass just failed too): nothing else may wake the worker once it is
+      // back, on a quiet instance, so the poll does.
+      next = undefined;
+    }
+    // A later call knows more (its pass came after this one's): it sets the timer.
+    if (armed !== this.arming || this.stopped) return;
     const poll = this.options.pollMs ?? 5_000;
-    // Messages already due were taken by the pass that just ended, or wait for a delivery of theirs
-    // (whose end starts a pass) or for a slot, or for another instance's claim: the poll covers those.
-    const delay = next && next.getTime() > Date.now() ? Math.max(10, Math.min(poll, next.getTime() - Date.now())) : poll;
+    // Only for what the pass could not have seen: one it saw and left waits for its own wake-up, and
+    // a timer for it would fire every few milliseconds while it waits.
+    const delay = next && next.getTime() > passAt ? Math.max(10, Math.min(poll, next.getTime() - Date.now())) : poll;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.kick(), delay);
     this.timer.unref();
   }
 
   /** Starts the due messages that have a free slot and are not already out; does not wait for them. */
   private async pump(): Promise<void> {
+    const at = new Date();
+    this.passAt = at;
     const free = this.concurrency - this.deliveries.size;
     if (free <= 0 || this.stopped) return;
     // Messages being delivered are still pending and come back in the claim: take enough for every free slot.
     let limit = Math.min(100, free + this.deliveries.size + this.lingering.size);
     for (let round = 0; round < 2; round++) {
-      const due = await this.store.claimOutbox(this.owner, new Date(), limit, this.claimMs);
+      const due = await this.store.claimOutbox(this.owner, at, limit, this.claimMs);
       // A conversation's replies go out one at a time, the earliest turn's first.
       const first = new Map<string, OutboxMessage>();
       for (const message of due) {

@@ -86,7 +86,7 @@ class NotingStore implements WorkflowStore {
   outboxOf: WorkflowStore['outboxOf'] = (planId) => this.inner.outboxOf(planId);
   dueOutbox: WorkflowStore['dueOutbox'] = (at, limit) => this.inner.dueOutbox(at, limit);
   claimOutbox: WorkflowStore['claimOutbox'] = (owner, at, limit, holdMs) => this.inner.claimOutbox(owner, at, limit, holdMs);
-  nextOutboxAt: WorkflowStore['nextOutboxAt'] = () => this.inner.nextOutboxAt();
+  nextOutboxAt: WorkflowStore['nextOutboxAt'] = (after) => this.inner.nextOutboxAt(after);
   counts: WorkflowStore['counts'] = () => this.inner.counts();
   onCommit: WorkflowStore['onCommit'] = (listener) => this.inner.onCommit(listener);
   withLock<R>(key: string, work: () => Promise<R>): Promise<R> {

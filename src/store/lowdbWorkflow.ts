@@ -267,10 +267,11 @@ export class LowdbWorkflowStore implements WorkflowStore {
     }
   }
 
-  async nextOutboxAt(): Promise<Date | undefined> {
+  async nextOutboxAt(after?: Date): Promise<Date | undefined> {
     await this.store.settled();
+    const from = after?.toISOString() ?? '';
     let next: string | undefined;
-    for (const m of Object.values(this.store.data.outbox)) if (m.status === 'pending' && (next === undefined || m.nextAttemptAt < next)) next = m.nextAttemptAt;
+    for (const m of Object.values(this.store.data.outbox)) if (m.status === 'pending' && m.nextAttemptAt > from && (next === undefined || m.nextAttemptAt < next)) next = m.nextAttemptAt;
     return next === undefined ? undefined : new Date(next);
   }
 

@@ -31,8 +31,8 @@ export interface WorkflowStore {
    * claim when the time is up.
    */
   claimOutbox(owner: string, at: Date, limit: number, holdMs: number): Promise<OutboxMessage[]>;
-  /** When the next pending outbox message is due, if any. */
-  nextOutboxAt(): Promise<Date | undefined>;
+  /** When the next pending outbox message is due, if any; with `after`, the first one due later than that. */
+  nextOutboxAt(after?: Date): Promise<Date | undefined>;
   counts(): Promise<{ plans: Partial<Record<Plan['status'], number>>; pendingRequests: number }>;
 
   transact<R>(work: (tx: WorkflowTx) => Promise<R> | R): Promise<R>;

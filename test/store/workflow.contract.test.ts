@@ -203,6 +203,20 @@ describe.each(harnesses)('workflow store contract: %s', (_name, make) => {
     expect(await h.store.nextOutboxAt()).toEqual(new Date(at));
   });
 
+  it('tells when the next message is due, and the first one due after a given time', async () => {
+    const plan = newPlan();
+    const dueAt = (n: number) => `2026-11-30T10:00:0${n}.000Z`;
+    await h.store.transact((tx) => {
+      tx.putPlan(plan, at);
+      for (const n of [3, 1, 2]) tx.putOutbox({ ...message(plan.id, n), nextAttemptAt: dueAt(n) });
+    });
+    expect(await h.store.nextOutboxAt()).toEqual(new Date(dueAt(1)));
+    // One due exactly then counts as due then (a claim at that time takes it), so it is not "after".
+    expect(await h.store.nextOutboxAt(new Date(dueAt(1)))).toEqual(new Date(dueAt(2)));
+    expect(await h.store.nextOutboxAt(new Date('2026-11-30T10:00:02.500Z'))).toEqual(new Date(dueAt(3)));
+    expect(await h.store.nextOutboxAt(new Date(dueAt(3)))).toBeUndefined();
+  });
+
   it('keeps a conversation\'s pending replies together, with their cards, and retention leaves them alone', async () => {
     const conversation = { channelId: 'msteams', serviceUrl: 'https://smba.trafficmanager.net/teams/', conversation: { id: 'a:1', conversationType: 'personal' }, bot: { id: '28:b' } };
     const card = { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: 'Resource accounts' }] };

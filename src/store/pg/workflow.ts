@@ -121,8 +121,10 @@ export class PgWorkflowStore implements WorkflowStore {
       .sort((a, b) => a.nextAttemptAt.localeCompare(b.nextAttemptAt));
   }
 
-  async nextOutboxAt(): Promise<Date | undefined> {
-    const row = (await this.db.query<{ next: Date | null }>(`SELECT min(next_attempt_at) AS next FROM outbox WHERE status = 'pending'`)).rows[0];
+  async nextOutboxAt(after?: Date): Promise<Date | undefined> {
+    const row = after
+      ? (await this.db.query<{ next: Date | null }>(`SELECT min(next_attempt_at) AS next FROM outbox WHERE status = 'pending' AND next_attempt_at > $1`, [after.toISOString()])).rows[0]
+      : (await this.db.query<{ next: Date | null }>(`SELECT min(next_attempt_at) AS next FROM outbox WHERE status = 'pending'`)).rows[0];
     return row?.next ? new Date(row.next) : undefined;
   }
 
