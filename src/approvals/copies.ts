@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StoredInstant } from '../store/instant';
 
 /**
  * How to reach a conversation later (proactive send, updateActivity): the fields of a Bot Framework
@@ -46,8 +47,8 @@ export const CardCopySchema = z.object({
   /** The view version (plan version + request version) the message shows. */
   shownVersion: z.number().int(),
   /** A click was just answered on this message: no update before then, so the answer is not covered. */
-  quietUntil: z.string().optional(),
-  createdAt: z.string(),
+  quietUntil: StoredInstant.optional(),
+  createdAt: StoredInstant,
 });
 export type CardCopy = z.infer<typeof CardCopySchema>;
 
@@ -111,10 +112,10 @@ export const OutboxMessageSchema = z.object({
    * teams-platform.md §5). Without it, a refresh follows a moving plan at once.
    */
   spacingMs: z.number().int().nonnegative().optional(),
-  nextAttemptAt: z.string(),
+  nextAttemptAt: StoredInstant,
   lastError: z.string().max(500).optional(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
+  createdAt: StoredInstant,
+  updatedAt: StoredInstant,
 });
 export type OutboxMessage = z.infer<typeof OutboxMessageSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StoredInstant } from '../store/instant';
 import { ActorSchema, PlanKindSchema } from '../provisioning/plans';
 
 /**
@@ -27,9 +28,9 @@ export const ChangeRequestSchema = z.object({
   confirmedBy: z.array(ActorSchema).optional(),
   status: RequestStatusSchema,
   version: z.number().int().nonnegative(),
-  createdAt: z.string(),
-  expiresAt: z.string(),
-  decision: ActorSchema.extend({ at: z.string(), reason: z.string().optional() }).optional(),
+  createdAt: StoredInstant,
+  expiresAt: StoredInstant,
+  decision: ActorSchema.extend({ at: StoredInstant, reason: z.string().optional() }).optional(),
   /** Why a request failed before its plan ran (e.g. another change on the account was running). */
   failure: z.object({ reason: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])) }).optional(),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StoredInstant } from '../store/instant';
 import { AccountTypeSchema, LicenseKindSchema, NumberTypeSchema } from './model';
 import { REASON_CODES } from './result';
 
@@ -58,12 +59,12 @@ export const StepStateSchema = z.object({
   waits: z.number().int().nonnegative().optional(),
   /** Why the step waits or failed. */
   note: NoteSchema.optional(),
-  finishedAt: z.string().optional(),
+  finishedAt: StoredInstant.optional(),
   /**
    * Written before the step acts on the tenant (write-ahead): a step found already done after a
    * restart acted in the run that crashed, and is audited as such (issue 9 item 16).
    */
-  startedAt: z.string().optional(),
+  startedAt: StoredInstant.optional(),
 });
 export type StepState = z.infer<typeof StepStateSchema>;
 
@@ -90,7 +91,7 @@ export const PlanStatusSchema = z.enum(['awaitingConfirmation', 'running', 'wait
 export type PlanStatus = z.infer<typeof PlanStatusSchema>;
 
 /** Who runs a plan now (one runner per plan, also across instances) and until when, unless renewed. */
-export const LeaseSchema = z.object({ owner: z.string(), until: z.string() });
+export const LeaseSchema = z.object({ owner: z.string(), until: StoredInstant });
 export type Lease = z.infer<typeof LeaseSchema>;
 
 export const ActorSchema = z.object({ aadObjectId: z.string(), name: z.string() });
@@ -158,16 +159,16 @@ export const PlanSchema = z.object({
   needsApproval: z.boolean().default(false),
   /** Who confirmed it (the proposer, or another admin): neither may approve it (four-eyes). */
   confirmedBy: ActorSchema.optional(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
+  createdAt: StoredInstant,
+  updatedAt: StoredInstant,
   steps: z.array(z.object({ step: StepSchema, state: StepStateSchema })),
   /**
    * Why the runner held the plan back instead of running it (no approval on record for a kind the
    * policy names): its card says so until an approver lets it carry on. Absent on older records.
    */
-  held: NoteSchema.extend({ at: z.string() }).optional(),
+  held: NoteSchema.extend({ at: StoredInstant }).optional(),
   /** When a waiting plan looks again. */
-  nextRunAt: z.string().optional(),
+  nextRunAt: StoredInstant.optional(),
   lease: LeaseSchema.optional(),
   /** A row of an import batch: the batch's id (the batch was confirmed and approved as a whole). */
   parentId: z.string().optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StoredInstant } from './instant';
 import { ConversationRefSchema, type ConversationRef } from '../approvals/copies';
 import { JsonFileStore } from './jsonFile';
 import { Quarantine, type QuarantineListener } from './quarantine';
@@ -22,11 +23,11 @@ export const ContactSchema = z.object({
   name: z.string().max(256),
   conversation: ConversationRefSchema,
   locale: z.enum(['en', 'fr']),
-  updatedAt: z.string(),
+  updatedAt: StoredInstant,
 });
 export type Contact = z.infer<typeof ContactSchema>;
 
-export const ChannelSchema = z.object({ conversation: ConversationRefSchema, updatedAt: z.string() });
+export const ChannelSchema = z.object({ conversation: ConversationRefSchema, updatedAt: StoredInstant });
 export type Channel = z.infer<typeof ChannelSchema>;
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StoredInstant } from '../../store/instant';
 import {
   AssociationSchema,
   LicenseSkuSchema,
@@ -23,7 +24,7 @@ export const StoredAccountSchema = ResourceAccountSchema.extend({
    * When the account went from no Teams Phone license to one; provisioning is measured from here
    * (DOMAIN.md F14). Not part of the port's ResourceAccount.
    */
-  licensedAt: z.string().nullable().default(null),
+  licensedAt: StoredInstant.nullable().default(null),
 });
 export type StoredAccount = z.infer<typeof StoredAccountSchema>;
 
@@ -38,9 +39,9 @@ export const StoredOperationSchema = z.object({
   statusDetail: z.string().optional(),
   /** Our reading of statusDetail (the port's NumberOperation.reason). */
   reason: z.enum(REASON_CODES).optional(),
-  createdAt: z.string(),
+  createdAt: StoredInstant,
   /** When the tenant finishes the work; applied the first time the tenant is observed after it. */
-  dueAt: z.string(),
+  dueAt: StoredInstant,
 });
 export type StoredOperation = z.infer<typeof StoredOperationSchema>;
 
