@@ -8,6 +8,7 @@ import { StoredOperationSchema, StoredAccountSchema } from '../../src/backends/s
 import { PlanSchema } from '../../src/provisioning/plans';
 import { AuditLog } from '../../src/store/audit';
 import { ChannelSchema, ContactSchema } from '../../src/store/conversations';
+import { canonicalInstant } from '../../src/store/instant';
 import { LowdbWorkflowStore } from '../../src/store/lowdbWorkflow';
 import { createLogger } from '../../src/log/logger';
 import { PgAuditLog } from '../../src/store/pg/audit';
@@ -143,9 +144,16 @@ describe('every stored instant is read in the one form the stores compare', () =
 
   const spellings: [string, string][] = [
     ['an offset', '2026-11-30T21:00:00+01:00'],
-    ['no milliseconds', '2026-11-30T20:00:00Z'],
-    ['microseconds', '2026-11-30T20:00:00.000000Z'],
     ['a negative offset', '2026-11-30T15:00:00.000-05:00'],
+    ['an offset of hours only', '2026-11-30T21:00:00+01'],
+    ['an offset without its colon', '2026-11-30T21:00:00+0100'],
+    ['no milliseconds', '2026-11-30T20:00:00Z'],
+    ['no seconds', '2026-11-30T20:00Z'],
+    ['microseconds', '2026-11-30T20:00:00.000000Z'],
+    ['a decimal comma', '2026-11-30T20:00:00,0Z'],
+    ['a space for the T', '2026-11-30 20:00:00Z'],
+    ['lower-case t and z', '2026-11-30t20:00:00.000z'],
+    ['a space before the offset', '2026-11-30 21:00:00 +01:00'],
   ];
   it.each(cases.flatMap(([name, schema, record, where]) => spellings.map(([how, value]) => [name, how, schema, record, where, value] as const)))(
     '%s: the same instant with %s reads back as toISOString() writes it',
@@ -154,7 +162,23 @@ describe('every stored instant is read in the one form the stores compare', () =
     },
   );
 
-  const notInstants = ['soon', '2026-11-30', '2026-11-30T20:00:00', '30/11/2026 20:00', '2026-02-30T00:00:00Z', '', '1764532800000'];
+  const notInstants = [
+    'soon',
+    '',
+    '1764532800000',
+    '2026-11-30',
+    '30/11/2026 20:00',
+    // No zone: a time of day somewhere, not an instant.
+    '2026-11-30T20:00:00',
+    // Days the month does not have (Date.parse takes 2026-02-30 for 2 March).
+    '2026-02-30T00:00:00.000Z',
+    '2026-11-31T00:00:00Z',
+    '2026-11-30T24:00:00Z',
+    '2026-11-30T20:00:00+24:00',
+    // Outside the years toISOString() writes in four digits: as text they would sort before any other.
+    '9999-12-31T23:30:00-01:00',
+    '0000-01-01T00:30:00+01:00',
+  ];
   it.each(cases.flatMap(([name, schema, record, where]) => notInstants.map((value) => [name, JSON.stringify(value), schema, record, where, value] as const)))(
     '%s: %s names no instant, so the record does not parse, naming that field',
     (_name, _shown, schema, record, where, value) => {
@@ -163,6 +187,58 @@ describe('every stored instant is read in the one form the stores compare', () =
       expect(parsed.error?.issues.map((i) => i.path.join('.'))).toEqual([where.join('.')]);
     },
   );
+});
+
+describe('canonicalInstant', () => {
+  it.each([
+    ['2026-11-30T20:00:00.000Z', '2026-11-30T20:00:00.000Z'],
+    // RFC 3339 §5.7: a leap second is the minute's last millisecond, so it stays in order.
+    ['2016-12-31T23:59:60Z', '2016-12-31T23:59:59.999Z'],
+    ['2028-02-29T12:00:00Z', '2028-02-29T12:00:00.000Z'],
+    ['2000-02-29T00:00:00+01:00', '2000-02-28T23:00:00.000Z'],
+    // Not read as 1950 (Date.UTC reads the years 0–99 as 1900–1999).
+    ['0050-06-01T00:00:00Z', '0050-06-01T00:00:00.000Z'],
+    ['0000-01-01T00:00:00Z', '0000-01-01T00:00:00.000Z'],
+    ['9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59.999Z'],
+    ['2026-12-31T23:30:00-01:00', '2027-01-01T00:30:00.000Z'],
+    ['2026-11-30T20:00:00+14:00', '2026-11-30T06:00:00.000Z'],
+    ['2026-11-30T20:00:00-12:00', '2026-12-01T08:00:00.000Z'],
+    ['2026-11-30T20:00:00+05:45', '2026-11-30T14:15:00.000Z'],
+    ['2026-11-30T20:00:00-00:00', '2026-11-30T20:00:00.000Z'],
+  ])('%s is %s', (text, canonical) => {
+    expect(canonicalInstant(text)).toBe(canonical);
+  });
+
+  it.each(['2100-02-29T00:00:00Z', '2026-00-10T00:00:00Z', '2026-13-10T00:00:00Z', '2026-11-00T00:00:00Z', '2026-11-30T20:60:00Z', '2026-11-30T20:00:61Z', '2026-11-30T20:00:00+01:60', ' 2026-11-30T20:00:00Z', '2026-11-30T20:00:00Z\n'])(
+    '%j names no instant',
+    (text) => {
+      expect(canonicalInstant(text)).toBeUndefined();
+    },
+  );
+
+  it('agrees with Date.parse on every instant Date.parse reads, over random spellings', () => {
+    let seed = 2026_11_30;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const two = (n: number) => String(n).padStart(2, '0');
+    let compared = 0;
+    for (let i = 0; i < 20_000; i += 1) {
+      const zone = random(3) === 0 ? 'Z' : `${random(2) ? '+' : '-'}${two(random(15))}:${two(random(60))}`;
+      const text = `${1970 + random(200)}-${two(1 + random(12))}-${two(1 + random(31))}T${two(random(24))}:${two(random(60))}:${two(random(60))}.${String(random(1000)).padStart(3, '0')}${zone}`;
+      const parsed = Date.parse(text);
+      const ours = canonicalInstant(text);
+      const day = Number(text.slice(8, 10));
+      const month = Number(text.slice(5, 7));
+      const year = Number(text.slice(0, 4));
+      const real = day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+      // Date.parse reads a day the month does not have as one of the next month's; we refuse it.
+      expect(ours).toBe(real ? new Date(parsed).toISOString() : undefined);
+      compared += 1;
+    }
+    expect(compared).toBe(20_000);
+  });
 });
 
 describe('the lowdb workflow store runs a hand-edited outbox message when it is due', () => {
@@ -203,30 +279,48 @@ describe('the lowdb workflow store runs a hand-edited outbox message when it is 
   });
 });
 
-describe('the PostgreSQL workflow store reads a hand-edited row in the canonical form', () => {
+describe('the PostgreSQL workflow store and hand-edited outbox rows', () => {
   let postgres: TestPostgres | undefined;
   afterAll(async () => {
     await postgres?.close();
   });
 
-  it('gives the instant of a document edited with an offset as toISOString() writes it, and ignores a row whose instant is no instant', async () => {
+  it('claims a row whose instant was edited with an offset, in the canonical form; unreadable rows neither stop delivery nor are lost', async () => {
     postgres = await startPostgres();
-    const log = createLogger('silent');
-    const db = new Database({ url: await postgres.newDatabase(), log });
+    const lines: { msg: string; what?: string; problems?: string }[] = [];
+    const log = createLogger('error', { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
+    const db = new Database({ url: await postgres.newDatabase(), log: createLogger('silent') });
     try {
-      await migrate(db, log);
+      await migrate(db, createLogger('silent'));
       const audit = new PgAuditLog(db);
       const store = new PgWorkflowStore(db, (e) => audit.entryOf(e), log);
-      const edited = pendingMessage({ planId: 'p1', kind: 'refreshCopies' }, at, at);
-      const broken = pendingMessage({ planId: 'p2', kind: 'refreshCopies' }, at, at);
+      const good = pendingMessage({ planId: 'p1', kind: 'refreshCopies' }, '2026-11-30T20:30:00.000Z', at);
+      // More unreadable rows than one claim takes, all due before the good one.
+      const broken = Array.from({ length: 10 }, (_, i) => pendingMessage({ planId: `p${i + 2}`, kind: 'refreshCopies' }, at, at));
       await store.transact((tx) => {
-        tx.putOutbox(edited);
-        tx.putOutbox(broken);
+        for (const m of [good, ...broken]) tx.putOutbox(m);
       });
-      // The column is timestamptz, so PostgreSQL orders rows rightly; the document is what the worker reads.
-      await db.query(`UPDATE outbox SET doc = jsonb_set(doc, '{nextAttemptAt}', '"2026-11-30T21:00:00+01:00"') WHERE id = $1`, [edited.id]);
-      await db.query(`UPDATE outbox SET doc = jsonb_set(doc, '{nextAttemptAt}', '"after lunch"') WHERE id = $1`, [broken.id]);
-      expect((await store.dueOutbox(new Date('2026-11-30T20:10:00.000Z'), 10)).map((m) => [m.id, m.nextAttemptAt])).toEqual([[edited.id, at]]);
+      await db.query(`UPDATE outbox SET doc = jsonb_set(doc, '{nextAttemptAt}', '"2026-11-30 21:30:00+01"') WHERE id = $1`, [good.id]);
+      await db.query(`UPDATE outbox SET doc = jsonb_set(doc, '{nextAttemptAt}', '"after lunch"') WHERE id = ANY($1::text[])`, [broken.map((m) => m.id)]);
+
+      const now = new Date('2026-11-30T20:45:00.000Z');
+      const claims: string[][] = [];
+      for (let pass = 0; pass < 3; pass += 1) claims.push((await store.claimOutbox('instance-a', now, 8, 60_000)).map((m) => `${m.id} ${m.nextAttemptAt}`));
+      // The first claim is all unreadable rows; the second passes over them and reaches the good one.
+      expect(claims).toEqual([[], [`${good.id} 2026-11-30T20:30:00.000Z`], [`${good.id} 2026-11-30T20:30:00.000Z`]]);
+      // Said once per row, with the field and why.
+      expect(lines.filter((l) => l.msg.includes('does not parse')).map((l) => l.what).sort()).toEqual(broken.map((m) => `outbox message ${m.id}`).sort());
+      expect(new Set(lines.map((l) => l.problems))).toEqual(new Set([expect.stringContaining('nextAttemptAt: not an instant')]));
+      // Still pending and unclaimed: another instance (a newer version) may read them.
+      const rows = (await db.query<{ status: string; claimed_by: string | null }>('SELECT status, claimed_by FROM outbox WHERE id = ANY($1::text[])', [broken.map((m) => m.id)])).rows;
+      expect(rows).toEqual(broken.map(() => ({ status: 'pending', claimed_by: null })));
+      const other = new PgWorkflowStore(db, (e) => audit.entryOf(e), createLogger('silent'));
+      expect(await other.claimOutbox('instance-b', now, 8, 60_000)).toEqual([]);
+
+      // Mended by hand: read again after the pass-over, and delivered.
+      await db.query(`UPDATE outbox SET doc = jsonb_set(doc, '{nextAttemptAt}', '"2026-11-30T20:00:00Z"') WHERE id = $1`, [broken[0]!.id]);
+      const later = new Date(now.getTime() + 5 * 60_000);
+      expect((await store.claimOutbox('instance-a', later, 20, 60_000)).map((m) => m.id)).toEqual([broken[0]!.id, good.id]);
     } finally {
       await db.close();
     }

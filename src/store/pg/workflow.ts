@@ -26,14 +26,25 @@ interface Parsers {
   log: Logger;
 }
 
-function parse<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } }, doc: unknown, what: string, p: Parsers): T | undefined {
+function parse<T>(
+  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } } },
+  doc: unknown,
+  what: string,
+  p: Parsers,
+): T | undefined {
   const parsed = schema.safeParse(doc);
   if (parsed.success) return parsed.data;
-  // Rows are parsed before they are written: a bad one is a hand edit or a newer version's; it is
-  // skipped (and said) rather than taking the instance down.
-  p.log.error({ what }, 'PostgreSQL: a stored row does not parse; it is ignored');
+  // This code writes only records of these schemas: a row that does not parse was edited by hand or
+  // written by a newer version. It is skipped (and said, with why) rather than taking the instance down.
+  const problems = parsed.error.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(record)'}: ${i.message}`).join('; ');
+  p.log.error({ what, problems }, 'PostgreSQL: a stored row does not parse; it is ignored');
   return undefined;
 }
+
+/** Outbox rows this instance found unreadable, at most (the oldest are forgotten first, and tried again). */
+const MAX_UNREADABLE = 1_000;
+/** How long an unreadable outbox row is passed over before it is read again (it may have been mended). */
+const UNREADABLE_RETRY_MS = 5 * 60_000;
 
 /**
  * The workflow store on PostgreSQL, for several instances sharing one database. A transaction is a
@@ -44,6 +55,14 @@ function parse<T>(schema: { safeParse(value: unknown): { success: true; data: T 
  */
 export class PgWorkflowStore implements WorkflowStore {
   private readonly listeners: (() => void)[] = [];
+  /**
+   * Outbox rows this instance claimed and could not read. Its claims pass them over: otherwise they
+   * would come back at the head of every claim (they stay pending, and an instance may claim its own
+   * rows again), and enough of them would fill the claim's limit and stop every delivery. They stay
+   * pending for an instance that can read them (a newer version during a rolling update), and this
+   * one reads them again after a while, in case they were mended. Row id → when to read it again.
+   */
+  private readonly unreadable = new Map<string, number>();
   private listening: Promise<void> | undefined;
 
   constructor(
@@ -102,23 +121,43 @@ export class PgWorkflowStore implements WorkflowStore {
   /** FOR UPDATE SKIP LOCKED: two instances' workers never take the same message. */
   async claimOutbox(owner: string, at: Date, limit: number, holdMs: number): Promise<OutboxMessage[]> {
     const rows = (
-      await this.db.query<{ doc: unknown }>(
+      await this.db.query<{ id: string; doc: unknown }>(
         `UPDATE outbox SET claimed_by = $1, claimed_until = $2::timestamptz + ($3::int * interval '1 millisecond')
           WHERE id IN (
             SELECT id FROM outbox
              WHERE status = 'pending' AND next_attempt_at <= $2
                AND (claimed_until IS NULL OR claimed_until <= $2 OR claimed_by = $1)
+               AND id <> ALL($5::text[])
              ORDER BY next_attempt_at
              LIMIT $4
              FOR UPDATE SKIP LOCKED)
-          RETURNING doc`,
-        [owner, at.toISOString(), holdMs, limit],
+          RETURNING id, doc`,
+        [owner, at.toISOString(), holdMs, limit, this.passedOver(at.getTime())],
       )
     ).rows;
-    return rows
-      .map((r) => parse(OutboxMessageSchema, r.doc, 'outbox message', this))
-      .filter((m): m is OutboxMessage => m !== undefined)
-      .sort((a, b) => a.nextAttemptAt.localeCompare(b.nextAttemptAt));
+    const messages: OutboxMessage[] = [];
+    const unreadable: string[] = [];
+    for (const row of rows) {
+      const message = parse(OutboxMessageSchema, row.doc, `outbox message ${row.id}`, this);
+      if (message) messages.push(message);
+      else unreadable.push(row.id);
+    }
+    if (unreadable.length > 0) {
+      for (const id of unreadable) {
+        this.unreadable.delete(id);
+        this.unreadable.set(id, at.getTime() + UNREADABLE_RETRY_MS);
+        if (this.unreadable.size > MAX_UNREADABLE) this.unreadable.delete(this.unreadable.keys().next().value!);
+      }
+      // Given back at once, for an instance that can read them.
+      await this.db.query(`UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE id = ANY($1::text[]) AND claimed_by = $2`, [unreadable, owner]);
+    }
+    return messages.sort((a, b) => a.nextAttemptAt.localeCompare(b.nextAttemptAt));
+  }
+
+  /** The unreadable rows a claim at `now` passes over. */
+  private passedOver(now: number): string[] {
+    for (const [id, until] of this.unreadable) if (until <= now) this.unreadable.delete(id);
+    return [...this.unreadable.keys()];
   }
 
   async nextOutboxAt(after?: Date): Promise<Date | undefined> {
