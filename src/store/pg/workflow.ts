@@ -41,10 +41,8 @@ function parse<T>(
   return undefined;
 }
 
-/** Outbox rows this instance found unreadable, at most (the oldest are forgotten first, and tried again). */
-const MAX_UNREADABLE = 1_000;
-/** How long an unreadable outbox row is passed over before it is read again (it may have been mended). */
-const UNREADABLE_RETRY_MS = 5 * 60_000;
+/** How long an outbox row that did not parse is set aside before it is read again (it may have been mended). */
+const UNREADABLE_PARKED_MS = 5 * 60_000;
 
 /**
  * The workflow store on PostgreSQL, for several instances sharing one database. A transaction is a
@@ -55,14 +53,6 @@ const UNREADABLE_RETRY_MS = 5 * 60_000;
  */
 export class PgWorkflowStore implements WorkflowStore {
   private readonly listeners: (() => void)[] = [];
-  /**
-   * Outbox rows this instance claimed and could not read. Its claims pass them over: otherwise they
-   * would come back at the head of every claim (they stay pending, and an instance may claim its own
-   * rows again), and enough of them would fill the claim's limit and stop every delivery. They stay
-   * pending for an instance that can read them (a newer version during a rolling update), and this
-   * one reads them again after a while, in case they were mended. Row id → when to read it again.
-   */
-  private readonly unreadable = new Map<string, number>();
   private listening: Promise<void> | undefined;
 
   constructor(
@@ -118,46 +108,55 @@ export class PgWorkflowStore implements WorkflowStore {
     return rows.map((r) => parse(OutboxMessageSchema, r.doc, 'outbox message', this)).filter((m): m is OutboxMessage => m !== undefined);
   }
 
-  /** FOR UPDATE SKIP LOCKED: two instances' workers never take the same message. */
+  /**
+   * FOR UPDATE SKIP LOCKED: two instances' workers never take the same message.
+   *
+   * A claimed row that does not parse is set aside: still pending (an instance of a newer version
+   * may read it), but claimed in nobody's name for UNREADABLE_PARKED_MS, then read again in case it
+   * was mended. Left as it was, it would come back at the head of every claim (it stays due, and an
+   * instance may claim its own rows again), and enough such rows would fill every claim and stop all
+   * delivery; so the claim goes on past them at once, until it has its messages or nothing is due.
+   * Setting aside never shortens a hold: a row being delivered when it was edited is not handed to
+   * another instance before this one's hold is over.
+   */
   async claimOutbox(owner: string, at: Date, limit: number, holdMs: number): Promise<OutboxMessage[]> {
-    const rows = (
-      await this.db.query<{ id: string; doc: unknown }>(
-        `UPDATE outbox SET claimed_by = $1, claimed_until = $2::timestamptz + ($3::int * interval '1 millisecond')
-          WHERE id IN (
-            SELECT id FROM outbox
-             WHERE status = 'pending' AND next_attempt_at <= $2
-               AND (claimed_until IS NULL OR claimed_until <= $2 OR claimed_by = $1)
-               AND id <> ALL($5::text[])
-             ORDER BY next_attempt_at
-             LIMIT $4
-             FOR UPDATE SKIP LOCKED)
-          RETURNING id, doc`,
-        [owner, at.toISOString(), holdMs, limit, this.passedOver(at.getTime())],
-      )
-    ).rows;
     const messages: OutboxMessage[] = [];
-    const unreadable: string[] = [];
-    for (const row of rows) {
-      const message = parse(OutboxMessageSchema, row.doc, `outbox message ${row.id}`, this);
-      if (message) messages.push(message);
-      else unreadable.push(row.id);
-    }
-    if (unreadable.length > 0) {
-      for (const id of unreadable) {
-        this.unreadable.delete(id);
-        this.unreadable.set(id, at.getTime() + UNREADABLE_RETRY_MS);
-        if (this.unreadable.size > MAX_UNREADABLE) this.unreadable.delete(this.unreadable.keys().next().value!);
+    const taken: string[] = [];
+    for (;;) {
+      const wanted = limit - messages.length;
+      const rows = (
+        await this.db.query<{ id: string; doc: unknown }>(
+          `UPDATE outbox SET claimed_by = $1, claimed_until = $2::timestamptz + ($3::int * interval '1 millisecond')
+            WHERE id IN (
+              SELECT id FROM outbox
+               WHERE status = 'pending' AND next_attempt_at <= $2
+                 AND (claimed_until IS NULL OR claimed_until <= $2 OR claimed_by = $1)
+                 AND id <> ALL($5::text[])
+               ORDER BY next_attempt_at
+               LIMIT $4
+               FOR UPDATE SKIP LOCKED)
+            RETURNING id, doc`,
+          // Once past unreadable rows, the messages this call has claimed already are not taken twice.
+          [owner, at.toISOString(), holdMs, wanted, taken],
+        )
+      ).rows;
+      const unreadable: string[] = [];
+      for (const row of rows) {
+        const message = parse(OutboxMessageSchema, row.doc, `outbox message ${row.id}`, this);
+        if (message) {
+          messages.push(message);
+          taken.push(row.id);
+        } else unreadable.push(row.id);
       }
-      // Given back at once, for an instance that can read them.
-      await this.db.query(`UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE id = ANY($1::text[]) AND claimed_by = $2`, [unreadable, owner]);
+      if (unreadable.length === 0) break;
+      await this.db.query(
+        `UPDATE outbox SET claimed_by = $2, claimed_until = GREATEST(claimed_until, $3::timestamptz + ($4::int * interval '1 millisecond'))
+          WHERE id = ANY($1::text[]) AND claimed_by = $5`,
+        [unreadable, `unreadable:${owner}`, at.toISOString(), UNREADABLE_PARKED_MS, owner],
+      );
+      if (rows.length < wanted || messages.length >= limit) break;
     }
     return messages.sort((a, b) => a.nextAttemptAt.localeCompare(b.nextAttemptAt));
-  }
-
-  /** The unreadable rows a claim at `now` passes over. */
-  private passedOver(now: number): string[] {
-    for (const [id, until] of this.unreadable) if (until <= now) this.unreadable.delete(id);
-    return [...this.unreadable.keys()];
   }
 
   async nextOutboxAt(after?: Date): Promise<Date | undefined> {
