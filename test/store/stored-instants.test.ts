@@ -354,6 +354,26 @@ describe('the PostgreSQL workflow store and hand-edited outbox rows', () => {
     expect(otherLines).toHaveLength(29);
   });
 
+  it('gets past more unreadable rows than one claim sets aside, over successive claims, without losing any', async () => {
+    const { db, store } = await setUp();
+    const lines: Line[] = [];
+    const a = store(lines);
+    const good = pendingMessage({ planId: 'p0', kind: 'refreshCopies' }, '2026-11-30T20:30:00.000Z', at);
+    const broken = Array.from({ length: 1_050 }, (_, i) => pendingMessage({ planId: `p${i + 1}`, kind: 'refreshCopies' }, at, at));
+    await a.transact((tx) => {
+      for (const m of [good, ...broken]) tx.putOutbox(m);
+    });
+    await db.query(`UPDATE outbox SET doc = jsonb_set(doc, '{kind}', '"somethingNew"') WHERE id <> $1`, [good.id]);
+    const now = new Date('2026-11-30T20:45:00.000Z');
+    // Ten rounds of (1 wanted + 100 looked ahead): 1,010 set aside by the first claim, the rest by the second.
+    expect(await a.claimOutbox('instance-a', now, 1, 60_000)).toEqual([]);
+    expect(lines).toHaveLength(1_010);
+    expect((await a.claimOutbox('instance-a', new Date(now.getTime() + 5_000), 1, 60_000)).map((m) => m.id)).toEqual([good.id]);
+    expect(lines).toHaveLength(1_050);
+    const held = (await db.query<{ n: string }>(`SELECT count(*) AS n FROM outbox WHERE status = 'pending' AND claimed_by = 'unreadable:instance-a'`)).rows[0]!.n;
+    expect(Number(held)).toBe(1_050);
+  });
+
   it('does not hand a row it is delivering to another instance when its document is edited meanwhile', async () => {
     const { db, store } = await setUp();
     const a = store([]);

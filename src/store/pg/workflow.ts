@@ -42,7 +42,14 @@ function parse<T>(
 }
 
 /** How long an outbox row that did not parse is set aside before it is read again (it may have been mended). */
-const UNREADABLE_PARKED_MS = 5 * 60_000;
+const UNREADABLE_HELD_MS = 5 * 60_000;
+/** How many rows past those it wants a claim reads, to set aside the unreadable ones among them. */
+const CLAIM_LOOK_AHEAD = 100;
+/**
+ * Rounds of one claim at most: a claim sets aside at least 1,000 unreadable rows, in milliseconds,
+ * so that passes 5 s apart get past 60,000 of them before the first are read again.
+ */
+const CLAIM_ROUNDS = 10;
 
 /**
  * The workflow store on PostgreSQL, for several instances sharing one database. A transaction is a
@@ -111,52 +118,64 @@ export class PgWorkflowStore implements WorkflowStore {
   /**
    * FOR UPDATE SKIP LOCKED: two instances' workers never take the same message.
    *
-   * A claimed row that does not parse is set aside: still pending (an instance of a newer version
-   * may read it), but claimed in nobody's name for UNREADABLE_PARKED_MS, then read again in case it
-   * was mended. Left as it was, it would come back at the head of every claim (it stays due, and an
-   * instance may claim its own rows again), and enough such rows would fill every claim and stop all
-   * delivery; so the claim goes on past them at once, until it has its messages or nothing is due.
-   * Setting aside never shortens a hold: a row being delivered when it was edited is not handed to
-   * another instance before this one's hold is over.
+   * A due row whose document does not parse is set aside: still pending, but held for
+   * UNREADABLE_HELD_MS under a name no instance claims with, then read again in case it was mended
+   * (an instance of a newer version, during a rolling update, reads it then). Left as it was, it
+   * would come back at the head of every claim (it stays due, and an instance may claim its own rows
+   * again), and enough such rows would fill every claim and stop all delivery. So each round looks
+   * further ahead than it claims, sets aside what it cannot read and claims only what it can, and the
+   * claim goes on past unreadable rows, a bounded number of rounds: what it set aside stays set
+   * aside, and the next claim carries on. Setting aside never shortens a hold: a row edited while it
+   * is being delivered is not handed to another instance before this one's hold is over.
    */
   async claimOutbox(owner: string, at: Date, limit: number, holdMs: number): Promise<OutboxMessage[]> {
-    const messages: OutboxMessage[] = [];
-    const taken: string[] = [];
-    for (;;) {
-      const wanted = limit - messages.length;
-      const rows = (
-        await this.db.query<{ id: string; doc: unknown }>(
-          `UPDATE outbox SET claimed_by = $1, claimed_until = $2::timestamptz + ($3::int * interval '1 millisecond')
-            WHERE id IN (
-              SELECT id FROM outbox
-               WHERE status = 'pending' AND next_attempt_at <= $2
-                 AND (claimed_until IS NULL OR claimed_until <= $2 OR claimed_by = $1)
-                 AND id <> ALL($5::text[])
-               ORDER BY next_attempt_at
-               LIMIT $4
-               FOR UPDATE SKIP LOCKED)
-            RETURNING id, doc`,
-          // Once past unreadable rows, the messages this call has claimed already are not taken twice.
-          [owner, at.toISOString(), holdMs, wanted, taken],
-        )
-      ).rows;
-      const unreadable: string[] = [];
-      for (const row of rows) {
-        const message = parse(OutboxMessageSchema, row.doc, `outbox message ${row.id}`, this);
-        if (message) {
-          messages.push(message);
-          taken.push(row.id);
-        } else unreadable.push(row.id);
+    if (limit <= 0) return [];
+    return this.db.transaction(async (client) => {
+      const messages: OutboxMessage[] = [];
+      const taken: string[] = [];
+      for (let round = 0; round < CLAIM_ROUNDS && messages.length < limit; round++) {
+        const looked = limit - messages.length + CLAIM_LOOK_AHEAD;
+        const rows = (
+          await client.query<{ id: string; doc: unknown }>(
+            `SELECT id, doc FROM outbox
+              WHERE status = 'pending' AND next_attempt_at <= $1
+                AND (claimed_until IS NULL OR claimed_until <= $1 OR claimed_by = $2)
+                AND id <> ALL($3::text[])
+              ORDER BY next_attempt_at
+              LIMIT $4
+              FOR UPDATE SKIP LOCKED`,
+            [at.toISOString(), owner, taken, looked],
+          )
+        ).rows;
+        const claimed: string[] = [];
+        const unreadable: string[] = [];
+        for (const row of rows) {
+          if (messages.length >= limit) break;
+          const message = parse(OutboxMessageSchema, row.doc, `outbox message ${row.id}`, this);
+          if (message) {
+            messages.push(message);
+            claimed.push(row.id);
+          } else unreadable.push(row.id);
+        }
+        if (claimed.length > 0) {
+          taken.push(...claimed);
+          await client.query(`UPDATE outbox SET claimed_by = $2, claimed_until = $3::timestamptz + ($4::int * interval '1 millisecond') WHERE id = ANY($1::text[])`, [
+            claimed,
+            owner,
+            at.toISOString(),
+            holdMs,
+          ]);
+        }
+        if (unreadable.length > 0) {
+          await client.query(
+            `UPDATE outbox SET claimed_by = $2, claimed_until = GREATEST(claimed_until, $3::timestamptz + ($4::int * interval '1 millisecond')) WHERE id = ANY($1::text[])`,
+            [unreadable, `unreadable:${owner}`, at.toISOString(), UNREADABLE_HELD_MS],
+          );
+        }
+        if (unreadable.length === 0 || rows.length < looked) break;
       }
-      if (unreadable.length === 0) break;
-      await this.db.query(
-        `UPDATE outbox SET claimed_by = $2, claimed_until = GREATEST(claimed_until, $3::timestamptz + ($4::int * interval '1 millisecond'))
-          WHERE id = ANY($1::text[]) AND claimed_by = $5`,
-        [unreadable, `unreadable:${owner}`, at.toISOString(), UNREADABLE_PARKED_MS, owner],
-      );
-      if (rows.length < wanted || messages.length >= limit) break;
-    }
-    return messages.sort((a, b) => a.nextAttemptAt.localeCompare(b.nextAttemptAt));
+      return messages.sort((a, b) => a.nextAttemptAt.localeCompare(b.nextAttemptAt));
+    });
   }
 
   async nextOutboxAt(after?: Date): Promise<Date | undefined> {
