@@ -67,7 +67,7 @@ export function canonicalInstant(text: string): string | undefined {
  * operations' order), which orders instants only in that one form. A record edited by hand, or
  * written by another tool, may hold the same instant spelt another way (an offset, no milliseconds,
  * a space for the T): it is read back in the canonical form. A value that names no instant makes its
- * record unusable, as any other bad field does, rather than running it at a guessed time or never:
+ * record unusable, like any other bad field, rather than running it at a guessed time or never:
  * lowdb quarantines it; on PostgreSQL the workflow store skips the row and logs why, and a contact
  * row counts as unknown until that user's next activity saves it again.
  */

@@ -315,18 +315,23 @@ describe('the PostgreSQL workflow store and hand-edited outbox rows', () => {
       new PgWorkflowStore(database, (e) => audit.entryOf(e), lines ? createLogger('error', { write: (line: string) => void lines.push(JSON.parse(line) as Line) }) : silent);
     return { db: database, store };
   }
+  /** A message due at 20:30 and `count` due at 20:00, ahead of it. */
+  async function queued(store: PgWorkflowStore, count: number): Promise<{ good: OutboxMessage; broken: OutboxMessage[] }> {
+    const good = pendingMessage({ planId: 'p0', kind: 'refreshCopies' }, '2026-11-30T20:30:00.000Z', at);
+    const broken = Array.from({ length: count }, (_, i) => pendingMessage({ planId: `p${i + 1}`, kind: 'refreshCopies' }, at, at));
+    await store.transact((tx) => {
+      for (const m of [good, ...broken]) tx.putOutbox(m);
+    });
+    return { good, broken };
+  }
   const claimsOf = (rows: { claimed_by: string | null; claimed_until: Date | null }[]) => rows.map((r) => [r.claimed_by, r.claimed_until?.toISOString() ?? null]);
 
   it('claims a row whose instant was edited in another spelling, canonical; rows no one can read neither hold up the others nor are lost', async () => {
     const { db, store } = await setUp();
     const lines: Line[] = [];
     const a = store(lines);
-    const good = pendingMessage({ planId: 'p1', kind: 'refreshCopies' }, '2026-11-30T20:30:00.000Z', at);
-    // Four claims' worth of unreadable rows, all due before the good one.
-    const broken = Array.from({ length: 30 }, (_, i) => pendingMessage({ planId: `p${i + 2}`, kind: 'refreshCopies' }, at, at));
-    await a.transact((tx) => {
-      for (const m of [good, ...broken]) tx.putOutbox(m);
-    });
+    // More rows than a claim of 8 takes, all due before the good one.
+    const { good, broken } = await queued(a, 30);
     await db.query(`UPDATE outbox SET doc = jsonb_set(doc, '{nextAttemptAt}', '"2026-11-30 21:30:00+01"') WHERE id = $1`, [good.id]);
     await db.query(`UPDATE outbox SET doc = jsonb_set(doc, '{nextAttemptAt}', '"after lunch"') WHERE id = ANY($1::text[])`, [broken.map((m) => m.id)]);
 
@@ -335,7 +340,7 @@ describe('the PostgreSQL workflow store and hand-edited outbox rows', () => {
     // Said once per row, with the field and why.
     expect(lines.map((l) => l.what).sort()).toEqual(broken.map((m) => `outbox message ${m.id}`).sort());
     expect(new Set(lines.map((l) => l.problems))).toEqual(new Set(['nextAttemptAt: not an instant: an ISO 8601 date-time with Z or an offset is expected, e.g. 2026-11-30T20:00:00.000Z']));
-    // Still pending, set aside for five minutes in nobody's name.
+    // Still pending, set aside for five minutes under a name no instance claims with.
     const parked = (await db.query<{ status: string; claimed_by: string | null; claimed_until: Date | null }>('SELECT status, claimed_by, claimed_until FROM outbox WHERE id = ANY($1::text[])', [broken.map((m) => m.id)])).rows;
     expect(parked.map((r) => r.status)).toEqual(broken.map(() => 'pending'));
     expect(claimsOf(parked)).toEqual(broken.map(() => ['unreadable:instance-a', '2026-11-30T20:50:00.000Z']));
@@ -358,11 +363,7 @@ describe('the PostgreSQL workflow store and hand-edited outbox rows', () => {
     const { db, store } = await setUp();
     const lines: Line[] = [];
     const a = store(lines);
-    const good = pendingMessage({ planId: 'p0', kind: 'refreshCopies' }, '2026-11-30T20:30:00.000Z', at);
-    const broken = Array.from({ length: 1_050 }, (_, i) => pendingMessage({ planId: `p${i + 1}`, kind: 'refreshCopies' }, at, at));
-    await a.transact((tx) => {
-      for (const m of [good, ...broken]) tx.putOutbox(m);
-    });
+    const { good, broken } = await queued(a, 1_050);
     await db.query(`UPDATE outbox SET doc = jsonb_set(doc, '{kind}', '"somethingNew"') WHERE id <> $1`, [good.id]);
     const now = new Date('2026-11-30T20:45:00.000Z');
     // Ten rounds of (1 wanted + 100 looked ahead): 1,010 set aside by the first claim, the rest by the second.
