@@ -110,6 +110,11 @@ describe('replies to messages go out after the HTTP answer, through the outbox',
     await app.approvals.confirm(planId, { aadObjectId: ADMIN.aadObjectId, name: ADMIN.name });
     await until(async () => (await app.plans.get(planId))?.status === 'done', 8_000, 'the plan to finish');
 
+    // Back right after an attempt failed, while the reply waits for its next one: not while a call is
+    // out. A call whose own retries straddle the connector's return can reach it just as its deadline
+    // aborts it, and the reply then goes out twice (at least once, by design: src/bot/delivery.ts).
+    const failed = (await pendingReplies())[0]!.attempts;
+    await until(async () => (await pendingReplies())[0]!.attempts > failed, 8_000, 'an attempt to fail');
     await connector.to('up');
     await until(() => connector.posts.some((p) => p.method === 'PUT'), 10_000, 'the late card to be updated');
     const [sentCard, ...updates] = connector.posts;
