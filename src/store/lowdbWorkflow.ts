@@ -5,6 +5,7 @@ import { ChangeRequestSchema, isFinalRequest, type ChangeRequest } from '../appr
 import { isActive, isFinished, PlanSchema, type Plan } from '../provisioning/plans';
 import { AuditEntrySchema, type AuditEntry, type AuditLog, type NewAuditEntry } from './audit';
 import { StoreUnavailableError } from './errors';
+import { issuesOnOneLine } from './issues';
 import { JournaledStore } from './journal/store';
 import type { DocumentShape, Json } from './journal/shape';
 import { KeyedLock } from './keyedLock';
@@ -51,7 +52,7 @@ const workflowShape: DocumentShape = {
     if (!Object.hasOwn(COLLECTIONS, collection)) return { ok: false, reason: `${collection} is not a collection of the workflow store` };
     const { schema, key: keyOf } = COLLECTIONS[collection as keyof typeof COLLECTIONS];
     const parsed = (schema as z.ZodType).safeParse(value);
-    if (!parsed.success) return { ok: false, reason: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`).join('; ') };
+    if (!parsed.success) return { ok: false, reason: issuesOnOneLine(parsed.error, { max: 3 }) };
     return (keyOf as (v: unknown) => string)(parsed.data) === key ? { ok: true, value: parsed.data } : { ok: false, reason: 'key does not match the record it holds' };
   },
   part(name, value) {

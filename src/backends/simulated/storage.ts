@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from '../../log/logger';
+import { issuesOnOneLine } from '../../store/issues';
 import { refusalFor, type StoreSubject } from '../../store/storeFiles';
 import type { Checked, DocumentShape, Json, Quarantined } from '../../store/journal/shape';
 import { JournaledStore } from '../../store/journal/store';
@@ -126,13 +127,8 @@ export function postgresStorage(db: Database, options: PostgresStorageOptions = 
     });
 }
 
-/** zod's issues on one line: `path: message; …` (a quarantine reason is one line of a JSONL file). */
-function reasonOf(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(value)'}: ${i.message}`).join('; ');
-}
-
 function checked<T>(result: z.ZodSafeParseResult<T>): Checked<T> {
-  return result.success ? { ok: true, value: result.data } : { ok: false, reason: reasonOf(result.error) };
+  return result.success ? { ok: true, value: result.data } : { ok: false, reason: issuesOnOneLine(result.error, { whole: '(value)' }) };
 }
 
 type CollectionName = keyof typeof TENANT_COLLECTIONS;

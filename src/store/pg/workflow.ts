@@ -4,6 +4,7 @@ import { ChangeRequestSchema, type ChangeRequest } from '../../approvals/request
 import type { Logger } from '../../log/logger';
 import { PlanSchema, type Plan } from '../../provisioning/plans';
 import type { AuditEntry, NewAuditEntry } from '../audit';
+import { issuesOnOneLine, type ParseIssues } from '../issues';
 import type { WorkflowStore, WorkflowTx } from '../workflow';
 import { insertAudit } from './audit';
 import type { Database } from './database';
@@ -27,7 +28,7 @@ interface Parsers {
 }
 
 function parse<T>(
-  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } } },
+  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: ParseIssues } },
   doc: unknown,
   what: string,
   p: Parsers,
@@ -36,8 +37,7 @@ function parse<T>(
   if (parsed.success) return parsed.data;
   // This code writes only records of these schemas: a row that does not parse was edited by hand or
   // written by a newer version. It is skipped (and said, with why) rather than taking the instance down.
-  const problems = parsed.error.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(record)'}: ${i.message}`).join('; ');
-  p.log.error({ what, problems }, 'PostgreSQL: a stored row does not parse; it is ignored');
+  p.log.error({ what, problems: issuesOnOneLine(parsed.error, { max: 3 }) }, 'PostgreSQL: a stored row does not parse; it is ignored');
   return undefined;
 }
 
