@@ -83,24 +83,19 @@ export class Database {
    */
   async transaction<R>(work: (client: pg.PoolClient) => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt++) {
-      let client: pg.PoolClient;
-      try {
-        client = await this.pool.connect();
-      } catch (error) {
-        throw this.translate(error);
-      }
-      let broken = false;
+      const held = await this.checkout();
+      const client = held.client;
       try {
         await client.query('BEGIN');
         const result = await work(client);
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => (broken = true));
+        await client.query('ROLLBACK').catch(() => held.lose());
         if (RETRYABLE.has(sqlState(error) ?? '') && attempt < 5) continue;
         throw this.translate(error);
       } finally {
-        client.release(broken ? true : undefined);
+        held.release();
       }
     }
   }
@@ -110,33 +105,29 @@ export class Database {
    * every instance). The lock is on one connection of the pool, kept for the duration.
    */
   async withLock<R>(name: string, work: () => Promise<R>): Promise<R> {
-    const client = await this.pool.connect().catch((error: unknown) => {
-      throw this.translate(error);
-    });
+    const held = await this.checkout();
+    const client = held.client;
     const key = lockKey(name);
-    let broken = false;
     try {
       await client.query('SELECT pg_advisory_lock($1::bigint)', [key]).catch((error: unknown) => {
-        broken = true;
+        held.lose();
         throw this.translate(error);
       });
       try {
         return await work();
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => (broken = true));
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => held.lose());
       }
     } finally {
-      client.release(broken ? true : undefined);
+      held.release();
     }
   }
 
   /** Runs `work` only if no other session holds `name` now; resolves whether it ran. */
   async tryExclusively(name: string, work: () => Promise<void>): Promise<boolean> {
-    const client = await this.pool.connect().catch((error: unknown) => {
-      throw this.translate(error);
-    });
+    const held = await this.checkout();
+    const client = held.client;
     const key = lockKey(name);
-    let broken = false;
     try {
       const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
       if (!got.rows[0]?.ok) return false;
@@ -144,13 +135,13 @@ export class Database {
         await work();
         return true;
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => (broken = true));
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => held.lose());
       }
     } catch (error) {
-      broken = broken || isUnavailable(error);
+      if (isUnavailable(error)) held.lose();
       throw this.translate(error);
     } finally {
-      client.release(broken ? true : undefined);
+      held.release();
     }
   }
 
@@ -225,6 +216,36 @@ export class Database {
       retry();
       throw this.translate(error);
     }
+  }
+
+  /**
+   * A connection of the pool for a transaction or a lock. A checked-out client has no listener of the
+   * pool's, and node-postgres emits an error that comes while none of its queries is active (the
+   * server ending the session: a restart, a failover, pg_terminate_backend) as an 'error' event: with
+   * no listener, Node ends the process. That happened to a transaction waiting on other work, and to a
+   * lock held while its work ran on other connections. Such a connection is not given back for reuse.
+   */
+  private async checkout(): Promise<{ client: pg.PoolClient; lose(): void; release(): void }> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.translate(error);
+    }
+    let broken = false;
+    const lost = (error: Error) => {
+      if (!broken) this.options.log.warn({ err: error }, 'PostgreSQL: a connection in use was lost');
+      broken = true;
+    };
+    client.on('error', lost);
+    return {
+      client,
+      lose: () => void (broken = true),
+      release: () => {
+        client.off('error', lost);
+        client.release(broken ? true : undefined);
+      },
+    };
   }
 
   private translate(error: unknown): unknown {
