@@ -152,6 +152,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     contacts,
     copies,
     replies,
+    connectorTimeoutMs: config.connectorTimeoutMs,
     onReachable: (aadObjectId) => void delivery.reachable(aadObjectId).catch((error: unknown) => log.warn({ err: error }, 'could not retry deliveries')),
     log,
   });

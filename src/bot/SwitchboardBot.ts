@@ -30,6 +30,7 @@ import { commands, parseCommand } from './commands';
 import { gate, type GateSettings } from './gate';
 import { hasFile, importFromFile } from './importFlow';
 import { REPLIES_AFTER_ANSWER, type ReplyQueue, type ReplyTurn } from './replies';
+import { ConnectorDeadlineError, DEFAULT_CONNECTOR_TIMEOUT_MS, withinDeadline } from './connectorDeadline';
 import { allowed, PlanReply, type Reply, type Requirement, type Services, type TurnLog, type TurnScope } from './scope';
 
 export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -54,6 +55,8 @@ export interface BotDependencies {
   copies: CardCopies;
   /** Where the replies of turns answered over HTTP wait for the outbox worker (src/bot/replies.ts). */
   replies: ReplyQueue;
+  /** How long a turn waits for a reply it sends itself (SWITCHBOARD_CONNECTOR_TIMEOUT_SECONDS). */
+  connectorTimeoutMs?: number;
   /** An approver's contact was saved: deliveries that could not reach them are tried again. */
   onReachable?: (aadObjectId: string) => void;
   log: Logger;
@@ -298,9 +301,19 @@ export class SwitchboardBot extends TeamsActivityHandler {
         else scope.log.error({ err: error }, 'fault while writing a reply to the outbox; sent within the turn');
       }
     }
-    const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
     // Best effort: a copy the store cannot take now is written with the plan's next card update.
-    if (copy && sent?.id) await this.deps.copies.sent(copy, sent.id);
+    const sending = context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card))).then(async (sent) => {
+      if (copy && sent?.id) await this.deps.copies.sent(copy, sent.id);
+    });
+    // The turn waits for the deadline, as it always did (the Bot Framework gives a turn 15 s). A new
+    // message already on the wire then may still be answered within its grace (connectorCallLimitMs):
+    // it goes on after the turn, and its copy learns its id if it is.
+    try {
+      await withinDeadline(sending, this.deps.connectorTimeoutMs ?? DEFAULT_CONNECTOR_TIMEOUT_MS);
+    } catch (error) {
+      if (error instanceof ConnectorDeadlineError) sending.catch((late: unknown) => scope.log.warn({ err: late }, 'a reply the turn stopped waiting for was not sent either'));
+      throw error;
+    }
   }
 
   private refusalCard(scope: TurnScope, text: string): CardJson {

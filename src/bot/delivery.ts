@@ -14,7 +14,7 @@ import { isStoreUnavailable } from '../store/errors';
 import type { WorkflowStore } from '../store/workflow';
 import { withCardId } from './cardIds';
 import type { CardCopies } from './cardCopies';
-import { ConnectorDeadlineError, DEFAULT_CONNECTOR_TIMEOUT_MS, withinDeadline } from './connectorDeadline';
+import { ConnectorDeadlineError, connectorCallLimitMs, DEFAULT_CONNECTOR_TIMEOUT_MS, withinDeadline } from './connectorDeadline';
 import type { Views } from './planView';
 import { firstInLine, REPLY_ATTEMPTS, type ReplyQueue } from './replies';
 import type { DeliveryPort, Services } from './scope';
@@ -38,11 +38,16 @@ export interface DeliveryOptions {
 
 /**
  * How long a worker holds the messages it took before another instance may take them (at least four
- * call deadlines): longer than a delivery takes unless several of its connector calls hit their
- * deadline. Should a refresh outlast it, another instance may send the same update once more;
- * harmless, since a copy only ever moves to a newer card.
+ * call deadlines, and the longest delivery of one message: see claimMs): longer than a delivery takes
+ * unless several of its connector calls hit their deadline. So no other instance sends a new message
+ * again while its first attempt may still be answered (connectorCallLimitMs). Should a refresh of many
+ * copies outlast it, another instance may send the same update once more; harmless, since a copy only
+ * ever moves to a newer card.
  */
 const CLAIM_MS = 60_000;
+
+/** How much longer than the connector client's own limit the worker waits for a new message (see call). */
+const CALL_MARGIN_MS = 250;
 
 /** After this many failed attempts (about a day with the back-off below) a message is abandoned. */
 const MAX_ATTEMPTS = 25;
@@ -116,7 +121,8 @@ export class OutboxWorker implements DeliveryPort {
     this.adapter = adapter;
     this.concurrency = options.concurrency ?? 8;
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CONNECTOR_TIMEOUT_MS;
-    this.claimMs = Math.max(CLAIM_MS, 4 * this.callTimeoutMs);
+    // The longest delivery of one message: a notice to both requesters, each a new message waited for up to its limit.
+    this.claimMs = Math.max(CLAIM_MS, 4 * this.callTimeoutMs, 2 * (connectorCallLimitMs(this.callTimeoutMs) + CALL_MARGIN_MS));
     this.replyAttempts = options.replyAttempts ?? REPLY_ATTEMPTS;
     // A reply that waited for an earlier turn of its conversation may go once that turn is over.
     options.replies?.onTurnEnd(() => this.kick());
@@ -182,7 +188,7 @@ export class OutboxWorker implements DeliveryPort {
     }
   }
 
-  /** Stops taking messages and waits for the deliveries under way (each bounded by the call deadline). */
+  /** Stops taking messages and waits for the deliveries under way (each bounded by its calls' limits: connectorCallLimitMs). */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
@@ -576,7 +582,7 @@ export class OutboxWorker implements DeliveryPort {
 
   private async send(message: OutboxMessage, conversation: ConversationRef, card: CardJson): Promise<string> {
     let id = '';
-    await this.call(message, () =>
+    await this.call(message, 'new message', () =>
       this.proactive(conversation, async (context) => {
         const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
         id = sent?.id ?? '';
@@ -589,7 +595,7 @@ export class OutboxWorker implements DeliveryPort {
   /** A reply as the turn would have sent it: a reply to the user's message, in their conversation. */
   private async sendReply(message: OutboxMessage, reply: PendingReply): Promise<string | undefined> {
     let id: string | undefined;
-    await this.call(message, () =>
+    await this.call(message, 'new message', () =>
       this.proactive(reply.conversation, async (context) => {
         const replyToId = reply.replyToId;
         // botbuilder makes a proactive message a reply to its own continuation event: to the user's message instead.
@@ -607,7 +613,7 @@ export class OutboxWorker implements DeliveryPort {
   }
 
   private async replace(message: OutboxMessage, conversation: ConversationRef, activityId: string, card: CardJson): Promise<void> {
-    await this.call(message, () =>
+    await this.call(message, 'update', () =>
       this.proactive(conversation, async (context) => {
         await context.updateActivity({ ...MessageFactory.attachment(CardFactory.adaptiveCard(card)), id: activityId });
       }),
@@ -634,13 +640,16 @@ export class OutboxWorker implements DeliveryPort {
 
   /**
    * One connector call, waited for at most the call deadline (the adapter's HTTP client aborts its
-   * requests by then too: src/bot/connectorDeadline.ts). A call still out after its deadline keeps its
-   * message from being delivered again until it returns.
+   * requests by then too: src/bot/connectorDeadline.ts), or for a new message as long as the client may
+   * wait for an attempt already on the wire (connectorCallLimitMs says why), so that a late answer is
+   * still this delivery's and its message id is kept. A call still out after that keeps its message
+   * from being delivered again until it returns.
    */
-  private async call(message: OutboxMessage, work: () => Promise<void>): Promise<void> {
+  private async call(message: OutboxMessage, what: 'new message' | 'update', work: () => Promise<void>): Promise<void> {
     const call = work();
     try {
-      await withinDeadline(call, this.callTimeoutMs);
+      // A little over the client's own limit, so that the client's abort, which names what happened, comes first.
+      await withinDeadline(call, what === 'new message' ? connectorCallLimitMs(this.callTimeoutMs) + CALL_MARGIN_MS : this.callTimeoutMs);
     } catch (error) {
       if (error instanceof ConnectorDeadlineError) this.linger(keyOf(message), call);
       throw error;
