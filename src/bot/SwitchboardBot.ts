@@ -30,7 +30,7 @@ import { commands, parseCommand } from './commands';
 import { gate, type GateSettings } from './gate';
 import { hasFile, importFromFile } from './importFlow';
 import { REPLIES_AFTER_ANSWER, type ReplyQueue, type ReplyTurn } from './replies';
-import { ConnectorDeadlineError, DEFAULT_CONNECTOR_TIMEOUT_MS, withinDeadline } from './connectorDeadline';
+import { ConnectorDeadlineError, DEADLINE_MARGIN_MS, DEFAULT_CONNECTOR_TIMEOUT_MS, withinDeadline } from './connectorDeadline';
 import { allowed, PlanReply, type Reply, type Requirement, type Services, type TurnLog, type TurnScope } from './scope';
 
 export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -301,18 +301,29 @@ export class SwitchboardBot extends TeamsActivityHandler {
         else scope.log.error({ err: error }, 'fault while writing a reply to the outbox; sent within the turn');
       }
     }
+    // Through the adapter, not the turn's context: botbuilder revokes the context when the turn ends,
+    // and a send that outlives the turn (below) would fail on it when Teams answers.
+    const activity = TurnContext.applyConversationReference(MessageFactory.attachment(CardFactory.adaptiveCard(card)), TurnContext.getConversationReference(context.activity));
+    let settled = false;
     // Best effort: a copy the store cannot take now is written with the plan's next card update.
-    const sending = context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card))).then(async (sent) => {
+    const sending = context.adapter.sendActivities(context, [activity]).then(async ([sent]) => {
+      settled = true;
       if (copy && sent?.id) await this.deps.copies.sent(copy, sent.id);
     });
-    // The turn waits for the deadline, as it always did (the Bot Framework gives a turn 15 s). A new
-    // message already on the wire then may still be answered within its grace (connectorCallLimitMs):
-    // it goes on after the turn, and its copy learns its id if it is.
+    sending.catch(() => (settled = true));
+    // The turn waits for the deadline, as it always did (the Bot Framework gives a turn 15 s); the
+    // client's own abort at the deadline comes first (DEADLINE_MARGIN_MS). A new message still on the
+    // wire then may be answered within its grace (connectorCallLimitMs): it goes on after the turn,
+    // and its copy learns its id if it is.
     try {
-      await withinDeadline(sending, this.deps.connectorTimeoutMs ?? DEFAULT_CONNECTOR_TIMEOUT_MS);
+      await withinDeadline(sending, (this.deps.connectorTimeoutMs ?? DEFAULT_CONNECTOR_TIMEOUT_MS) + DEADLINE_MARGIN_MS);
     } catch (error) {
-      if (error instanceof ConnectorDeadlineError) sending.catch((late: unknown) => scope.log.warn({ err: late }, 'a reply the turn stopped waiting for was not sent either'));
-      throw error;
+      if (!(error instanceof ConnectorDeadlineError) || settled) throw error;
+      scope.log.warn('a reply sent within the turn is still on its way at the deadline; the turn ends without waiting for it');
+      sending.then(
+        () => scope.log.info('the reply the turn stopped waiting for was sent'),
+        (late: unknown) => scope.log.warn({ err: late }, 'the reply the turn stopped waiting for was not sent'),
+      );
     }
   }
 

@@ -26,6 +26,13 @@ export function connectorCallLimitMs(timeoutMs: number): number {
   return 2 * timeoutMs;
 }
 
+/**
+ * How much longer than the connector client's own limit a caller waits for a call, so that the
+ * client's abort, which names what happened, comes first; a caller whose own wait ends first knows the
+ * request is still out.
+ */
+export const DEADLINE_MARGIN_MS = 250;
+
 /** A Bot Connector call that did not finish within its deadline (it was abandoned, not answered). */
 export class ConnectorDeadlineError extends Error {
   constructor(
@@ -150,14 +157,14 @@ export function addConnectorDeadline(client: ConnectorClient, timeoutMs: number)
       } catch (error) {
         state.lastStatus = statusOf((error as { response?: unknown } | undefined)?.response);
         // Past the deadline an error the retry policy would retry (a system error, a retryable status) ends the call now.
-        if (state.closed && (state.lastStatus === undefined || retryable(state.lastStatus)))
+        if (state.closed && (state.lastStatus === undefined || retriedByClient(state.lastStatus, (error as { response?: unknown }).response)))
           throw new ConnectorDeadlineError(timeoutMs, state.lastStatus === undefined ? describeError(error) : String(state.lastStatus));
         throw error;
       } finally {
         state.inFlight -= 1;
       }
       // Past the deadline a retryable answer is not waited on through the client's back-off: the call ends now.
-      if (state.closed && state.lastStatus !== undefined && retryable(state.lastStatus)) throw new ConnectorDeadlineError(timeoutMs, String(state.lastStatus));
+      if (state.closed && state.lastStatus !== undefined && retriedByClient(state.lastStatus, response)) throw new ConnectorDeadlineError(timeoutMs, String(state.lastStatus));
       return response;
     },
   };
@@ -166,9 +173,16 @@ export function addConnectorDeadline(client: ConnectorClient, timeoutMs: number)
   return true;
 }
 
-/** What core-rest-pipeline's default retry strategies retry (throttling 429/503, exponential 408 and 5xx but 501/505). */
-function retryable(status: number): boolean {
-  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
+/**
+ * Whether core-rest-pipeline's default retry strategies would retry this answer: the exponential one
+ * retries 408 and 5xx but 501 and 505; the throttling one retries 429 and 503 only when they say when
+ * (Retry-After, retry-after-ms, x-ms-retry-after-ms).
+ */
+function retriedByClient(status: number, response: unknown): boolean {
+  if (status === 408 || (status >= 500 && status !== 501 && status !== 505)) return true;
+  if (status !== 429) return false;
+  const headers = (response as { headers?: { get?: (name: string) => string | undefined } } | undefined)?.headers;
+  return typeof headers?.get === 'function' && ['retry-after', 'retry-after-ms', 'x-ms-retry-after-ms'].some((name) => headers.get!(name) !== undefined);
 }
 
 function describeError(error: unknown): string {

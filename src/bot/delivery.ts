@@ -14,7 +14,7 @@ import { isStoreUnavailable } from '../store/errors';
 import type { WorkflowStore } from '../store/workflow';
 import { withCardId } from './cardIds';
 import type { CardCopies } from './cardCopies';
-import { ConnectorDeadlineError, connectorCallLimitMs, DEFAULT_CONNECTOR_TIMEOUT_MS, withinDeadline } from './connectorDeadline';
+import { ConnectorDeadlineError, connectorCallLimitMs, DEADLINE_MARGIN_MS, DEFAULT_CONNECTOR_TIMEOUT_MS, withinDeadline } from './connectorDeadline';
 import type { Views } from './planView';
 import { firstInLine, REPLY_ATTEMPTS, type ReplyQueue } from './replies';
 import type { DeliveryPort, Services } from './scope';
@@ -45,9 +45,6 @@ export interface DeliveryOptions {
  * ever moves to a newer card.
  */
 const CLAIM_MS = 60_000;
-
-/** How much longer than the connector client's own limit the worker waits for a new message (see call). */
-const CALL_MARGIN_MS = 250;
 
 /** After this many failed attempts (about a day with the back-off below) a message is abandoned. */
 const MAX_ATTEMPTS = 25;
@@ -122,7 +119,7 @@ export class OutboxWorker implements DeliveryPort {
     this.concurrency = options.concurrency ?? 8;
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CONNECTOR_TIMEOUT_MS;
     // The longest delivery of one message: a notice to both requesters, each a new message waited for up to its limit.
-    this.claimMs = Math.max(CLAIM_MS, 4 * this.callTimeoutMs, 2 * (connectorCallLimitMs(this.callTimeoutMs) + CALL_MARGIN_MS));
+    this.claimMs = Math.max(CLAIM_MS, 4 * this.callTimeoutMs, 2 * (connectorCallLimitMs(this.callTimeoutMs) + DEADLINE_MARGIN_MS));
     this.replyAttempts = options.replyAttempts ?? REPLY_ATTEMPTS;
     // A reply that waited for an earlier turn of its conversation may go once that turn is over.
     options.replies?.onTurnEnd(() => this.kick());
@@ -649,7 +646,7 @@ export class OutboxWorker implements DeliveryPort {
     const call = work();
     try {
       // A little over the client's own limit, so that the client's abort, which names what happened, comes first.
-      await withinDeadline(call, what === 'new message' ? connectorCallLimitMs(this.callTimeoutMs) + CALL_MARGIN_MS : this.callTimeoutMs);
+      await withinDeadline(call, what === 'new message' ? connectorCallLimitMs(this.callTimeoutMs) + DEADLINE_MARGIN_MS : this.callTimeoutMs);
     } catch (error) {
       if (error instanceof ConnectorDeadlineError) this.linger(keyOf(message), call);
       throw error;

@@ -1,10 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
+import { Writable } from 'node:stream';
 import type { App } from '../../src/app';
 import { replyQueueOf } from '../../src/approvals/copies';
+import { ReplyQueue } from '../../src/bot/replies';
+import { createLogger } from '../../src/log/logger';
+import { StoreUnavailableError } from '../../src/store/errors';
 import type { RunningServer } from '../../src/server';
-import { fullDisk } from '../fakes/disk';
 import { execute, message } from '../helpers/activities';
 import { testApp, tempDir } from '../helpers/app';
 import { post } from '../helpers/connector';
@@ -106,13 +108,9 @@ describe('a new message on the wire at its deadline is waited for, not sent twic
   let connector: Awaited<ReturnType<typeof scriptedConnector>>;
   let api: string;
 
-  async function start(script: Parameters<typeof scriptedConnector>[0], env: Record<string, string> = {}) {
+  async function start(script: Parameters<typeof scriptedConnector>[0], env: Record<string, string> = {}, options: Parameters<typeof testApp>[2] = {}) {
     // A 1 s deadline: the grace for a new message on the wire is then 2 s in all.
-    app = await testApp(dir.dir, {
-      SWITCHBOARD_APPROVAL_OPERATIONS: 'none',
-      SWITCHBOARD_CONNECTOR_TIMEOUT_SECONDS: '1',
-      ...env,
-    });
+    app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none', SWITCHBOARD_CONNECTOR_TIMEOUT_SECONDS: '1', ...env }, options);
     server = await app.start();
     api = `${server.url}/api/messages`;
     connector = await scriptedConnector(script);
@@ -267,24 +265,54 @@ describe('a new message on the wire at its deadline is waited for, not sent twic
     30_000,
   );
 
-  it('a reply sent within the turn (the outbox cannot take it) holds the turn no longer than the deadline, and goes on after it', async () => {
-    await start(({ method }) => (method === 'POST' ? { afterMs: 1_600 } : { afterMs: 0 }));
-    const disk = fullDisk((file) => file.startsWith(dir.dir) && path.basename(file).startsWith('workflow.json'));
+  it('a 429 that says nothing of when to retry, after the deadline, is reported as itself: the client would not have retried it', async () => {
+    await start(({ method, index }) => (method === 'POST' && index === 0 ? { afterMs: 1_300, status: 429 } : { afterMs: 0 }));
+    const asked = message('unassign cq-sales', { serviceUrl: connector.url });
+    expect((await post(api, asked)).status).toBe(200);
+    let lastError: string | undefined;
+    await until(
+      async () => {
+        lastError ??= (await app.workflow.outboxOf(replyQueueOf('a:personal-chat'))).find((m) => m.attempts === 1)?.lastError;
+        return lastError !== undefined;
+      },
+      5_000,
+      'the first attempt to fail',
+    );
+    expect(lastError).toMatch(/^429 /);
+    await until(() => connector.seen.filter(isReplyTo(asked.id)).length === 2, 5_000, 'the reply to be sent again');
+  }, 30_000);
+
+  it('a reply sent within the turn (the outbox cannot take it) holds the turn no longer than the deadline, goes on after it, and its card learns its message id', async () => {
+    const logged: { level: number; msg: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) logged.push(JSON.parse(line) as (typeof logged)[number]);
+        done();
+      },
+    });
+    await start(({ method }) => (method === 'POST' ? { afterMs: 1_600 } : { afterMs: 0 }), {}, { log: createLogger('info', sink) });
+    // The outbox cannot take the reply (its store is failing): the turn sends it itself.
+    const enqueue = jest.spyOn(ReplyQueue.prototype, 'enqueue').mockRejectedValue(new StoreUnavailableError('workflow.json', Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })));
     try {
-      disk.fill();
-      const asked = message('show cq-sales', { serviceUrl: connector.url });
+      const asked = message('unassign cq-sales', { serviceUrl: connector.url });
       const started = Date.now();
       expect((await post(api, asked)).status).toBe(200);
       const took = Date.now() - started;
       expect(took).toBeGreaterThanOrEqual(900);
       expect(took).toBeLessThan(1_500);
-      // The message was on the wire: it was not cut off, and Teams' answer came after the turn.
+      // The message was on the wire: it was not cut off, Teams' answer came after the turn, and the card's copy learned where it is.
       await until(() => connector.seen.some((s) => isReplyTo(asked.id)(s) && s.answeredAt !== undefined), 3_000, 'the reply to be answered');
-      expect(connector.seen.filter(isReplyTo(asked.id)).map((s) => [s.closedAt, cardTexts(cardOf(s)).find((t) => t.startsWith('Username: '))])).toEqual([
-        [undefined, 'Username: cq-sales@contoso.com'],
+      const sent = connector.seen.filter(isReplyTo(asked.id));
+      expect(sent.map((s) => [s.closedAt, cardTexts(cardOf(s))[0]])).toEqual([[undefined, 'Unassign the number of cq-sales@contoso.com']]);
+      const cardId = idOn(cardOf(sent[0]!), 'cardId');
+      await until(async () => (await app.workflow.copy(cardId))?.activityId === 'posted-1', 3_000, 'the copy to learn its message id');
+      await until(() => logged.some((l) => l.msg === 'the reply the turn stopped waiting for was sent'), 3_000, 'the late send to be logged');
+      expect(logged.filter((l) => l.level >= 40).map((l) => l.msg)).toEqual([
+        'the outbox cannot take the reply now; sent within the turn',
+        'a reply sent within the turn is still on its way at the deadline; the turn ends without waiting for it',
       ]);
     } finally {
-      disk.restore();
+      enqueue.mockRestore();
     }
   }, 30_000);
 

@@ -11,7 +11,9 @@ export type Queryable = Pick<pg.PoolClient, 'query'>;
  * and the caller says so (StoreUnavailableError); the pool reconnects by itself.
  * https://www.postgresql.org/docs/current/errcodes-appendix.html
  */
-const UNAVAILABLE_CLASSES = ['08', '53', '57', '58', '25006'];
+// 25P03 and 25P04: the server ended the session (idle_in_transaction_session_timeout, PostgreSQL 17's
+// transaction_timeout), as class 57 does for an operator or a restart.
+const UNAVAILABLE_CLASSES = ['08', '53', '57', '58', '25006', '25P03', '25P04'];
 /** Serialization failure and deadlock: the transaction is simply run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
@@ -52,6 +54,8 @@ export class Database {
   private listener: pg.Client | undefined;
   private readonly channels = new Map<string, Set<() => void>>();
   private listenRetry: NodeJS.Timeout | undefined;
+  /** Connections whose session no longer ends when idle (lockSession). */
+  private readonly lockSessions = new WeakSet<pg.PoolClient>();
   private closed = false;
 
   constructor(private readonly options: DatabaseOptions) {
@@ -102,13 +106,16 @@ export class Database {
 
   /**
    * Runs `work` holding a session advisory lock on `name`, waiting for it (one holder at a time across
-   * every instance). The lock is on one connection of the pool, kept for the duration.
+   * every instance). The lock is on one connection of the pool, kept for the duration. Should the
+   * server end that session while the work runs (see lockSession), the lock goes with it and another
+   * instance may take it: the work is not stopped halfway, and an error in the log names the lock.
    */
   async withLock<R>(name: string, work: () => Promise<R>): Promise<R> {
     const held = await this.checkout();
     const client = held.client;
     const key = lockKey(name);
     try {
+      await this.lockSession(client);
       await client.query('SELECT pg_advisory_lock($1::bigint)', [key]).catch((error: unknown) => {
         held.lose();
         throw this.translate(error);
@@ -116,7 +123,14 @@ export class Database {
       try {
         return await work();
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => held.lose());
+        const unlocked = await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).then(
+          () => true,
+          () => {
+            held.lose();
+            return false;
+          },
+        );
+        this.lockLost(name, held, unlocked);
       }
     } finally {
       held.release();
@@ -129,13 +143,21 @@ export class Database {
     const client = held.client;
     const key = lockKey(name);
     try {
+      await this.lockSession(client);
       const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
       if (!got.rows[0]?.ok) return false;
       try {
         await work();
         return true;
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => held.lose());
+        const unlocked = await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).then(
+          () => true,
+          () => {
+            held.lose();
+            return false;
+          },
+        );
+        this.lockLost(name, held, unlocked);
       }
     } catch (error) {
       if (isUnavailable(error)) held.lose();
@@ -219,13 +241,34 @@ export class Database {
   }
 
   /**
+   * A lock's session sits idle while its work runs on other connections: a server set to end idle
+   * sessions (idle_session_timeout, PostgreSQL 14 and later; a managed service's default may set it)
+   * would end it and free the lock mid-work. Turned off for this session only; a server that does not
+   * know the setting (13 and older) has no such timeout, and its error is ignored.
+   */
+  private async lockSession(client: pg.PoolClient): Promise<void> {
+    // Once per connection: the pool keeps its connections, and the card lock is taken on every click.
+    if (this.lockSessions.has(client)) return;
+    await client.query('SET idle_session_timeout = 0').catch((error: unknown) => {
+      if (isUnavailable(error)) throw this.translate(error);
+    });
+    this.lockSessions.add(client);
+  }
+
+  /** Whether the lock's session was lost while its work ran: the work was not exclusive for all of it. */
+  private lockLost(name: string, held: { wasLost(): boolean }, unlocked: boolean): void {
+    if (held.wasLost() || !unlocked)
+      this.options.log.error({ lock: name }, 'PostgreSQL: the session holding a lock ended while its work ran; another instance may have run the same work at the same time');
+  }
+
+  /**
    * A connection of the pool for a transaction or a lock. A checked-out client has no listener of the
    * pool's, and node-postgres emits an error that comes while none of its queries is active (the
    * server ending the session: a restart, a failover, pg_terminate_backend) as an 'error' event: with
    * no listener, Node ends the process. That happened to a transaction waiting on other work, and to a
    * lock held while its work ran on other connections. Such a connection is not given back for reuse.
    */
-  private async checkout(): Promise<{ client: pg.PoolClient; lose(): void; release(): void }> {
+  private async checkout(): Promise<{ client: pg.PoolClient; lose(): void; wasLost(): boolean; release(): void }> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -233,14 +276,17 @@ export class Database {
       throw this.translate(error);
     }
     let broken = false;
+    let lostError = false;
     const lost = (error: Error) => {
       if (!broken) this.options.log.warn({ err: error }, 'PostgreSQL: a connection in use was lost');
       broken = true;
+      lostError = true;
     };
     client.on('error', lost);
     return {
       client,
       lose: () => void (broken = true),
+      wasLost: () => lostError,
       release: () => {
         client.off('error', lost);
         client.release(broken ? true : undefined);

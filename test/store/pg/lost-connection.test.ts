@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import pg from 'pg';
 import { createLogger } from '../../../src/log/logger';
 import { isStoreUnavailable } from '../../../src/store/errors';
@@ -18,6 +19,7 @@ describe('a PostgreSQL session ended while its connection is held but idle', () 
   let url: string;
   let db: Database;
   let admin: pg.Client;
+  let logged: { level: number; msg: string; lock?: string }[];
 
   beforeAll(async () => {
     server = await startPostgres();
@@ -29,7 +31,14 @@ describe('a PostgreSQL session ended while its connection is held but idle', () 
 
   beforeEach(async () => {
     url = await server.newDatabase();
-    db = new Database({ url, log: createLogger('silent') });
+    logged = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) logged.push(JSON.parse(line) as (typeof logged)[number]);
+        done();
+      },
+    });
+    db = new Database({ url, log: createLogger('warn', sink) });
     admin = new pg.Client({ connectionString: url });
     await admin.connect();
   });
@@ -76,6 +85,10 @@ describe('a PostgreSQL session ended while its connection is held but idle', () 
       return 'done';
     });
     expect(work).toBe('done');
+    // The lock went with the session, so the work was not exclusive to the end: said as an error, naming the lock.
+    expect(logged.filter((l) => l.level >= 50).map((l) => [l.lock, l.msg])).toEqual([
+      ['plan-7', 'PostgreSQL: the session holding a lock ended while its work ran; another instance may have run the same work at the same time'],
+    ]);
     expect(await db.tryExclusively('plan-7', async () => undefined)).toBe(true);
     await stillServes();
   });
@@ -89,7 +102,45 @@ describe('a PostgreSQL session ended while its connection is held but idle', () 
       }),
     ).toBe(true);
     expect(ran).toBe(true);
+    expect(logged.filter((l) => l.level >= 50).map((l) => l.lock)).toEqual(['sweep']);
     expect(await db.withLock('sweep', async () => 'again')).toBe('again');
+    await stillServes();
+  });
+
+  it("keeps a lock's session when the server ends idle sessions (idle_session_timeout): the work stays exclusive", async () => {
+    await admin.query(`ALTER DATABASE ${JSON.stringify(new URL(url).pathname.slice(1))} SET idle_session_timeout = '300ms'`);
+    const other = new Database({ url, log: createLogger('silent') });
+    try {
+      let inside = 0;
+      let overlapped = false;
+      const run = (db: Database) =>
+        db.withLock('card:1', async () => {
+          inside += 1;
+          if (inside > 1) overlapped = true;
+          // Longer than the server lets a session sit idle; the lock's connection does nothing meanwhile.
+          await new Promise((r) => setTimeout(r, 800));
+          inside -= 1;
+        });
+      await Promise.all([run(db), run(other)]);
+      expect(overlapped).toBe(false);
+      expect(logged.filter((l) => l.level >= 50)).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a transaction the server ends for sitting idle in it (25P03) fails as the store being unavailable', async () => {
+    let failed: unknown;
+    await db
+      .transaction(async (client) => {
+        await client.query("SET LOCAL idle_in_transaction_session_timeout = '200ms'");
+        // Busy, not waiting: the server's FATAL is read only once the next query is out, so it answers that query.
+        const end = Date.now() + 600;
+        while (Date.now() < end);
+        await client.query('SELECT 1');
+      })
+      .catch((error: unknown) => (failed = error));
+    expect(isStoreUnavailable(failed)).toBe(true);
     await stillServes();
   });
 });
