@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { NewAuditEntry } from './audit';
+import { isStoreUnavailable } from './errors';
 import type { WorkflowStore, WorkflowTx } from './workflow';
 
 /** Plans noted per log, at most: the card that reports a store failure names the first. */
@@ -67,11 +68,18 @@ class NotingStore implements WorkflowStore {
 
   async transact<R>(work: (tx: WorkflowTx) => Promise<R> | R): Promise<R> {
     let written = new Set<string>();
-    const result = await this.inner.transact((tx) => {
-      // A store that runs `work` again (a retried transaction) notes only the attempt that committed.
-      written = new Set<string>();
-      return work(new NotingTx(tx, written));
-    });
+    let result: R;
+    try {
+      result = await this.inner.transact((tx) => {
+        // A store that runs `work` again (a retried transaction) notes only the attempt that committed.
+        written = new Set<string>();
+        return work(new NotingTx(tx, written));
+      });
+    } catch (error) {
+      // The commit may have gone through (its answer was lost): the log errs towards "recorded".
+      if (isStoreUnavailable(error) && error.outcomeUnknown && written.size > 0) current.getStore()?.note(written);
+      throw error;
+    }
     // Here the commit is durable (WorkflowStore.transact): only then is it noted.
     if (written.size > 0) current.getStore()?.note(written);
     return result;

@@ -6,12 +6,20 @@
 export class StoreUnavailableError extends Error {
   /** The system error code when there is one (ENOSPC, EACCES, EROFS…), for the card and the log. */
   readonly code: string;
+  /**
+   * The change may have been written: the database's answer to its commit was lost, and whether it
+   * committed could not be learnt in time. Whoever reports it must not say that nothing was done.
+   */
+  readonly outcomeUnknown: boolean;
 
-  constructor(what: string, cause: unknown) {
+  constructor(what: string, cause: unknown, options: { outcomeUnknown?: boolean } = {}) {
     const code = codeOf(cause);
-    super(`${what}: the change could not be written (${code})`, { cause });
+    super(options.outcomeUnknown ? `${what}: the answer to the commit was lost, so whether the change was written is not known (${code})` : `${what}: the change could not be written (${code})`, {
+      cause,
+    });
     this.name = 'StoreUnavailableError';
     this.code = code;
+    this.outcomeUnknown = options.outcomeUnknown ?? false;
   }
 }
 

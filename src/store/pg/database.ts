@@ -14,6 +14,8 @@ export type Queryable = Pick<pg.PoolClient, 'query'>;
 // 25P03 and 25P04: the server ended the session (idle_in_transaction_session_timeout, PostgreSQL 17's
 // transaction_timeout), as class 57 does for an operator or a restart.
 const UNAVAILABLE_CLASSES = ['08', '53', '57', '58', '25006', '25P03', '25P04'];
+/** How long the fate of a COMMIT whose answer was lost is asked after (Database.outcomeOf). */
+const OUTCOME_MS = 3_000;
 /** Serialization failure and deadlock: the transaction is simply run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
@@ -84,23 +86,63 @@ export class Database {
   /**
    * Runs `work` in a transaction (READ COMMITTED with row locks taken by the work's own queries), and
    * again — up to five times — when PostgreSQL reports a serialization failure or a deadlock.
+   *
+   * A COMMIT whose answer is lost (the connection dropped after it was sent) may have committed or
+   * not, and only the server knows: it is asked on another connection (outcomeOf). Committed, the
+   * transaction's result is returned as if the answer had come; rolled back, the store was unavailable
+   * and nothing was written; not known in time, the error says so (StoreUnavailableError.outcomeUnknown)
+   * and never claims that nothing was written.
    */
   async transaction<R>(work: (client: pg.PoolClient) => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt++) {
       const held = await this.checkout();
       const client = held.client;
+      let xid: string | undefined;
+      let done: { value: R } | undefined;
       try {
-        await client.query('BEGIN');
-        const result = await work(client);
+        // The transaction's id comes with BEGIN, in the same round trip (a simple query may hold two
+        // statements; node-postgres then answers with both results).
+        const begun = (await client.query('BEGIN; SELECT txid_current()::text AS xid')) as unknown as pg.QueryResult<{ xid: string }>[];
+        xid = begun[1]?.rows[0]?.xid;
+        done = { value: await work(client) };
         await client.query('COMMIT');
-        return result;
+        return done.value;
       } catch (error) {
+        if (done && xid !== undefined && isUnavailable(error)) {
+          held.lose();
+          const outcome = await this.outcomeOf(xid);
+          this.options.log.warn({ err: error, xid, outcome }, 'PostgreSQL: the answer to a COMMIT was lost; asked the server what became of it');
+          if (outcome === 'committed') return done.value;
+          throw outcome === 'aborted' ? this.translate(error) : new StoreUnavailableError('PostgreSQL', error, { outcomeUnknown: true });
+        }
         await client.query('ROLLBACK').catch(() => held.lose());
         if (RETRYABLE.has(sqlState(error) ?? '') && attempt < 5) continue;
         throw this.translate(error);
       } finally {
         held.release();
       }
+    }
+  }
+
+  /**
+   * What became of transaction `xid`, whose COMMIT got no answer: txid_status (PostgreSQL 10 and
+   * later) on another connection, asked again while the server is still ending it ("in progress") or
+   * cannot be reached, for up to OUTCOME_MS. A server that crashed mid-commit reports the transaction
+   * committed or aborted once it is back, as its WAL says.
+   */
+  private async outcomeOf(xid: string): Promise<'committed' | 'aborted' | 'unknown'> {
+    const until = Date.now() + OUTCOME_MS;
+    for (;;) {
+      try {
+        const status = (await this.pool.query<{ status: string | null }>('SELECT txid_status($1::bigint) AS status', [xid])).rows[0]?.status;
+        if (status === 'committed' || status === 'aborted') return status;
+        // null: too old for the server to tell, which cannot happen within seconds; said as unknown.
+        if (status !== 'in progress') return 'unknown';
+      } catch {
+        // Out of reach for now: asked again until OUTCOME_MS.
+      }
+      if (Date.now() >= until) return 'unknown';
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 

@@ -3,6 +3,10 @@ import pg from 'pg';
 import { createLogger } from '../../../src/log/logger';
 import { isStoreUnavailable } from '../../../src/store/errors';
 import { Database } from '../../../src/store/pg/database';
+import { CommitLog, noteCommits, withCommitLog } from '../../../src/store/commitLog';
+import { StoreUnavailableError } from '../../../src/store/errors';
+import type { WorkflowStore, WorkflowTx } from '../../../src/store/workflow';
+import { CuttingProxy } from './cuttingProxy';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres';
 
 /**
@@ -142,5 +146,85 @@ describe('a PostgreSQL session ended while its connection is held but idle', () 
       .catch((error: unknown) => (failed = error));
     expect(isStoreUnavailable(failed)).toBe(true);
     await stillServes();
+  });
+
+  describe('a COMMIT whose answer is lost (the connection breaks after it was sent)', () => {
+    let proxy: CuttingProxy;
+    let viaProxy: Database;
+
+    beforeEach(async () => {
+      proxy = await CuttingProxy.start(server.port);
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          for (const line of chunk.toString().split('\n').filter(Boolean)) logged.push(JSON.parse(line) as (typeof logged)[number]);
+          done();
+        },
+      });
+      viaProxy = new Database({ url: proxy.url(url), log: createLogger('warn', sink) });
+      await db.query('CREATE TABLE t (v int)');
+    });
+
+    afterEach(async () => {
+      await viaProxy.close();
+      await proxy.close();
+    });
+
+    const rows = async () => (await db.query<{ v: number }>('SELECT v FROM t ORDER BY v')).rows.map((r) => r.v);
+
+    it('committed: the server is asked, and the transaction is reported done, with its result', async () => {
+      const result = await viaProxy.transaction(async (client) => {
+        await client.query('INSERT INTO t VALUES (1)');
+        proxy.loseAnswerTo('COMMIT');
+        return 'the result';
+      });
+      expect(result).toBe('the result');
+      expect(proxy.cuts).toBe(1);
+      expect(await rows()).toEqual([1]);
+      expect(logged.map((l) => [l.msg, (l as { outcome?: string }).outcome])).toContainEqual(['PostgreSQL: the answer to a COMMIT was lost; asked the server what became of it', 'committed']);
+    });
+
+    it('rolled back at COMMIT (a deferred constraint): the store was unavailable and nothing was written, said as such', async () => {
+      await db.query('CREATE TABLE u (v int UNIQUE DEFERRABLE INITIALLY DEFERRED)');
+      let failed: unknown;
+      await viaProxy
+        .transaction(async (client) => {
+          await client.query('INSERT INTO u VALUES (1), (1)');
+          proxy.loseAnswerTo('COMMIT');
+        })
+        .catch((error: unknown) => (failed = error));
+      expect(failed).toBeInstanceOf(StoreUnavailableError);
+      expect((failed as StoreUnavailableError).outcomeUnknown).toBe(false);
+      expect((await db.query('SELECT v FROM u')).rows).toEqual([]);
+    });
+
+    it('and the database then out of reach: the error says the outcome is not known, never that nothing was written; it had committed', async () => {
+      let failed: unknown;
+      const started = Date.now();
+      await viaProxy
+        .transaction(async (client) => {
+          await client.query('INSERT INTO t VALUES (2)');
+          proxy.loseAnswerTo('COMMIT', { thenRefuse: true });
+        })
+        .catch((error: unknown) => (failed = error));
+      expect(Date.now() - started).toBeLessThan(8_000);
+      expect(failed).toBeInstanceOf(StoreUnavailableError);
+      expect((failed as StoreUnavailableError).outcomeUnknown).toBe(true);
+      expect((failed as Error).message).toMatch(/^PostgreSQL: the answer to the commit was lost, so whether the change was written is not known \(/);
+      expect(await rows()).toEqual([2]);
+    });
+
+    it("a turn whose commit's outcome is not known counts what it wrote as recorded (its card then does not say nothing was done)", async () => {
+      const inner = {
+        async transact(work: (tx: WorkflowTx) => unknown) {
+          await work({ putPlan: () => undefined } as unknown as WorkflowTx);
+          throw new StoreUnavailableError('PostgreSQL', Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' }), { outcomeUnknown: true });
+        },
+      } as unknown as WorkflowStore;
+      const log = new CommitLog();
+      await expect(
+        withCommitLog(log, () => noteCommits(inner).transact((tx) => tx.putPlan({ id: 'plan-1' } as Parameters<WorkflowTx['putPlan']>[0], new Date().toISOString()))),
+      ).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(log.planIds).toEqual(['plan-1']);
+    });
   });
 });
