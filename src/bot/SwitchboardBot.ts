@@ -246,6 +246,11 @@ export class SwitchboardBot extends TeamsActivityHandler {
     if (isStoreUnavailable(error)) {
       const commits = currentCommitLog();
       scope.log.error({ err: error, committed: commits?.planIds ?? 'unknown' }, 'store unavailable');
+      // The commit's answer was lost and its fate could not be learnt: neither "nothing was done" nor "part of it was recorded" is known to be true.
+      if (error.outcomeUnknown) {
+        const state = await this.recordedState(scope, commits?.planIds[0]);
+        return messageCard(s.title, format(s.storeOutcomeUnknown, { code: error.code, state, correlationId: scope.correlationId }), 'attention');
+      }
       if (commits && !commits.committed) {
         return messageCard(s.title, format(s.storeUnavailable, { code: error.code, state: s.storeStateUnknown, correlationId: scope.correlationId }), 'attention');
       }

@@ -612,6 +612,8 @@ export const en = {
     storeUnavailable:
       'Switchboard could not record this ({code}: its storage is unavailable), so nothing was done and the tenant was not changed. {state} Try again in a moment; if it persists, quote this id to your administrator: {correlationId}',
     storeStateUnknown: 'Nothing else changed.',
+    storeOutcomeUnknown:
+      'Switchboard\'s storage stopped answering ({code}) just as it was recording this, so whether it was recorded is not known. {state} Look before you try again (for example with "show"); if this persists, quote this id to your administrator: {correlationId}',
     storeUnavailableAfter:
       'Switchboard\'s storage became unavailable ({code}) partway through this, after part of it was recorded. {state} Cards about it may be out of date until Switchboard can record again. If this persists, quote this id to your administrator: {correlationId}',
     storeStateRecorded: 'Recorded so far: {what} — {status}.',

@@ -641,6 +641,8 @@ export const fr: Strings = typeset({
     storeUnavailable:
       'Switchboard n’a pas pu enregistrer cette action ({code} : son stockage est indisponible) ; rien n’a donc été fait et le tenant n’a pas été modifié. {state} Réessayez dans un instant ; si le problème persiste, communiquez cet identifiant à votre administrateur : {correlationId}',
     storeStateUnknown: 'Rien d’autre n’a changé.',
+    storeOutcomeUnknown:
+      'Le stockage de Switchboard a cessé de répondre ({code}) au moment où il enregistrait cette action ; on ne sait donc pas si elle a été enregistrée. {state} Vérifiez avant de réessayer (par exemple avec « show ») ; si le problème persiste, communiquez cet identifiant à votre administrateur : {correlationId}',
     storeUnavailableAfter:
       'Le stockage de Switchboard est devenu indisponible ({code}) en cours de route, après qu’une partie de cette action a été enregistrée. {state} Les cartes qui la concernent ne sont peut-être plus à jour tant que Switchboard ne peut pas enregistrer de nouveau. Si le problème persiste, communiquez cet identifiant à votre administrateur : {correlationId}',
     storeStateRecorded: 'Enregistré jusqu’ici : {what} — {status}.',

@@ -1,7 +1,9 @@
 /**
  * A store could not make a change durable (disk full, permissions, database down). Nothing that
  * depended on the change was acknowledged: the caller says so and the store's memory is back to what
- * is on disk (ARCHITECTURE.md "Acknowledged = durable").
+ * is on disk (ARCHITECTURE.md "Acknowledged = durable"). One exception, said by `outcomeUnknown`: a
+ * database commit whose answer was lost, and whose fate the server could not tell in time, may have
+ * been written.
  */
 export class StoreUnavailableError extends Error {
   /** The system error code when there is one (ENOSPC, EACCES, EROFS…), for the card and the log. */

@@ -12,7 +12,8 @@ import type { NewAuditEntry } from './audit';
  *
  * Reads outside a transaction see the last committed state. Inside one, reads see the transaction's
  * own writes; the writes are applied on commit, which resolves once they are durable and rejects with
- * StoreUnavailableError when they could not be written (then nothing of the transaction happened).
+ * StoreUnavailableError when they could not be written (then nothing of the transaction happened,
+ * unless the error says `outcomeUnknown`: a commit whose answer was lost may have gone through).
  */
 export interface WorkflowStore {
   plan(id: string): Promise<Plan | undefined>;

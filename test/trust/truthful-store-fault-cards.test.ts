@@ -3,6 +3,7 @@ import type { App } from '../../src/app';
 import { DEMO } from '../../src/backends/simulated/seed';
 import { SimulatedTenant } from '../../src/backends/simulated/tenant';
 import { StoreUnavailableError } from '../../src/store/errors';
+import type { WorkflowStore } from '../../src/store/workflow';
 import { execute, message } from '../helpers/activities';
 import { testApp, tempDir } from '../helpers/app';
 import { cardTexts, Conversation } from '../helpers/conversation';
@@ -38,7 +39,11 @@ describe('store fault cards say what is true, before and after a commit', () => 
   });
 
   it.each([
-    ['en-US', 'Something went wrong', 'Switchboard could not record this (ENOSPC: its storage is unavailable), so nothing was done and the tenant was not changed. Nothing else changed. Try again in a moment; if it persists, quote this id to your administrator: '],
+    [
+      'en-US',
+      'Something went wrong',
+      'Switchboard could not record this (ENOSPC: its storage is unavailable), so nothing was done and the tenant was not changed. Nothing else changed. Try again in a moment; if it persists, quote this id to your administrator: ',
+    ],
     [
       'fr-FR',
       'Un problème est survenu',
@@ -60,7 +65,42 @@ describe('store fault cards say what is true, before and after a commit', () => 
     expect(await app.directory.getAccount(DEMO.accounts.helpdesk.id)).not.toBeNull();
   });
 
-  it('the click\'s last write (where its card lives) fails after the delete ran: the answer is the plan as it stands, and the card catches up later', async () => {
+  it.each([
+    [
+      'en-US',
+      'Something went wrong',
+      'Switchboard\'s storage stopped answering (ECONNRESET) just as it was recording this, so whether it was recorded is not known. Recorded so far: Delete cq-helpdesk@contoso.onmicrosoft.com — running. The tenant may already have changed. Look before you try again (for example with "show"); if this persists, quote this id to your administrator: ',
+    ],
+    [
+      'fr-FR',
+      'Un problème est survenu',
+      'Le stockage de Switchboard a cessé de répondre (ECONNRESET) au moment où il enregistrait cette action\u00a0; on ne sait donc pas si elle a été enregistrée. Enregistré jusqu’ici\u00a0: Supprimer cq-helpdesk@contoso.onmicrosoft.com — en cours. Le tenant a peut-être déjà changé. Vérifiez avant de réessayer (par exemple avec «\u00a0show\u00a0»)\u00a0; si le problème persiste, communiquez cet identifiant à votre administrateur\u00a0: ',
+    ],
+  ])('a commit whose answer was lost, its fate not learnt in time (%s): the card says so and what is recorded, never "nothing was done"', async (locale, title, said) => {
+    app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none', SWITCHBOARD_PLAN_POLL_MS: '10' });
+    const sut = new Conversation(app);
+    const planCard = await sut.card(message('delete cq-helpdesk', { locale }));
+    const planId = idOn(planCard, 'planId');
+    // The plan's next commit goes through, and its answer is lost (PostgreSQL: Database.transaction, outcome unknown).
+    const inner = (app.workflow as unknown as { inner: WorkflowStore }).inner;
+    const transact = inner.transact.bind(inner);
+    let lost = 0;
+    jest.spyOn(inner, 'transact').mockImplementation(async (work) => {
+      const result = await transact(work);
+      if (lost === 0 && (await inner.plan(planId))?.status !== 'awaitingConfirmation') {
+        lost += 1;
+        throw new StoreUnavailableError('PostgreSQL', Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' }), { outcomeUnknown: true });
+      }
+      return result;
+    });
+
+    const answer = cardTexts(bodyOf(await sut.invoke(execute('confirmPlan', { planId, cardId: idOn(planCard, 'cardId') }, { locale }))));
+
+    expect(lost).toBe(1);
+    expect(answer.map((t) => t.replace(CORRELATION, '<id>'))).toEqual([title, `${said}<id>`]);
+  });
+
+  it("the click's last write (where its card lives) fails after the delete ran: the answer is the plan as it stands, and the card catches up later", async () => {
     app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none', SWITCHBOARD_PLAN_POLL_MS: '10' });
     const sut = new Conversation(app);
     const planId = idOn(await sut.card(message('delete cq-helpdesk')), 'planId');

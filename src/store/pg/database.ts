@@ -16,6 +16,13 @@ export type Queryable = Pick<pg.PoolClient, 'query'>;
 const UNAVAILABLE_CLASSES = ['08', '53', '57', '58', '25006', '25P03', '25P04'];
 /** How long the fate of a COMMIT whose answer was lost is asked after (Database.outcomeOf). */
 const OUTCOME_MS = 3_000;
+/** What identifies a transaction when its COMMIT's answer is lost (Database.outcomeOf). */
+const BEGIN = 'BEGIN; SELECT txid_current()::text AS xid, pg_backend_pid() AS pid, extract(epoch from pg_postmaster_start_time())::text AS started';
+interface Begun {
+  xid: string;
+  pid: number;
+  started: string;
+}
 /** Serialization failure and deadlock: the transaction is simply run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
@@ -30,7 +37,8 @@ export function isUnavailable(error: unknown): boolean {
   if (code && NETWORK.has(code)) return true;
   if (code && UNAVAILABLE_CLASSES.some((c) => code.startsWith(c))) return true;
   const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed/i.test(message);
+  // Query read timeout: no answer within query_timeout; the connection is stuck, the server out of reach.
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed|Query read timeout/i.test(message);
 }
 
 /** A stable 64-bit advisory-lock key for a name (pg_advisory_lock takes a bigint). */
@@ -87,33 +95,39 @@ export class Database {
    * Runs `work` in a transaction (READ COMMITTED with row locks taken by the work's own queries), and
    * again — up to five times — when PostgreSQL reports a serialization failure or a deadlock.
    *
-   * A COMMIT whose answer is lost (the connection dropped after it was sent) may have committed or
-   * not, and only the server knows: it is asked on another connection (outcomeOf). Committed, the
-   * transaction's result is returned as if the answer had come; rolled back, the store was unavailable
-   * and nothing was written; not known in time, the error says so (StoreUnavailableError.outcomeUnknown)
-   * and never claims that nothing was written.
+   * A COMMIT whose answer is lost (the connection dropped, or no answer within query_timeout) may have
+   * committed or not, and only the server knows: it is asked (outcomeOf). Committed, the transaction's
+   * result is returned as if the answer had come; rolled back, the store was unavailable and nothing
+   * was written; not known in time, the error says so (StoreUnavailableError.outcomeUnknown) and never
+   * claims that nothing was written.
    */
   async transaction<R>(work: (client: pg.PoolClient) => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt++) {
       const held = await this.checkout();
       const client = held.client;
-      let xid: string | undefined;
+      let begun: Begun | undefined;
       let done: { value: R } | undefined;
       try {
-        // The transaction's id comes with BEGIN, in the same round trip (a simple query may hold two
-        // statements; node-postgres then answers with both results).
-        const begun = (await client.query('BEGIN; SELECT txid_current()::text AS xid')) as unknown as pg.QueryResult<{ xid: string }>[];
-        xid = begun[1]?.rows[0]?.xid;
+        // What identifies the transaction comes with BEGIN, in the same round trip (a simple query may
+        // hold two statements; node-postgres then answers with both results).
+        const results = (await client.query(BEGIN)) as unknown as pg.QueryResult<Begun>[];
+        begun = results[1]?.rows[0];
         done = { value: await work(client) };
         await client.query('COMMIT');
         return done.value;
       } catch (error) {
-        if (done && xid !== undefined && isUnavailable(error)) {
+        if (isUnavailable(error)) {
+          // The connection is gone or stuck (a ROLLBACK would wait behind the statement that got no
+          // answer): dropped, which ends the session and so the transaction, unless it had committed.
           held.lose();
-          const outcome = await this.outcomeOf(xid);
-          this.options.log.warn({ err: error, xid, outcome }, 'PostgreSQL: the answer to a COMMIT was lost; asked the server what became of it');
-          if (outcome === 'committed') return done.value;
-          throw outcome === 'aborted' ? this.translate(error) : new StoreUnavailableError('PostgreSQL', error, { outcomeUnknown: true });
+          held.release();
+          if (done && begun) {
+            const outcome = await this.outcomeOf(begun);
+            this.options.log.warn({ err: error, xid: begun.xid, outcome }, 'PostgreSQL: the answer to a COMMIT was lost; asked the server what became of it');
+            if (outcome === 'committed') return done.value;
+            throw new StoreUnavailableError('PostgreSQL', error, { outcomeUnknown: outcome === 'unknown' });
+          }
+          throw this.translate(error);
         }
         await client.query('ROLLBACK').catch(() => held.lose());
         if (RETRYABLE.has(sqlState(error) ?? '') && attempt < 5) continue;
@@ -125,24 +139,51 @@ export class Database {
   }
 
   /**
-   * What became of transaction `xid`, whose COMMIT got no answer: txid_status (PostgreSQL 10 and
-   * later) on another connection, asked again while the server is still ending it ("in progress") or
-   * cannot be reached, for up to OUTCOME_MS. A server that crashed mid-commit reports the transaction
-   * committed or aborted once it is back, as its WAL says.
+   * What became of a transaction whose COMMIT got no answer, asked on a connection of its own (the
+   * pool may be full of broken ones) within OUTCOME_MS in all:
+   * - its id (txid_status, PostgreSQL 10 and later) says committed or aborted;
+   * - unless the server restarted or another took over meanwhile (its start time differs): an id that
+   *   never reached the WAL is handed out again after a crash, so "committed" may then be another
+   *   transaction's, and only "aborted" or an id "in the future" (never logged: lost) is certain;
+   * - "in progress" with its session idle in the transaction means the COMMIT never arrived: that
+   *   session is ended, which rolls the transaction back, so the answer is then certain.
    */
-  private async outcomeOf(xid: string): Promise<'committed' | 'aborted' | 'unknown'> {
+  private async outcomeOf(begun: Begun): Promise<'committed' | 'aborted' | 'unknown'> {
     const until = Date.now() + OUTCOME_MS;
     for (;;) {
+      const left = until - Date.now();
+      if (left <= 0) return 'unknown';
+      const probe = new pg.Client({ connectionString: this.options.url, connectionTimeoutMillis: left, query_timeout: left, statement_timeout: left, application_name: 'switchboard-outcome' });
+      probe.on('error', () => undefined);
       try {
-        const status = (await this.pool.query<{ status: string | null }>('SELECT txid_status($1::bigint) AS status', [xid])).rows[0]?.status;
-        if (status === 'committed' || status === 'aborted') return status;
-        // null: too old for the server to tell, which cannot happen within seconds; said as unknown.
+        await probe.connect();
+        const server = (await probe.query<{ started: string }>('SELECT extract(epoch from pg_postmaster_start_time())::text AS started')).rows[0]?.started;
+        const restarted = server !== begun.started;
+        let status: string | null | undefined;
+        try {
+          status = (await probe.query<{ status: string | null }>('SELECT txid_status($1::bigint) AS status', [begun.xid])).rows[0]?.status;
+        } catch (error) {
+          // 22023 "transaction ID … is in the future": the id was never logged, so the transaction was lost.
+          if (sqlState(error) === '22023') return 'aborted';
+          throw error;
+        }
+        if (status === 'aborted') return 'aborted';
+        if (status === 'committed') return restarted ? 'unknown' : 'committed';
+        // null: too old for the server to tell, which cannot happen within seconds.
         if (status !== 'in progress') return 'unknown';
+        if (!restarted) {
+          const ended = await probe.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND state = 'idle in transaction' AND backend_xid::text::bigint = $2::bigint % 4294967296`,
+            [begun.pid, begun.xid],
+          );
+          if (ended.rowCount) continue;
+        }
       } catch {
         // Out of reach for now: asked again until OUTCOME_MS.
+      } finally {
+        await probe.end().catch(() => undefined);
       }
-      if (Date.now() >= until) return 'unknown';
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(200, until - Date.now()))));
     }
   }
 
@@ -318,6 +359,7 @@ export class Database {
       throw this.translate(error);
     }
     let broken = false;
+    let released = false;
     let lostError = false;
     const lost = (error: Error) => {
       if (!broken) this.options.log.warn({ err: error }, 'PostgreSQL: a connection in use was lost');
@@ -330,6 +372,8 @@ export class Database {
       lose: () => void (broken = true),
       wasLost: () => lostError,
       release: () => {
+        if (released) return;
+        released = true;
         client.off('error', lost);
         client.release(broken ? true : undefined);
       },

@@ -19,6 +19,7 @@ interface Pair {
 export class CuttingProxy {
   private readonly pairs = new Set<Pair>();
   private marker: { text: string; thenRefuse: boolean } | undefined;
+  private swallowing: string | undefined;
   private refusing = false;
   /** Answers lost so far. */
   cuts = 0;
@@ -49,6 +50,15 @@ export class CuttingProxy {
   /** The next statement whose text holds `text` acts, and its answer is lost; then, optionally, the database is out of reach. */
   loseAnswerTo(text: string, options: { thenRefuse?: boolean } = {}): void {
     this.marker = { text, thenRefuse: options.thenRefuse ?? false };
+  }
+
+  /**
+   * The next message whose text holds `text` never reaches the server, and the client's connection
+   * closes: the client cannot tell this from a lost answer, while the server's session stays open,
+   * idle in its transaction.
+   */
+  swallow(text: string): void {
+    this.swallowing = text;
   }
 
   /** The database out of reach: every connection dropped, new ones refused. */
@@ -90,6 +100,16 @@ export class CuttingProxy {
     client.on('data', (chunk: Buffer) => {
       if (pair.stale) {
         this.drop(pair);
+        return;
+      }
+      if (this.swallowing && chunk.includes(this.swallowing)) {
+        this.swallowing = undefined;
+        this.cuts += 1;
+        // The server's side stays open (closed with the proxy); only the client's goes.
+        client.removeAllListeners('close');
+        client.removeAllListeners('error');
+        client.on('error', () => undefined);
+        client.destroy();
         return;
       }
       if (this.marker && chunk.includes(this.marker.text)) pair.doomed = true;

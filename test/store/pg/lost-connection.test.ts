@@ -44,6 +44,8 @@ describe('a PostgreSQL session ended while its connection is held but idle', () 
     });
     db = new Database({ url, log: createLogger('warn', sink) });
     admin = new pg.Client({ connectionString: url });
+    // The crash test ends this session too.
+    admin.on('error', () => undefined);
     await admin.connect();
   });
 
@@ -213,6 +215,23 @@ describe('a PostgreSQL session ended while its connection is held but idle', () 
       expect(await rows()).toEqual([2]);
     });
 
+    it('a COMMIT that never reached the server (its session idle in the transaction): that session is ended, and the answer is certain at once', async () => {
+      let failed: unknown;
+      const started = Date.now();
+      await viaProxy
+        .transaction(async (client) => {
+          await client.query('INSERT INTO t VALUES (4)');
+          proxy.swallow('COMMIT');
+        })
+        .catch((error: unknown) => (failed = error));
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(failed).toBeInstanceOf(StoreUnavailableError);
+      expect((failed as StoreUnavailableError).outcomeUnknown).toBe(false);
+      expect(await rows()).toEqual([]);
+      // The session that held the transaction (and its locks) is gone.
+      expect((await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'idle in transaction'`)).rows).toEqual([{ n: 0 }]);
+    });
+
     it("a turn whose commit's outcome is not known counts what it wrote as recorded (its card then does not say nothing was done)", async () => {
       const inner = {
         async transact(work: (tx: WorkflowTx) => unknown) {
@@ -226,5 +245,42 @@ describe('a PostgreSQL session ended while its connection is held but idle', () 
       ).rejects.toBeInstanceOf(StoreUnavailableError);
       expect(log.planIds).toEqual(['plan-1']);
     });
+  });
+
+  it('a crash before the commit reached the disk is never reported as committed, even when the server hands the same transaction id to another', async () => {
+    // The WAL writer waits long, so the crash loses the transaction's unflushed insert, and with it the
+    // only record that its id was ever handed out: after the restart the next transaction gets it again.
+    await admin.query("ALTER SYSTEM SET wal_writer_delay = '10s'");
+    await admin.query('SELECT pg_reload_conf()');
+    await db.query('CREATE TABLE c (v int)');
+    let failed: unknown;
+    let result: unknown;
+    try {
+      result = await db
+        .transaction(async (client) => {
+          await client.query('INSERT INTO c VALUES (1)');
+          await server.crash();
+          await server.start();
+          // Other work after the restart takes the ids the lost transaction had, and commits.
+          const other = new pg.Client({ connectionString: url });
+          await other.connect();
+          for (let i = 0; i < 3; i++) await other.query('INSERT INTO c VALUES (100)');
+          await other.end();
+          return 'reported as done';
+        })
+        .catch((error: unknown) => (failed = error));
+    } finally {
+      const reset = new pg.Client({ connectionString: url });
+      await reset.connect();
+      await reset.query('ALTER SYSTEM RESET wal_writer_delay');
+      await reset.query('SELECT pg_reload_conf()');
+      await reset.end();
+      // The crash ended the admin connection: a new one for afterEach.
+      admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+    }
+    expect(result).not.toBe('reported as done');
+    expect(failed).toBeInstanceOf(StoreUnavailableError);
+    expect((await db.query<{ v: number }>('SELECT v FROM c ORDER BY v')).rows.map((r) => r.v)).toEqual([100, 100, 100]);
   });
 });
