@@ -35,6 +35,9 @@ import { allowed, PlanReply, type Reply, type Requirement, type Services, type T
 
 export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 
+/** How long a store-fault card waits to read what was recorded before it says that cannot be read. */
+const RECORDED_STATE_MS = 2_000;
+
 const ExecuteInvokeValue = z.object({
   action: z.object({
     type: z.literal('Action.Execute'),
@@ -267,7 +270,13 @@ export class SwitchboardBot extends TeamsActivityHandler {
     if (!planId) return s.errors.storeStateUnreadable;
     try {
       const { provisioning, approvals } = this.deps.services;
-      const [plan, request] = await Promise.all([provisioning.plans.get(planId), approvals.recorded(planId)]);
+      // The store is failing: its reads may wait for their own timeouts (PostgreSQL: 5 s to connect, 20 s
+      // for an answer), and the card has waited for the failure already. A read not done by then is unreadable.
+      const [plan, request] = await withinDeadline(
+        Promise.all([provisioning.plans.get(planId), approvals.recorded(planId)]),
+        RECORDED_STATE_MS,
+        () => new Error(`the store did not answer within ${RECORDED_STATE_MS} ms`),
+      );
       if (!plan) return s.errors.storeStateUnreadable;
       const what = format(s.plan.title[plan.kind], { upn: plainText(plan.account.userPrincipalName) });
       if (request?.status === 'pending') return format(s.errors.storeStatePending, { what });

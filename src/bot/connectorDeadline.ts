@@ -199,15 +199,16 @@ function statusOf(response: unknown): number | undefined {
  * Waits for a connector call for at most `timeoutMs`, whatever the adapter (another kind of adapter, a
  * connector client that could not take the deadline above, work before the request is made). The
  * call itself may go on, so the caller keeps track of it until it settles (src/bot/delivery.ts never
- * sends the same message again while an earlier attempt is still out).
+ * sends the same message again while an earlier attempt is still out). `expired` says what ran out, for
+ * a wait that is not a connector call.
  */
-export async function withinDeadline<T>(call: Promise<T>, timeoutMs: number): Promise<T> {
+export async function withinDeadline<T>(call: Promise<T>, timeoutMs: number, expired: () => Error = () => new ConnectorDeadlineError(timeoutMs)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ConnectorDeadlineError(timeoutMs)), timeoutMs);
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(expired()), timeoutMs);
   });
   try {
-    return await Promise.race([call, expired]);
+    return await Promise.race([call, deadline]);
   } finally {
     clearTimeout(timer);
   }

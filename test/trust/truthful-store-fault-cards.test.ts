@@ -100,6 +100,32 @@ describe('store fault cards say what is true, before and after a commit', () => 
     expect(answer.map((t) => t.replace(CORRELATION, '<id>'))).toEqual([title, `${said}<id>`]);
   });
 
+  it("a store that does not answer the fault card's read either: the card comes within about 2 s and says what was recorded cannot be read", async () => {
+    app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none', SWITCHBOARD_PLAN_POLL_MS: '10' });
+    const sut = new Conversation(app);
+    const planCard = await sut.card(message('delete cq-helpdesk'));
+    const planId = idOn(planCard, 'planId');
+    const inner = (app.workflow as unknown as { inner: WorkflowStore }).inner;
+    const transact = inner.transact.bind(inner);
+    jest.spyOn(inner, 'transact').mockImplementation(async (work) => {
+      await transact(work);
+      // From here on a read of the plan hangs (PostgreSQL: a server that takes connections and never answers).
+      jest.spyOn(app.plans, 'get').mockImplementation(() => new Promise(() => undefined));
+      throw new StoreUnavailableError('PostgreSQL', Object.assign(new Error('Query read timeout'), { code: 'ETIMEDOUT' }), { outcomeUnknown: true });
+    });
+
+    const started = Date.now();
+    const answer = cardTexts(bodyOf(await sut.invoke(execute('confirmPlan', { planId, cardId: idOn(planCard, 'cardId') }))));
+    const took = Date.now() - started;
+
+    expect(took).toBeGreaterThanOrEqual(1_900);
+    expect(took).toBeLessThan(4_000);
+    expect(answer.map((t) => t.replace(CORRELATION, '<id>'))).toEqual([
+      'Something went wrong',
+      'Switchboard\'s storage stopped answering (ETIMEDOUT) just as it was recording this, so whether it was recorded is not known. What was recorded cannot be read right now. Look before you try again (for example with "show"); if this persists, quote this id to your administrator: <id>',
+    ]);
+  });
+
   it("the click's last write (where its card lives) fails after the delete ran: the answer is the plan as it stands, and the card catches up later", async () => {
     app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none', SWITCHBOARD_PLAN_POLL_MS: '10' });
     const sut = new Conversation(app);

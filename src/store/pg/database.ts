@@ -17,11 +17,18 @@ const UNAVAILABLE_CLASSES = ['08', '53', '57', '58', '25006', '25P03', '25P04'];
 /** How long the fate of a COMMIT whose answer was lost is asked after (Database.outcomeOf). */
 const OUTCOME_MS = 3_000;
 /** What identifies a transaction when its COMMIT's answer is lost (Database.outcomeOf). */
-const BEGIN = 'BEGIN; SELECT txid_current()::text AS xid, pg_backend_pid() AS pid, extract(epoch from pg_postmaster_start_time())::text AS started';
+/**
+ * The server's life since its last crash: the postmaster's start time, and when the shared statistics
+ * were last reset, which a crash-restart cycle does (restart_after_crash: a session that crashes makes
+ * the postmaster end every session and recover, without a new start time). An operator's
+ * pg_stat_reset_shared('bgwriter') changes it too: then a committed transaction is only said unknown.
+ */
+const LIFE = "extract(epoch from pg_postmaster_start_time())::text || '/' || coalesce(extract(epoch from (SELECT stats_reset FROM pg_stat_bgwriter))::text, '')";
+const BEGIN = `BEGIN; SELECT txid_current()::text AS xid, pg_backend_pid() AS pid, ${LIFE} AS life`;
 interface Begun {
   xid: string;
   pid: number;
-  started: string;
+  life: string;
 }
 /** Serialization failure and deadlock: the transaction is simply run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -140,48 +147,55 @@ export class Database {
 
   /**
    * What became of a transaction whose COMMIT got no answer, asked on a connection of its own (the
-   * pool may be full of broken ones) within OUTCOME_MS in all:
+   * pool may be full of broken ones), every statement bounded by what is left of OUTCOME_MS:
    * - its id (txid_status, PostgreSQL 10 and later) says committed or aborted;
-   * - unless the server restarted or another took over meanwhile (its start time differs): an id that
-   *   never reached the WAL is handed out again after a crash, so "committed" may then be another
-   *   transaction's, and only "aborted" or an id "in the future" (never logged: lost) is certain;
+   * - unless the server went through a crash meanwhile (a restart, or a crashed session that made it
+   *   reset every session and recover: LIFE says how that is seen): an id that never reached the WAL
+   *   is handed out again after a crash, so "committed" may then be another transaction's, and only
+   *   "aborted" or an id "in the future" (never logged: lost) is certain;
+   * - a server still in recovery (a standby, or one that a fail-over has not finished promoting) may
+   *   not have replayed the commit yet: its answer counts for nothing, and the server is asked again;
    * - "in progress" with its session idle in the transaction means the COMMIT never arrived: that
    *   session is ended, which rolls the transaction back, so the answer is then certain.
    */
   private async outcomeOf(begun: Begun): Promise<'committed' | 'aborted' | 'unknown'> {
     const until = Date.now() + OUTCOME_MS;
+    const left = () => Math.max(1, until - Date.now());
     for (;;) {
-      const left = until - Date.now();
-      if (left <= 0) return 'unknown';
-      const probe = new pg.Client({ connectionString: this.options.url, connectionTimeoutMillis: left, query_timeout: left, statement_timeout: left, application_name: 'switchboard-outcome' });
+      if (Date.now() >= until) return 'unknown';
+      const probe = new pg.Client({ connectionString: this.options.url, connectionTimeoutMillis: left(), statement_timeout: left(), application_name: 'switchboard-outcome' });
       probe.on('error', () => undefined);
+      // query_timeout per statement (node-postgres reads it from the query's config; its types do not list it).
+      const ask = <T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<T>> => probe.query<T>({ text, values, query_timeout: left() } as pg.QueryConfig);
       try {
         await probe.connect();
-        const server = (await probe.query<{ started: string }>('SELECT extract(epoch from pg_postmaster_start_time())::text AS started')).rows[0]?.started;
-        const restarted = server !== begun.started;
+        const server = (await ask<{ life: string; recovering: boolean }>(`SELECT ${LIFE} AS life, pg_is_in_recovery() AS recovering`)).rows[0];
+        if (!server || server.recovering) throw new Error('the server is still in recovery');
+        const crashed = server.life !== begun.life;
         let status: string | null | undefined;
         try {
-          status = (await probe.query<{ status: string | null }>('SELECT txid_status($1::bigint) AS status', [begun.xid])).rows[0]?.status;
+          status = (await ask<{ status: string | null }>('SELECT txid_status($1::bigint) AS status', [begun.xid])).rows[0]?.status;
         } catch (error) {
-          // 22023 "transaction ID … is in the future": the id was never logged, so the transaction was lost.
+          // 22023 "transaction ID … is in the future" (on a server not in recovery): the id was never logged, so the transaction was lost.
           if (sqlState(error) === '22023') return 'aborted';
           throw error;
         }
         if (status === 'aborted') return 'aborted';
-        if (status === 'committed') return restarted ? 'unknown' : 'committed';
+        if (status === 'committed') return crashed ? 'unknown' : 'committed';
         // null: too old for the server to tell, which cannot happen within seconds.
         if (status !== 'in progress') return 'unknown';
-        if (!restarted) {
-          const ended = await probe.query(
-            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND state = 'idle in transaction' AND backend_xid::text::bigint = $2::bigint % 4294967296`,
-            [begun.pid, begun.xid],
-          );
+        if (!crashed) {
+          const ended = await ask(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND state = 'idle in transaction' AND backend_xid::text::bigint = $2::bigint % 4294967296`, [
+            begun.pid,
+            begun.xid,
+          ]);
           if (ended.rowCount) continue;
         }
       } catch {
-        // Out of reach for now: asked again until OUTCOME_MS.
+        // Out of reach or not ready for now: asked again until OUTCOME_MS.
       } finally {
-        await probe.end().catch(() => undefined);
+        // Not waited for: a graceful end waits for the server, which may be what is out of reach.
+        void probe.end().catch(() => undefined);
       }
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(200, until - Date.now()))));
     }

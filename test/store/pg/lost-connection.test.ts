@@ -247,7 +247,42 @@ describe('a PostgreSQL session ended while its connection is held but idle', () 
     });
   });
 
-  it('a crash before the commit reached the disk is never reported as committed, even when the server hands the same transaction id to another', async () => {
+  it.each([
+    [
+      'the server crashes and restarts',
+      async () => {
+        await server.crash();
+        await server.start();
+      },
+    ],
+    [
+      'one session crashes (the server ends every session and recovers, same start time)',
+      async () => {
+        const victim = new pg.Client({ connectionString: url });
+        victim.on('error', () => undefined);
+        await victim.connect();
+        const pid = (await victim.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        process.kill(pid, 'SIGKILL');
+        await victim.end().catch(() => undefined);
+        // Back once it takes connections again.
+        for (let tries = 0; ; tries++) {
+          const probe = new pg.Client({ connectionString: url });
+          probe.on('error', () => undefined);
+          const up = await probe
+            .connect()
+            .then(
+              () => probe.query('SELECT 1').then(() => true),
+              () => false,
+            )
+            .catch(() => false);
+          await probe.end().catch(() => undefined);
+          if (up) break;
+          if (tries > 100) throw new Error('the server did not come back');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      },
+    ],
+  ])('a crash before the commit reached the disk is never reported as committed, even when the server hands the same transaction id to another (%s)', async (_, crash) => {
     // The WAL writer waits long, so the crash loses the transaction's unflushed insert, and with it the
     // only record that its id was ever handed out: after the restart the next transaction gets it again.
     await admin.query("ALTER SYSTEM SET wal_writer_delay = '10s'");
@@ -259,8 +294,7 @@ describe('a PostgreSQL session ended while its connection is held but idle', () 
       result = await db
         .transaction(async (client) => {
           await client.query('INSERT INTO c VALUES (1)');
-          await server.crash();
-          await server.start();
+          await crash();
           // Other work after the restart takes the ids the lost transaction had, and commits.
           const other = new pg.Client({ connectionString: url });
           await other.connect();
