@@ -116,6 +116,20 @@ describe('a new message on the wire at its deadline is waited for, not sent twic
     connector = await scriptedConnector(script);
   }
 
+  /** What the reply's first failed attempt recorded, read as soon as it is there (the next attempt follows 1 s later). */
+  async function firstAttemptError(): Promise<string | undefined> {
+    let lastError: string | undefined;
+    await until(
+      async () => {
+        lastError ??= (await app.workflow.outboxOf(replyQueueOf('a:personal-chat'))).find((m) => m.attempts === 1)?.lastError;
+        return lastError !== undefined;
+      },
+      5_000,
+      'the first attempt to fail',
+    );
+    return lastError;
+  }
+
   beforeEach(async () => {
     dir = await tempDir();
   });
@@ -189,8 +203,7 @@ describe('a new message on the wire at its deadline is waited for, not sent twic
     await start(({ method, index }) => (method === 'POST' && index === 0 ? 'never' : { afterMs: 0 }));
     const asked = message('unassign cq-sales', { serviceUrl: connector.url });
     expect((await post(api, asked)).status).toBe(200);
-    await until(async () => (await app.workflow.outboxOf(replyQueueOf('a:personal-chat'))).some((m) => m.attempts === 1), 5_000, 'the first attempt to be given up on');
-    expect((await app.workflow.outboxOf(replyQueueOf('a:personal-chat')))[0]!.lastError).toBe('the Bot Connector did not answer within 2000 ms');
+    expect(await firstAttemptError()).toBe('the Bot Connector did not answer within 2000 ms');
     await until(() => connector.seen.filter(isReplyTo(asked.id)).length === 2, 5_000, 'the reply to be sent again');
 
     const [first, second] = connector.seen.filter(isReplyTo(asked.id));
@@ -215,15 +228,7 @@ describe('a new message on the wire at its deadline is waited for, not sent twic
     });
     const asked = message('unassign cq-sales', { serviceUrl: connector.url });
     expect((await post(api, asked)).status).toBe(200);
-    let lastError: string | undefined;
-    await until(
-      async () => {
-        lastError ??= (await app.workflow.outboxOf(replyQueueOf('a:personal-chat'))).find((m) => m.attempts === 1)?.lastError;
-        return lastError !== undefined;
-      },
-      5_000,
-      'the first attempt to fail',
-    );
+    const lastError = await firstAttemptError();
     expect(lastError).toBe('the Bot Connector did not answer within 2000 ms');
     const [first] = connector.seen.filter(isReplyTo(asked.id));
     expect(first!.closedAt! - first!.at).toBeLessThan(2_200);
@@ -241,15 +246,7 @@ describe('a new message on the wire at its deadline is waited for, not sent twic
       await start(({ method, index }) => (method === 'POST' && index === 0 ? { afterMs: 1_300, ...answer } : { afterMs: 0 }));
       const asked = message('unassign cq-sales', { serviceUrl: connector.url });
       expect((await post(api, asked)).status).toBe(200);
-      let lastError: string | undefined;
-      await until(
-        async () => {
-          lastError ??= (await app.workflow.outboxOf(replyQueueOf('a:personal-chat'))).find((m) => m.attempts === 1)?.lastError;
-          return lastError !== undefined;
-        },
-        5_000,
-        'the first attempt to fail',
-      );
+      const lastError = await firstAttemptError();
       // Ended by the answer, within the first deadline's terms (not at the 2 s limit), and saying what the answer was.
       expect(lastError).toBe(`the Bot Connector did not answer within 1000 ms (its last answer: ${answer.status}; not tried again after the deadline)`);
       await until(() => connector.seen.filter(isReplyTo(asked.id)).length === 2, 5_000, 'the reply to be sent again');
@@ -269,15 +266,7 @@ describe('a new message on the wire at its deadline is waited for, not sent twic
     await start(({ method, index }) => (method === 'POST' && index === 0 ? { afterMs: 1_300, status: 429 } : { afterMs: 0 }));
     const asked = message('unassign cq-sales', { serviceUrl: connector.url });
     expect((await post(api, asked)).status).toBe(200);
-    let lastError: string | undefined;
-    await until(
-      async () => {
-        lastError ??= (await app.workflow.outboxOf(replyQueueOf('a:personal-chat'))).find((m) => m.attempts === 1)?.lastError;
-        return lastError !== undefined;
-      },
-      5_000,
-      'the first attempt to fail',
-    );
+    const lastError = await firstAttemptError();
     expect(lastError).toMatch(/^429 /);
     await until(() => connector.seen.filter(isReplyTo(asked.id)).length === 2, 5_000, 'the reply to be sent again');
   }, 30_000);

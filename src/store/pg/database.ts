@@ -220,14 +220,7 @@ export class Database {
       try {
         return await work();
       } finally {
-        const unlocked = await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).then(
-          () => true,
-          () => {
-            held.lose();
-            return false;
-          },
-        );
-        this.lockLost(name, held, unlocked);
+        await this.unlock(name, key, held);
       }
     } finally {
       held.release();
@@ -247,14 +240,7 @@ export class Database {
         await work();
         return true;
       } finally {
-        const unlocked = await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).then(
-          () => true,
-          () => {
-            held.lose();
-            return false;
-          },
-        );
-        this.lockLost(name, held, unlocked);
+        await this.unlock(name, key, held);
       }
     } catch (error) {
       if (isUnavailable(error)) held.lose();
@@ -352,8 +338,18 @@ export class Database {
     this.lockSessions.add(client);
   }
 
-  /** Whether the lock's session was lost while its work ran: the work was not exclusive for all of it. */
-  private lockLost(name: string, held: { wasLost(): boolean }, unlocked: boolean): void {
+  /**
+   * Gives the lock back. If its session was lost while the work ran (the unlock fails with it), the
+   * work was not exclusive for all of it: said as an error naming the lock.
+   */
+  private async unlock(name: string, key: string, held: { client: pg.PoolClient; lose(): void; wasLost(): boolean }): Promise<void> {
+    const unlocked = await held.client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).then(
+      () => true,
+      () => {
+        held.lose();
+        return false;
+      },
+    );
     if (held.wasLost() || !unlocked)
       this.options.log.error({ lock: name }, 'PostgreSQL: the session holding a lock ended while its work ran; another instance may have run the same work at the same time');
   }
