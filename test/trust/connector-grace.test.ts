@@ -1,15 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import type { App } from '../../src/app';
 import { replyQueueOf } from '../../src/approvals/copies';
 import { ReplyQueue } from '../../src/bot/replies';
-import { createLogger } from '../../src/log/logger';
 import { StoreUnavailableError } from '../../src/store/errors';
 import type { RunningServer } from '../../src/server';
 import { execute, message } from '../helpers/activities';
 import { testApp, tempDir } from '../helpers/app';
 import { post } from '../helpers/connector';
+import { capturedLog } from '../helpers/logs';
 import { cardTexts } from '../helpers/conversation';
 import { APPROVER } from '../helpers/identities';
 import { idOn, until } from '../helpers/waiting';
@@ -272,14 +271,8 @@ describe('a new message on the wire at its deadline is waited for, not sent twic
   }, 30_000);
 
   it('a reply sent within the turn (the outbox cannot take it) holds the turn no longer than the deadline, goes on after it, and its card learns its message id', async () => {
-    const logged: { level: number; msg: string }[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) logged.push(JSON.parse(line) as (typeof logged)[number]);
-        done();
-      },
-    });
-    await start(({ method }) => (method === 'POST' ? { afterMs: 1_600 } : { afterMs: 0 }), {}, { log: createLogger('info', sink) });
+    const { log, lines: logged } = capturedLog('info');
+    await start(({ method }) => (method === 'POST' ? { afterMs: 1_600 } : { afterMs: 0 }), {}, { log });
     // The outbox cannot take the reply (its store is failing): the turn sends it itself.
     const enqueue = jest.spyOn(ReplyQueue.prototype, 'enqueue').mockRejectedValue(new StoreUnavailableError('workflow.json', Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })));
     try {

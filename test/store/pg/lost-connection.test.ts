@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import pg from 'pg';
 import { createLogger } from '../../../src/log/logger';
 import { isStoreUnavailable } from '../../../src/store/errors';
@@ -7,6 +6,7 @@ import { CommitLog, noteCommits, withCommitLog } from '../../../src/store/commit
 import { StoreUnavailableError } from '../../../src/store/errors';
 import type { WorkflowStore, WorkflowTx } from '../../../src/store/workflow';
 import { CuttingProxy } from './cuttingProxy';
+import { capturedLog, type LogLine } from '../../helpers/logs';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres';
 
 /**
@@ -23,7 +23,7 @@ describe('a PostgreSQL session ended while its connection is held but idle', () 
   let url: string;
   let db: Database;
   let admin: pg.Client;
-  let logged: { level: number; msg: string; lock?: string }[];
+  let logged: LogLine[];
 
   beforeAll(async () => {
     server = await startPostgres();
@@ -35,14 +35,9 @@ describe('a PostgreSQL session ended while its connection is held but idle', () 
 
   beforeEach(async () => {
     url = await server.newDatabase();
-    logged = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) logged.push(JSON.parse(line) as (typeof logged)[number]);
-        done();
-      },
-    });
-    db = new Database({ url, log: createLogger('warn', sink) });
+    const captured = capturedLog('warn');
+    logged = captured.lines;
+    db = new Database({ url, log: captured.log });
     admin = new pg.Client({ connectionString: url });
     // The crash test ends this session too.
     admin.on('error', () => undefined);
@@ -156,13 +151,8 @@ describe('a PostgreSQL session ended while its connection is held but idle', () 
 
     beforeEach(async () => {
       proxy = await CuttingProxy.start(server.port);
-      const sink = new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          for (const line of chunk.toString().split('\n').filter(Boolean)) logged.push(JSON.parse(line) as (typeof logged)[number]);
-          done();
-        },
-      });
-      viaProxy = new Database({ url: proxy.url(url), log: createLogger('warn', sink) });
+      // One list for both databases' lines.
+      viaProxy = new Database({ url: proxy.url(url), log: capturedLog('warn', logged).log });
       await db.query('CREATE TABLE t (v int)');
     });
 
@@ -182,7 +172,7 @@ describe('a PostgreSQL session ended while its connection is held but idle', () 
       expect(result).toBe('the result');
       expect(proxy.cuts).toBe(1);
       expect(await rows()).toEqual([1]);
-      expect(logged.map((l) => [l.msg, (l as { outcome?: string }).outcome])).toContainEqual(['PostgreSQL: the answer to a COMMIT was lost; asked the server what became of it', 'committed']);
+      expect(logged.map((l) => [l.msg, l.outcome])).toContainEqual(['PostgreSQL: the answer to a COMMIT was lost; asked the server what became of it', 'committed']);
     });
 
     it('rolled back at COMMIT (a deferred constraint): the store was unavailable and nothing was written, said as such', async () => {
