@@ -48,14 +48,17 @@ function waitFor(child: ChildProcess, word: string, timeoutMs: number, output: s
       if (chunk.toString().split('\n').includes(word)) {
         clearTimeout(timer);
         child.stdout!.off('data', onData);
+        // One listener per wait would pile up over a test's many outages (Node warns past ten).
+        child.off('exit', onExit);
         resolve();
       }
     };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => {
+    const onExit = (code: number | null) => {
       clearTimeout(timer);
       reject(new Error(`PostgreSQL exited (${code}) before "${word}":\n${output.join('')}`));
-    });
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
   });
 }
 

@@ -1,0 +1,204 @@
+import { SimulatedTenant } from '../../src/backends/simulated/tenant';
+import { postgresStorage } from '../../src/backends/simulated/storage';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/log/logger';
+import { openStores } from '../../src/store/open';
+import { message } from '../helpers/activities';
+import { tempDir } from '../helpers/app';
+import { ensureBuilt, startBot, type BotProcess } from '../helpers/botProcess';
+import { captureServer, post } from '../helpers/connector';
+import { ADMIN, APPROVER, TENANT } from '../helpers/identities';
+import { startPostgres, type TestPostgres } from '../helpers/postgres';
+import { seeded } from '../helpers/random';
+import { Sql } from '../store/pg/instances';
+import { expectConsistentTenant, expectLedgerKept, newLedger, work, type Ledger } from './crashWork';
+
+/**
+ * Crash consistency with several instances (issues 9 and 11): two bot processes share one real
+ * PostgreSQL database, each with a data folder of its own. Three users click adds, deletes and
+ * approvals over real HTTP, each click on either instance at random; in every life one instance,
+ * chosen at random, is killed with SIGKILL at a random moment (seeded) while the other goes on
+ * serving, and is started again. What either instance acknowledged is written down; at the end the
+ * database must hold every acknowledged change, no account may be half made, every plan and request
+ * must be finished or parked with its reason, and every approval card the bot said it sent must have
+ * been sent: the plans and the outbox messages a dead instance held are taken over by the other (once
+ * their lease or claim ends), or by itself after its restart.
+ *
+ * CRASH_LIVES (default 6) sets how many kills; CRASH_SEED the seed (its own offset from crash.test.ts).
+ */
+const LIVES = Number(process.env.CRASH_LIVES ?? 6);
+const SEED = Number(process.env.CRASH_SEED ?? 20261130) + 2;
+
+// About 5 s a life, and up to a minute and a half to settle at the end.
+jest.setTimeout(180_000 + LIVES * 15_000);
+
+let postgres: TestPostgres;
+
+beforeAll(async () => {
+  [postgres] = await Promise.all([startPostgres(), ensureBuilt()]);
+}, 180_000);
+
+afterAll(async () => {
+  await postgres?.close();
+});
+
+describe('kill -9 of one of two instances on PostgreSQL, at random moments: nothing acknowledged is lost, nothing is stuck', () => {
+  let dirs: Awaited<ReturnType<typeof tempDir>>[] = [];
+  let connector: Awaited<ReturnType<typeof captureServer>>;
+  const bots = new Map<string, BotProcess>();
+  let sql: Sql | undefined;
+
+  beforeEach(async () => {
+    connector = await captureServer();
+  });
+
+  afterEach(async () => {
+    await Promise.all([...bots.values()].map((bot) => bot.kill9().catch(() => undefined)));
+    bots.clear();
+    await sql?.close();
+    await connector.close();
+    await Promise.all(dirs.map((dir) => dir.remove()));
+    dirs = [];
+  });
+
+  /** One database, a data folder per instance (and one for the final check), and instances a and b started on them. */
+  async function twoInstances() {
+    const databaseUrl = await postgres.newDatabase();
+    const reader = new Sql(databaseUrl);
+    sql = reader;
+    const folders = new Map<string, string>();
+    for (const name of ['a', 'b', 'check']) {
+      const dir = await tempDir(`switchboard-crash-pg-${name}-`);
+      dirs.push(dir);
+      folders.set(name, dir.dir);
+    }
+    const env = (name: string): Record<string, string> => ({
+      SWITCHBOARD_DATA_DIR: folders.get(name)!,
+      SWITCHBOARD_TENANT_ID: TENANT,
+      SWITCHBOARD_ADMIN_IDS: ADMIN.aadObjectId,
+      SWITCHBOARD_APPROVER_IDS: APPROVER.aadObjectId,
+      SWITCHBOARD_STORE: 'postgres',
+      DATABASE_URL: databaseUrl,
+      SWITCHBOARD_PLAN_POLL_MS: '20',
+      SWITCHBOARD_SIM_NUMBER_DELAY_MS: '50',
+      SWITCHBOARD_SIM_LICENSE_DELAY_MS: '30',
+      // A plan whose runner died is taken over within seconds, and the sweeps that look for such plans run often.
+      SWITCHBOARD_PLAN_LEASE_SECONDS: '2',
+      SWITCHBOARD_SWEEP_SECONDS: '0.5',
+    });
+    const start = async (name: string) => bots.set(name, await startBot(env(name), { timeoutMs: 60_000 }));
+    await Promise.all([start('a'), start('b')]);
+    // The approver has talked to the bot (one instance; the contact is in the database for both).
+    expect((await post(`${bots.get('a')!.url}/api/messages`, message('help', { from: APPROVER, serviceUrl: connector.url }))).status).toBe(200);
+    /** Both instances finish what is resumable and stop cleanly; then the database must hold everything acknowledged. */
+    const check = async (ledger: Ledger) => {
+      await settle(reader);
+      for (const [name, bot] of bots) expect({ name, exit: await bot.stop() }).toEqual({ name, exit: '0' });
+      bots.clear();
+      const stores = await openStores(loadConfig(env('check')), { log: createLogger('silent') });
+      const tenant = await SimulatedTenant.open({ storage: postgresStorage(stores.database!), tenantId: TENANT });
+      try {
+        await expectLedgerKept(ledger, stores.workflow, tenant, connector.posts);
+        await expectConsistentTenant(tenant, folders.get('check')!);
+      } finally {
+        await tenant.close();
+        await stores.close();
+      }
+    };
+    return { start, check };
+  }
+
+  it('keeps every acknowledged add, delete and approval across many kills, and leaves nothing stuck', async () => {
+    const { start, check } = await twoInstances();
+    const random = seeded(SEED);
+    const ledger = newLedger();
+    for (let life = 0; life < LIVES; life++) {
+      const victim = random() < 0.5 ? 'a' : 'b';
+      const victimUrl = bots.get(victim)!.url;
+      const killAt = 200 + Math.floor(random() * 1_800);
+      let killed = false;
+      let failure: unknown;
+      let n = 0;
+      const users = Array.from({ length: 3 }, async () => {
+        let last = '';
+        // Each click goes to either instance.
+        const at = () => (last = bots.get(random() < 0.5 ? 'a' : 'b')!.url);
+        while (true) {
+          n += 1;
+          try {
+            await work(at, connector.url, random, ledger, life, n);
+          } catch (error) {
+            // The killed instance is gone: what it did not answer was not acknowledged. The other
+            // one must go on answering every click.
+            if (!(killed && last === victimUrl)) failure ??= error;
+            return;
+          }
+        }
+      });
+      await new Promise((r) => setTimeout(r, killAt));
+      killed = true;
+      await bots.get(victim)!.kill9();
+      await Promise.all(users);
+      if (failure) throw failure;
+      await start(victim);
+    }
+    await check(ledger);
+  });
+
+  it('keeps every acknowledged change when the database itself crashes (immediate shutdown) at random moments under load, and both instances carry on by themselves', async () => {
+    const { check } = await twoInstances();
+    const random = seeded(SEED + 1);
+    const ledger = newLedger();
+    let stop = false;
+    let n = 0;
+    // The instances stay up throughout: every click must be answered (a card saying the store is
+    // unavailable while the database is down), never a 5xx or a broken connection.
+    let failure: unknown;
+    const users = Array.from({ length: 3 }, async () => {
+      while (!stop) {
+        n += 1;
+        try {
+          await work(() => bots.get(random() < 0.5 ? 'a' : 'b')!.url, connector.url, random, ledger, Math.floor(n / 1000), n);
+        } catch (error) {
+          failure ??= error;
+          stop = true;
+        }
+      }
+    });
+    const outages = (async () => {
+      for (let life = 0; life < LIVES && !stop; life++) {
+        await new Promise((r) => setTimeout(r, 300 + Math.floor(random() * 1_700)));
+        await postgres.crash();
+        await new Promise((r) => setTimeout(r, Math.floor(random() * 1_500)));
+        await postgres.start();
+      }
+      // Work goes on a little while the database is up again.
+      await new Promise((r) => setTimeout(r, 1_000));
+    })();
+    try {
+      await outages;
+    } finally {
+      stop = true;
+      await postgres.start();
+      await Promise.all(users);
+    }
+    if (failure) throw failure;
+    await check(ledger);
+  });
+});
+
+/**
+ * Waits until no plan is running or waiting and no message is pending in the database. A message a
+ * killed instance had claimed waits for its claim to end (at least 60 s: src/bot/delivery.ts CLAIM_MS).
+ */
+async function settle(sql: Sql): Promise<void> {
+  const deadline = Date.now() + 150_000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 300));
+    const [busy] = await sql.rows<{ plans: string; outbox: string }>(
+      `SELECT (SELECT count(*) FROM plans WHERE status IN ('running', 'waiting')) AS plans, (SELECT count(*) FROM outbox WHERE status = 'pending') AS outbox`,
+    );
+    if (busy?.plans === '0' && busy.outbox === '0') return;
+    if (Date.now() > deadline) throw new Error(`still busy after 150 s: ${busy?.plans} plans running or waiting, ${busy?.outbox} messages pending`);
+  }
+}

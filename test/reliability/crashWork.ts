@@ -1,0 +1,147 @@
+import path from 'node:path';
+import { SimulatedTenant } from '../../src/backends/simulated/tenant';
+import type { WorkflowStore } from '../../src/store/workflow';
+import { execute, type Who } from '../helpers/activities';
+import { post } from '../helpers/connector';
+import { cardTexts } from '../helpers/conversation';
+import { ADMIN, APPROVER } from '../helpers/identities';
+
+/**
+ * The work and the checks of the kill -9 tests (crash.test.ts on files, crash-postgres.test.ts on
+ * PostgreSQL with two instances): users add accounts and delete them with an approver's click, over
+ * real HTTP; what the bot acknowledged is written down in a ledger, and after the last life the stores
+ * must hold all of it, with nothing half made and nothing stuck.
+ */
+export interface Ledger {
+  /** Accounts whose creation the bot answered as done (the account card). */
+  created: Map<string, string>;
+  /** Add plans the bot answered as running: they must end done. */
+  addPlans: Set<string>;
+  /** Deletions an approver saw approved: they must end done, the account gone. */
+  approvedDeletes: Map<string, string>;
+  /** Requests the bot answered as sent for approval: approvers must get the card. */
+  requested: Set<string>;
+  /** Accounts an approve click was sent for: they may be gone even if the answer never came. */
+  deleteAsked: Set<string>;
+}
+
+export function newLedger(): Ledger {
+  return { created: new Map(), addPlans: new Set(), approvedDeletes: new Map(), requested: new Set(), deleteAsked: new Set() };
+}
+
+type Card = Record<string, unknown>;
+export const idOn = (card: unknown, key: string): string | undefined => new RegExp(`"${key}":"([0-9a-f-]{36})"`).exec(JSON.stringify(card))?.[1];
+
+/** An Action.Execute click on the bot at `url`: the card it answered with; a connection that broke throws. */
+export async function invoke(url: string, serviceUrl: string, verb: string, data: Record<string, unknown>, from: Who = ADMIN): Promise<Card | undefined> {
+  const response = await post(`${url}/api/messages`, execute(verb, data, { from, serviceUrl }));
+  if (response.status !== 200) throw new Error(`HTTP ${response.status} for ${verb}`);
+  return (response.body as { value?: Card }).value;
+}
+
+/**
+ * One user's step: add an account, or delete one that exists, with the approver's click. `at` says
+ * which bot each click goes to (the same one, or any of several instances).
+ */
+export async function work(at: () => string, serviceUrl: string, random: () => number, ledger: Ledger, life: number, n: number): Promise<void> {
+  const existing = [...ledger.created.entries()].filter(([upn]) => ![...ledger.approvedDeletes.values()].includes(upn));
+  if (existing.length > 0 && random() < 0.4) {
+    const [upn, accountId] = existing[Math.floor(random() * existing.length)]!;
+    const proposed = await invoke(at(), serviceUrl, 'requestDelete', { accountId });
+    const planId = proposed && idOn(proposed, 'planId');
+    if (!planId) return;
+    const confirmed = await invoke(at(), serviceUrl, 'confirmPlan', { planId });
+    if (confirmed && cardTexts(confirmed).some((t) => /Waiting for an approver|Sent for approval/.test(t))) ledger.requested.add(planId);
+    ledger.deleteAsked.add(upn);
+    const approved = await invoke(at(), serviceUrl, 'approveRequest', { requestId: planId }, APPROVER);
+    if (approved && /^Approved by /.test(cardTexts(approved)[1] ?? '')) ledger.approvedDeletes.set(planId, upn);
+    return;
+  }
+  const username = `crash-${life}-${n}`;
+  const card = await invoke(at(), serviceUrl, 'addAccount', {
+    displayName: `Crash ${life} ${n}`,
+    username,
+    domain: 'contoso.com',
+    accountType: n % 2 ? 'callQueue' : 'autoAttendant',
+    usageLocation: 'US',
+    license: 'resourceAccount',
+  });
+  if (!card) return;
+  const texts = cardTexts(card);
+  const upn = `${username}@contoso.com`;
+  if (texts.includes(`Username: ${upn}`) && idOn(card, 'accountId')) ledger.created.set(upn, idOn(card, 'accountId')!);
+  else if (idOn(card, 'planId')) ledger.addPlans.add(idOn(card, 'planId')!);
+}
+
+/**
+ * Every acknowledged change is in the stores, whole; every plan and request is finished or parked
+ * with its reason; approvers got every request the bot said it sent (`posted`: the connector's calls).
+ */
+export async function expectLedgerKept(ledger: Ledger, workflow: WorkflowStore, tenant: SimulatedTenant, posted: readonly { body: unknown }[]): Promise<void> {
+  const deleted = new Set(ledger.approvedDeletes.values());
+  for (const [upn, accountId] of ledger.created) {
+    const account = await tenant.getAccount(accountId);
+    if (deleted.has(upn)) continue;
+    // An approval sent just before a kill may have run without its answer reaching the user.
+    if (!account && ledger.deleteAsked.has(upn)) continue;
+    // Acknowledged as created: there, and whole (usage location and license, not half made).
+    expect({ upn, account: account && { usageLocation: account.usageLocation, licensed: account.assignedLicenses.length } }).toEqual({ upn, account: { usageLocation: 'US', licensed: 1 } });
+  }
+  for (const planId of ledger.addPlans) {
+    const plan = await workflow.plan(planId);
+    // Done, or parked at a step with its reason and Retry (e.g. the tenant's seats ran out): never
+    // left running, never failed without saying why.
+    const stopped = plan?.steps.find((x) => x.state.status !== 'done');
+    const outcome = plan?.status === 'done' ? 'done' : plan?.status === 'failed' && stopped?.state.note ? `parked: ${stopped.state.note.reason}` : `stuck: ${plan?.status}`;
+    expect({ planId, outcome }).toEqual({ planId, outcome: expect.stringMatching(/^(done|parked: (LICENSE_NO_FREE_SEAT|UPN_IN_USE))$/) });
+    const account = await tenant.findAccountByUpn(plan!.account.userPrincipalName);
+    if (account && plan?.status === 'done') expect(account.assignedLicenses).toHaveLength(1);
+  }
+  for (const [planId, upn] of ledger.approvedDeletes) {
+    const [plan, request] = await Promise.all([workflow.plan(planId), workflow.request(planId)]);
+    expect({ planId, plan: plan?.status, request: request?.status }).toEqual({ planId, plan: 'done', request: 'done' });
+    expect(await tenant.findAccountByUpn(upn)).toBeNull();
+  }
+  // Approvers heard of every request the bot said it sent.
+  const sent = JSON.stringify(posted.map((p) => p.body));
+  for (const planId of ledger.requested) expect({ planId, delivered: sent.includes(`"requestId":"${planId}"`) }).toEqual({ planId, delivered: true });
+  // Nothing stuck: no plan left running or waiting, every request agrees with its plan.
+  const stuck = (await workflow.plans(['running', 'waiting'])).map((p) => `${p.id} ${p.status}`);
+  expect(stuck).toEqual([]);
+  for (const request of await workflow.requests()) {
+    const plan = await workflow.plan(request.id);
+    const agree =
+      (request.status === 'pending' && plan?.status === 'awaitingConfirmation') ||
+      (['rejected', 'cancelled', 'expired'].includes(request.status) && plan?.status === 'cancelled') ||
+      (request.status === 'done' && plan?.status === 'done') ||
+      (request.status === 'failed' && (plan?.status === 'failed' || plan?.status === 'cancelled'));
+    expect({ request: request.id, status: request.status, plan: plan?.status, agree }).toMatchObject({ agree: true });
+  }
+  // The run did real work: some of everything was acknowledged before the kills.
+  expect({ created: ledger.created.size + ledger.addPlans.size > 0, approved: ledger.approvedDeletes.size + ledger.requested.size > 0 }).toEqual({ created: true, approved: true });
+}
+
+/** The tenant agrees with itself: numbers and their accounts, seats and the licenses held (against a fresh seed made in `scratchDir`). */
+export async function expectConsistentTenant(tenant: SimulatedTenant, scratchDir: string): Promise<void> {
+  const facts = await tenant.getTenantFacts();
+  const accounts = (await tenant.listAccounts({ offset: 0, limit: 10_000 })).items;
+  for (const account of accounts) {
+    if (!account.phoneNumber) continue;
+    const number = await tenant.getPhoneNumber(account.phoneNumber);
+    expect({ account: account.userPrincipalName, heldBy: number?.assignmentTargetId }).toEqual({ account: account.userPrincipalName, heldBy: account.id });
+  }
+  // Seats consumed by the simulation's accounts: the seed's holders outside it are constant.
+  const seed = await SimulatedTenant.open({ file: path.join(scratchDir, 'seed-check', 'tenant.json'), tenantId: facts.tenantId });
+  try {
+    const seedFacts = await seed.getTenantFacts();
+    const seedAccounts = (await seed.listAccounts({ offset: 0, limit: 10_000 })).items;
+    for (const sku of facts.skus) {
+      const holders = accounts.filter((a) => a.assignedLicenses.includes(sku.skuId)).length;
+      const seedHolders = seedAccounts.filter((a) => a.assignedLicenses.includes(sku.skuId)).length;
+      const seedSku = seedFacts.skus.find((s) => s.skuId === sku.skuId)!;
+      expect({ sku: sku.skuPartNumber, consumed: sku.consumed - holders }).toEqual({ sku: sku.skuPartNumber, consumed: seedSku.consumed - seedHolders });
+    }
+  } finally {
+    await seed.close();
+  }
+}
