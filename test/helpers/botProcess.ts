@@ -89,7 +89,11 @@ export async function startBot(env: Record<string, string>, options: { script?: 
   const lines: string[] = [];
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? String(code))));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the bot did not start in time:\n${lines.slice(-20).join('\n')}`)), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => {
+      // Nobody holds this child yet to stop it: it must not outlive the test.
+      child.kill('SIGKILL');
+      reject(new Error(`the bot did not start in time:\n${lines.slice(-20).join('\n')}`));
+    }, options.timeoutMs ?? 60_000);
     const take = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (!line) continue;

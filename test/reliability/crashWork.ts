@@ -23,10 +23,17 @@ export interface Ledger {
   requested: Set<string>;
   /** Accounts an approve click was sent for: they may be gone even if the answer never came. */
   deleteAsked: Set<string>;
+  /** Accounts whose add was answered "nothing was done" (the store was unavailable): they must not exist. */
+  addNotDone: Set<string>;
+  /** Requests whose approval was answered "nothing was done": they must not have been approved. */
+  approvalNotDone: Set<string>;
 }
 
+/** The fault card's words when a turn got nothing committed (src/i18n/en.ts errors.storeUnavailable). */
+const NOTHING_DONE = /so nothing was done and the tenant was not changed/;
+
 export function newLedger(): Ledger {
-  return { created: new Map(), addPlans: new Set(), approvedDeletes: new Map(), requested: new Set(), deleteAsked: new Set() };
+  return { created: new Map(), addPlans: new Set(), approvedDeletes: new Map(), requested: new Set(), deleteAsked: new Set(), addNotDone: new Set(), approvalNotDone: new Set() };
 }
 
 type Card = Record<string, unknown>;
@@ -34,7 +41,11 @@ export const idOn = (card: unknown, key: string): string | undefined => new RegE
 
 /** An Action.Execute click on the bot at `url`: the card it answered with; a connection that broke throws. */
 export async function invoke(url: string, serviceUrl: string, verb: string, data: Record<string, unknown>, from: Who = ADMIN): Promise<Card | undefined> {
-  const response = await post(`${url}/api/messages`, execute(verb, data, { from, serviceUrl }));
+  // A click that hangs fails here, saying so, not as the test's own time-out.
+  const response = await Promise.race([
+    post(`${url}/api/messages`, execute(verb, data, { from, serviceUrl })),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer to ${verb} from ${url} within 30 s`)), 30_000).unref()),
+  ]);
   if (response.status !== 200) throw new Error(`HTTP ${response.status} for ${verb}`);
   return (response.body as { value?: Card }).value;
 }
@@ -43,19 +54,23 @@ export async function invoke(url: string, serviceUrl: string, verb: string, data
  * One user's step: add an account, or delete one that exists, with the approver's click. `at` says
  * which bot each click goes to (the same one, or any of several instances).
  */
-export async function work(at: () => string, serviceUrl: string, random: () => number, ledger: Ledger, life: number, n: number): Promise<void> {
+export async function work(at: () => string, serviceUrl: string, random: () => number, ledger: Ledger, life: number, n: number): Promise<'created' | 'addPlan' | 'approved' | undefined> {
   const existing = [...ledger.created.entries()].filter(([upn]) => ![...ledger.approvedDeletes.values()].includes(upn));
   if (existing.length > 0 && random() < 0.4) {
     const [upn, accountId] = existing[Math.floor(random() * existing.length)]!;
     const proposed = await invoke(at(), serviceUrl, 'requestDelete', { accountId });
     const planId = proposed && idOn(proposed, 'planId');
-    if (!planId) return;
+    if (!planId) return undefined;
     const confirmed = await invoke(at(), serviceUrl, 'confirmPlan', { planId });
     if (confirmed && cardTexts(confirmed).some((t) => /Waiting for an approver|Sent for approval/.test(t))) ledger.requested.add(planId);
     ledger.deleteAsked.add(upn);
     const approved = await invoke(at(), serviceUrl, 'approveRequest', { requestId: planId }, APPROVER);
-    if (approved && /^Approved by /.test(cardTexts(approved)[1] ?? '')) ledger.approvedDeletes.set(planId, upn);
-    return;
+    if (approved && /^Approved by /.test(cardTexts(approved)[1] ?? '')) {
+      ledger.approvedDeletes.set(planId, upn);
+      return 'approved';
+    }
+    if (approved && cardTexts(approved).some((t) => NOTHING_DONE.test(t))) ledger.approvalNotDone.add(planId);
+    return undefined;
   }
   const username = `crash-${life}-${n}`;
   const card = await invoke(at(), serviceUrl, 'addAccount', {
@@ -66,18 +81,26 @@ export async function work(at: () => string, serviceUrl: string, random: () => n
     usageLocation: 'US',
     license: 'resourceAccount',
   });
-  if (!card) return;
+  if (!card) return undefined;
   const texts = cardTexts(card);
   const upn = `${username}@contoso.com`;
-  if (texts.includes(`Username: ${upn}`) && idOn(card, 'accountId')) ledger.created.set(upn, idOn(card, 'accountId')!);
-  else if (idOn(card, 'planId')) ledger.addPlans.add(idOn(card, 'planId')!);
+  if (texts.includes(`Username: ${upn}`) && idOn(card, 'accountId')) {
+    ledger.created.set(upn, idOn(card, 'accountId')!);
+    return 'created';
+  }
+  if (idOn(card, 'planId')) {
+    ledger.addPlans.add(idOn(card, 'planId')!);
+    return 'addPlan';
+  }
+  if (texts.some((t) => NOTHING_DONE.test(t))) ledger.addNotDone.add(upn);
+  return undefined;
 }
 
 /**
  * Every acknowledged change is in the stores, whole; every plan and request is finished or parked
  * with its reason; approvers got every request the bot said it sent (`posted`: the connector's calls).
  */
-export async function expectLedgerKept(ledger: Ledger, workflow: WorkflowStore, tenant: SimulatedTenant, posted: readonly { body: unknown }[]): Promise<void> {
+export async function expectLedgerKept(ledger: Ledger, workflow: WorkflowStore, tenant: SimulatedTenant, posted: readonly { method: string; url: string; body: unknown }[]): Promise<void> {
   const deleted = new Set(ledger.approvedDeletes.values());
   for (const [upn, accountId] of ledger.created) {
     const account = await tenant.getAccount(accountId);
@@ -93,17 +116,46 @@ export async function expectLedgerKept(ledger: Ledger, workflow: WorkflowStore, 
     // left running, never failed without saying why.
     const stopped = plan?.steps.find((x) => x.state.status !== 'done');
     const outcome = plan?.status === 'done' ? 'done' : plan?.status === 'failed' && stopped?.state.note ? `parked: ${stopped.state.note.reason}` : `stuck: ${plan?.status}`;
-    expect({ planId, outcome }).toEqual({ planId, outcome: expect.stringMatching(/^(done|parked: (LICENSE_NO_FREE_SEAT|UPN_IN_USE))$/) });
+    // Each username is tried once: UPN_IN_USE would be an earlier attempt of the same plan not recognised as its own.
+    expect({ planId, outcome }).toEqual({ planId, outcome: expect.stringMatching(/^(done|parked: LICENSE_NO_FREE_SEAT)$/) });
     const account = await tenant.findAccountByUpn(plan!.account.userPrincipalName);
     if (account && plan?.status === 'done') expect(account.assignedLicenses).toHaveLength(1);
+  }
+  // Every plan, acknowledged or not (answers lost in a kill): finished, parked for want of a seat, or
+  // waiting for a person (confirmation, approval) — never stopped by a fault or a failed step of ours.
+  for (const plan of await workflow.plans()) {
+    const stopped = plan.steps.find((x) => x.state.status !== 'done');
+    const outcome = plan.status === 'failed' ? `failed: ${stopped?.state.note?.reason ?? 'no reason'}` : plan.status;
+    expect({ plan: plan.id, kind: plan.kind, outcome }).toEqual({
+      plan: plan.id,
+      kind: plan.kind,
+      outcome: expect.stringMatching(/^(done|cancelled|awaitingConfirmation|failed: LICENSE_NO_FREE_SEAT)$/),
+    });
+  }
+  // Every account the run made is whole, or parked without its license for want of a seat: none half made by a plan whose answer was lost.
+  const plans = await workflow.plans();
+  for (const account of (await tenant.listAccounts({ offset: 0, limit: 10_000, text: 'crash-' })).items) {
+    const upn = account.userPrincipalName;
+    if (!/^crash-\d+-\d+@/.test(upn)) continue;
+    const parked = plans.some((p) => p.account.userPrincipalName === upn && p.status === 'failed');
+    const whole = account.usageLocation === 'US' && account.assignedLicenses.length === 1;
+    expect({ upn, whole: whole || parked }).toEqual({ upn, whole: true });
   }
   for (const [planId, upn] of ledger.approvedDeletes) {
     const [plan, request] = await Promise.all([workflow.plan(planId), workflow.request(planId)]);
     expect({ planId, plan: plan?.status, request: request?.status }).toEqual({ planId, plan: 'done', request: 'done' });
     expect(await tenant.findAccountByUpn(upn)).toBeNull();
   }
-  // Approvers heard of every request the bot said it sent.
-  const sent = JSON.stringify(posted.map((p) => p.body));
+  // "Nothing was done" was true: no such account, no approval (each username is tried once, each request approved once).
+  for (const upn of ledger.addNotDone) expect({ upn, account: await tenant.findAccountByUpn(upn) }).toEqual({ upn, account: null });
+  for (const planId of ledger.approvalNotDone) {
+    const request = await workflow.request(planId);
+    // None: its confirmation was not recorded either.
+    expect({ planId, status: request?.status ?? 'none' }).toEqual({ planId, status: expect.stringMatching(/^(none|pending|rejected|cancelled|expired)$/) });
+  }
+  // Approvers heard of every request the bot said it sent: a new message in the approver's chat.
+  const approverChat = `/v3/conversations/${encodeURIComponent(`a:personal-${APPROVER.id}`)}/activities`;
+  const sent = JSON.stringify(posted.filter((p) => p.method === 'POST' && p.url.startsWith(approverChat)).map((p) => p.body));
   for (const planId of ledger.requested) expect({ planId, delivered: sent.includes(`"requestId":"${planId}"`) }).toEqual({ planId, delivered: true });
   // Nothing stuck: no plan left running or waiting, every request agrees with its plan.
   const stuck = (await workflow.plans(['running', 'waiting'])).map((p) => `${p.id} ${p.status}`);
