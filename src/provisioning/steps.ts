@@ -58,6 +58,12 @@ async function requireAccount(ctx: StepContext): Promise<ResourceAccount> {
   return found;
 }
 
+/** Our own earlier attempt (a crash after the tenant created it, or a second runner) counts as done; anyone else's account is a clash. */
+function ownOrClash(existing: ResourceAccount, step: Extract<Step, { kind: 'createAccount' }>): StepOutcome {
+  if (existing.accountType === step.accountType && existing.displayName === step.displayName) return done(false, existing.id);
+  return fail('UPN_IN_USE', { upn: existing.userPrincipalName });
+}
+
 /** A broken account cannot be cured, only replaced (teams-apis.md §1.4): nothing more is done to it. */
 async function requireWorkingAccount(ctx: StepContext): Promise<ResourceAccount> {
   const found = await requireAccount(ctx);
@@ -68,13 +74,19 @@ async function requireWorkingAccount(ctx: StepContext): Promise<ResourceAccount>
 const STEPS: { [K in Step['kind']]: Executor<K> } = {
   async createAccount(ctx, step) {
     const existing = await ctx.directory.findAccountByUpn(step.userPrincipalName);
-    if (existing) {
-      // Our own earlier attempt (crash after the tenant created it) counts as done; anyone else's is a clash.
-      if (existing.accountType === step.accountType && existing.displayName === step.displayName) return done(false, existing.id);
-      return fail('UPN_IN_USE', { upn: existing.userPrincipalName });
+    if (existing) return ownOrClash(existing, step);
+    try {
+      const created = await ctx.directory.createAccount(step);
+      return done(true, created.id);
+    } catch (error) {
+      // The same step may run twice at once: a runner that stalled past its lease goes on with the step
+      // it started while the instance that took the plan over runs it too. The tenant then refuses the
+      // second creation: the account it names is the plan's own if it is the one just made.
+      if (!(error instanceof DirectoryRefusal) || error.reason !== 'UPN_IN_USE') throw error;
+      const now = await ctx.directory.findAccountByUpn(step.userPrincipalName);
+      if (!now) throw error;
+      return ownOrClash(now, step);
     }
-    const created = await ctx.directory.createAccount(step);
-    return done(true, created.id);
   },
 
   async awaitOnPremisesAccount(ctx, step, state) {

@@ -6,6 +6,7 @@ import { isActive, isFinished, PlanSchema, type Plan } from '../provisioning/pla
 import { AuditEntrySchema, type AuditEntry, type AuditLog, type NewAuditEntry } from './audit';
 import { StoreUnavailableError } from './errors';
 import { issuesOnOneLine } from './issues';
+import { load } from './journal/load';
 import { JournaledStore } from './journal/store';
 import type { DocumentShape, Json } from './journal/shape';
 import { KeyedLock } from './keyedLock';
@@ -28,6 +29,15 @@ export interface WorkflowDocument {
 }
 
 const emptyDocument = (): WorkflowDocument => ({ schemaVersion: 2, plans: {}, requests: {}, copies: {}, outbox: {}, auditQueue: {} });
+
+/**
+ * What the files hold now, read beside the process that has the store open (a test watching a bot
+ * child, a diagnostic): the snapshot alone is behind by whatever the journal holds since the last
+ * compaction. Reads only; records that do not parse are left out.
+ */
+export async function readWorkflowFiles(file: string): Promise<WorkflowDocument> {
+  return (await load(file, workflowShape, () => emptyDocument() as unknown as Json)).doc as unknown as WorkflowDocument;
+}
 
 const QueuedAuditSchema = z.object({ n: z.number().int().nonnegative(), entry: AuditEntrySchema });
 

@@ -1,6 +1,7 @@
 import type { App } from '../../src/app';
 import { DEMO } from '../../src/backends/simulated/seed';
 import type { Plan } from '../../src/provisioning/plans';
+import { executeStep, type StepContext } from '../../src/provisioning/steps';
 import { testApp, tempDir } from '../helpers/app';
 import { ADMIN } from '../helpers/identities';
 
@@ -217,6 +218,30 @@ describe('plans: every multi-step request runs as a persisted plan of idempotent
     expect(done.status).toBe('done');
     expect(createAccount).not.toHaveBeenCalled();
     expect(done.account.id).toBe((await app.directory.findAccountByUpn('aa-crash@contoso.com'))!.id);
+  });
+
+  it('a creation run twice at the same moment (a runner that stalled past its lease, and the instance that took the plan over) is done for both, with one account', async () => {
+    app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
+    const step = { kind: 'createAccount', userPrincipalName: 'aa-twice@contoso.com', displayName: 'Twice', accountType: 'autoAttendant' } as const;
+    const ctx: StepContext = { directory: app.directory, facts: await app.directory.getTenantFacts(), accountId: null, userPrincipalName: step.userPrincipalName };
+    const createAccount = jest.spyOn(app.directory, 'createAccount');
+    const outcomes = await Promise.all([executeStep(ctx, step, { status: 'pending' }), executeStep(ctx, step, { status: 'pending' })]);
+    // Both looked the name up before either created it: the race happened, and the tenant refused the second creation.
+    expect(createAccount).toHaveBeenCalledTimes(2);
+    const made = await app.directory.findAccountByUpn(step.userPrincipalName);
+    // Before: the second was 'failed' with UPN_IN_USE, and whichever runner kept the plan could record it as failed.
+    expect(outcomes).toEqual(expect.arrayContaining([{ status: 'done', acted: true, accountId: made!.id }, { status: 'done', acted: false, accountId: made!.id }]));
+    expect((await app.directory.listAccounts({ offset: 0, limit: 100, text: 'aa-twice' })).total).toBe(1);
+  });
+
+  it('a creation refused because someone else took the name meanwhile is still a clash (UPN_IN_USE)', async () => {
+    app = await testApp(dir.dir, { SWITCHBOARD_APPROVAL_OPERATIONS: 'none' });
+    const step = { kind: 'createAccount', userPrincipalName: 'aa-taken@contoso.com', displayName: 'Ours', accountType: 'autoAttendant' } as const;
+    const ctx: StepContext = { directory: app.directory, facts: await app.directory.getTenantFacts(), accountId: null, userPrincipalName: step.userPrincipalName };
+    await app.directory.createAccount({ userPrincipalName: 'aa-taken@contoso.com', displayName: 'Someone else', accountType: 'callQueue' });
+    // Our look-up came just before their creation: the tenant refuses ours, and the account it names is not ours.
+    jest.spyOn(app.directory, 'findAccountByUpn').mockResolvedValueOnce(null);
+    expect(await executeStep(ctx, step, { status: 'pending' })).toEqual({ status: 'failed', note: { reason: 'UPN_IN_USE', params: { upn: 'aa-taken@contoso.com' } } });
   });
 
   it('runs a plan exactly once when it is confirmed twice at the same moment', async () => {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { SimulatedTenant } from '../../src/backends/simulated/tenant';
 import { AuditLog } from '../../src/store/audit';
-import { LowdbWorkflowStore } from '../../src/store/lowdbWorkflow';
+import { LowdbWorkflowStore, readWorkflowFiles } from '../../src/store/lowdbWorkflow';
 import { message } from '../helpers/activities';
 import { tempDir } from '../helpers/app';
 import { ensureBuilt, startBot, type BotProcess } from '../helpers/botProcess';
@@ -150,14 +150,20 @@ describe('kill -9 at random moments: nothing acknowledged is lost, nothing is st
   });
 });
 
-/** Waits until the bot has nothing running or waiting and nothing to deliver (read from its files). */
+/**
+ * Waits until the bot has nothing running or waiting and nothing to deliver, read from its files (the
+ * snapshot and the journal after it); fails after 60 s, naming what is still busy.
+ */
 async function settle(dataDir: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     await new Promise((r) => setTimeout(r, 300));
-    const text = await readFile(path.join(dataDir, 'workflow.json'), 'utf8').catch(() => '{}');
-    const doc = JSON.parse(text) as { plans?: Record<string, { status: string }>; outbox?: Record<string, { status: string }> };
-    const busy = Object.values(doc.plans ?? {}).some((p) => p.status === 'running' || p.status === 'waiting') || Object.values(doc.outbox ?? {}).some((m) => m.status === 'pending');
-    if (!busy || Date.now() > deadline) return;
+    const doc = await readWorkflowFiles(path.join(dataDir, 'workflow.json'));
+    const busy = [
+      ...Object.values(doc.plans).flatMap((p) => (p.status === 'running' || p.status === 'waiting' ? [`plan ${p.id} ${p.status}`] : [])),
+      ...Object.values(doc.outbox).flatMap((m) => (m.status === 'pending' ? [`message ${m.id} ${m.kind}`] : [])),
+    ];
+    if (busy.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`still busy after 60 s: ${busy.join('; ')}`);
   }
 }
