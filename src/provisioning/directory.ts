@@ -83,6 +83,43 @@ export interface TenantDirectory {
   health(): Promise<{ ok: boolean; detail: string }>;
 }
 
+/**
+ * The calls that change the tenant: the "act" of a plan step (observe → decide → act → verify). Every
+ * other call only reads.
+ */
+export const TENANT_CHANGES = [
+  'createAccount',
+  'updateAccount',
+  'setUsageLocation',
+  'assignLicense',
+  'blockSignIn',
+  'deleteAccount',
+  'assignNumber',
+  'unassignNumber',
+  'associate',
+  'dissociate',
+] as const satisfies readonly (keyof TenantDirectory)[];
+
+/**
+ * The directory with its calls (those `which` names, or every one) passed through `around`; the rest
+ * go straight through. For the port's methods, which all answer with a promise.
+ */
+export function aroundCalls(
+  directory: TenantDirectory,
+  around: (call: () => Promise<unknown>, name: string) => Promise<unknown>,
+  which?: ReadonlySet<PropertyKey>,
+): TenantDirectory {
+  return new Proxy(directory, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => Promise<unknown>;
+      if (which && !which.has(key)) return method.bind(target);
+      return async (...args: unknown[]) => around(() => method.apply(target, args), String(key));
+    },
+  });
+}
+
 export interface Page<T> {
   items: T[];
   total: number;

@@ -1,4 +1,4 @@
-import type { NumberOperation, TenantDirectory } from './directory';
+import { aroundCalls, TENANT_CHANGES, type NumberOperation, type TenantDirectory } from './directory';
 import { freeSeats, licenseKindsOf, type ResourceAccount, type TenantFacts } from './model';
 import { checkNumberAssignable, checkNumberCountry, countryOfCallingCode } from './numbers';
 import { checkOwnedOnline } from './hybrid';
@@ -36,14 +36,57 @@ const wait = (reason: ReasonCode, params: MessageParams, operationId?: string): 
 export async function executeStep(ctx: StepContext, step: Step, state: StepState): Promise<StepOutcome> {
   // A step on another account (replacing a broken one) observes and acts on that account only.
   const on = 'of' in step && step.of ? { ...ctx, accountId: step.of.id, userPrincipalName: step.of.userPrincipalName } : ctx;
+  let actFailed = false;
+  const directory = withActs(on.directory, async (act) => {
+    try {
+      return await act();
+    } catch (error) {
+      actFailed = true;
+      throw error;
+    }
+  });
   try {
-    return await STEPS[step.kind](on, step as never, state);
+    return await STEPS[step.kind]({ ...on, directory }, step as never, state);
   } catch (e) {
-    if (!(e instanceof DirectoryRefusal)) throw e;
     // "User not found" right after creation is propagation delay, not a refusal (F13): wait and retry.
-    if (e.reason === 'ACCOUNT_NOT_YET_VISIBLE') return wait(e.reason, e.params);
+    if (e instanceof DirectoryRefusal && e.reason === 'ACCOUNT_NOT_YET_VISIBLE') return wait(e.reason, e.params);
+    // The same step may run twice at once: a runner that stalled past its lease still finishes the
+    // step it started while the instance that took the plan over runs it too. Both observe before
+    // either acts, and the tenant refuses the second act (the name is taken, the number assigned, the
+    // account gone), with a refusal we know or with an error we do not (Microsoft documents none for
+    // these). A failed act is therefore looked at again, acting on nothing: if the tenant now shows
+    // the step done, or on its way, that is the outcome, whoever acted. Otherwise the act's own error
+    // stands: the tenant's refusal, or a fault that parks the plan with Retry.
+    const again = actFailed ? await lookAgain(on, step, state) : null;
+    if (again) return again;
+    if (!(e instanceof DirectoryRefusal)) throw e;
     return fail(e.reason, e.params);
   }
+}
+
+/** Thrown instead of changing the tenant while a step only looks again. */
+class WouldAct extends Error {}
+
+/**
+ * The step's own observation and decision with its acts stopped: done, or on its way; null when it
+ * would act again, fails, or the tenant cannot be read (the act's own error then stands).
+ */
+async function lookAgain(ctx: StepContext, step: Step, state: StepState): Promise<StepOutcome | null> {
+  const observing = withActs(ctx.directory, () => Promise.reject(new WouldAct()));
+  try {
+    const outcome = await STEPS[step.kind]({ ...ctx, directory: observing }, step as never, state);
+    if (outcome.status === 'done') return done(false, outcome.accountId);
+    return outcome.status === 'waiting' ? outcome : null;
+  } catch {
+    return null;
+  }
+}
+
+const CHANGES: ReadonlySet<PropertyKey> = new Set(TENANT_CHANGES);
+
+/** The directory with every call that changes the tenant passed through `act`; reads go straight through. */
+function withActs(directory: TenantDirectory, act: (call: () => Promise<unknown>) => Promise<unknown>): TenantDirectory {
+  return aroundCalls(directory, act, CHANGES);
 }
 
 type Executor<K extends Step['kind']> = (ctx: StepContext, step: Extract<Step, { kind: K }>, state: StepState) => Promise<StepOutcome>;
@@ -58,7 +101,7 @@ async function requireAccount(ctx: StepContext): Promise<ResourceAccount> {
   return found;
 }
 
-/** Our own earlier attempt (a crash after the tenant created it, or a second runner) counts as done; anyone else's account is a clash. */
+/** Our own earlier attempt (a crash after the tenant created it, or a second run of the step) counts as done; anyone else's account is a clash. */
 function ownOrClash(existing: ResourceAccount, step: Extract<Step, { kind: 'createAccount' }>): StepOutcome {
   if (existing.accountType === step.accountType && existing.displayName === step.displayName) return done(false, existing.id);
   return fail('UPN_IN_USE', { upn: existing.userPrincipalName });
@@ -75,18 +118,8 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
   async createAccount(ctx, step) {
     const existing = await ctx.directory.findAccountByUpn(step.userPrincipalName);
     if (existing) return ownOrClash(existing, step);
-    try {
-      const created = await ctx.directory.createAccount(step);
-      return done(true, created.id);
-    } catch (error) {
-      // The same step may run twice at once: a runner that stalled past its lease goes on with the step
-      // it started while the instance that took the plan over runs it too. The tenant then refuses the
-      // second creation: the account it names is the plan's own if it is the one just made.
-      if (!(error instanceof DirectoryRefusal) || error.reason !== 'UPN_IN_USE') throw error;
-      const now = await ctx.directory.findAccountByUpn(step.userPrincipalName);
-      if (!now) throw error;
-      return ownOrClash(now, step);
-    }
+    const created = await ctx.directory.createAccount(step);
+    return done(true, created.id);
   },
 
   async awaitOnPremisesAccount(ctx, step, state) {

@@ -1,17 +1,18 @@
-import type {
-  AccountChange,
-  AccountQuery,
-  LicenseChange,
-  LicenseProvisioning,
-  NewAccount,
-  NumberAssignment,
-  NumberOperation,
-  NumberQuery,
-  NumberUnassignment,
-  Page,
-  TenantDirectory,
-  TenantScan,
-  VoiceApplication,
+import {
+  TENANT_CHANGES,
+  type AccountChange,
+  type AccountQuery,
+  type LicenseChange,
+  type LicenseProvisioning,
+  type NewAccount,
+  type NumberAssignment,
+  type NumberOperation,
+  type NumberQuery,
+  type NumberUnassignment,
+  type Page,
+  type TenantDirectory,
+  type TenantScan,
+  type VoiceApplication,
 } from '../../provisioning/directory';
 import type { AccountSummary, PhoneNumber, ResourceAccount, TenantFacts } from '../../provisioning/model';
 import { blockSignIn, createAccount, deleteAccount, setUsageLocation, updateAccount } from './accountChanges';
@@ -33,19 +34,7 @@ import { associate, dissociate, listVoiceApplications } from './voiceApps';
  * §5.1). Tenant refusals come out as DirectoryRefusal; everything else is a fault.
  */
 /** Port calls that change the tenant (or, for an operation, learn that a change finished). */
-const CHANGES = new Set([
-  'createAccount',
-  'updateAccount',
-  'setUsageLocation',
-  'assignLicense',
-  'deleteAccount',
-  'assignNumber',
-  'unassignNumber',
-  'getNumberOperation',
-  'associate',
-  'dissociate',
-  'blockSignIn',
-]);
+const CHANGES = new Set<string>([...TENANT_CHANGES, 'getNumberOperation']);
 
 export interface MicrosoftDirectoryParts {
   /** Stopped on close (the warm workers). */
