@@ -3,7 +3,7 @@ import { followPlan } from '../approvals/outbox';
 import { approvalOnRecord } from '../approvals/policy';
 import { isStoreUnavailable } from '../store/errors';
 import type { WorkflowStore, WorkflowTx } from '../store/workflow';
-import type { TenantDirectory } from './directory';
+import { aroundCalls, type TenantDirectory } from './directory';
 import type { Actor } from './model';
 import { batchProgress, runBatch, type BatchHost } from './batch';
 import { batchChildId, isActive, stepAccount, type Batch, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
@@ -93,8 +93,25 @@ const AUDIT_ACTION: Record<StepKind, string> = {
 /** Who acts when Switchboard itself changes a plan or request (repairs, expiry, holds). */
 export const SWITCHBOARD: Actor = { aadObjectId: 'switchboard', name: 'Switchboard' };
 
-/** The runner lost its lease (another instance took the plan over): it stops at once. */
-class LeaseLost extends Error {}
+/** The runner lost its lease (another instance took the plan over, or it ran out unrenewed): it stops at once. */
+class LeaseLost extends Error {
+  constructor(
+    /** Found by this run before a tenant call (logged), rather than when it went to record its outcome. */
+    readonly beforeCall = false,
+    /** Ran out by this runner's clock, nobody else known to hold it: this runner looks again later. */
+    readonly ranOut = false,
+    message = 'the plan is no longer ours to run',
+  ) {
+    super(message);
+    this.name = 'LeaseLost';
+  }
+}
+
+/** What one run knows of its lease: until when it holds it by this runner's clock, and whether it found it taken. */
+interface Hold {
+  until: number;
+  taken: boolean;
+}
 
 const MAX_STORE_RETRY_MS = 60_000;
 
@@ -348,12 +365,14 @@ export class PlanRunner {
       this.storeFaults.delete(id);
       // The lease is renewed while the plan runs, also during a long tenant call: another instance
       // takes a plan over only once its runner stopped renewing (died).
+      const hold: Hold = { until: Date.parse(plan.lease!.until), taken: false };
       heartbeat = setInterval(() => {
-        this.renew(id).catch((error: unknown) => this.options.onFault?.(error, id));
+        this.renew(id, hold).catch((error: unknown) => this.options.onFault?.(error, id));
       }, Math.max(50, Math.floor(this.leaseMs / 3)));
       heartbeat.unref();
       if (plan.batch) return await runBatch(this.batchHost(), plan);
-      let facts = await this.directory.getTenantFacts();
+      const directory = this.fenced(hold);
+      let facts = await directory.getTenantFacts();
       for (let index = 0; index < plan.steps.length; index++) {
         const { step, state } = plan.steps[index]!;
         if (state.status === 'done') continue;
@@ -366,16 +385,16 @@ export class PlanRunner {
         this.options.onStep?.({ planId: id, index, kind: step.kind, owner: this.owner, phase: 'started' });
         const outcome = await this.withinBudget(
           step.kind,
-          executeStep({ directory: this.directory, now: this.now, facts, accountId: plan.account.id, userPrincipalName: plan.account.userPrincipalName }, step, current),
+          executeStep({ directory, now: this.now, facts, accountId: plan.account.id, userPrincipalName: plan.account.userPrincipalName }, step, current),
         );
         this.options.onStep?.({ planId: id, index, kind: step.kind, owner: this.owner, phase: 'finished', status: outcome.status });
         plan = await this.record(plan, index, outcome, interrupted);
         if (outcome.status !== 'done') return plan;
-        if (outcome.acted) facts = await this.directory.getTenantFacts();
+        if (outcome.acted) facts = await directory.getTenantFacts();
       }
       return await this.finish(plan);
     } catch (error) {
-      if (error instanceof LeaseLost) return this.store.plan(id);
+      if (error instanceof LeaseLost) return this.leaseLost(id, error);
       if (isStoreUnavailable(error)) return this.storeFailed(id, error);
       // A fault (tenant unreachable, bug) parks the plan at its current step; Retry takes it from there.
       this.options.onFault?.(error, id);
@@ -438,14 +457,50 @@ export class PlanRunner {
     }
   }
 
-  /** Extends our lease on a plan that is still ours and running. */
-  private async renew(id: string): Promise<void> {
+  /**
+   * Extends our lease on a plan that is still ours and running. One that is not any more (taken over,
+   * or ended by this run itself, which then stops anyway) is marked taken: the run makes no further
+   * tenant call.
+   */
+  private async renew(id: string, hold: Hold): Promise<void> {
     const at = this.now();
-    await this.store.transact(async (tx) => {
+    const renewed = await this.store.transact(async (tx) => {
       const plan = await tx.plan(id);
-      if (!plan?.lease || plan.lease.owner !== this.owner || plan.status !== 'running') return;
+      if (!plan?.lease || plan.lease.owner !== this.owner || plan.status !== 'running') return false;
       tx.putPlan({ ...plan, lease: this.lease(at) }, at.toISOString());
+      return true;
     });
+    if (renewed) hold.until = Math.max(hold.until, at.getTime() + this.leaseMs);
+    else hold.taken = true;
+  }
+
+  /**
+   * The tenant as one run may call it: not at all once its lease is taken, or has run out by this
+   * runner's clock (renewals failed: the store was out of reach, or the process stalled), since another
+   * instance may be running the same steps by then. A call already on its way cannot be called back;
+   * steps are safe run twice at once (steps.ts), but no further call goes out. The margin of a sixth of
+   * the lease allows for clocks that disagree a little; a renewal every third of it keeps a healthy run
+   * well clear of it. With the data folder held by this process alone (exclusive) nobody else can run
+   * the plan, so only a taken lease stops it.
+   */
+  private fenced(hold: Hold): TenantDirectory {
+    return aroundCalls(this.directory, (call) => {
+      if (hold.taken) throw new LeaseLost(true, false, 'the lease on this plan was taken over by another instance: this run makes no further tenant call');
+      if (!this.options.exclusive && this.now().getTime() >= hold.until - this.leaseMs / 6) {
+        throw new LeaseLost(true, true, 'the lease on this plan ran out unrenewed (its store out of reach, or this process stalled): this run makes no further tenant call and looks again later');
+      }
+      return call();
+    });
+  }
+
+  /**
+   * The run stops where it is and records nothing: the plan is another runner's now, or will be taken
+   * again, by this runner too, once its lease has run out for everyone.
+   */
+  private leaseLost(id: string, error: LeaseLost): Promise<Plan | undefined> {
+    if (error.beforeCall) this.options.onFault?.(error, id);
+    if (error.ranOut) this.schedule(id, Math.max(this.pollMs, this.leaseMs / 6));
+    return this.store.plan(id);
   }
 
   /**
