@@ -46,7 +46,7 @@ afterAll(async () => {
   await postgres?.close();
 });
 
-describe('kill -9 of one of two instances on PostgreSQL, at random moments: nothing acknowledged is lost, nothing is stuck', () => {
+describe(`kill -9 of one of two instances on PostgreSQL, at random moments: nothing acknowledged is lost, nothing is stuck (CRASH_SEED=${SEED - 2}: the same choices again)`, () => {
   let dirs: Awaited<ReturnType<typeof tempDir>>[] = [];
   let connector: Awaited<ReturnType<typeof captureServer>>;
   const bots = new Map<string, BotProcess>();
