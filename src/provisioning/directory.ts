@@ -84,37 +84,56 @@ export interface TenantDirectory {
 }
 
 /**
- * The calls that change the tenant: the "act" of a plan step (observe → decide → act → verify). Every
- * other call only reads.
+ * Every call of the port, and whether it changes the tenant (the "act" of a plan step: observe →
+ * decide → act → verify) or only reads. The compiler checks the list is whole: a method added to the
+ * port must be added here.
  */
-export const TENANT_CHANGES = [
-  'createAccount',
-  'updateAccount',
-  'setUsageLocation',
-  'assignLicense',
-  'blockSignIn',
-  'deleteAccount',
-  'assignNumber',
-  'unassignNumber',
-  'associate',
-  'dissociate',
-] as const satisfies readonly (keyof TenantDirectory)[];
+const PORT_CALLS: Record<keyof TenantDirectory, 'reads' | 'changes'> = {
+  getTenantFacts: 'reads',
+  findAccountByUpn: 'reads',
+  getAccount: 'reads',
+  listAccounts: 'reads',
+  createAccount: 'changes',
+  updateAccount: 'changes',
+  setUsageLocation: 'changes',
+  assignLicense: 'changes',
+  blockSignIn: 'changes',
+  getLicenseProvisioning: 'reads',
+  deleteAccount: 'changes',
+  getPhoneNumber: 'reads',
+  listPhoneNumbers: 'reads',
+  assignNumber: 'changes',
+  unassignNumber: 'changes',
+  getNumberOperation: 'reads',
+  listVoiceApplications: 'reads',
+  associate: 'changes',
+  dissociate: 'changes',
+  detectHybrid: 'reads',
+  scanTenant: 'reads',
+  health: 'reads',
+};
+
+/** The port's calls that change the tenant. */
+export const TENANT_CHANGES: ReadonlySet<PropertyKey> = new Set(Object.keys(PORT_CALLS).filter((name) => PORT_CALLS[name as keyof TenantDirectory] === 'changes'));
+
+/** Every call of the port. */
+const TENANT_CALLS: ReadonlySet<PropertyKey> = new Set(Object.keys(PORT_CALLS));
 
 /**
- * The directory with its calls (those `which` names, or every one) passed through `around`; the rest
- * go straight through. For the port's methods, which all answer with a promise.
+ * The directory with its port calls (those `which` names, or every one) passed through `around`. What
+ * is not a port call (a backend's own methods, some of them not async) goes straight through.
  */
 export function aroundCalls(
   directory: TenantDirectory,
   around: (call: () => Promise<unknown>, name: string) => Promise<unknown>,
-  which?: ReadonlySet<PropertyKey>,
+  which: ReadonlySet<PropertyKey> = TENANT_CALLS,
 ): TenantDirectory {
   return new Proxy(directory, {
     get(target, key, receiver) {
       const value: unknown = Reflect.get(target, key, receiver);
       if (typeof value !== 'function') return value;
       const method = value as (...args: unknown[]) => Promise<unknown>;
-      if (which && !which.has(key)) return method.bind(target);
+      if (!which.has(key)) return method.bind(target);
       return async (...args: unknown[]) => around(() => method.apply(target, args), String(key));
     },
   });

@@ -65,6 +65,11 @@ export const StepStateSchema = z.object({
    * restart acted in the run that crashed, and is audited as such (issue 9 item 16).
    */
   startedAt: StoredInstant.optional(),
+  /**
+   * The step's change may already have been made while it waits: a call of this step failed and the
+   * tenant then showed the change on its way, or a run stopped mid-step. Found done, it is audited.
+   */
+  mayHaveActed: z.literal(true).optional(),
 });
 export type StepState = z.infer<typeof StepStateSchema>;
 

@@ -107,10 +107,14 @@ class LeaseLost extends Error {
   }
 }
 
-/** What one run knows of its lease: until when it holds it by this runner's clock, and whether it found it taken. */
+/**
+ * What one run knows of its lease: until when it holds it by this runner's clock, and why the run may
+ * no longer call the tenant: its lease was found taken, or the run is over (a step given up after the
+ * step timeout goes on in the background, and must not act).
+ */
 interface Hold {
   until: number;
-  taken: boolean;
+  stop?: 'taken' | 'ended';
 }
 
 const MAX_STORE_RETRY_MS = 60_000;
@@ -359,19 +363,20 @@ export class PlanRunner {
     if (this.stopped) return this.store.plan(id);
     let plan: Plan | undefined;
     let heartbeat: NodeJS.Timeout | undefined;
+    let hold: Hold | undefined;
     try {
       plan = await this.claim(id);
       if (!plan) return await this.store.plan(id);
       this.storeFaults.delete(id);
       // The lease is renewed while the plan runs, also during a long tenant call: another instance
       // takes a plan over only once its runner stopped renewing (died).
-      const hold: Hold = { until: Date.parse(plan.lease!.until), taken: false };
+      const held: Hold = (hold = { until: Date.parse(plan.lease!.until) });
       heartbeat = setInterval(() => {
-        this.renew(id, hold).catch((error: unknown) => this.options.onFault?.(error, id));
+        this.renew(id, held).catch((error: unknown) => this.options.onFault?.(error, id));
       }, Math.max(50, Math.floor(this.leaseMs / 3)));
       heartbeat.unref();
       if (plan.batch) return await runBatch(this.batchHost(), plan);
-      const directory = this.fenced(hold);
+      const directory = this.fenced(held);
       let facts = await directory.getTenantFacts();
       for (let index = 0; index < plan.steps.length; index++) {
         const { step, state } = plan.steps[index]!;
@@ -395,6 +400,11 @@ export class PlanRunner {
       return await this.finish(plan);
     } catch (error) {
       if (error instanceof LeaseLost) return this.leaseLost(id, error);
+      // A fault met once the lease was lost (the call that failed was on its way when the lease ran
+      // out, say) is not this run's to record: the plan is, or will be, taken again.
+      const lost = hold && this.stopOf(hold);
+      if (lost) return this.leaseLost(id, lost);
+      if (hold) hold.stop = 'ended';
       if (isStoreUnavailable(error)) return this.storeFailed(id, error);
       // A fault (tenant unreachable, bug) parks the plan at its current step; Retry takes it from there.
       this.options.onFault?.(error, id);
@@ -411,6 +421,7 @@ export class PlanRunner {
       }
     } finally {
       clearInterval(heartbeat);
+      if (hold) hold.stop ??= 'ended';
     }
   }
 
@@ -471,7 +482,7 @@ export class PlanRunner {
       return true;
     });
     if (renewed) hold.until = Math.max(hold.until, at.getTime() + this.leaseMs);
-    else hold.taken = true;
+    else hold.stop ??= 'taken';
   }
 
   /**
@@ -485,12 +496,20 @@ export class PlanRunner {
    */
   private fenced(hold: Hold): TenantDirectory {
     return aroundCalls(this.directory, (call) => {
-      if (hold.taken) throw new LeaseLost(true, false, 'the lease on this plan was taken over by another instance: this run makes no further tenant call');
-      if (!this.options.exclusive && this.now().getTime() >= hold.until - this.leaseMs / 6) {
-        throw new LeaseLost(true, true, 'the lease on this plan ran out unrenewed (its store out of reach, or this process stalled): this run makes no further tenant call and looks again later');
-      }
+      const stop = this.stopOf(hold);
+      if (stop) throw stop;
       return call();
     });
+  }
+
+  /** Why a run may no longer call the tenant, if it may not (see fenced). */
+  private stopOf(hold: Hold): LeaseLost | undefined {
+    if (hold.stop === 'ended') return new LeaseLost(false, false, 'this run of the plan has ended (a step given up after the step timeout): no further tenant call');
+    if (hold.stop === 'taken') return new LeaseLost(true, false, 'the lease on this plan was taken over by another instance: this run makes no further tenant call');
+    if (!this.options.exclusive && this.now().getTime() >= hold.until - this.leaseMs / 6) {
+      return new LeaseLost(true, true, 'the lease on this plan ran out unrenewed (its store out of reach, or this process stalled): this run makes no further tenant call and looks again later');
+    }
+    return undefined;
   }
 
   /**
@@ -574,12 +593,16 @@ export class PlanRunner {
           return;
         }
         const operationId = ('operationId' in outcome ? outcome.operationId : undefined) ?? slot.state.operationId;
+        // A step that waits may already have made its change (started before a crash, or found on its
+        // way after a failed call): remembered, so that it is audited when it is found done.
+        const mayHaveActed = slot.state.mayHaveActed || interrupted || (outcome.status === 'waiting' && outcome.mayHaveActed);
         slot.state = {
           status: outcome.status,
           note: outcome.note,
           ...(operationId ? { operationId } : {}),
           ...(waits ? { waits } : {}),
           ...(slot.state.startedAt ? { startedAt: slot.state.startedAt } : {}),
+          ...(mayHaveActed && outcome.status === 'waiting' ? { mayHaveActed: true as const } : {}),
         };
         p.status = outcome.status;
         // A waiting or failed plan is nobody's until it runs again (another instance may pick it up).
@@ -588,18 +611,19 @@ export class PlanRunner {
       },
       async (tx, saved, current) => {
         // A step that started a tenant operation earlier acted then, even when it only verifies now;
-        // one found done after a crash acted in the run that stopped (write-ahead startedAt).
-        const actedBefore = before.state.operationId !== undefined || interrupted;
+        // one found done after a crash acted in the run that stopped (write-ahead startedAt); one that
+        // waited with its change on the way, or was found done after a failed call, made its change.
+        const actedBefore = before.state.operationId !== undefined || interrupted || before.state.mayHaveActed === true;
         // The account the step acted on: the plan's, or another one it names (replacing a broken account).
         const target = stepAccount(before.step, plan).userPrincipalName;
-        if (outcome.status === 'done' && (outcome.acted || actedBefore)) {
+        if (outcome.status === 'done' && (outcome.acted || actedBefore || outcome.mayHaveActed)) {
           tx.audit({
             actor: plan.requestedBy,
             action: AUDIT_ACTION[kind],
             target,
             outcome: 'succeeded',
             requestId: plan.id,
-            detail: { ...stepDetail(before.step), ...(outcome.acted ? {} : { confirmedAfterRestart: true }) },
+            detail: { ...stepDetail(before.step), ...(outcome.acted ? {} : outcome.mayHaveActed ? { confirmedAfterFailedCall: true } : { confirmedAfterRestart: true }) },
           });
         } else if (outcome.status === 'failed') {
           tx.audit({ actor: plan.requestedBy, action: AUDIT_ACTION[kind], target, outcome: 'failed', reason: outcome.note.reason, requestId: plan.id, detail: stepDetail(before.step) });

@@ -16,9 +16,14 @@ export interface StepContext {
   userPrincipalName: string;
 }
 
+/**
+ * `mayHaveActed`: found done, or on its way, by looking again after a call of this step failed: the
+ * change may be this run's own (its answer was lost) or a concurrent run's. Either way it was made
+ * for this plan, and is audited.
+ */
 export type StepOutcome =
-  | { status: 'done'; accountId?: string; acted: boolean }
-  | { status: 'waiting'; operationId?: string; note: StepNote }
+  | { status: 'done'; accountId?: string; acted: boolean; mayHaveActed?: true }
+  | { status: 'waiting'; operationId?: string; note: StepNote; mayHaveActed?: true }
   | { status: 'failed'; note: StepNote };
 
 /** How long a hybrid add waits for its account to arrive from on-premises before it fails (retryable). */
@@ -75,18 +80,17 @@ async function lookAgain(ctx: StepContext, step: Step, state: StepState): Promis
   const observing = withActs(ctx.directory, () => Promise.reject(new WouldAct()));
   try {
     const outcome = await STEPS[step.kind]({ ...ctx, directory: observing }, step as never, state);
-    if (outcome.status === 'done') return done(false, outcome.accountId);
-    return outcome.status === 'waiting' ? outcome : null;
+    if (outcome.status === 'done') return { status: 'done', acted: false, mayHaveActed: true, ...(outcome.accountId ? { accountId: outcome.accountId } : {}) };
+    if (outcome.status === 'waiting') return { ...outcome, mayHaveActed: true };
+    return null;
   } catch {
     return null;
   }
 }
 
-const CHANGES: ReadonlySet<PropertyKey> = new Set(TENANT_CHANGES);
-
 /** The directory with every call that changes the tenant passed through `act`; reads go straight through. */
 function withActs(directory: TenantDirectory, act: (call: () => Promise<unknown>) => Promise<unknown>): TenantDirectory {
-  return aroundCalls(directory, act, CHANGES);
+  return aroundCalls(directory, act, TENANT_CHANGES);
 }
 
 type Executor<K extends Step['kind']> = (ctx: StepContext, step: Extract<Step, { kind: K }>, state: StepState) => Promise<StepOutcome>;

@@ -3,22 +3,23 @@ import { TENANT_CHANGES, type TenantDirectory } from '../../src/provisioning/dir
 import type { LicenseSku, ResourceAccount } from '../../src/provisioning/model';
 import type { Step } from '../../src/provisioning/plans';
 import { executeStep, type StepOutcome } from '../../src/provisioning/steps';
+import { openMicrosoftDirectory, type MicrosoftDirectory } from '../../src/backends/microsoft';
 import { FakeClock } from '../fakes/clock';
-import { HARNESSES, type Opened } from './harnesses';
-
-const ACTS: ReadonlySet<PropertyKey> = new Set(TENANT_CHANGES);
+import { FakeMicrosoft365 } from '../fakes/microsoft365';
+import { HARNESSES, microsoftEnv, microsoftOptions, TENANT_ID, type Opened } from './harnesses';
 
 /**
  * Two runs of one step at once, in the worst order: each run's first change of the tenant is held
  * until the other run has reached one too (or ended), so both observe the tenant before either acts.
  * That is what a runner that stalled past its lease and the instance that took the plan over do.
  */
-function twoRunsAtOnce(base: TenantDirectory) {
+function twoRunsAtOnce(bases: TenantDirectory | [TenantDirectory, TenantDirectory]) {
+  const [first, second] = Array.isArray(bases) ? bases : [bases, bases];
   let reached = 0;
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
   const acts: string[] = [];
-  const run = (): { directory: TenantDirectory; ended: () => void } => {
+  const run = (base: TenantDirectory): { directory: TenantDirectory; ended: () => void } => {
     let here = false;
     const reach = () => {
       if (here) return;
@@ -30,7 +31,7 @@ function twoRunsAtOnce(base: TenantDirectory) {
         const value: unknown = Reflect.get(target, key, receiver);
         if (typeof value !== 'function') return value;
         const call = value as (...args: unknown[]) => unknown;
-        if (!ACTS.has(key)) return call.bind(target);
+        if (!TENANT_CHANGES.has(key)) return call.bind(target);
         return async (...args: unknown[]) => {
           reach();
           await gate;
@@ -41,7 +42,7 @@ function twoRunsAtOnce(base: TenantDirectory) {
     });
     return { directory, ended: reach };
   };
-  return { runs: [run(), run()], acts };
+  return { runs: [run(first), run(second)], acts };
 }
 
 interface Case {
@@ -235,7 +236,7 @@ describe.each(HARNESSES)('a step run twice at the same moment ends done for both
       },
     });
     const ctx = { facts: await directory.getTenantFacts(), accountId: a.kiosk.id, userPrincipalName: a.kiosk.upn };
-    expect(await executeStep({ ...ctx, directory: answerLost }, { kind: 'blockSignIn' }, { status: 'pending' })).toEqual({ status: 'done', acted: false });
+    expect(await executeStep({ ...ctx, directory: answerLost }, { kind: 'blockSignIn' }, { status: 'pending' })).toEqual({ status: 'done', acted: false, mayHaveActed: true });
     expect((await account(directory, a.kiosk.id)).accountEnabled).toBe(false);
 
     // The call never reached the tenant: the fault is the step's outcome (the plan parks with Retry).
@@ -247,5 +248,47 @@ describe.each(HARNESSES)('a step run twice at the same moment ends done for both
     });
     await expect(executeStep({ ...ctx, directory: neverSent }, { kind: 'updateAccount', displayName: 'Kiosk (lobby)' }, { status: 'pending' })).rejects.toBe(lost);
     expect((await account(directory, a.kiosk.id)).displayName).toBe('Kiosk');
+  });
+});
+
+/*
+ * Two instances on the Microsoft backend each keep their own short-lived caches (voice apps, application
+ * instances: src/backends/microsoft/context.ts). A run refused because the other instance acted first
+ * must look again at the tenant, not at what it cached a moment before.
+ */
+describe('a step run twice at once by two instances of the Microsoft backend (each with its own caches)', () => {
+  let clock: FakeClock;
+  let fake: FakeMicrosoft365;
+  let instances: MicrosoftDirectory[];
+
+  beforeEach(async () => {
+    clock = new FakeClock();
+    fake = await FakeMicrosoft365.start({ tenantId: TENANT_ID, now: clock.now, slowness: { licenseProvisioningMs: 0, numberOperationMs: 0, accountPropagationMs: 0 } });
+    instances = [await openMicrosoftDirectory(microsoftEnv(fake), microsoftOptions(fake, clock)), await openMicrosoftDirectory(microsoftEnv(fake), microsoftOptions(fake, clock))];
+  });
+
+  afterEach(async () => {
+    await Promise.all(instances.map((instance) => instance.close()));
+    await fake.close();
+  });
+
+  it.each(CASES.filter((c) => c.account.id !== null))('$name', async ({ step, account: target, then }) => {
+    const [one, two] = instances as [MicrosoftDirectory, MicrosoftDirectory];
+    const consumed = async () => {
+      two.dropCaches();
+      return new Map((await two.getTenantFacts()).skus.map((s) => [s.kind, s.consumed]));
+    };
+    const before = await consumed();
+    // Both instances have read the account (and the voice apps) before either acts: their caches are warm.
+    for (const instance of instances) await instance.getAccount(target.id!);
+    const facts = await one.getTenantFacts();
+    const { runs, acts } = twoRunsAtOnce([one, two]);
+    const outcomes = await Promise.all(
+      runs.map((run) => executeStep({ directory: run.directory, facts, accountId: target.id, userPrincipalName: target.upn }, step, { status: 'pending' }).finally(run.ended)),
+    );
+    expect(acts).toHaveLength(2);
+    expect(outcomes.map((o) => (o.status === 'failed' ? `failed ${o.note.reason}` : o.status))).toEqual(['done', 'done']);
+    two.dropCaches();
+    await then(two, async (kind) => (await consumed()).get(kind)! - before.get(kind)!);
   });
 });

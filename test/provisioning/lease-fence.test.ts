@@ -150,24 +150,87 @@ describe("a runner that lost its plan's lease makes no further tenant call", () 
     expect(faults.some((f) => f instanceof Error && /lease .*ran out/.test(f.message))).toBe(true);
   });
 
-  it('stops once it finds its lease taken by another instance (their clocks disagree), before its lease has run out by its own clock', async () => {
+  it('stops once it finds its lease taken by another instance (their clocks disagree), before its lease has run out by its own clock, and leaves that lease alone', async () => {
     const faults: unknown[] = [];
     const a = stalling(tenant);
+    const b = stalling(tenant);
     const runnerA = runner(store, a.directory, { owner: 'a', leaseMs: 3_000, onFault: (error) => faults.push(error) });
     // B's clock is an hour ahead: A's lease has run out for B, not for A.
-    const runnerB = runner(store, tenant, { owner: 'b', leaseMs: 3_000, now: () => new Date(Date.now() + 3_600_000) });
+    const runnerB = runner(store, b.directory, { owner: 'b', leaseMs: 3_000, now: () => new Date(Date.now() + 3_600_000) });
 
     const plan = await assign(runnerA);
     await until(a.stalled);
-    expect(await runnerB.run(plan.id)).toMatchObject({ status: 'done' });
+    // B takes the plan over and is in the middle of the same step, under a live lease of its own.
+    const taken = runnerB.run(plan.id);
+    await until(b.stalled);
     // A's heartbeat (every second with a 3 s lease) finds the plan no longer its own.
     await new Promise((r) => setTimeout(r, 1_300));
     a.release();
     await runnerA.settle(plan.id, 10_000);
 
     expect(a.after).toEqual([]);
+    expect((await store.plan(plan.id))!.lease?.owner).toBe('b');
     expect(faults.some((f) => f instanceof Error && /taken over/.test(f.message))).toBe(true);
     expect(faults.some((f) => f instanceof Error && /ran out/.test(f.message))).toBe(false);
+
+    b.release();
+    expect(await taken).toMatchObject({ status: 'done' });
+    expect(await tenant.getPhoneNumber(NUMBER)).toMatchObject({ assignmentTargetId: KIOSK.id });
+  });
+
+  it.each([false, true])('a step given up after the step timeout makes no tenant call once its run has ended (data folder held alone: %s)', async (exclusive) => {
+    const a = stalling(tenant);
+    const runnerA = runner(store, a.directory, { owner: 'a', exclusive, stepTimeoutMs: 200 });
+    const plan = await assign(runnerA);
+    await until(a.stalled);
+    const parked = await runnerA.settle(plan.id, 10_000);
+    expect(parked).toMatchObject({ status: 'failed', steps: [{ state: { note: { reason: 'TENANT_UNAVAILABLE' } } }] });
+
+    // The slow answer comes after all: the step it belonged to may not go on to assign the number.
+    a.release();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.after).toEqual([]);
+    expect(await tenant.getPhoneNumber(NUMBER)).toMatchObject({ assignmentTargetId: null });
+  });
+
+  it('a call that fails once the lease has run out is not recorded as the plan failing: the run stops and looks again later', async () => {
+    const faults: unknown[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let calling = false;
+    // The assignment hangs (it never reaches the tenant) past the lease, then fails as a gateway would.
+    const hanging = new Proxy(tenant, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if (typeof value !== 'function') return value;
+        const call = value as (...args: unknown[]) => Promise<unknown>;
+        if (key !== 'assignNumber' || calling) return call.bind(target);
+        return async () => {
+          calling = true;
+          await released;
+          throw Object.assign(new Error('504 Gateway Timeout'), { statusCode: 504 });
+        };
+      },
+    });
+    const aStore = cutOff(store);
+    const runnerA = runner(aStore.store, hanging, { owner: 'a', leaseMs: 600, onFault: (error) => faults.push(error) });
+    const plan = await assign(runnerA);
+    await until(() => calling);
+    aStore.state.cut = true;
+    const lease = (await store.plan(plan.id))!.lease!;
+    await until(() => Date.now() > Date.parse(lease.until) + 20);
+    aStore.state.cut = false;
+    release();
+    await runnerA.settle(plan.id, 10_000);
+
+    // Before: the plan was recorded failed (TENANT_UNAVAILABLE, HTTP 504) under a lease that had run out.
+    expect((await store.plan(plan.id))!.status).not.toBe('failed');
+    expect(faults.some((f) => f instanceof Error && /ran out/.test(f.message))).toBe(true);
+    // Looking again later, the run finds the number still free and assigns it.
+    await until(() => calling && faults.length > 0);
+    const deadline = Date.now() + 10_000;
+    while ((await store.plan(plan.id))!.status !== 'done' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await store.plan(plan.id)).toMatchObject({ status: 'done' });
     expect(await tenant.getPhoneNumber(NUMBER)).toMatchObject({ assignmentTargetId: KIOSK.id });
   });
 });

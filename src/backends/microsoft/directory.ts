@@ -34,7 +34,7 @@ import { associate, dissociate, listVoiceApplications } from './voiceApps';
  * §5.1). Tenant refusals come out as DirectoryRefusal; everything else is a fault.
  */
 /** Port calls that change the tenant (or, for an operation, learn that a change finished). */
-const CHANGES = new Set<string>([...TENANT_CHANGES, 'getNumberOperation']);
+const CHANGES: ReadonlySet<PropertyKey> = new Set([...TENANT_CHANGES, 'getNumberOperation']);
 
 export interface MicrosoftDirectoryParts {
   /** Stopped on close (the warm workers). */
@@ -85,6 +85,10 @@ export class MicrosoftDirectory implements TenantDirectory {
     const { counts, outcome } = await this.tenant.meter.measure(work);
     // Any change of ours, done or of unknown outcome, may show in a listing: the next one reads afresh.
     if (CHANGES.has(name)) this.tenant.listing.invalidate();
+    // A change that failed, refused or not, says the tenant may not be what this instance cached: another
+    // instance (or admin) may have changed it, and the step that made the call looks again (steps.ts).
+    // Only fresh reads can show it the change made elsewhere.
+    if (TENANT_CHANGES.has(name) && !outcome.ok) this.dropCaches();
     this.parts.log?.debug?.({ command: name, ms: Math.round(performance.now() - started), ok: outcome.ok, ...counts }, 'Microsoft 365 command');
     if (!outcome.ok) throw outcome.error;
     return outcome.value;

@@ -1,0 +1,128 @@
+import path from 'node:path';
+import { DEMO } from '../../src/backends/simulated/seed';
+import { SimulatedTenant } from '../../src/backends/simulated/tenant';
+import type { TenantDirectory } from '../../src/provisioning/directory';
+import type { Plan, Step } from '../../src/provisioning/plans';
+import { PlanRunner } from '../../src/provisioning/runner';
+import { AuditLog, type AuditEntry } from '../../src/store/audit';
+import { LowdbWorkflowStore } from '../../src/store/lowdbWorkflow';
+import { tempDir } from '../helpers/app';
+
+const ADMIN = { aadObjectId: 'admin-1', name: 'Admin' };
+const KIOSK = DEMO.accounts.kiosk;
+const NUMBER = DEMO.numbers.usToll[0]!;
+
+/** The call lands in the tenant, then its answer is lost on the way back (a 504 from a gateway). */
+function answerLost(directory: TenantDirectory, which: keyof TenantDirectory): TenantDirectory {
+  return new Proxy(directory, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      const call = value as (...args: unknown[]) => Promise<unknown>;
+      if (key !== which) return call.bind(target);
+      return async (...args: unknown[]) => {
+        await call.apply(target, args);
+        throw Object.assign(new Error('504 Gateway Timeout'), { statusCode: 504 });
+      };
+    },
+  });
+}
+
+async function until(what: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await what())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/*
+ * Why: the audit log says what was changed in the tenant (README "Audit"). A step's change whose answer
+ * was lost, found made by looking again, or one made by a run that stopped while the change was on its
+ * way, was made for the plan: it is audited once, by whichever run records the step done.
+ */
+describe('a change found made after a failed call, or after a run stopped mid-step, is audited once', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let tenant: SimulatedTenant;
+  let audit: AuditLog;
+  let store: LowdbWorkflowStore;
+  let runner: PlanRunner | undefined;
+
+  const open = async (numberOperationMs = 0) => {
+    tenant = await SimulatedTenant.open({ file: path.join(dir.dir, 'tenant.json'), tenantId: 'steps-audit', slowness: { numberOperationMs } });
+  };
+
+  beforeEach(async () => {
+    dir = await tempDir();
+    audit = new AuditLog(path.join(dir.dir, 'audit.jsonl'));
+    store = await LowdbWorkflowStore.open(path.join(dir.dir, 'workflow.json'), { audit });
+  });
+
+  afterEach(async () => {
+    await runner?.stop();
+    runner = undefined;
+    await store.close();
+    await tenant.close();
+    await dir.remove();
+  });
+
+  const propose = async (kind: Plan['kind'], steps: Step[], start: boolean): Promise<Plan> => {
+    const proposed = await runner!.propose({ kind, account: { id: KIOSK.id, userPrincipalName: KIOSK.upn, displayName: KIOSK.displayName }, requestedBy: ADMIN, steps }, start);
+    if (!proposed.ok) throw new Error(`refused: ${proposed.reason}`);
+    return proposed.value;
+  };
+
+  const entries = async (action: string): Promise<AuditEntry[]> => {
+    await audit.flush();
+    return (await audit.readAll()).filter((e) => e.action === action);
+  };
+
+  it('a change whose answer was lost is done and audited, said to be confirmed after a failed call', async () => {
+    await open();
+    runner = new PlanRunner(store, answerLost(tenant, 'blockSignIn'), { needsApproval: () => false, pollMs: 50 });
+    const plan = await propose('blockSignIn', [{ kind: 'blockSignIn' }], true);
+
+    expect(await runner.settle(plan.id, 5_000)).toMatchObject({ status: 'done' });
+    expect((await tenant.getAccount(KIOSK.id))!.accountEnabled).toBe(false);
+    // Before: the plan was done and the audit log held no trace of the change.
+    const blocked = await entries('account.blockSignIn');
+    expect(blocked).toHaveLength(1);
+    expect(blocked[0]).toMatchObject({ outcome: 'succeeded', target: KIOSK.upn, requestId: plan.id, detail: { confirmedAfterFailedCall: true } });
+  });
+
+  it('a number whose assignment answer was lost waits for it, and is audited once it is done', async () => {
+    await open(150);
+    runner = new PlanRunner(store, answerLost(tenant, 'assignNumber'), { needsApproval: () => false, pollMs: 50 });
+    const plan = await propose('assignNumber', [{ kind: 'assignNumber', telephoneNumber: NUMBER, numberType: 'callingPlan' }], true);
+
+    const first = await runner.settle(plan.id, 5_000);
+    expect(first).toMatchObject({ status: 'waiting', steps: [{ state: { status: 'waiting', mayHaveActed: true, note: { reason: 'NUMBER_PENDING' } } }] });
+    await until(async () => (await store.plan(plan.id))!.status === 'done');
+    expect(await tenant.getPhoneNumber(NUMBER)).toMatchObject({ assignmentTargetId: KIOSK.id, activationState: 'activated' });
+    const assigned = await entries('number.assign');
+    expect(assigned).toHaveLength(1);
+    expect(assigned[0]).toMatchObject({ outcome: 'succeeded', requestId: plan.id });
+  });
+
+  it('a step a run had started when it stopped (kill -9), found on its way and waited for, is audited once it is done', async () => {
+    await open(150);
+    runner = new PlanRunner(store, tenant, { needsApproval: () => false, pollMs: 50 });
+    const plan = await propose('assignNumber', [{ kind: 'assignNumber', telephoneNumber: NUMBER, numberType: 'callingPlan' }], false);
+    // The run that died: it wrote the step's start (write-ahead), made the call, and never recorded its operation.
+    await store.transact(async (tx) => {
+      const stored = (await tx.plan(plan.id))!;
+      tx.putPlan({ ...stored, steps: [{ ...stored.steps[0]!, state: { status: 'pending', startedAt: new Date().toISOString() } }] }, new Date().toISOString());
+    });
+    await tenant.assignNumber({ telephoneNumber: NUMBER, numberType: 'callingPlan', assignmentTargetId: KIOSK.id });
+
+    const started = await runner.start(plan.id, ADMIN);
+    expect(started.ok).toBe(true);
+    const first = await runner.settle(plan.id, 5_000);
+    expect(first).toMatchObject({ status: 'waiting', steps: [{ state: { status: 'waiting', mayHaveActed: true } }] });
+    await until(async () => (await store.plan(plan.id))!.status === 'done');
+    // Before: the step was first found waiting, so when it was found done nothing said the run that died made the change.
+    const assigned = await entries('number.assign');
+    expect(assigned).toHaveLength(1);
+    expect(assigned[0]).toMatchObject({ outcome: 'succeeded', requestId: plan.id, detail: { confirmedAfterRestart: true } });
+  });
+});
