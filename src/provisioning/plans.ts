@@ -66,12 +66,21 @@ export const StepStateSchema = z.object({
    */
   startedAt: StoredInstant.optional(),
   /**
-   * The step's change may already have been made while it waits: a call of this step failed and the
-   * tenant then showed the change on its way, or a run stopped mid-step. Found done, it is audited.
+   * The step's change may already have been made, though the step is not done: a run stopped mid-step
+   * (afterRestart), or a call of the step failed (afterFailedCall: its answer lost, or the tenant then
+   * showed the change on its way). Kept while it waits, fails and is retried; found done, it is audited.
    */
-  mayHaveActed: z.literal(true).optional(),
+  mayHaveActed: z.enum(['afterRestart', 'afterFailedCall']).optional(),
 });
 export type StepState = z.infer<typeof StepStateSchema>;
+
+/** The steps that only watch the tenant: nothing of theirs can have been made by a call that failed. */
+export const WATCHING_STEPS: ReadonlySet<StepKind> = new Set<StepKind>(['awaitLicense', 'awaitOnPremisesAccount']);
+
+/** A failed step made pending again (Retry, a hold for approval): what it may already have made is kept. */
+export function reopened(state: StepState): StepState {
+  return state.status === 'failed' ? { status: 'pending', ...(state.mayHaveActed ? { mayHaveActed: state.mayHaveActed } : {}) } : state;
+}
 
 export const PlanKindSchema = z.enum([
   'addAccount',

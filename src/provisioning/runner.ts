@@ -6,7 +6,7 @@ import type { WorkflowStore, WorkflowTx } from '../store/workflow';
 import { aroundCalls, type TenantDirectory } from './directory';
 import type { Actor } from './model';
 import { batchProgress, runBatch, type BatchHost } from './batch';
-import { batchChildId, isActive, stepAccount, type Batch, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
+import { batchChildId, isActive, reopened, stepAccount, WATCHING_STEPS, type Batch, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
 import { ok, refuse, type Result } from './result';
 import { executeStep, type StepOutcome } from './steps';
 
@@ -263,7 +263,7 @@ export class PlanRunner {
         const child = await tx.plan(batchChildId(id, index));
         if (child && (child.status === 'failed' || child.status === 'cancelled')) tx.deletePlan(child.id);
       }
-      const steps = plan.steps.map((s) => (s.state.status === 'failed' ? { ...s, state: { status: 'pending' as const } } : s));
+      const steps = plan.steps.map((s) => ({ ...s, state: reopened(s.state) }));
       const retried = tx.putPlan({ ...plan, status: 'running', steps }, at.toISOString());
       tx.audit(planAudit(retried, actor, 'plan.retry', 'succeeded'));
       await followPlan(tx, retried, plan.status, at);
@@ -412,8 +412,12 @@ export class PlanRunner {
       if (plan.batch) return this.parkBatch(plan);
       const index = Math.max(0, plan.steps.findIndex((s) => s.state.status !== 'done'));
       const note: StepNote = { reason: 'TENANT_UNAVAILABLE', params: { upn: plan.account.userPrincipalName, detail: faultSummary(error) } };
+      // The fault may have met the step's change on its way (a call whose answer never came): if Retry
+      // finds it done, it is audited.
+      const kind = plan.steps[index]?.step.kind;
+      const mayHaveActed = kind !== undefined && !WATCHING_STEPS.has(kind) && plan.steps[index]!.state.startedAt !== undefined;
       try {
-        return await this.record(plan, index, { status: 'failed', note });
+        return await this.record(plan, index, { status: 'failed', note, ...(mayHaveActed ? { mayHaveActed: true as const } : {}) });
       } catch (again) {
         if (isStoreUnavailable(again)) return this.storeFailed(id, again);
         if (again instanceof LeaseLost) return this.store.plan(id);
@@ -593,16 +597,16 @@ export class PlanRunner {
           return;
         }
         const operationId = ('operationId' in outcome ? outcome.operationId : undefined) ?? slot.state.operationId;
-        // A step that waits may already have made its change (started before a crash, or found on its
-        // way after a failed call): remembered, so that it is audited when it is found done.
-        const mayHaveActed = slot.state.mayHaveActed || interrupted || (outcome.status === 'waiting' && outcome.mayHaveActed);
+        // A step that waits or failed may already have made its change (started before a crash, or a
+        // call of it failed): remembered through waits and Retry, so that it is audited when found done.
+        const mayHaveActed = outcome.mayHaveActed ? 'afterFailedCall' : interrupted ? 'afterRestart' : slot.state.mayHaveActed;
         slot.state = {
           status: outcome.status,
           note: outcome.note,
           ...(operationId ? { operationId } : {}),
           ...(waits ? { waits } : {}),
           ...(slot.state.startedAt ? { startedAt: slot.state.startedAt } : {}),
-          ...(mayHaveActed && outcome.status === 'waiting' ? { mayHaveActed: true as const } : {}),
+          ...(mayHaveActed ? { mayHaveActed } : {}),
         };
         p.status = outcome.status;
         // A waiting or failed plan is nobody's until it runs again (another instance may pick it up).
@@ -613,7 +617,8 @@ export class PlanRunner {
         // A step that started a tenant operation earlier acted then, even when it only verifies now;
         // one found done after a crash acted in the run that stopped (write-ahead startedAt); one that
         // waited with its change on the way, or was found done after a failed call, made its change.
-        const actedBefore = before.state.operationId !== undefined || interrupted || before.state.mayHaveActed === true;
+        const actedBefore = before.state.operationId !== undefined || interrupted || before.state.mayHaveActed !== undefined;
+        const confirmed = outcome.status === 'done' && outcome.mayHaveActed ? 'afterFailedCall' : (before.state.mayHaveActed ?? 'afterRestart');
         // The account the step acted on: the plan's, or another one it names (replacing a broken account).
         const target = stepAccount(before.step, plan).userPrincipalName;
         if (outcome.status === 'done' && (outcome.acted || actedBefore || outcome.mayHaveActed)) {
@@ -623,7 +628,7 @@ export class PlanRunner {
             target,
             outcome: 'succeeded',
             requestId: plan.id,
-            detail: { ...stepDetail(before.step), ...(outcome.acted ? {} : outcome.mayHaveActed ? { confirmedAfterFailedCall: true } : { confirmedAfterRestart: true }) },
+            detail: { ...stepDetail(before.step), ...(outcome.acted ? {} : confirmed === 'afterFailedCall' ? { confirmedAfterFailedCall: true } : { confirmedAfterRestart: true }) },
           });
         } else if (outcome.status === 'failed') {
           tx.audit({ actor: plan.requestedBy, action: AUDIT_ACTION[kind], target, outcome: 'failed', reason: outcome.note.reason, requestId: plan.id, detail: stepDetail(before.step) });
@@ -705,7 +710,7 @@ export async function holdForApproval(tx: WorkflowTx, plan: Plan, actor: Actor, 
     status: 'awaitingConfirmation',
     needsApproval: true,
     held: { reason: 'PLAN_HELD_FOR_APPROVAL', params: {}, at: at.toISOString() },
-    steps: plan.steps.map((s) => (s.state.status === 'failed' ? { ...s, state: { status: 'pending' as const } } : s)),
+    steps: plan.steps.map((s) => ({ ...s, state: reopened(s.state) })),
   };
   delete next.lease;
   delete next.nextRunAt;

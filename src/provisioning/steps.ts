@@ -17,14 +17,14 @@ export interface StepContext {
 }
 
 /**
- * `mayHaveActed`: found done, or on its way, by looking again after a call of this step failed: the
- * change may be this run's own (its answer was lost) or a concurrent run's. Either way it was made
- * for this plan, and is audited.
+ * `mayHaveActed`: a call of this step failed, and the step was then found done or on its way (the
+ * change may be this run's own, whose answer was lost, or a concurrent run's), or a fault stopped it
+ * after it started. Either way the change was made for this plan, and is audited once found done.
  */
 export type StepOutcome =
   | { status: 'done'; accountId?: string; acted: boolean; mayHaveActed?: true }
   | { status: 'waiting'; operationId?: string; note: StepNote; mayHaveActed?: true }
-  | { status: 'failed'; note: StepNote };
+  | { status: 'failed'; note: StepNote; mayHaveActed?: true };
 
 /** How long a hybrid add waits for its account to arrive from on-premises before it fails (retryable). */
 export const HYBRID_SYNC_WAIT_MS = 48 * 3_600_000;

@@ -61,8 +61,10 @@ export interface PwshConnect {
  */
 export interface PwshFault {
   cmdlet?: string;
-  kind: 'crash-before' | 'crash-after' | 'hang-before' | 'hang-after' | 'out-of-turn';
+  /** `error`: the cmdlet does nothing and fails with `message` (a BadRequest, as Teams words its refusals). */
+  kind: 'crash-before' | 'crash-after' | 'hang-before' | 'hang-after' | 'out-of-turn' | 'error';
   times: number;
+  message?: string;
 }
 
 export interface Injection {
@@ -262,6 +264,10 @@ export class FakeMicrosoft365 {
     if (fault) fault.times -= 1;
     if (fault?.kind === 'crash-before') return { status: 200, body: { fault: 'crash' } };
     if (fault?.kind === 'hang-before') return { status: 200, body: { fault: 'hang' } };
+    if (fault?.kind === 'error') {
+      const error = { fullyQualifiedErrorId: 'BadRequest,Microsoft.Teams.ConfigAPI.Cmdlets.Generated', message: fault.message ?? 'Bad request', category: 'InvalidOperation' };
+      return { status: 200, body: { result: { ok: false, error } } };
+    }
     const result: CmdletResult = wellFormed
       ? runCmdlet(this.tenant, request.cmdlet, request.parameters)
       : { ok: false, error: { fullyQualifiedErrorId: 'FakePwsh.Malformed', message: 'unexpected arguments or tokens', category: 'InvalidArgument' } };

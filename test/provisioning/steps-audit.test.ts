@@ -96,12 +96,12 @@ describe('a change found made after a failed call, or after a run stopped mid-st
     const plan = await propose('assignNumber', [{ kind: 'assignNumber', telephoneNumber: NUMBER, numberType: 'callingPlan' }], true);
 
     const first = await runner.settle(plan.id, 5_000);
-    expect(first).toMatchObject({ status: 'waiting', steps: [{ state: { status: 'waiting', mayHaveActed: true, note: { reason: 'NUMBER_PENDING' } } }] });
+    expect(first).toMatchObject({ status: 'waiting', steps: [{ state: { status: 'waiting', mayHaveActed: 'afterFailedCall', note: { reason: 'NUMBER_PENDING' } } }] });
     await until(async () => (await store.plan(plan.id))!.status === 'done');
     expect(await tenant.getPhoneNumber(NUMBER)).toMatchObject({ assignmentTargetId: KIOSK.id, activationState: 'activated' });
     const assigned = await entries('number.assign');
     expect(assigned).toHaveLength(1);
-    expect(assigned[0]).toMatchObject({ outcome: 'succeeded', requestId: plan.id });
+    expect(assigned[0]).toMatchObject({ outcome: 'succeeded', requestId: plan.id, detail: { confirmedAfterFailedCall: true } });
   });
 
   it('a step a run had started when it stopped (kill -9), found on its way and waited for, is audited once it is done', async () => {
@@ -118,11 +118,75 @@ describe('a change found made after a failed call, or after a run stopped mid-st
     const started = await runner.start(plan.id, ADMIN);
     expect(started.ok).toBe(true);
     const first = await runner.settle(plan.id, 5_000);
-    expect(first).toMatchObject({ status: 'waiting', steps: [{ state: { status: 'waiting', mayHaveActed: true } }] });
+    expect(first).toMatchObject({ status: 'waiting', steps: [{ state: { status: 'waiting', mayHaveActed: 'afterRestart' } }] });
     await until(async () => (await store.plan(plan.id))!.status === 'done');
     // Before: the step was first found waiting, so when it was found done nothing said the run that died made the change.
     const assigned = await entries('number.assign');
     expect(assigned).toHaveLength(1);
     expect(assigned[0]).toMatchObject({ outcome: 'succeeded', requestId: plan.id, detail: { confirmedAfterRestart: true } });
+  });
+
+  it('a change on its way when a fault failed the plan is audited once Retry finds it done', async () => {
+    await open(150);
+    const reads = { fail: false };
+    // The assignment's answer is lost; later the account cannot be read for a while (a 503).
+    const flaky = new Proxy(answerLost(tenant, 'assignNumber'), {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if (typeof value !== 'function') return value;
+        const call = value as (...args: unknown[]) => Promise<unknown>;
+        if (key !== 'getAccount') return call.bind(target);
+        return async (...args: unknown[]) => {
+          if (reads.fail) throw Object.assign(new Error('503 Service Unavailable'), { statusCode: 503 });
+          return call.apply(target, args);
+        };
+      },
+    });
+    runner = new PlanRunner(store, flaky, { needsApproval: () => false, pollMs: 100_000, maxPollMs: 100_000 });
+    const plan = await propose('assignNumber', [{ kind: 'assignNumber', telephoneNumber: NUMBER, numberType: 'callingPlan' }], true);
+    expect(await runner.settle(plan.id, 5_000)).toMatchObject({ status: 'waiting' });
+
+    reads.fail = true;
+    expect(await runner.run(plan.id)).toMatchObject({ status: 'failed', steps: [{ state: { note: { reason: 'TENANT_UNAVAILABLE' }, mayHaveActed: 'afterFailedCall' } }] });
+    reads.fail = false;
+    await until(async () => (await tenant.getPhoneNumber(NUMBER))?.activationState === 'activated');
+    expect((await runner.retry(plan.id, ADMIN)).ok).toBe(true);
+    expect(await runner.settle(plan.id, 5_000)).toMatchObject({ status: 'done' });
+
+    // Before: Retry reset the step to a bare pending one, and the assignment found done was not audited.
+    const assigned = await entries('number.assign');
+    expect(assigned.map((e) => e.outcome)).toEqual(['failed', 'succeeded']);
+    expect(assigned[1]).toMatchObject({ requestId: plan.id, detail: { confirmedAfterFailedCall: true } });
+  });
+
+  it('a change whose call outlived the step timeout, found done by Retry, is audited', async () => {
+    await open();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    // The sign-in is blocked at once, but the answer takes longer than the step timeout allows.
+    const slow = new Proxy(tenant, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if (typeof value !== 'function') return value;
+        const call = value as (...args: unknown[]) => Promise<unknown>;
+        if (key !== 'blockSignIn') return call.bind(target);
+        return async (...args: unknown[]) => {
+          const answer = await call.apply(target, args);
+          await released;
+          return answer;
+        };
+      },
+    });
+    runner = new PlanRunner(store, slow, { needsApproval: () => false, pollMs: 50, stepTimeoutMs: 150 });
+    const plan = await propose('blockSignIn', [{ kind: 'blockSignIn' }], true);
+    expect(await runner.settle(plan.id, 5_000)).toMatchObject({ status: 'failed', steps: [{ state: { mayHaveActed: 'afterFailedCall' } }] });
+    release();
+    expect((await tenant.getAccount(KIOSK.id))!.accountEnabled).toBe(false);
+
+    expect((await runner.retry(plan.id, ADMIN)).ok).toBe(true);
+    expect(await runner.settle(plan.id, 5_000)).toMatchObject({ status: 'done' });
+    const blocked = await entries('account.blockSignIn');
+    expect(blocked.map((e) => e.outcome)).toEqual(['failed', 'succeeded']);
+    expect(blocked[1]).toMatchObject({ detail: { confirmedAfterFailedCall: true } });
   });
 });

@@ -184,7 +184,14 @@ describe(`kill -9 of one of two instances on PostgreSQL, at random moments: noth
         expect({ inFlight: inFlight ? 'a plan running on b' : 'b answered no add with its plan still running within 20 s' }).toEqual({ inFlight: 'a plan running on b' });
         const status = async () => (await sql!.rows<{ status: string }>('SELECT status FROM plans WHERE id = $1', [inFlight]))[0]?.status;
         await until(async () => !['running', 'waiting'].includes((await status()) ?? ''), 30_000, `a to finish the plan b was running (${inFlight})`);
-        expect(await status()).toBe('done');
+        // Done, or carried past where b left it up to its licence, which the demo tenant's 14 free seats
+        // may no longer have (the other users' adds meanwhile). The whole plan otherwise, to say why.
+        type StepDoc = { step: { kind: string }; state: { status: string; note?: { reason: string } } };
+        const doc = (await sql!.rows<{ doc: { status: string; steps: StepDoc[] } }>('SELECT doc FROM plans WHERE id = $1', [inFlight]))[0]?.doc;
+        const ended = doc?.steps.map((s) => `${s.step.kind} ${s.state.status}${s.state.note ? ` ${s.state.note.reason}` : ''}`);
+        const noSeat = ['createAccount done', 'setUsageLocation done', 'assignLicense failed LICENSE_NO_FREE_SEAT'];
+        const outcome = doc?.status === 'done' ? 'done' : doc?.status === 'failed' && JSON.stringify(ended) === JSON.stringify(noSeat) ? 'parked for want of a seat' : doc;
+        expect(['done', 'parked for want of a seat']).toContainEqual(outcome);
       }
       if (!last) await start(victim);
     }

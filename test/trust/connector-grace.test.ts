@@ -192,7 +192,7 @@ describe('a new message on the wire at its deadline is waited for, not sent twic
     expect(sent.answeredAt! - sent.at).toBeGreaterThanOrEqual(1_500);
     expect(cardTexts(cardOf(sent))[0]).toBe('Approval needed: Delete cq-helpdesk@contoso.onmicrosoft.com');
     const cardId = idOn(cardOf(sent), 'cardId');
-    await until(async () => (await app.workflow.copy(cardId))?.activityId === sent.id, 3_000, 'the copy to be recorded');
+    await until(async () => (await app.workflow.copy(cardId))?.activityId === sent.id, 8_000, 'the copy to be recorded');
     await sleep(2_500);
     expect(connector.seen.filter((s) => s.method === 'POST' && toApprover(s.url))).toHaveLength(1);
     expect((await app.workflow.outboxOf(idOn(planCard, 'planId'))).filter((m) => m.kind === 'deliverApproval')).toEqual([]);

@@ -15,6 +15,7 @@ import {
   type VoiceApplication,
 } from '../../provisioning/directory';
 import type { AccountSummary, PhoneNumber, ResourceAccount, TenantFacts } from '../../provisioning/model';
+import { DirectoryRefusal } from '../../provisioning/result';
 import { blockSignIn, createAccount, deleteAccount, setUsageLocation, updateAccount } from './accountChanges';
 import { scanTenant } from './scan';
 import { findAccountByUpn, listAccounts, observeAccount } from './accounts';
@@ -85,10 +86,14 @@ export class MicrosoftDirectory implements TenantDirectory {
     const { counts, outcome } = await this.tenant.meter.measure(work);
     // Any change of ours, done or of unknown outcome, may show in a listing: the next one reads afresh.
     if (CHANGES.has(name)) this.tenant.listing.invalidate();
-    // A change that failed, refused or not, says the tenant may not be what this instance cached: another
-    // instance (or admin) may have changed it, and the step that made the call looks again (steps.ts).
-    // Only fresh reads can show it the change made elsewhere.
-    if (TENANT_CHANGES.has(name) && !outcome.ok) this.dropCaches();
+    // An association or dissociation that failed says the voice apps (and the accounts they list) may
+    // not be what this instance cached: another instance or an admin may have changed them, and the
+    // step that made the call looks again (steps.ts), which only fresh reads can show. The other
+    // changes' steps read Graph afresh. An account not visible yet is only propagating: its step polls,
+    // and must not re-list the voice apps each time.
+    if (!outcome.ok && (name === 'associate' || name === 'dissociate') && !isPropagating(outcome.error)) {
+      this.tenant.voiceApps.invalidate();
+    }
     this.parts.log?.debug?.({ command: name, ms: Math.round(performance.now() - started), ok: outcome.ok, ...counts }, 'Microsoft 365 command');
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
@@ -202,4 +207,9 @@ export class MicrosoftDirectory implements TenantDirectory {
     this.dropCaches();
     await this.parts.powerShell?.close?.();
   }
+}
+
+/** The account was made a moment ago and the tenant does not show it everywhere yet (DOMAIN.md F13). */
+function isPropagating(error: unknown): boolean {
+  return error instanceof DirectoryRefusal && error.reason === 'ACCOUNT_NOT_YET_VISIBLE';
 }

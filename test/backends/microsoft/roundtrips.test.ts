@@ -99,3 +99,32 @@ describe('round trips per command, 1,000 extra accounts', () => {
     expect(total.cmdlets).toBeGreaterThan(background.cmdlets);
   });
 });
+
+/*
+ * A failed association makes this instance read the voice apps afresh (another instance may have
+ * changed them: the step looks again, src/provisioning/steps.ts). An account that is only propagating
+ * must not: its steps poll it every few seconds, and each drop would cost a full Teams listing.
+ */
+describe('round trips while a new account propagates', () => {
+  let env: OverFake;
+  beforeAll(async () => {
+    env = await openOverFake({ slowness: { licenseProvisioningMs: 0, numberOperationMs: 0, accountPropagationMs: 600_000 } });
+  });
+  afterAll(() => env.close());
+
+  it('polling changes on an account not visible yet re-lists nothing: each poll costs its own calls only', async () => {
+    const created = await env.sut.createAccount({ userPrincipalName: 'aa-propagating@contoso.com', displayName: 'Propagating', accountType: 'autoAttendant' });
+    // Graph does not see the account yet; Teams says so in the words seen in the field (teams-apis.md §3.5).
+    env.fake.failPwsh({ kind: 'error', cmdlet: 'New-CsOnlineApplicationInstanceAssociation', message: `The user '${created.id}' is not found`, times: 5 });
+    const reasons: string[] = [];
+    const cmdlets = env.fake.pwshCalls.length;
+    for (let poll = 0; poll < 5; poll++) {
+      await env.sut.setUsageLocation(created.id, 'US').catch((e: { reason?: string }) => reasons.push(e.reason ?? 'fault'));
+      await env.sut.associate(created.id, DEMO.voiceApps.afterHours.configurationId).catch((e: { reason?: string }) => reasons.push(e.reason ?? 'fault'));
+    }
+    expect(reasons).toEqual(Array(10).fill('ACCOUNT_NOT_YET_VISIBLE'));
+    // Each association attempt reads the account's association afresh and tries; no listing of the tenant's instances or voice apps.
+    const names = env.fake.pwshCalls.slice(cmdlets).map((c) => c.cmdlet);
+    expect(names.filter((name) => !['Get-CsOnlineApplicationInstanceAssociation', 'New-CsOnlineApplicationInstanceAssociation'].includes(name))).toEqual([]);
+  });
+});
