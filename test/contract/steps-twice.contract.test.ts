@@ -1,5 +1,5 @@
 import { DEMO } from '../../src/backends/simulated/seed';
-import { TENANT_CHANGES, type TenantDirectory } from '../../src/provisioning/directory';
+import { aroundCalls, TENANT_CHANGES, type TenantDirectory } from '../../src/provisioning/directory';
 import type { LicenseSku, ResourceAccount } from '../../src/provisioning/model';
 import type { Step } from '../../src/provisioning/plans';
 import { executeStep, type StepOutcome } from '../../src/provisioning/steps';
@@ -26,20 +26,16 @@ function twoRunsAtOnce(bases: TenantDirectory | [TenantDirectory, TenantDirector
       here = true;
       if (++reached === 2) open();
     };
-    const directory = new Proxy(base, {
-      get(target, key, receiver) {
-        const value: unknown = Reflect.get(target, key, receiver);
-        if (typeof value !== 'function') return value;
-        const call = value as (...args: unknown[]) => unknown;
-        if (!TENANT_CHANGES.has(key)) return call.bind(target);
-        return async (...args: unknown[]) => {
-          reach();
-          await gate;
-          acts.push(String(key));
-          return call.apply(target, args);
-        };
+    const directory = aroundCalls(
+      base,
+      async (call, name) => {
+        reach();
+        await gate;
+        acts.push(name);
+        return call();
       },
-    });
+      TENANT_CHANGES,
+    );
     return { directory, ended: reach };
   };
   return { runs: [run(first), run(second)], acts };
@@ -226,26 +222,17 @@ describe.each(HARNESSES)('a step run twice at the same moment ends done for both
     const directory = opened.sut;
     const lost = new Error('socket hang up');
     // The tenant blocks the sign-in, then the answer is lost on the way back.
-    const answerLost = new Proxy(directory, {
-      get(target, key, receiver) {
-        if (key !== 'blockSignIn') return Reflect.get(target, key, receiver) as unknown;
-        return async (id: string) => {
-          await target.blockSignIn(id);
-          throw lost;
-        };
-      },
+    const answerLost = aroundCalls(directory, async (call, name) => {
+      const answer = await call();
+      if (name === 'blockSignIn') throw lost;
+      return answer;
     });
     const ctx = { facts: await directory.getTenantFacts(), accountId: a.kiosk.id, userPrincipalName: a.kiosk.upn };
     expect(await executeStep({ ...ctx, directory: answerLost }, { kind: 'blockSignIn' }, { status: 'pending' })).toEqual({ status: 'done', acted: false, mayHaveActed: true });
     expect((await account(directory, a.kiosk.id)).accountEnabled).toBe(false);
 
     // The call never reached the tenant: the fault is the step's outcome (the plan parks with Retry).
-    const neverSent = new Proxy(directory, {
-      get(target, key, receiver) {
-        if (key !== 'updateAccount') return Reflect.get(target, key, receiver) as unknown;
-        return () => Promise.reject(lost);
-      },
-    });
+    const neverSent = aroundCalls(directory, (call, name) => (name === 'updateAccount' ? Promise.reject(lost) : call()));
     await expect(executeStep({ ...ctx, directory: neverSent }, { kind: 'updateAccount', displayName: 'Kiosk (lobby)' }, { status: 'pending' })).rejects.toBe(lost);
     expect((await account(directory, a.kiosk.id)).displayName).toBe('Kiosk');
   });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DEMO } from '../../src/backends/simulated/seed';
 import { SimulatedTenant } from '../../src/backends/simulated/tenant';
-import type { TenantDirectory } from '../../src/provisioning/directory';
+import { aroundCalls, type TenantDirectory } from '../../src/provisioning/directory';
 import type { Plan } from '../../src/provisioning/plans';
 import { PlanRunner, type RunnerOptions } from '../../src/provisioning/runner';
 import { AuditLog } from '../../src/store/audit';
@@ -33,21 +33,14 @@ function stalling(directory: TenantDirectory) {
   let stalled = false;
   const after: string[] = [];
   let isReleased = false;
-  const view = new Proxy(directory, {
-    get(target, key, receiver) {
-      const value: unknown = Reflect.get(target, key, receiver);
-      if (typeof value !== 'function') return value;
-      const call = value as (...args: unknown[]) => Promise<unknown>;
-      return async (...args: unknown[]) => {
-        if (isReleased) after.push(String(key));
-        const answer = await call.apply(target, args);
-        if (key === 'getPhoneNumber' && !stalled) {
-          stalled = true;
-          await released;
-        }
-        return answer;
-      };
-    },
+  const view = aroundCalls(directory, async (call, name) => {
+    if (isReleased) after.push(name);
+    const answer = await call();
+    if (name === 'getPhoneNumber' && !stalled) {
+      stalled = true;
+      await released;
+    }
+    return answer;
   });
   return {
     directory: view,
@@ -199,18 +192,11 @@ describe("a runner that lost its plan's lease makes no further tenant call", () 
     const released = new Promise<void>((resolve) => (release = resolve));
     let calling = false;
     // The assignment hangs (it never reaches the tenant) past the lease, then fails as a gateway would.
-    const hanging = new Proxy(tenant, {
-      get(target, key, receiver) {
-        const value: unknown = Reflect.get(target, key, receiver);
-        if (typeof value !== 'function') return value;
-        const call = value as (...args: unknown[]) => Promise<unknown>;
-        if (key !== 'assignNumber' || calling) return call.bind(target);
-        return async () => {
-          calling = true;
-          await released;
-          throw Object.assign(new Error('504 Gateway Timeout'), { statusCode: 504 });
-        };
-      },
+    const hanging = aroundCalls(tenant, async (call, name) => {
+      if (name !== 'assignNumber' || calling) return call();
+      calling = true;
+      await released;
+      throw Object.assign(new Error('504 Gateway Timeout'), { statusCode: 504 });
     });
     const aStore = cutOff(store);
     const runnerA = runner(aStore.store, hanging, { owner: 'a', leaseMs: 600, onFault: (error) => faults.push(error) });

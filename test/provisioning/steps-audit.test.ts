@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DEMO } from '../../src/backends/simulated/seed';
 import { SimulatedTenant } from '../../src/backends/simulated/tenant';
-import type { TenantDirectory } from '../../src/provisioning/directory';
+import { aroundCalls, type TenantDirectory } from '../../src/provisioning/directory';
 import type { Plan, Step } from '../../src/provisioning/plans';
 import { PlanRunner } from '../../src/provisioning/runner';
 import { AuditLog, type AuditEntry } from '../../src/store/audit';
@@ -14,17 +14,10 @@ const NUMBER = DEMO.numbers.usToll[0]!;
 
 /** The call lands in the tenant, then its answer is lost on the way back (a 504 from a gateway). */
 function answerLost(directory: TenantDirectory, which: keyof TenantDirectory): TenantDirectory {
-  return new Proxy(directory, {
-    get(target, key, receiver) {
-      const value: unknown = Reflect.get(target, key, receiver);
-      if (typeof value !== 'function') return value;
-      const call = value as (...args: unknown[]) => Promise<unknown>;
-      if (key !== which) return call.bind(target);
-      return async (...args: unknown[]) => {
-        await call.apply(target, args);
-        throw Object.assign(new Error('504 Gateway Timeout'), { statusCode: 504 });
-      };
-    },
+  return aroundCalls(directory, async (call, name) => {
+    const answer = await call();
+    if (name === which) throw Object.assign(new Error('504 Gateway Timeout'), { statusCode: 504 });
+    return answer;
   });
 }
 
@@ -130,17 +123,9 @@ describe('a change found made after a failed call, or after a run stopped mid-st
     await open(150);
     const reads = { fail: false };
     // The assignment's answer is lost; later the account cannot be read for a while (a 503).
-    const flaky = new Proxy(answerLost(tenant, 'assignNumber'), {
-      get(target, key, receiver) {
-        const value: unknown = Reflect.get(target, key, receiver);
-        if (typeof value !== 'function') return value;
-        const call = value as (...args: unknown[]) => Promise<unknown>;
-        if (key !== 'getAccount') return call.bind(target);
-        return async (...args: unknown[]) => {
-          if (reads.fail) throw Object.assign(new Error('503 Service Unavailable'), { statusCode: 503 });
-          return call.apply(target, args);
-        };
-      },
+    const flaky = aroundCalls(answerLost(tenant, 'assignNumber'), (call, name) => {
+      if (name === 'getAccount' && reads.fail) throw Object.assign(new Error('503 Service Unavailable'), { statusCode: 503 });
+      return call();
     });
     runner = new PlanRunner(store, flaky, { needsApproval: () => false, pollMs: 100_000, maxPollMs: 100_000 });
     const plan = await propose('assignNumber', [{ kind: 'assignNumber', telephoneNumber: NUMBER, numberType: 'callingPlan' }], true);
@@ -164,18 +149,10 @@ describe('a change found made after a failed call, or after a run stopped mid-st
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     // The sign-in is blocked at once, but the answer takes longer than the step timeout allows.
-    const slow = new Proxy(tenant, {
-      get(target, key, receiver) {
-        const value: unknown = Reflect.get(target, key, receiver);
-        if (typeof value !== 'function') return value;
-        const call = value as (...args: unknown[]) => Promise<unknown>;
-        if (key !== 'blockSignIn') return call.bind(target);
-        return async (...args: unknown[]) => {
-          const answer = await call.apply(target, args);
-          await released;
-          return answer;
-        };
-      },
+    const slow = aroundCalls(tenant, async (call, name) => {
+      const answer = await call();
+      if (name === 'blockSignIn') await released;
+      return answer;
     });
     runner = new PlanRunner(store, slow, { needsApproval: () => false, pollMs: 50, stepTimeoutMs: 150 });
     const plan = await propose('blockSignIn', [{ kind: 'blockSignIn' }], true);
