@@ -112,6 +112,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     exclusive: stores.exclusive,
     ...(options.now ? { now: options.now } : {}),
     onFault: (error, planId) => log.error({ err: error, planId }, 'plan step fault'),
+    // An instance that stalled or lost its store: worth an operator's look, but the plan goes on elsewhere or later.
+    onLeaseLost: ({ fault, ...event }) => log.warn({ ...event, ...(fault !== undefined ? { err: fault } : {}) }, "plan run stopped: its lease is no longer this instance's"),
     onStep: (event) => log.debug({ ...event }, 'plan step'),
   });
   const provisioning = new ProvisioningService(directory, audit, plans, config.hybrid);

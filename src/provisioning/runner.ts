@@ -34,10 +34,27 @@ export interface RunnerOptions {
   stepTimeoutMs?: number;
   onFault?: (error: unknown, planId: string) => void;
   /**
+   * Told when a run stops because the plan is no longer its own to run. Not a fault of the step: an
+   * instance that stalled or lost its store, which an operator wants to see; the plan goes on
+   * (another instance has it, or this one takes it again).
+   */
+  onLeaseLost?: (event: LeaseLostEvent) => void;
+  /**
    * Told when this runner starts a step and when it has its outcome (monitoring: with several
    * instances, which one ran which step, and when).
    */
   onStep?: (event: StepEvent) => void;
+}
+
+export interface LeaseLostEvent {
+  planId: string;
+  /** This runner (its lease owner name). */
+  owner: string;
+  /** taken: another instance took the plan over; ranOut: not renewed in time (store out of reach, process stalled). */
+  why: 'taken' | 'ranOut';
+  message: string;
+  /** A tenant call's failure met once the lease was gone, not recorded against the plan. */
+  fault?: unknown;
 }
 
 export interface StepEvent {
@@ -96,11 +113,13 @@ export const SWITCHBOARD: Actor = { aadObjectId: 'switchboard', name: 'Switchboa
 /** The runner lost its lease (another instance took the plan over, or it ran out unrenewed): it stops at once. */
 class LeaseLost extends Error {
   constructor(
-    /** Found by this run before a tenant call (logged), rather than when it went to record its outcome. */
-    readonly beforeCall = false,
-    /** Ran out by this runner's clock, nobody else known to hold it: this runner looks again later. */
-    readonly ranOut = false,
-    message = 'the plan is no longer ours to run',
+    /**
+     * ended: this run itself is over (a step given up after the step timeout), nothing to report;
+     * taken: another instance holds the plan now; ranOut: by this runner's clock, nobody else known
+     * to hold it, so this runner looks again later.
+     */
+    readonly why: 'ended' | LeaseLostEvent['why'],
+    message: string,
   ) {
     super(message);
     this.name = 'LeaseLost';
@@ -403,7 +422,7 @@ export class PlanRunner {
       // A fault met once the lease was lost (the call that failed was on its way when the lease ran
       // out, say) is not this run's to record: the plan is, or will be, taken again.
       const lost = hold && this.stopOf(hold);
-      if (lost) return this.leaseLost(id, lost);
+      if (lost) return this.leaseLost(id, lost, error);
       if (hold) hold.stop = 'ended';
       if (isStoreUnavailable(error)) return this.storeFailed(id, error);
       // A fault (tenant unreachable, bug) parks the plan at its current step; Retry takes it from there.
@@ -420,7 +439,7 @@ export class PlanRunner {
         return await this.record(plan, index, { status: 'failed', note, ...(mayHaveActed ? { mayHaveActed: true as const } : {}) });
       } catch (again) {
         if (isStoreUnavailable(again)) return this.storeFailed(id, again);
-        if (again instanceof LeaseLost) return this.store.plan(id);
+        if (again instanceof LeaseLost) return this.leaseLost(id, again, error);
         throw again;
       }
     } finally {
@@ -467,7 +486,7 @@ export class PlanRunner {
       );
     } catch (again) {
       if (isStoreUnavailable(again)) return this.storeFailed(plan.id, again);
-      if (again instanceof LeaseLost) return this.store.plan(plan.id);
+      if (again instanceof LeaseLost) return this.leaseLost(plan.id, again);
       throw again;
     }
   }
@@ -508,10 +527,10 @@ export class PlanRunner {
 
   /** Why a run may no longer call the tenant, if it may not (see fenced). */
   private stopOf(hold: Hold): LeaseLost | undefined {
-    if (hold.stop === 'ended') return new LeaseLost(false, false, 'this run of the plan has ended (a step given up after the step timeout): no further tenant call');
-    if (hold.stop === 'taken') return new LeaseLost(true, false, 'the lease on this plan was taken over by another instance: this run makes no further tenant call');
+    if (hold.stop === 'ended') return new LeaseLost('ended', 'this run of the plan has ended (a step given up after the step timeout): no further tenant call');
+    if (hold.stop === 'taken') return new LeaseLost('taken', 'the lease on this plan was taken over by another instance: this run makes no further tenant call');
     if (!this.options.exclusive && this.now().getTime() >= hold.until - this.leaseMs / 6) {
-      return new LeaseLost(true, true, 'the lease on this plan ran out unrenewed (its store out of reach, or this process stalled): this run makes no further tenant call and looks again later');
+      return new LeaseLost('ranOut', 'the lease on this plan ran out unrenewed (its store out of reach, or this process stalled): this run makes no further tenant call and looks again later');
     }
     return undefined;
   }
@@ -520,9 +539,9 @@ export class PlanRunner {
    * The run stops where it is and records nothing: the plan is another runner's now, or will be taken
    * again, by this runner too, once its lease has run out for everyone.
    */
-  private leaseLost(id: string, error: LeaseLost): Promise<Plan | undefined> {
-    if (error.beforeCall) this.options.onFault?.(error, id);
-    if (error.ranOut) this.schedule(id, Math.max(this.pollMs, this.leaseMs / 6));
+  private leaseLost(id: string, error: LeaseLost, fault?: unknown): Promise<Plan | undefined> {
+    if (error.why !== 'ended') this.options.onLeaseLost?.({ planId: id, owner: this.owner, why: error.why, message: error.message, ...(fault !== undefined ? { fault } : {}) });
+    if (error.why === 'ranOut') this.schedule(id, Math.max(this.pollMs, this.leaseMs / 6));
     return this.store.plan(id);
   }
 
@@ -572,7 +591,8 @@ export class PlanRunner {
     const at = this.now();
     return this.store.transact(async (tx) => {
       const current = await tx.plan(plan.id);
-      if (!current || current.lease?.owner !== this.owner) throw new LeaseLost();
+      if (!current) throw new LeaseLost('ended', 'the plan is gone');
+      if (current.lease?.owner !== this.owner) throw new LeaseLost('taken', 'the plan was taken over by another instance before this run could record its outcome');
       const next = structuredClone(current);
       change(next);
       const saved = tx.putPlan(next, at.toISOString());

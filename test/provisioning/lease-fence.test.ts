@@ -3,7 +3,7 @@ import { DEMO } from '../../src/backends/simulated/seed';
 import { SimulatedTenant } from '../../src/backends/simulated/tenant';
 import { aroundCalls, type TenantDirectory } from '../../src/provisioning/directory';
 import type { Plan } from '../../src/provisioning/plans';
-import { PlanRunner, type RunnerOptions } from '../../src/provisioning/runner';
+import { type LeaseLostEvent, PlanRunner, type RunnerOptions } from '../../src/provisioning/runner';
 import { AuditLog } from '../../src/store/audit';
 import { StoreUnavailableError } from '../../src/store/errors';
 import { LowdbWorkflowStore } from '../../src/store/lowdbWorkflow';
@@ -116,9 +116,10 @@ describe("a runner that lost its plan's lease makes no further tenant call", () 
 
   it('stops once its lease ran out unrenewed (the database cut off), while the instance that took the plan over finishes it', async () => {
     const faults: unknown[] = [];
+    const stops: LeaseLostEvent[] = [];
     const a = stalling(tenant);
     const aStore = cutOff(store);
-    const runnerA = runner(aStore.store, a.directory, { owner: 'a', leaseMs: 600, onFault: (error) => faults.push(error) });
+    const runnerA = runner(aStore.store, a.directory, { owner: 'a', leaseMs: 600, onFault: (error) => faults.push(error), onLeaseLost: (event) => stops.push(event) });
     const runnerB = runner(store, tenant, { owner: 'b', leaseMs: 600 });
 
     const plan = await assign(runnerA);
@@ -140,14 +141,17 @@ describe("a runner that lost its plan's lease makes no further tenant call", () 
     expect(a.after).toEqual([]);
     expect(ended).toMatchObject({ status: 'done' });
     expect((await store.plan(plan.id))!.steps[0]!.state.status).toBe('done');
-    expect(faults.some((f) => f instanceof Error && /lease .*ran out/.test(f.message))).toBe(true);
+    // Told as a lease lost, not as a fault of the step (which is logged at error level).
+    expect(stops[0]).toMatchObject({ planId: plan.id, owner: 'a', why: 'ranOut', message: expect.stringMatching(/lease .*ran out/) });
+    expect(faults.filter((f) => !(f instanceof StoreUnavailableError))).toEqual([]);
   });
 
   it('stops once it finds its lease taken by another instance (their clocks disagree), before its lease has run out by its own clock, and leaves that lease alone', async () => {
     const faults: unknown[] = [];
+    const stops: LeaseLostEvent[] = [];
     const a = stalling(tenant);
     const b = stalling(tenant);
-    const runnerA = runner(store, a.directory, { owner: 'a', leaseMs: 3_000, onFault: (error) => faults.push(error) });
+    const runnerA = runner(store, a.directory, { owner: 'a', leaseMs: 3_000, onFault: (error) => faults.push(error), onLeaseLost: (event) => stops.push(event) });
     // B's clock is an hour ahead: A's lease has run out for B, not for A.
     const runnerB = runner(store, b.directory, { owner: 'b', leaseMs: 3_000, now: () => new Date(Date.now() + 3_600_000) });
 
@@ -163,8 +167,8 @@ describe("a runner that lost its plan's lease makes no further tenant call", () 
 
     expect(a.after).toEqual([]);
     expect((await store.plan(plan.id))!.lease?.owner).toBe('b');
-    expect(faults.some((f) => f instanceof Error && /taken over/.test(f.message))).toBe(true);
-    expect(faults.some((f) => f instanceof Error && /ran out/.test(f.message))).toBe(false);
+    expect(stops).toEqual([{ planId: plan.id, owner: 'a', why: 'taken', message: expect.stringMatching(/taken over/) }]);
+    expect(faults).toEqual([]);
 
     b.release();
     expect(await taken).toMatchObject({ status: 'done' });
@@ -188,6 +192,7 @@ describe("a runner that lost its plan's lease makes no further tenant call", () 
 
   it('a call that fails once the lease has run out is not recorded as the plan failing: the run stops and looks again later', async () => {
     const faults: unknown[] = [];
+    const stops: LeaseLostEvent[] = [];
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let calling = false;
@@ -199,7 +204,7 @@ describe("a runner that lost its plan's lease makes no further tenant call", () 
       throw Object.assign(new Error('504 Gateway Timeout'), { statusCode: 504 });
     });
     const aStore = cutOff(store);
-    const runnerA = runner(aStore.store, hanging, { owner: 'a', leaseMs: 600, onFault: (error) => faults.push(error) });
+    const runnerA = runner(aStore.store, hanging, { owner: 'a', leaseMs: 600, onFault: (error) => faults.push(error), onLeaseLost: (event) => stops.push(event) });
     const plan = await assign(runnerA);
     await until(() => calling);
     aStore.state.cut = true;
@@ -211,9 +216,12 @@ describe("a runner that lost its plan's lease makes no further tenant call", () 
 
     // Before: the plan was recorded failed (TENANT_UNAVAILABLE, HTTP 504) under a lease that had run out.
     expect((await store.plan(plan.id))!.status).not.toBe('failed');
-    expect(faults.some((f) => f instanceof Error && /ran out/.test(f.message))).toBe(true);
+    // The gateway's failure is told with the lease lost, for the operator, and not as the step's fault.
+    expect(stops[0]).toMatchObject({ why: 'ranOut', fault: expect.objectContaining({ statusCode: 504 }) });
+    // What onFault heard is the heartbeat's store, cut off (a store fault); nothing of the lease or the 504.
+    expect(faults.filter((f) => !(f instanceof StoreUnavailableError))).toEqual([]);
     // Looking again later, the run finds the number still free and assigns it.
-    await until(() => calling && faults.length > 0);
+    await until(() => calling && stops.length > 0);
     const deadline = Date.now() + 10_000;
     while ((await store.plan(plan.id))!.status !== 'done' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(await store.plan(plan.id)).toMatchObject({ status: 'done' });
