@@ -16,8 +16,9 @@ import { newAccountSteps } from './service';
  *   the batch back off (pollMs, doubling up to maxPollMs) and halves how many rows run at once.
  * - **Durable, no write per row.** A child's id is derived from the batch's (batchChildId), so the
  *   batch record is written only when its own status changes; progress is read from the children.
- * - **Retry failed rows.** Retrying the batch removes its failed children (the audit log keeps what
- *   they did); they start afresh, and the steps they had done are found done (steps are idempotent).
+ * - **Retry failed rows.** Retrying the batch runs a failed child again from its failed step, as a
+ *   single plan's Retry does (PlanRunner.retry); one that never got under way, or whose account another
+ *   plan holds by then, is removed and starts afresh, its done steps found done (steps are idempotent).
  */
 
 export interface BatchHost {

@@ -270,17 +270,28 @@ export class PlanRunner {
    */
   async retry(id: string, actor: Actor): Promise<Result<Plan>> {
     const at = this.now();
+    let rerun: string[] = [];
     const moved = await this.store.transact(async (tx): Promise<Result<Plan>> => {
+      rerun = [];
       const plan = await tx.plan(id);
       if (!plan) return refuse('PLAN_NOT_FOUND');
       if (plan.status !== 'failed' || plan.parentId) return refuse('PLAN_ALREADY_DECIDED', { status: plan.status });
       if (!(await this.mayRun(tx, plan))) return ok(await holdForApproval(tx, plan, actor, at));
       const busy = await tx.activePlanOn(plan.account.userPrincipalName, id);
       if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: plan.account.userPrincipalName });
-      // Retry failed rows: a failed row's plan goes, and the batch starts it afresh (its done steps are found done).
+      // Retry failed rows: a row that got under way runs again from its failed step, as a single plan's
+      // Retry does, so a change it may have made before the fault (mayHaveActed) is audited when found
+      // done; started afresh, it was found done and went unaudited. A row that never got under way (its
+      // account busy at the start), or whose account another plan holds now, starts afresh: the batch
+      // checks that account again, and its done steps are found done.
       for (let index = 0; index < (plan.batch?.rows.length ?? 0); index++) {
         const child = await tx.plan(batchChildId(id, index));
-        if (child && (child.status === 'failed' || child.status === 'cancelled')) tx.deletePlan(child.id);
+        if (!child || (child.status !== 'failed' && child.status !== 'cancelled')) continue;
+        const underWay = child.steps.some((s) => s.state.status === 'done' || s.state.startedAt !== undefined || s.state.mayHaveActed !== undefined);
+        if (child.status === 'failed' && underWay && !(await tx.activePlanOn(child.account.userPrincipalName, child.id))) {
+          tx.putPlan({ ...child, status: 'running', steps: child.steps.map((s) => ({ ...s, state: reopened(s.state) })) }, at.toISOString());
+          rerun.push(child.id);
+        } else tx.deletePlan(child.id);
       }
       const steps = plan.steps.map((s) => ({ ...s, state: reopened(s.state) }));
       const retried = tx.putPlan({ ...plan, status: 'running', steps }, at.toISOString());
@@ -288,7 +299,10 @@ export class PlanRunner {
       await followPlan(tx, retried, plan.status, at);
       return ok(retried);
     });
-    if (moved.ok && moved.value.status === 'running') this.kick(id);
+    if (moved.ok && moved.value.status === 'running') {
+      for (const child of rerun) this.kick(child);
+      this.kick(id);
+    }
     return moved;
   }
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DEMO } from '../../src/backends/simulated/seed';
 import { SimulatedTenant } from '../../src/backends/simulated/tenant';
 import { aroundCalls, type TenantDirectory } from '../../src/provisioning/directory';
-import type { Plan, Step } from '../../src/provisioning/plans';
+import { batchChildId, type Plan, type Step } from '../../src/provisioning/plans';
 import { PlanRunner } from '../../src/provisioning/runner';
 import { AuditLog, type AuditEntry } from '../../src/store/audit';
 import { LowdbWorkflowStore } from '../../src/store/lowdbWorkflow';
@@ -165,5 +165,62 @@ describe('a change found made after a failed call, or after a run stopped mid-st
     const blocked = await entries('account.blockSignIn');
     expect(blocked.map((e) => e.outcome)).toEqual(['failed', 'succeeded']);
     expect(blocked[1]).toMatchObject({ detail: { confirmedAfterFailedCall: true } });
+  });
+  it('a row of an import batch whose change was on its way when a fault failed it is audited once Retry failed rows finds it done', async () => {
+    await open();
+    const reads = { fail: 0, tripped: false };
+    // The first row's license lands (one row runs at a time), its answer is lost, and the second look
+    // cannot read the account (a 503).
+    const flaky = aroundCalls(tenant, async (call, name) => {
+      if (name === 'getAccount' && reads.fail > 0) {
+        reads.fail -= 1;
+        throw Object.assign(new Error('503 Service Unavailable'), { statusCode: 503 });
+      }
+      const answer = await call();
+      if (name === 'assignLicense' && !reads.tripped) {
+        reads.tripped = true;
+        reads.fail = 1;
+        throw Object.assign(new Error('504 Gateway Timeout'), { statusCode: 504 });
+      }
+      return answer;
+    });
+    runner = new PlanRunner(store, flaky, { needsApproval: () => false, pollMs: 50 });
+    const rows = [0, 1].map((i) => ({
+      line: i + 2,
+      displayName: `Row ${i}`,
+      userPrincipalName: `aa-row-${i}@contoso.com`,
+      accountType: 'autoAttendant' as const,
+      usageLocation: 'US',
+      license: 'resourceAccount' as const,
+    }));
+    const proposed = await runner.propose(
+      {
+        kind: 'importAccounts',
+        account: { id: null, userPrincipalName: 'import-test', displayName: 'import-test' },
+        requestedBy: ADMIN,
+        steps: [],
+        batch: { source: 'paste', total: 2, rows, refused: [], concurrency: 1 },
+        alsoKinds: ['addAccount'],
+      },
+      true,
+    );
+    if (!proposed.ok) throw new Error(`refused: ${proposed.reason}`);
+    const batch = proposed.value;
+    await until(async () => (await store.plan(batch.id))?.status === 'failed');
+    const row = await store.plan(batchChildId(batch.id, 0));
+    expect(row).toMatchObject({ status: 'failed' });
+    expect(row!.steps.find((s) => s.step.kind === 'assignLicense')!.state).toMatchObject({ status: 'failed', mayHaveActed: 'afterFailedCall' });
+    expect(await store.plan(batchChildId(batch.id, 1))).toMatchObject({ status: 'done' });
+
+    expect((await runner.retry(batch.id, ADMIN)).ok).toBe(true);
+    await until(async () => (await store.plan(batch.id))?.status === 'done');
+
+    // Before: Retry failed rows deleted the row's plan and started it afresh; the license found assigned was not audited.
+    const licensed = (await entries('license.assign')).filter((e) => e.target === 'aa-row-0@contoso.com');
+    expect(licensed.map((e) => e.outcome)).toEqual(['failed', 'succeeded']);
+    expect(licensed[1]).toMatchObject({ detail: { confirmedAfterFailedCall: true } });
+    // The row ran on from its failed step: its account was made once, and the other row's once.
+    expect((await entries('account.create')).map((e) => e.target).sort()).toEqual(['aa-row-0@contoso.com', 'aa-row-1@contoso.com']);
+    expect((await store.plan(batchChildId(batch.id, 0)))!.steps.map((s) => s.state.status)).toEqual(row!.steps.map(() => 'done'));
   });
 });
