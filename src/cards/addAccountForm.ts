@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { format, strings, type Locale } from '../i18n';
 import { countryList } from '../provisioning/countries';
 import { freeSeats, type TenantFacts } from '../provisioning/model';
@@ -26,7 +27,7 @@ export const EMPTY_FORM: NewAccountForm = {
  * (Graph organization.countryLetterCode, where the backend knows it): a license needs one (F8), so an
  * empty one made the first Add fail.
  */
-export function addAccountFormCard(facts: TenantFacts, locale: Locale, typed?: NewAccountForm, refusals: Refusal[] = []): CardJson {
+export function addAccountFormCard(facts: TenantFacts, locale: Locale, typed?: NewAccountForm, refusals: Refusal[] = [], formId: string = randomUUID()): CardJson {
   const values = typed ?? { ...EMPTY_FORM, usageLocation: facts.countryLetterCode ?? '' };
   const s = strings(locale);
   const errors: Record<(typeof FIELDS)[number], string> = { displayName: '', username: '', domain: '', accountType: '', usageLocation: '', license: '', telephoneNumber: '' };
@@ -46,6 +47,8 @@ export function addAccountFormCard(facts: TenantFacts, locale: Locale, typed?: N
   }));
   licenses.push({ title: s.license.none, value: 'none' });
   return renderCard('add-account-form', {
+    // Sent with Add: the id of the plan it makes, so that the form sent twice makes one (kept on a refusal).
+    formId,
     s: s.add,
     hasErrors: refusals.length > 0,
     values: { ...values, domain: values.domain || defaultDomain, telephoneNumber: values.telephoneNumber ?? '' },

@@ -88,6 +88,12 @@ export interface NewPlan {
    * policy names any of them, the plan needs approval too, so that no path skips it.
    */
   alsoKinds?: readonly PlanKind[];
+  /**
+   * The plan's id, chosen by the caller: the add form's own id, so that a form sent twice (a double
+   * click) makes one plan. A plan of that id already there is the answer when it is the same person's
+   * plan of the same kind; any other is refused.
+   */
+  id?: string;
 }
 
 /** Audit action per step: the audit log reads in the seed's words. */
@@ -212,14 +218,18 @@ export class PlanRunner {
     const at = this.now();
     const needsApproval = [input.kind, ...(input.alsoKinds ?? [])].some((kind) => this.options.needsApproval(kind));
     const runs = start && !needsApproval;
+    let made = false;
     const result = await this.store.transact(async (tx): Promise<Result<Plan>> => {
+      made = false;
+      const earlier = input.id === undefined ? undefined : await tx.plan(input.id);
+      if (earlier) return earlier.kind === input.kind && earlier.requestedBy.aadObjectId === input.requestedBy.aadObjectId ? ok(earlier) : refuse('PLAN_NOT_FOUND');
       if (runs) {
         const busy = await tx.activePlanOn(input.account.userPrincipalName, '');
         if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: input.account.userPrincipalName });
       }
       const plan = tx.putPlan(
         {
-          id: randomUUID(),
+          id: input.id ?? randomUUID(),
           kind: input.kind,
           version: 0,
           status: runs ? 'running' : 'awaitingConfirmation',
@@ -235,9 +245,10 @@ export class PlanRunner {
         at.toISOString(),
       );
       tx.audit(planAudit(plan, input.requestedBy, `plan.${plan.kind}`, 'requested'));
+      made = true;
       return ok(plan);
     });
-    if (result.ok && runs) this.kick(result.value.id);
+    if (result.ok && runs && made) this.kick(result.value.id);
     return result;
   }
 

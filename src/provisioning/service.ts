@@ -179,9 +179,22 @@ export class ProvisioningService {
    * unless the approval policy names addAccount: then it waits for confirmation and approval like any
    * other change. Usage location comes first: a license needs it (DOMAIN.md F8).
    */
-  async addAccount(actor: Actor, form: NewAccountForm): Promise<FormResult<Plan>> {
+  /**
+   * `formId` is the id of the form that was sent, which becomes the plan's: a form sent twice (a double
+   * click, the second often arriving once the first made the account) is answered with the plan the
+   * first made, not refused as a username already in use.
+   */
+  async addAccount(actor: Actor, form: NewAccountForm, formId?: string): Promise<FormResult<Plan>> {
+    const sentBefore = async (): Promise<Plan | undefined> => {
+      const plan = formId === undefined ? undefined : await this.plans.get(formId);
+      return plan?.kind === 'addAccount' && plan.requestedBy.aadObjectId === actor.aadObjectId ? plan : undefined;
+    };
+    const first = await sentBefore();
+    if (first) return ok(first);
     const valid = await this.validateNewAccount(form);
     if (!valid.ok) {
+      const meanwhile = await sentBefore();
+      if (meanwhile) return ok(meanwhile);
       const target = `${form.username.trim()}@${form.domain.trim()}`.slice(0, 200);
       await this.auditBestEffort({ actor, action: 'account.create', target, outcome: 'refused', reason: valid.refusals.map((r) => r.reason).join(',') });
       return valid;
@@ -197,7 +210,7 @@ export class ProvisioningService {
       ...(input.hybrid ? { onPremises: { ou: this.hybrid.ou } } : {}),
     });
     const plan = await this.plans.propose(
-      { kind: 'addAccount', account: { id: null, userPrincipalName: input.userPrincipalName, displayName: input.displayName }, requestedBy: actor, steps },
+      { kind: 'addAccount', account: { id: null, userPrincipalName: input.userPrincipalName, displayName: input.displayName }, requestedBy: actor, steps, ...(formId ? { id: formId } : {}) },
       true,
     );
     return plan.ok ? plan : { ok: false, refusals: [plan] };

@@ -15,6 +15,22 @@ const GOOD_FORM = {
   license: 'resourceAccount',
 };
 
+/** The data of the form's Add button. */
+function addActionData(card: unknown): Record<string, unknown> {
+  let found: Record<string, unknown> | undefined;
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      const o = node as Record<string, unknown>;
+      if (o.type === 'Action.Execute' && o.verb === 'addAccount') found ??= o.data as Record<string, unknown>;
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(card);
+  if (!found) throw new Error('no Add button on the card');
+  return found;
+}
+
 describe('add-account flow through the bot (TestAdapter)', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let app: App;
@@ -78,7 +94,7 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     const after = (label: string) => texts[texts.indexOf(label) + 1];
     expect(texts).toContain('Please fix the fields below; nothing was created.');
     expect(after('Display name')).toBe('The display name cannot contain line breaks, tabs or other control characters.');
-    expect(texts).toContain("The username can only contain letters A–Z, digits and ' . - _ ! # ^ ~ (no accents or spaces). Not allowed here: é");
+    expect(texts).toContain("The username can only contain letters A–Z, digits and ' . - _ ! # ^ ~ (no accents or spaces). Not allowed here: é.");
     expect(texts).toContain('fabrikam.com is not a verified domain of this tenant. Pick one of the verified domains.');
     expect(after('Usage location')).toBe('"ZZ" is not a country. Choose the usage location from the list (ISO 3166 two-letter code).');
     expect(after('License')).toBe(
@@ -172,6 +188,40 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     expect(cardTexts(listed)).toEqual(expect.arrayContaining(['After hours', 'aa-afterhours@contoso.com']));
   });
 
+  it('a double-clicked Add makes one account, and every click of that form is answered with its card, not "already used"', async () => {
+    const form = await sut.card(message('add'));
+    const { formId } = addActionData(form);
+    expect(formId).toMatch(/^[0-9a-f-]{36}$/);
+    // Two clicks at once, and one more after the account exists (before: "aa-afterhours@contoso.com is already used…").
+    const clicks = await Promise.all([sut.invoke(execute('addAccount', { ...GOOD_FORM, formId })), new Conversation(app).invoke(execute('addAccount', { ...GOOD_FORM, formId }))]);
+    clicks.push(await sut.invoke(execute('addAccount', { ...GOOD_FORM, formId })));
+    for (const click of clicks) expect(cardTexts((click.body as { value: unknown }).value)[0]).toBe('Resource account created');
+
+    const audit = await app.audit.readAll();
+    expect(audit.map((e) => [e.action, e.outcome])).toEqual([
+      ['plan.addAccount', 'requested'],
+      ['account.create', 'succeeded'],
+      ['account.setUsageLocation', 'succeeded'],
+      ['license.assign', 'succeeded'],
+      ['plan.addAccount', 'succeeded'],
+    ]);
+    expect(audit[0]!.requestId).toBe(formId);
+  });
+
+  it('keeps the form\'s id through a refusal, and a form id that is not one of this admin\'s adds is refused, changing nothing', async () => {
+    const form = await sut.card(message('add'));
+    const { formId } = addActionData(form);
+    const refused = (await sut.invoke(execute('addAccount', { ...GOOD_FORM, username: 'aa main', formId }))).body as { value: unknown };
+    expect(addActionData(refused.value).formId).toBe(formId);
+
+    const other = { aadObjectId: 'e5e5e5e5-0000-4000-8000-000000000005', name: 'Eve Admin' };
+    const made = await app.provisioning.addAccount(ADMIN, { ...GOOD_FORM, telephoneNumber: '' }, formId as string);
+    expect(made.ok).toBe(true);
+    const reused = await app.provisioning.addAccount(other, { ...GOOD_FORM, username: 'aa-eve', telephoneNumber: '' }, formId as string);
+    expect(reused).toMatchObject({ ok: false, refusals: [{ reason: 'PLAN_NOT_FOUND' }] });
+    expect(await app.directory.findAccountByUpn('aa-eve@contoso.com')).toBeNull();
+  });
+
   it('handles the Action.Submit fallback through the same path, answering with a new card message', async () => {
     const replies = await sut.send(submit('addAccount', GOOD_FORM));
     expect(replies).toHaveLength(1);
@@ -184,7 +234,7 @@ describe('add-account flow through the bot (TestAdapter)', () => {
   it('every Action.Execute of the form carries an Action.Submit fallback with its verb', async () => {
     const card = await sut.card(message('add'));
     const actions = JSON.stringify(card);
-    expect(actions).toContain('"fallback":{"type":"Action.Submit","title":"Add","data":{"verb":"addAccount"}}');
+    expect(actions).toMatch(/"fallback":\{"type":"Action.Submit","title":"Add","data":\{"formId":"[0-9a-f-]{36}","verb":"addAccount"\}\}/);
     expect(actions).toContain('"fallback":{"type":"Action.Submit","title":"Cancel","data":{"verb":"cancel"},"associatedInputs":"none"}');
   });
 
