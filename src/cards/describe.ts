@@ -29,10 +29,22 @@ export function describeRefusal(refusal: Refusal, locale: Locale): string {
           ? s.numberType[text]
           : key === 'status' && Object.hasOwn(s.plan.state, text)
             ? s.plan.state[text as keyof typeof s.plan.state]
-            : text,
+            : key === 'characters'
+              ? characterList(text, s.characterNames)
+              : text,
     );
   }
   return format(s.reasons[refusal.reason], params);
+}
+
+/**
+ * Characters as an admin can read them: a space or an invisible character written as it is showed as
+ * nothing ("Not allowed here: ").
+ */
+function characterList(characters: string, names: { space: string }): string {
+  return [...characters]
+    .map((c) => (c === ' ' ? names.space : /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(c) && !/\p{Cf}/u.test(c) ? c : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`))
+    .join(' ');
 }
 
 /** "United States of America (US)": a country as an admin reads it. The code comes from the tenant (or a card), so both parts are plain text. */

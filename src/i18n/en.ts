@@ -6,7 +6,7 @@ export const en = {
   reasons: {
     UPN_REQUIRED: 'Enter a username.',
     UPN_INVALID_CHARACTERS:
-      "The username can only contain letters A–Z, digits and ' . - _ ! # ^ ~ (no accents or spaces). Not allowed here: {characters}",
+      "The username can only contain letters A–Z, digits and ' . - _ ! # ^ ~ (no accents or spaces). Not allowed here: {characters}.",
     UPN_DOT_BEFORE_AT: 'The username cannot end with a dot (no "." right before "@").',
     UPN_LOCAL_PART_TOO_LONG: 'The username has {length} characters; at most {max} are allowed before "@".',
     UPN_DOMAIN_TOO_LONG: 'The domain has {length} characters; at most {max} are allowed after "@".',
@@ -98,6 +98,8 @@ export const en = {
       'I do not know which country {upn} belongs to (no number, no usage location, and the tenant gives no country). Set its usage location in the Microsoft 365 admin center, then run "doctor" again.',
   } satisfies Record<ReasonCode, string>,
   accountType: { autoAttendant: 'Auto attendant', callQueue: 'Call queue' },
+  /** Characters that do not show when written as they are (in "Not allowed here: …"); others are named by their code point, U+XXXX. */
+  characterNames: { space: 'space' },
   license: {
     resourceAccount: 'Teams Phone Resource Account',
     phoneSystem: 'Phone System',
@@ -280,7 +282,8 @@ export const en = {
       'Type the number your Session Border Controller routes to this account, in E.164 form (+, country code, number); an extension may follow as ;ext=digits. Its country must match the usage location: {country}.',
     directLabel: 'Phone number',
     directPlaceholder: '+33170000999 or +33170000999;ext=12',
-    directError: '+ then the country code and number (no leading 0), optionally ;ext=digits',
+    // Not "+ then…": Markdown reads a line starting with "+ " as a bullet and drops the "+".
+    directError: 'Start with +, then the country code and number (no leading 0), optionally ;ext=digits',
     directRequired: 'Type the phone number.',
     directAssign: 'Assign',
     assignedTitle: 'Phone number of {upn}',

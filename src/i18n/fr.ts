@@ -30,7 +30,7 @@ export const fr: Strings = typeset({
   reasons: {
     UPN_REQUIRED: 'Saisissez un nom d’utilisateur.',
     UPN_INVALID_CHARACTERS:
-      "Le nom d’utilisateur ne peut contenir que des lettres A–Z, des chiffres et ' . - _ ! # ^ ~ (ni accents ni espaces). Non autorisé ici : {characters}",
+      "Le nom d’utilisateur ne peut contenir que des lettres A–Z, des chiffres et ' . - _ ! # ^ ~ (ni accents ni espaces). Non autorisé ici : {characters}.",
     UPN_DOT_BEFORE_AT: 'Le nom d’utilisateur ne peut pas se terminer par un point (pas de « . » juste avant « @ »).',
     UPN_LOCAL_PART_TOO_LONG: 'Le nom d’utilisateur compte {length} caractères ; {max} au maximum sont autorisés avant « @ ».',
     UPN_DOMAIN_TOO_LONG: 'Le domaine compte {length} caractères ; {max} au maximum sont autorisés après « @ ».',
@@ -123,6 +123,7 @@ export const fr: Strings = typeset({
       'Je ne sais pas à quel pays rattacher {upn} (ni numéro, ni emplacement d’utilisation, et le client n’indique pas de pays). Définissez son emplacement d’utilisation dans le Centre d’administration Microsoft 365, puis relancez « doctor ».',
   },
   accountType: { autoAttendant: 'Standard automatique', callQueue: 'File d’attente d’appels' },
+  characterNames: { space: 'espace' },
   license: {
     resourceAccount: 'Compte de ressources Teams Phone',
     phoneSystem: 'Système téléphonique',
@@ -310,7 +311,7 @@ export const fr: Strings = typeset({
       'Saisissez le numéro que votre SBC (Session Border Controller) achemine vers ce compte, au format E.164 (+, indicatif du pays, numéro) ; un poste peut suivre sous la forme ;ext=chiffres. Son pays doit correspondre à l’emplacement d’utilisation : {country}.',
     directLabel: 'Numéro de téléphone',
     directPlaceholder: '+33170000999 ou +33170000999;ext=12',
-    directError: '+ puis l’indicatif du pays et le numéro (sans 0 initial), éventuellement ;ext=chiffres',
+    directError: 'Commencez par +, puis l’indicatif du pays et le numéro (sans 0 initial), éventuellement ;ext=chiffres',
     directRequired: 'Saisissez le numéro de téléphone.',
     directAssign: 'Attribuer',
     assignedTitle: 'Numéro de téléphone de {upn}',

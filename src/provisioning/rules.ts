@@ -32,7 +32,7 @@ export function checkUsername(raw: string): Result<string> {
   const username = raw.trim();
   if (!username) return refuse('UPN_REQUIRED', {}, 'username');
   if (!UPN_LOCAL_CHARACTERS.test(username)) {
-    const bad = [...new Set([...username].filter((c) => !UPN_LOCAL_CHARACTERS.test(c)))].join(' ');
+    const bad = [...new Set([...username].filter((c) => !UPN_LOCAL_CHARACTERS.test(c)))].join('');
     return refuse('UPN_INVALID_CHARACTERS', { characters: bad }, 'username');
   }
   if (username.endsWith('.')) return refuse('UPN_DOT_BEFORE_AT', {}, 'username');

@@ -302,8 +302,19 @@ describe('refusal messages', () => {
 
   it('keep the strings table\'s own text as it is (the "_" in the allowed characters is ours)', () => {
     expect(describeRefusal(refuse('UPN_INVALID_CHARACTERS', { characters: 'é' }), 'en')).toBe(
-      "The username can only contain letters A–Z, digits and ' . - _ ! # ^ ~ (no accents or spaces). Not allowed here: é",
+      "The username can only contain letters A–Z, digits and ' . - _ ! # ^ ~ (no accents or spaces). Not allowed here: é.",
     );
+  });
+
+  it.each([
+    ['en', ' é@', 'Not allowed here: space é @.'],
+    ['fr', ' ', 'Non autorisé ici : espace.'],
+    // Invisible ones by their code point (a zero-width space, a tab, a right-to-left override).
+    ['en', '\u200B\t\u202E', 'Not allowed here: U+200B U+0009 U+202E.'],
+  ] as const)('name characters that do not show when written as they are (%s, %j)', (locale, characters, end) => {
+    // French sets a narrow no-break space before its colon.
+    const message = describeRefusal(refuse('UPN_INVALID_CHARACTERS', { characters }), locale).replace(/[\u00A0\u202F]/g, ' ');
+    expect(message.slice(-end.length)).toBe(end);
   });
 });
 
