@@ -148,8 +148,10 @@ export class ApprovalService {
       if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: plan.account.userPrincipalName });
       const approved = tx.putRequest({ ...request, status: 'approved', decision: { aadObjectId: approver.aadObjectId, name: approver.name, at: at.toISOString() } });
       tx.audit(this.entry(approved, approver, 'request.approved', 'succeeded'));
+      // No "plan.confirm" entry here: the requester confirmed (request.created), and this approval is what
+      // starts the plan. Written as the approver's, history read "Bob confirmed the change" of a change
+      // Ada had confirmed.
       const started = tx.putPlan({ ...plan, status: 'running' }, at.toISOString());
-      tx.audit(planAudit(started, approver, 'plan.confirm', 'succeeded'));
       await followPlan(tx, started, plan.status, at);
       await enqueue(tx, { planId: id, kind: 'notifyRequester', notice: 'approved' }, at);
       return ok({ request: approved, run: true });

@@ -135,6 +135,9 @@ describe('four-eyes approvals with Universal Actions', () => {
     expect(await app.directory.getAccount(DEMO.accounts.helpdesk.id)).not.toBeNull();
     const told = sut.adapter.later.filter((a) => a.conversation?.id === 'a:personal-chat').map((a) => cardTexts(a.attachments![0]!.content)[1]);
     expect(told).toContain('Dee Approver rejected your request: Delete cq-helpdesk@contoso.onmicrosoft.com. Reason: "Still used by the Paris IVR".');
+    // The requester's own plan card says who rejected it and why (before: "Cancelled. Nothing more was changed.").
+    const own = bodyOf(await sut.invoke(execute('refreshPlan', { planId })));
+    expect(cardTexts(own).slice(0, 2)).toEqual(['Delete cq-helpdesk@contoso.onmicrosoft.com', 'Rejected by Dee Approver on 2026-11-28 10:00 UTC: "Still used by the Paris IVR". Nothing was changed.']);
 
     const late = bodyOf(await sut.invoke(execute('approveRequest', { requestId: planId }, { from: APPROVER })));
     expect(cardTexts(late)[1]).toBe('Rejected by Dee Approver on 2026-11-28 10:00 UTC: "Still used by the Paris IVR". Nothing was changed.');
@@ -154,7 +157,7 @@ describe('four-eyes approvals with Universal Actions', () => {
   it('lets the requester cancel a pending request', async () => {
     const { planId } = await requestDelete();
     const cancelled = bodyOf(await sut.invoke(execute('cancelRequest', { requestId: planId })));
-    expect(cardTexts(cancelled)[1]).toBe('Cancelled. Nothing more was changed.');
+    expect(cardTexts(cancelled)[1]).toBe('Cancelled by Ada Admin on 2026-11-28 10:00 UTC. Nothing was changed.');
     const approverView = bodyOf(await sut.invoke(execute('approveRequest', { requestId: planId }, { from: APPROVER })));
     expect(cardTexts(approverView)[1]).toBe('Cancelled by Ada Admin on 2026-11-28 10:00 UTC. Nothing was changed.');
     expect(await app.directory.getAccount(DEMO.accounts.helpdesk.id)).not.toBeNull();
@@ -199,7 +202,6 @@ describe('four-eyes approvals with Universal Actions', () => {
       'plan.deleteAccount:requested:Ada Admin',
       'request.created:requested:Ada Admin',
       'request.approved:succeeded:Bob Approver',
-      'plan.confirm:succeeded:Bob Approver',
       'account.delete:succeeded:Ada Admin',
       'plan.deleteAccount:succeeded:Ada Admin',
       'request.done:succeeded:Bob Approver',

@@ -57,7 +57,7 @@ describe('Switchboard on PostgreSQL', () => {
     expect(lastUpdate('plan-card')).toBe('Done.');
     expect(sut.adapter.later.some((a) => a.conversation?.id === 'a:personal-chat' && cardTexts(a.attachments![0]!.content)[1]!.startsWith('Bob Approver approved your request'))).toBe(true);
     const story = (await app.audit.readAll()).filter((e) => e.requestId === planId).map((e) => e.action);
-    expect(story).toEqual(['plan.deleteAccount', 'request.created', 'request.approved', 'plan.confirm', 'account.delete', 'plan.deleteAccount', 'request.done']);
+    expect(story).toEqual(['plan.deleteAccount', 'request.created', 'request.approved', 'account.delete', 'plan.deleteAccount', 'request.done']);
   });
 
   it('50 concurrent Approve clicks over HTTP: one decision, one execution, one "approved" audit entry', async () => {
