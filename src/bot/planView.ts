@@ -52,6 +52,7 @@ export class Views {
           line: approvalStatusLine(request, current, locale),
           tone: request.status === 'pending' ? 'warning' : 'default',
           pending: request.status === 'pending',
+          endedPlan: request.status === 'rejected' || request.status === 'expired' || request.status === 'cancelled',
           requestId: request.id,
           note: await this.deliveryNote(request, locale),
         }
@@ -74,6 +75,7 @@ export class Views {
           line: approvalStatusLine(request, plan, locale),
           tone: request.status === 'pending' ? 'warning' : 'default',
           pending: request.status === 'pending',
+          endedPlan: request.status === 'rejected' || request.status === 'expired' || request.status === 'cancelled',
           requestId: request.id,
           note: await this.deliveryNote(request, locale),
         }

@@ -76,6 +76,7 @@ function statusLine(view: ImportBatchView): { text: string; tone: Tone } {
     case 'done':
       return { text: format(s.done, counts), tone: 'good' };
     case 'cancelled':
+      if (view.approval?.endedPlan && progress.done + progress.failed === 0) return { text: view.approval.line, tone: view.approval.tone };
       return { text: progress.done + progress.failed === 0 ? strings(locale).plan.status.cancelled : format(s.cancelled, counts), tone: 'default' };
   }
 }

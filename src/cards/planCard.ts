@@ -85,6 +85,8 @@ export interface ApprovalState {
   line: string;
   tone: Tone;
   pending: boolean;
+  /** Rejected, expired or withdrawn: the request's decision is what ended the plan, and the card says whose and why. */
+  endedPlan: boolean;
   requestId: string;
   /** Who was asked, and who could not be reached (told to the requester). */
   note: string;
@@ -100,7 +102,10 @@ function onPremisesLines(plan: Plan): string[] {
 export function planCard(plan: Plan, facts: TenantFacts, locale: Locale, account: ResourceAccount | null = null, approval?: ApprovalState, notice = ''): CardJson {
   const s = strings(locale);
   // While a request waits for an approver, the plan card says so instead of offering Confirm.
-  const line = approval && plan.status === 'awaitingConfirmation' ? { text: approval.line, tone: approval.tone } : statusLine(plan, locale);
+  // A plan its request ended before any step ran says who ended it and why ("Rejected by Megan Bowen…:
+  // reason. Nothing was changed."), not only "Cancelled".
+  const endedUntouched = plan.status === 'cancelled' && approval?.endedPlan === true && plan.steps.every((x) => x.state.status !== 'done');
+  const line = approval && (plan.status === 'awaitingConfirmation' || endedUntouched) ? { text: approval.line, tone: approval.tone } : statusLine(plan, locale);
   const awaitingApproval = approval !== undefined && plan.status === 'awaitingConfirmation';
   const view = account ? accountView(account, facts.skus as LicenseSku[], locale) : null;
   const accountFacts = view
