@@ -11,7 +11,7 @@ import type { Logger } from './log/logger';
 import type { ExportGrant, ExportLinks } from './audit/exports';
 import { accountFilter } from './audit/history';
 import { readBody, readJsonBody } from './http/body';
-import { EXPORT_IDLE_MS, sendExportPage, streamCsv, streamLines } from './http/exportDownload';
+import { EXPORT_IDLE_MS, sendExportGone, sendExportPage, streamCsv, streamLines } from './http/exportDownload';
 import { isLoopbackHost, isLoopbackOrigin, requestAuthority } from './http/loopback';
 import type { AuditStore } from './store/audit';
 
@@ -164,11 +164,15 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
   // History exports: a one-time, short-lived link created for an admin in the chat (src/audit/exports.ts).
   // GET shows a page with a button (link previewers only GET); the button's POST takes the link and
   // streams the CSV from the audit log, so that memory stays flat whatever its length.
-  const unknownExport = 'this export link is unknown, used or expired; export again from the chat';
+  // A link used, expired or unknown was opened by a person in a browser: a page says what to do.
+  const gone = (req: restify.Request, res: restify.Response) => {
+    const language = req.headers['accept-language'];
+    sendExportGone(res, typeof language === 'string' ? language : undefined);
+  };
   server.get('/exports/:file', async (req: restify.Request, res: restify.Response) => {
     const token = EXPORT_FILE.exec(String(req.params.file ?? ''))?.[1];
     if (!token || !(await deps.exports.has(token))) {
-      res.send(404, { error: unknownExport });
+      gone(req, res);
       return;
     }
     const language = req.headers['accept-language'];
@@ -178,7 +182,7 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
   server.post('/exports/:file', async (req: restify.Request, res: restify.Response) => {
     const token = EXPORT_FILE.exec(String(req.params.file ?? ''))?.[1];
     if (!token || !(await deps.exports.has(token))) {
-      refuse(res, 404, unknownExport);
+      gone(req, res);
       return;
     }
     // The form's body is empty (its button has no name); whatever comes is read up to a small bound
@@ -190,13 +194,13 @@ export function createServer(deps: ServerDependencies): { start(): Promise<Runni
     }
     const found = await deps.exports.take(token);
     if (!found) {
-      res.send(404, { error: unknownExport });
+      gone(req, res);
       return;
     }
     const history = !found.kind || found.kind === 'history';
     const lines = history ? undefined : await deps.csvExport?.(found);
     if (!history && !lines) {
-      res.send(404, { error: unknownExport });
+      gone(req, res);
       return;
     }
     res.writeHead(200, {

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { AUDIT_CSV_HEADER, auditCsvRow } from '../audit/history';
-import { localeOf, strings } from '../i18n';
+import { localeOf, strings, type Locale } from '../i18n';
 import type { AuditEntry } from '../store/audit';
 
 /** How long a download may make no progress (the client reads nothing) before it is dropped. */
@@ -19,18 +19,32 @@ const escapeHtml = (text: string): string =>
 export function sendExportPage(res: ServerResponse, token: string, acceptLanguage: string | undefined): void {
   const locale = localeOf(acceptLanguage);
   const s = strings(locale).history;
+  // Relative, so that it also works behind a reverse proxy that adds a path prefix.
+  sendPage(res, 200, locale, s.exportPageText, `<form method="post" action="${token}.csv"><button type="submit">${escapeHtml(s.download)}</button></form>`);
+}
+
+/**
+ * A link that was used, expired or never was: a person opened it in a browser, so the answer is a page
+ * that says what to do, not the JSON error an API client gets.
+ */
+export function sendExportGone(res: ServerResponse, acceptLanguage: string | undefined): void {
+  const locale = localeOf(acceptLanguage);
+  sendPage(res, 404, locale, strings(locale).history.exportGoneText);
+}
+
+function sendPage(res: ServerResponse, status: number, locale: Locale, text: string, form = ''): void {
+  const title = strings(locale).history.exportPageTitle;
   const html = [
     '<!doctype html>',
     `<html lang="${locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">`,
-    `<title>${escapeHtml(s.exportPageTitle)}</title></head><body>`,
-    `<h1>${escapeHtml(s.exportPageTitle)}</h1>`,
-    `<p>${escapeHtml(s.exportPageText)}</p>`,
-    // Relative, so that it also works behind a reverse proxy that adds a path prefix.
-    `<form method="post" action="${token}.csv"><button type="submit">${escapeHtml(s.download)}</button></form>`,
+    `<title>${escapeHtml(title)}</title></head><body>`,
+    `<h1>${escapeHtml(title)}</h1>`,
+    `<p>${escapeHtml(text)}</p>`,
+    ...(form ? [form] : []),
     '</body></html>',
   ].join('\n');
   // restify patches ServerResponse.writeHead process-wide (stack.md §1): writeHead and end apart.
-  res.writeHead(200, {
+  res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'content-security-policy': "default-src 'none'; form-action 'self'",
     'x-content-type-options': 'nosniff',

@@ -461,15 +461,17 @@ export const en = {
     exportTitle: 'History export ready',
     exportText: '{count} entries. The link works once, until {expires}.',
     download: 'Download CSV',
-    exportPageTitle: 'Switchboard history export',
+    // The same page serves every export (history, accounts, rows not imported, the import template).
+    exportPageTitle: 'Switchboard export',
     exportPageText: 'This link works once: the CSV file downloads when you click the button.',
+    exportGoneText: 'This link has been used already, or it has expired (links last a few minutes). Ask for the export again in the chat with Switchboard.',
     exportNoUrl: 'The export is ready, but I do not know the address this bot is reached at. Set SWITCHBOARD_PUBLIC_URL.',
   },
   import: {
     title: 'Import resource accounts',
     intro: 'Paste CSV below (a header line, then one account per line), or send the CSV file in this chat. Every row is checked before anything is created.',
     columns:
-      'Columns: displayName, username, domain, type (autoAttendant or callQueue), usageLocation (two-letter country), license (resourceAccount, phoneSystem or none), and optionally numberType (callingPlan, operatorConnect or directRouting) with number. Other columns are ignored.',
+      'Columns: displayName, username, domain, type (autoAttendant or callQueue), usageLocation (two-letter country), license (resourceAccount or none), and optionally numberType (callingPlan, operatorConnect or directRouting) with number. Other columns are ignored.',
     limits: 'At most {rows} rows per import; pasted text up to {chars} characters, a file up to {kb} KB. Split anything larger.',
     csvLabel: 'Accounts as CSV',
     csvRequired: 'Paste the CSV first.',

@@ -487,15 +487,16 @@ export const fr: Strings = typeset({
     exportTitle: 'Export de l’historique prêt',
     exportText: '{count} entrées. Le lien ne fonctionne qu’une fois, jusqu’au {expires}.',
     download: 'Télécharger le CSV',
-    exportPageTitle: 'Export de l’historique Switchboard',
+    exportPageTitle: 'Export Switchboard',
     exportPageText: 'Ce lien ne fonctionne qu’une fois : le fichier CSV se télécharge quand vous cliquez sur le bouton.',
+    exportGoneText: 'Ce lien a déjà servi, ou il a expiré (les liens durent quelques minutes). Redemandez l’export dans la conversation avec Switchboard.',
     exportNoUrl: 'L’export est prêt, mais je ne connais pas l’adresse à laquelle ce bot est joignable. Définissez SWITCHBOARD_PUBLIC_URL.',
   },
   import: {
     title: 'Importer des comptes de ressources',
     intro: 'Collez le CSV ci-dessous (une ligne d’en-tête, puis un compte par ligne), ou envoyez le fichier CSV dans cette conversation. Chaque ligne est vérifiée avant que quoi que ce soit ne soit créé.',
     columns:
-      'Colonnes : displayName, username, domain, type (autoAttendant ou callQueue), usageLocation (pays en deux lettres), license (resourceAccount, phoneSystem ou none), et si besoin numberType (callingPlan, operatorConnect ou directRouting) avec number. Les autres colonnes sont ignorées.',
+      'Colonnes : displayName, username, domain, type (autoAttendant ou callQueue), usageLocation (pays en deux lettres), license (resourceAccount ou none), et si besoin numberType (callingPlan, operatorConnect ou directRouting) avec number. Les autres colonnes sont ignorées.',
     limits: 'Au plus {rows} lignes par import ; un texte collé jusqu’à {chars} caractères, un fichier jusqu’à {kb} Ko. Découpez ce qui est plus grand.',
     csvLabel: 'Comptes au format CSV',
     csvRequired: 'Collez d’abord le CSV.',

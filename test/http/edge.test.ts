@@ -496,8 +496,13 @@ describe('history export links', () => {
     expect(download.status).toBe(200);
     expect(download.headers.get('content-disposition')).toBe('attachment; filename="switchboard-history.csv"');
     expect((await download.text()).trim().split('\n')).toHaveLength(2);
-    expect((await fetch(url)).status).toBe(404);
-    expect((await fetch(url, { method: 'POST' })).status).toBe(404);
+    // Used: a person who opens it again reads what to do, in their language (before: raw JSON).
+    for (const method of ['GET', 'POST']) {
+      const used = await fetch(url, { method, headers: { 'accept-language': 'fr-FR,fr;q=0.9' } });
+      expect(used.status).toBe(404);
+      expect(used.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(await used.text()).toContain('<p>Ce lien a déjà servi, ou il a expiré (les liens durent quelques minutes). Redemandez l’export dans la conversation avec Switchboard.</p>');
+    }
   });
 
   it('answers an unknown link with 404, GET and POST alike', async () => {
