@@ -26,7 +26,7 @@ export interface NumberSubject {
 export async function loadSubject(scope: TurnScope, accountId: string): Promise<{ ok: true; value: NumberSubject } | { ok: false; reply: Reply }> {
   const { provisioning } = scope.services;
   const [account, facts] = await Promise.all([provisioning.getAccount(accountId), provisioning.tenantFacts()]);
-  if (!account) return { ok: false, reply: refusalReply(scope, refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) })) };
+  if (!account) return { ok: false, reply: refusalReply(scope, refuse('ACCOUNT_GONE')) };
   return { ok: true, value: { account, skus: facts.skus } };
 }
 

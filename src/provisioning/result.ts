@@ -52,6 +52,8 @@ export const REASON_CODES = [
   'DELETE_ACCOUNT_IN_USE',
   // Accounts
   'ACCOUNT_NOT_FOUND',
+  // A card's button names an account by id, and that account is no longer in the tenant.
+  'ACCOUNT_GONE',
   'ACCOUNT_AMBIGUOUS',
   'ACCOUNT_BROKEN',
   'ACCOUNT_NOT_YET_VISIBLE',

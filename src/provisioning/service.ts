@@ -230,7 +230,7 @@ export class ProvisioningService {
 
   private async proposeAssignNumber(actor: Actor, accountId: string, numberTypeRaw: string, rawNumber: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
-    if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
+    if (!account) return refuse('ACCOUNT_GONE');
     const type = NumberTypeSchema.safeParse(numberTypeRaw);
     if (!type.success) return refuse('NUMBER_WRONG_TYPE', { number: rawNumber.slice(0, 40), actual: numberTypeRaw.slice(0, 40), expected: 'callingPlan, operatorConnect or directRouting' }, 'numberType');
     const checked = await this.checkNumberFor(account, type.data, rawNumber, await this.directory.getTenantFacts());
@@ -290,7 +290,7 @@ export class ProvisioningService {
 
   async planUnassignNumber(actor: Actor, accountId: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
-    if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
+    if (!account) return refuse('ACCOUNT_GONE');
     const step = await this.unassignStep(account);
     if (!step) return refuse('NUMBER_NOT_ASSIGNED', { upn: account.userPrincipalName });
     return this.plans.propose({ kind: 'unassignNumber', account: accountRef(account), requestedBy: actor, steps: [step] });
@@ -301,7 +301,7 @@ export class ProvisioningService {
   /** Phone System → Resource Account, one license operation after a free-seat check (DOMAIN.md F2, F9). */
   async planSwitchLicense(actor: Actor, accountId: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
-    if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
+    if (!account) return refuse('ACCOUNT_GONE');
     const facts = await this.directory.getTenantFacts();
     const kinds = licenseKindsOf(account, facts.skus);
     if (!kinds.includes('phoneSystem')) return refuse('LICENSE_SWITCH_NOT_APPLICABLE', { upn: account.userPrincipalName });
@@ -325,7 +325,7 @@ export class ProvisioningService {
 
   private async proposeEdit(actor: Actor, accountId: string, form: EditForm): Promise<FormResult<Plan>> {
     const account = await this.directory.getAccount(accountId);
-    if (!account) return { ok: false, refusals: [refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) })] };
+    if (!account) return { ok: false, refusals: [refuse('ACCOUNT_GONE')] };
     if (account.broken) return { ok: false, refusals: [refuse('ACCOUNT_BROKEN', { upn: account.userPrincipalName })] };
     const onPremises = checkOwnedOnline(account, 'edit');
     if (onPremises) return { ok: false, refusals: [onPremises] };
@@ -357,7 +357,7 @@ export class ProvisioningService {
 
   private async proposeAssociate(actor: Actor, accountId: string, configurationId: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
-    if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
+    if (!account) return refuse('ACCOUNT_GONE');
     if (account.broken) return refuse('ACCOUNT_BROKEN', { upn: account.userPrincipalName });
     const app = (await this.directory.listVoiceApplications()).find((a) => a.configurationId === configurationId);
     if (!app) return refuse('VOICE_APP_NOT_FOUND', { name: configurationId.slice(0, 100) }, 'voiceApplication');
@@ -374,7 +374,7 @@ export class ProvisioningService {
 
   async planDissociate(actor: Actor, accountId: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
-    if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
+    if (!account) return refuse('ACCOUNT_GONE');
     if (account.associations.length === 0) return refuse('ASSOCIATION_NOT_FOUND', { upn: account.userPrincipalName, voiceApp: '—' });
     const steps: Step[] = account.associations.map((a) => ({ kind: 'dissociate', configurationId: a.configurationId, name: a.name }));
     return this.plans.propose({ kind: 'dissociate', account: accountRef(account), requestedBy: actor, steps });
@@ -388,7 +388,7 @@ export class ProvisioningService {
    */
   async planDelete(actor: Actor, accountId: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
-    if (!account) return refuse('ACCOUNT_NOT_FOUND', { username: accountId.slice(0, 100) });
+    if (!account) return refuse('ACCOUNT_GONE');
     const onPremises = checkOwnedOnline(account, 'delete');
     if (onPremises) return onPremises;
     const steps: Step[] = [];

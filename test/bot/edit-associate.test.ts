@@ -202,8 +202,34 @@ describe('edit and associate through the bot (TestAdapter)', () => {
       expect(await app.directory.getAccount(paris.id)).toMatchObject({ displayName: 'Paris office' });
     });
 
+    it.each([
+      ['showAccount', {}],
+      ['openEditForm', {}],
+      ['editAccount', { displayName: 'Renamed', accountType: 'autoAttendant' }],
+      ['openAssociate', {}],
+      ['startNumber', {}],
+      ['chooseNumberType', { numberType: 'callingPlan' }],
+      ['searchNumbers', { numberType: 'callingPlan', country: '', prefix: '' }],
+      ['pickNumber', { numberType: 'directRouting', telephoneNumber: '+14255550199' }],
+      ['requestUnassign', {}],
+      ['requestSwitch', {}],
+      ['requestDissociate', {}],
+      ['requestDelete', {}],
+    ])('answers %s on the card of an account deleted since with what happened, not its object id', async (verb, data) => {
+      const gone = await app.directory.createAccount({ displayName: 'Gone soon', userPrincipalName: 'aa-gone@contoso.com', accountType: 'autoAttendant' });
+      await app.directory.deleteAccount(gone.id);
+      const texts = cardTexts(valueOf(await sut.invoke(execute(verb, { accountId: gone.id, ...data }))));
+      expect(texts).toEqual([
+        'Not done',
+        'This resource account is no longer in the tenant: it was deleted, here or in the Teams admin center. Type "list" to see the resource accounts there are.',
+      ]);
+    });
+
     it('refuses an unknown account id and an oversized payload', async () => {
-      expect(cardTexts(valueOf(await sut.invoke(execute('openEditForm', { accountId: 'nope' }))))).toEqual(['Not done', 'No resource account nope in this tenant.']);
+      expect(cardTexts(valueOf(await sut.invoke(execute('openEditForm', { accountId: 'nope' }))))).toEqual([
+        'Not done',
+        'This resource account is no longer in the tenant: it was deleted, here or in the Teams admin center. Type "list" to see the resource accounts there are.',
+      ]);
       expect(cardTexts(valueOf(await sut.invoke(execute('editAccount', { accountId: paris.id, displayName: 'x'.repeat(3000) }))))).toEqual([
         'Not done',
         'This card sent data I cannot use (displayName: Too big: expected string to have <=2000 characters). Nothing was changed.',

@@ -254,7 +254,7 @@ describe('assign a number through the bot (TestAdapter)', () => {
     it('answers a deleted account plainly', async () => {
       expect(cardTexts(bodyOf(await sut.invoke(execute('startNumber', { accountId: 'a0000000-0000-4000-8000-00000000dead' }))))).toEqual([
         'Not done',
-        'No resource account a0000000-0000-4000-8000-00000000dead in this tenant.',
+        'This resource account is no longer in the tenant: it was deleted, here or in the Teams admin center. Type "list" to see the resource accounts there are.',
       ]);
     });
   });

@@ -24,7 +24,7 @@ export const editAccount: CardAction<z.infer<typeof EditData>> = {
     if (result.ok) return settledPlanReply(scope.services, result.value, scope.locale);
     // The form shows the account as it is now (it may have moved on since the form was sent).
     const account = await provisioning.getAccount(accountId);
-    if (!account) return refusalReply(scope, result.refusals[0] ?? refuse('ACCOUNT_NOT_FOUND', { username: accountId }));
+    if (!account) return refusalReply(scope, result.refusals[0] ?? refuse('ACCOUNT_GONE'));
     return editAccountFormCard(account, scope.locale, form, result.refusals);
   },
 };

@@ -11,7 +11,7 @@ const Data = z.object({ accountId: id });
 export async function associateForm(scope: TurnScope, accountId: string, text = ''): Promise<Reply> {
   const { provisioning } = scope.services;
   const [account, apps] = await Promise.all([provisioning.getAccount(accountId), provisioning.listVoiceApplications()]);
-  if (!account) return refusalReply(scope, refuse('ACCOUNT_NOT_FOUND', { username: accountId }));
+  if (!account) return refusalReply(scope, refuse('ACCOUNT_GONE'));
   return associateFormCard(account, apps, scope.locale, { text });
 }
 

@@ -14,7 +14,7 @@ export const openEditForm: CardAction<z.infer<typeof Data>> = {
   data: Data,
   async handle(scope, data) {
     const account = await scope.services.provisioning.getAccount(data.accountId);
-    if (!account) return refusalReply(scope, refuse('ACCOUNT_NOT_FOUND', { username: data.accountId }));
+    if (!account) return refusalReply(scope, refuse('ACCOUNT_GONE'));
     return editAccountFormCard(account, scope.locale);
   },
 };

@@ -34,7 +34,7 @@ export const pickNumber: CardAction<z.infer<typeof Data>> = {
     const typed = data.telephoneNumber.trim();
     const result = typed ? await provisioning.planAssignNumber(scope.actor, data.accountId, data.numberType, data.telephoneNumber) : null;
     if (result?.ok) return proposalReply(scope, result);
-    if (result?.reason === 'ACCOUNT_NOT_FOUND') return refusalReply(scope, result);
+    if (result?.reason === 'ACCOUNT_GONE' || result?.reason === 'ACCOUNT_NOT_FOUND') return refusalReply(scope, result);
 
     const subject = await loadSubject(scope, data.accountId);
     if (!subject.ok) return subject.reply;

@@ -17,7 +17,7 @@ export const showAccount: CardAction<z.infer<typeof ShowData>> = {
     const { provisioning } = scope.services;
     const [account, facts] = await Promise.all([provisioning.getAccount(data.accountId), provisioning.tenantFacts()]);
     if (!account) {
-      const refusal = refuse('ACCOUNT_NOT_FOUND', { username: data.accountId });
+      const refusal = refuse('ACCOUNT_GONE');
       return messageCard(strings(scope.locale).errors.refusedTitle, describeRefusal(refusal, scope.locale), 'attention');
     }
     return accountDetailsCard(account, facts.skus, scope.locale, false, scope.roles.admin);
