@@ -322,6 +322,7 @@ function plans(state: TenantState, locale: Locale): CatalogueEntry[] {
     line: approvalStatusLine(deleteRequest, deletePlan, locale),
     tone: 'warning',
     pending: true,
+    endedPlan: false,
     requestId: deleteRequest.id,
     note: format(s.approval.sentTo, { names: [APPROVER.name, APPROVER_2.name].join(', ') }),
   };
@@ -606,6 +607,7 @@ function imports(state: TenantState, locale: Locale): CatalogueEntry[] {
   const approval: ApprovalState = {
     line: approvalStatusLine(pendingRequest, preview, locale),
     tone: 'warning',
+    endedPlan: false,
     pending: true,
     requestId: pendingRequest.id,
     note: format(strings(locale).approval.sentTo, { names: APPROVER.name }),

@@ -261,7 +261,7 @@ const CARDS: readonly (readonly [string, (text: string) => CardJson])[] = [
   ],
   [
     'plan card waiting for an approver: who was asked',
-    (t) => planCard(plan(t, [{ kind: 'deleteAccount' }]), facts, 'en', accountNamed(t), { line: 'Waiting for an approver.', tone: 'warning', pending: true, requestId: 'p-markup', note: `Sent for approval to ${plainText(t)}.` }),
+    (t) => planCard(plan(t, [{ kind: 'deleteAccount' }]), facts, 'en', accountNamed(t), { line: 'Waiting for an approver.', tone: 'warning', pending: true, endedPlan: false, requestId: 'p-markup', note: `Sent for approval to ${plainText(t)}.` }),
   ],
   ['approval card (approver): requester', (t) => approvalRequestCard(request(t, 'pending'), plan(t, [{ kind: 'deleteAccount' }]), 'approver', 'en', [])],
   ['approval card (requester): unreachable approver', (t) => approvalRequestCard(request(t, 'pending'), plan(t, [{ kind: 'deleteAccount' }]), 'requester', 'en', [], [t])],
