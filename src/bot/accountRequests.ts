@@ -24,11 +24,12 @@ export async function proposalReply(scope: TurnScope, proposed: Result<Plan>): P
 
 export type AccountRequest = (scope: TurnScope, accountId: string) => Promise<Result<Plan>>;
 
-/** The four confirmable requests on one account, by command and by button. */
+/** The confirmable requests on one account, by command and by button. */
 export const ACCOUNT_REQUESTS = {
   delete: (scope, accountId) => scope.services.provisioning.planDelete(scope.actor, accountId),
   unassign: (scope, accountId) => scope.services.provisioning.planUnassignNumber(scope.actor, accountId),
   switch: (scope, accountId) => scope.services.provisioning.planSwitchLicense(scope.actor, accountId),
+  license: (scope, accountId) => scope.services.provisioning.planAssignLicense(scope.actor, accountId),
   dissociate: (scope, accountId) => scope.services.provisioning.planDissociate(scope.actor, accountId),
 } satisfies Record<string, AccountRequest>;
 

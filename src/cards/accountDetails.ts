@@ -21,6 +21,8 @@ export function accountDetailsCard(account: ResourceAccount, skus: readonly Lice
     // Name and type of a synced hybrid endpoint are changed on-premises (src/provisioning/hybrid.ts).
     edit: canChange && !account.onPremisesSynced,
     switchLicense: canChange && kinds.includes('phoneSystem'),
+    // The "Next step" this card names for an unlicensed account, as a button.
+    assignLicense: canChange && !licensed && !account.broken,
     dissociate: canChange && associated,
     delete: canChange && !account.onPremisesSynced,
   };

@@ -15,24 +15,30 @@ export function helpCard(locale: Locale, roles: Roles, aadObjectId: string, unkn
     note: unknownText === undefined ? '' : format(s.unknownCommand, { text: plainText(unknownText.slice(0, 80)) }),
     roleLine,
     canChange: roles.admin,
-    // Every registered command (src/bot/commands/index.ts), reading first, then changes to one account.
-    commands: [
-      { command: 'add', description: s.add },
-      { command: 'import', description: s.importCmd },
-      { command: s.listSyntax, description: s.listCmd },
-      { command: `show ${s.argUsername}`, description: s.show },
-      { command: `edit ${s.argUsername}`, description: s.editCmd },
-      { command: `associate ${s.argUsername}`, description: s.associateCmd },
-      { command: `number ${s.argUsername}`, description: s.numberCmd },
-      { command: `unassign ${s.argUsername}`, description: s.unassignCmd },
-      { command: `switch ${s.argUsername}`, description: s.switchCmd },
-      { command: `dissociate ${s.argUsername}`, description: s.dissociateCmd },
-      { command: `delete ${s.argUsername}`, description: s.deleteCmd },
-      { command: `history ${s.argOptionalUsername}`, description: s.historyCmd },
-      { command: `export history ${s.argOptionalUsername}`, description: s.exportCmd },
-      { command: 'export accounts', description: s.exportAccountsCmd },
-      { command: 'doctor', description: s.doctorCmd },
-      { command: 'help', description: s.helpCmd },
-    ],
+    // Every registered command (src/bot/commands/index.ts), reading first, then changes to one account;
+    // each reader sees only the commands their roles allow (the bot refuses the others).
+    commands: (
+      [
+        { command: 'add', description: s.add, who: 'admin' },
+        { command: 'import', description: s.importCmd, who: 'admin' },
+        { command: s.listSyntax, description: s.listCmd, who: 'reader' },
+        { command: `show ${s.argUsername}`, description: s.show, who: 'reader' },
+        { command: `edit ${s.argUsername}`, description: s.editCmd, who: 'admin' },
+        { command: `associate ${s.argUsername}`, description: s.associateCmd, who: 'admin' },
+        { command: `license ${s.argUsername}`, description: s.licenseCmd, who: 'admin' },
+        { command: `number ${s.argUsername}`, description: s.numberCmd, who: 'admin' },
+        { command: `unassign ${s.argUsername}`, description: s.unassignCmd, who: 'admin' },
+        { command: `switch ${s.argUsername}`, description: s.switchCmd, who: 'admin' },
+        { command: `dissociate ${s.argUsername}`, description: s.dissociateCmd, who: 'admin' },
+        { command: `delete ${s.argUsername}`, description: s.deleteCmd, who: 'admin' },
+        { command: `history ${s.argOptionalUsername}`, description: s.historyCmd, who: 'reader' },
+        { command: `export history ${s.argOptionalUsername}`, description: s.exportCmd, who: 'reader' },
+        { command: 'export accounts', description: s.exportAccountsCmd, who: 'reader' },
+        { command: 'doctor', description: s.doctorCmd, who: 'reader' },
+        { command: 'help', description: s.helpCmd, who: 'anyone' },
+      ] as const
+    )
+      .filter(({ who }) => who === 'anyone' || roles.admin || (who === 'reader' && roles.approver))
+      .map(({ command, description }) => ({ command, description })),
   });
 }

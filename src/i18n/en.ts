@@ -24,6 +24,7 @@ export const en = {
       'No free {sku} license: {free} of {enabled} left. Get more in the Microsoft 365 admin center under Billing › Purchase services (Resource Account licenses cost nothing but must be acquired).',
     LICENSE_USAGE_LOCATION_MISSING: 'Set a usage location first: a license cannot be assigned without one.',
     LICENSE_ALREADY_ASSIGNED: 'The account already has this license.',
+    LICENSE_USE_SWITCH: '{upn} has a Phone System license: switch it to the Resource Account license instead ("switch {upn}"), in one license operation.',
     LICENSE_SWITCH_NOT_APPLICABLE: 'The account has no Phone System license to switch from.',
     LICENSE_SWITCH_SPLIT: 'A license switch must add and remove in one operation.',
     LICENSE_NOT_FOR_RESOURCE_ACCOUNTS:
@@ -124,6 +125,7 @@ export const en = {
     numberCmd: 'Give it a service number',
     unassignCmd: 'Remove its phone number',
     switchCmd: 'Switch Phone System → Teams Phone Resource Account license',
+    licenseCmd: 'Give an unlicensed account the free Teams Phone Resource Account license',
     dissociateCmd: 'Remove it from its auto attendant or call queue',
     deleteCmd: 'Delete it (its number is unassigned first)',
     historyCmd: 'Who changed what and when: all accounts, or one',
@@ -175,6 +177,7 @@ export const en = {
     none: 'None',
     nextStepNumber: 'Next step: give it a service number ("number {upn}") or use it with an auto attendant or call queue.',
     nextStepLicense: 'Next step: assign a license so that it can get a phone number.',
+    assignLicense: 'Assign license',
     broken: 'This account no longer works and should be replaced.',
     listAll: 'All accounts',
     assignNumber: 'Assign number',

@@ -49,6 +49,7 @@ export const fr: Strings = typeset({
       'Aucune licence {sku} disponible : il en reste {free} sur {enabled}. Procurez-vous-en dans le Centre d’administration Microsoft 365, sous Facturation › Acheter des services (les licences Compte de ressources sont gratuites, mais doivent être acquises).',
     LICENSE_USAGE_LOCATION_MISSING: 'Définissez d’abord un emplacement d’utilisation : une licence ne peut pas être attribuée sans lui.',
     LICENSE_ALREADY_ASSIGNED: 'Le compte a déjà cette licence.',
+    LICENSE_USE_SWITCH: '{upn} a une licence Système téléphonique : basculez-la plutôt vers la licence Compte de ressources Teams Phone (« switch {upn} »), en une seule opération de licence.',
     LICENSE_SWITCH_NOT_APPLICABLE: 'Le compte n’a pas de licence Système téléphonique à remplacer.',
     LICENSE_SWITCH_SPLIT: 'Un changement de licence doit ajouter et retirer en une seule opération.',
     LICENSE_NOT_FOR_RESOURCE_ACCOUNTS:
@@ -148,6 +149,7 @@ export const fr: Strings = typeset({
     numberCmd: 'Lui attribuer un numéro de service',
     unassignCmd: 'Retirer son numéro de téléphone',
     switchCmd: 'Passer de la licence Système téléphonique à la licence Compte de ressources Teams Phone',
+    licenseCmd: 'Donner à un compte sans licence la licence gratuite Compte de ressources Teams Phone',
     dissociateCmd: 'Le retirer de son standard automatique ou de sa file d’attente d’appels',
     deleteCmd: 'Le supprimer (son numéro est d’abord retiré)',
     historyCmd: 'Qui a modifié quoi et quand : tous les comptes, ou un seul',
@@ -200,6 +202,7 @@ export const fr: Strings = typeset({
     nextStepNumber:
       'Étape suivante : attribuez-lui un numéro de service (« number {upn} ») ou utilisez-le avec un standard automatique ou une file d’attente d’appels.',
     nextStepLicense: 'Étape suivante : attribuez-lui une licence pour qu’il puisse recevoir un numéro de téléphone.',
+    assignLicense: 'Attribuer une licence',
     broken: 'Ce compte ne fonctionne plus et doit être remplacé.',
     listAll: 'Tous les comptes',
     assignNumber: 'Attribuer un numéro',

@@ -298,6 +298,33 @@ export class ProvisioningService {
 
   // --- license switch -----------------------------------------------------------------------------
 
+  /**
+   * The free Teams Phone Resource Account license for an account that has none (DOMAIN.md F1), with a
+   * usage location first when it lacks one (F8): its number's country, else the tenant's. An account on
+   * Phone System is switched instead (planSwitchLicense), since removing that license first breaks it (F2).
+   */
+  async planAssignLicense(actor: Actor, accountId: string): Promise<Result<Plan>> {
+    const account = await this.directory.getAccount(accountId);
+    if (!account) return refuse('ACCOUNT_GONE');
+    if (account.broken) return refuse('ACCOUNT_BROKEN', { upn: account.userPrincipalName });
+    const facts = await this.directory.getTenantFacts();
+    const kinds = licenseKindsOf(account, facts.skus);
+    if (kinds.includes('resourceAccount')) return refuse('LICENSE_ALREADY_ASSIGNED');
+    if (kinds.includes('phoneSystem')) return refuse('LICENSE_USE_SWITCH', { upn: account.userPrincipalName });
+    const sku = findSku(facts, 'resourceAccount');
+    if (!sku.ok) return sku;
+    const noSeat = checkFreeSeat(sku.value);
+    if (noSeat) return noSeat;
+    const steps: Step[] = [];
+    if (!account.usageLocation) {
+      const country = (account.phoneNumber ? countryOfCallingCode(account.phoneNumber) : null) ?? facts.countryLetterCode ?? null;
+      if (!country) return refuse('LICENSE_USAGE_LOCATION_MISSING');
+      steps.push({ kind: 'setUsageLocation', usageLocation: country });
+    }
+    steps.push({ kind: 'assignLicense', license: 'resourceAccount' });
+    return this.plans.propose({ kind: 'assignLicense', account: accountRef(account), requestedBy: actor, steps });
+  }
+
   /** Phone System → Resource Account, one license operation after a free-seat check (DOMAIN.md F2, F9). */
   async planSwitchLicense(actor: Actor, accountId: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);

@@ -356,7 +356,7 @@ describe('edit and associate through the bot (TestAdapter)', () => {
   it('the help card lists every command, including edit and associate', async () => {
     const facts = (await sut.card(message('help'))).body as { type: string; facts?: { title: string }[] }[];
     const commands = facts.find((b) => b.type === 'FactSet')!.facts!.map((f) => f.title.split(' ')[0]);
-    expect(commands).toEqual(['add', 'import', 'list', 'show', 'edit', 'associate', 'number', 'unassign', 'switch', 'dissociate', 'delete', 'history', 'export', 'export', 'doctor', 'help']);
+    expect(commands).toEqual(['add', 'import', 'list', 'show', 'edit', 'associate', 'license', 'number', 'unassign', 'switch', 'dissociate', 'delete', 'history', 'export', 'export', 'doctor', 'help']);
     expect(new Set(commands)).toEqual(new Set(registeredCommands.keys()));
   });
 });

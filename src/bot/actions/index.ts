@@ -20,6 +20,7 @@ import { pickNumber } from './pickNumber';
 import { refreshPlan } from './refreshPlan';
 import { requestDelete } from './requestDelete';
 import { requestDissociate } from './requestDissociate';
+import { requestLicense } from './requestLicense';
 import { requestSwitch } from './requestSwitch';
 import { requestUnassign } from './requestUnassign';
 import { retryPlan } from './retryPlan';
@@ -46,6 +47,7 @@ const registry: RegisteredAction[] = [
   register(requestDelete),
   register(requestUnassign),
   register(requestSwitch),
+  register(requestLicense),
   register(requestDissociate),
   register(approveRequest),
   register(rejectRequest),

@@ -10,13 +10,14 @@ import { historyCommand } from './history';
 import { list } from './list';
 import { numberCommand } from './number';
 import { show } from './show';
+import { licenseCommand } from './license';
 import { switchCommand } from './switch';
 import { unassignCommand } from './unassign';
 import { importCommand } from './import';
 import { doctorCommand } from './doctor';
 
 /** Every text command, registered in one list. */
-const registry: Command[] = [help, add, list, show, deleteCommand, unassignCommand, switchCommand, dissociateCommand, editCommand, associateCommand, numberCommand, historyCommand, exportCommand, importCommand, doctorCommand];
+const registry: Command[] = [help, add, list, show, deleteCommand, unassignCommand, switchCommand, licenseCommand, dissociateCommand, editCommand, associateCommand, numberCommand, historyCommand, exportCommand, importCommand, doctorCommand];
 
 export const commands: ReadonlyMap<string, Command> = new Map(registry.map((c) => [c.name, c]));
 

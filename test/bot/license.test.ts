@@ -1,0 +1,129 @@
+import type { App } from '../../src/app';
+import { DEMO } from '../../src/backends/simulated/seed';
+import { testApp, tempDir } from '../helpers/app';
+import { execute, message } from '../helpers/activities';
+import { cardTexts, Conversation } from '../helpers/conversation';
+import { APPROVER, STRANGER } from '../helpers/identities';
+
+const A = DEMO.accounts;
+const body = (response: { body?: unknown }) => (response.body as { value: unknown }).value;
+const buttons = (card: unknown) => cardTexts(card).filter((t) => t.startsWith('['));
+
+function planIdOf(card: unknown): string {
+  const match = /"planId":"([0-9a-f-]{36})"/.exec(JSON.stringify(card));
+  if (!match) throw new Error('no plan id on the card');
+  return match[1]!;
+}
+
+/*
+ * Why: the card of an unlicensed account says "Next step: assign a license", and a new admin looked for
+ * the way to do it (Playground walk, 2026-12-01): there was none but the tenant doctor. The license is
+ * now a request like the others, by button and by command, checked against the tenant's seats.
+ */
+describe('licensing an unlicensed account, by button and by command', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let app: App;
+  let sut: Conversation;
+
+  beforeEach(async () => {
+    dir = await tempDir();
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10' });
+    sut = new Conversation(app);
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await dir.remove();
+  });
+
+  it('offers Assign license on the card, plans the free Resource Account license, and assigns it once confirmed', async () => {
+    const shown = await sut.card(message('show aa-paris'));
+    expect(cardTexts(shown)).toContain('Next step: assign a license so that it can get a phone number.');
+    expect(buttons(shown)[0]).toBe('[Assign license]');
+
+    const planned = body(await sut.invoke(execute('requestLicense', { accountId: A.paris.id })));
+    expect(cardTexts(planned).slice(0, 2)).toEqual(['License aa-paris@contoso.com', 'Nothing has changed yet. Confirm to run these steps.']);
+    // Paris has its usage location (France) already: the license is the one step.
+    expect(cardTexts(planned).filter((t) => t.startsWith('○'))).toEqual(['○ 1. Assign the Teams Phone Resource Account license']);
+
+    const done = body(await sut.invoke(execute('confirmPlan', { planId: planIdOf(planned) })));
+    expect(cardTexts(done)[1]).toBe('Done.');
+    expect(await app.directory.getAccount(A.paris.id)).toMatchObject({ usageLocation: 'FR', assignedLicenses: [DEMO.skus.resourceAccount.skuId] });
+    const audit = (await app.audit.readAll()).filter((e) => e.target === A.paris.upn).map((e) => `${e.action}:${e.outcome}`);
+    expect(audit).toEqual(['plan.assignLicense:requested', 'plan.confirm:succeeded', 'license.assign:succeeded', 'plan.assignLicense:succeeded']);
+    // Licensed now: the card offers a number, and no license any more.
+    const after = await sut.card(message('show aa-paris'));
+    expect(buttons(after)).toContain('[Assign number]');
+    expect(buttons(after)).not.toContain('[Assign license]');
+  });
+
+  it('sets a usage location first when the account has none (the tenant\'s country), as a license needs one', async () => {
+    const planned = await sut.card(message('license cq-helpdesk'));
+    expect(cardTexts(planned).filter((t) => t.startsWith('○'))).toEqual(['○ 1. Set the usage location to United States of America (US)', '○ 2. Assign the Teams Phone Resource Account license']);
+  });
+
+  it.each([
+    ['an account that has the license', 'license aa-main', 'The account already has this license.'],
+    [
+      'an account on Phone System (removing it first would break the account)',
+      'license aa-reception',
+      'aa-reception@contoso.com has a Phone System license: switch it to the Resource Account license instead ("switch aa-reception@contoso.com"), in one license operation.',
+    ],
+    ['no username', 'license', 'Say which account: "license <username>", e.g. "license aa-main" or "license aa-main@contoso.com".'],
+    ['an unknown username', 'license nobody', 'No resource account nobody in this tenant.'],
+  ])('refuses %s and changes nothing', async (_case, text, why) => {
+    const before = await app.directory.listAccounts({ offset: 0, limit: 100 });
+    expect(cardTexts(await sut.card(message(text)))).toEqual(['Not done', why]);
+    expect(await app.directory.listAccounts({ offset: 0, limit: 100 })).toEqual(before);
+    expect(await app.plans.counts()).toEqual({});
+  });
+
+  it('refuses when no Resource Account seat is free, saying how many there are', async () => {
+    const facts = await app.directory.getTenantFacts();
+    const sku = facts.skus.find((s) => s.kind === 'resourceAccount')!;
+    for (let i = 0; i < sku.enabled - sku.consumed; i++) {
+      const made = await app.directory.createAccount({ displayName: `Seat ${i}`, userPrincipalName: `aa-seat-${i}@contoso.com`, accountType: 'autoAttendant' });
+      await app.directory.setUsageLocation(made.id, 'US');
+      await app.directory.assignLicense(made.id, { addSkuIds: [sku.skuId], removeSkuIds: [] });
+    }
+    const refused = body(await sut.invoke(execute('requestLicense', { accountId: A.paris.id })));
+    expect(cardTexts(refused)).toEqual(['Not done', expect.stringMatching(/^No free Teams Phone Resource Account \(PHONESYSTEM_VIRTUALUSER\) license: 0 of 25 left\./)]);
+  });
+
+  it('is for admins only', async () => {
+    const refused = body(await sut.invoke(execute('requestLicense', { accountId: A.paris.id }, { from: APPROVER })));
+    expect(cardTexts(refused)[0]).toBe('Not done');
+    expect(await app.directory.getAccount(A.paris.id)).toMatchObject({ assignedLicenses: [] });
+  });
+});
+
+describe('help lists the commands of the reader\'s roles', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let app: App;
+  let sut: Conversation;
+
+  beforeEach(async () => {
+    dir = await tempDir();
+    app = await testApp(dir.dir);
+    sut = new Conversation(app);
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await dir.remove();
+  });
+
+  const commandsOf = (card: unknown) => ((card as { body: { type: string; facts?: { title: string }[] }[] }).body.find((b) => b.type === 'FactSet')?.facts ?? []).map((f) => f.title.split(' ')[0]);
+
+  it('an approver sees what she can read, not the changes she would be refused (seen in a Playground walk)', async () => {
+    const help = await sut.card(message('help', { from: APPROVER }));
+    expect(commandsOf(help)).toEqual(['list', 'show', 'history', 'export', 'export', 'doctor', 'help']);
+    expect(buttons(help)).toEqual(['[List resource accounts]']);
+  });
+
+  it('someone with no role sees only help, and how to get a role', async () => {
+    const help = await sut.card(message('help', { from: STRANGER }));
+    expect(commandsOf(help)).toEqual(['help']);
+    expect(cardTexts(help)).toContain(`You have no Switchboard role yet: ask an admin to add your account (${STRANGER.aadObjectId}).`);
+  });
+});
