@@ -1,3 +1,4 @@
+import { countryText } from '../cards/describe';
 import { messageCard } from '../cards/message';
 import { numberAlreadyAssignedCard } from '../cards/numberAlreadyAssigned';
 import { numberNotReadyCard } from '../cards/numberNotReady';
@@ -89,6 +90,12 @@ export async function searchCard(scope: TurnScope, subject: NumberSubject, numbe
   const prefix = raw.prefix.replace(/\s/g, '').replace(/^\+/, '');
   const errors: { country?: string; prefix?: string; telephoneNumber?: string } = {};
   if (country && !isIsoCountry(country)) errors.country = format(s.countryInvalid, { value: plainText(raw.country.trim().slice(0, 10)) });
+  // A number's country must match the account's usage location (DOMAIN.md F4): numbers of another
+  // country are refused at the search, not after the admin picked one.
+  const usage = subject.account.usageLocation;
+  if (country && isIsoCountry(country) && usage && country !== usage.toUpperCase()) {
+    errors.country = format(s.countryMismatch, { country: countryText(country, scope.locale), usage: countryText(usage, scope.locale) });
+  }
   if (!/^\d{0,15}$/.test(prefix)) errors.prefix = format(s.prefixInvalid, { value: plainText(raw.prefix.trim().slice(0, 40)) });
   if (options.pickError) errors.telephoneNumber = options.pickError;
   const filterOk = !errors.country && !errors.prefix;

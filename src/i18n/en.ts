@@ -266,6 +266,8 @@ export const en = {
     country: 'Country',
     countryPlaceholder: 'Any country',
     countryInvalid: '"{value}" is not a country. Choose one from the list, or leave it empty for any country.',
+    countryMismatch:
+      "Numbers of {country} cannot go to this account: a number's country must match its usage location, {usage}. Search {usage}, or change its usage location in the Microsoft 365 admin center first.",
     prefix: 'Number starts with',
     prefixPlaceholder: 'Digits after +, e.g. 1425',
     prefixError: 'Digits only, e.g. 1425',
@@ -277,8 +279,9 @@ export const en = {
     empty: 'No free {type} service numbers match this search.',
     widenPrefix: 'Widen the search: try a shorter prefix, or clear it.',
     widenCountry: 'Widen the search: try another country or number type, or get service numbers in the Teams admin center under Voice › Phone numbers.',
-    previous: 'Previous',
-    nextPage: 'Next',
+    // Not "Next": the type step's button is "Next", and a pick is lost when the page changes.
+    previous: 'Previous page',
+    nextPage: 'Next page',
     assign: 'Assign selected',
     chooseOne: 'Choose a number from the list first.',
     directTitle: 'Direct Routing number for {upn}',

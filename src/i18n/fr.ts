@@ -294,6 +294,7 @@ export const fr: Strings = typeset({
     country: 'Pays',
     countryPlaceholder: 'Tous les pays',
     countryInvalid: '« {value} » n’est pas un pays. Choisissez-en un dans la liste, ou laissez vide pour tous les pays.',
+    countryMismatch: 'Les numéros de {country} ne peuvent pas aller à ce compte : le pays d’un numéro doit être celui de son emplacement d’utilisation, {usage}. Cherchez dans {usage}, ou changez d’abord son emplacement d’utilisation dans le centre d’administration Microsoft 365.',
     prefix: 'Le numéro commence par',
     prefixPlaceholder: 'Chiffres après le +, p. ex. 331',
     prefixError: 'Chiffres uniquement, p. ex. 331',
@@ -306,8 +307,8 @@ export const fr: Strings = typeset({
     widenPrefix: 'Élargissez la recherche : essayez un début de numéro plus court, ou effacez-le.',
     widenCountry:
       'Élargissez la recherche : essayez un autre pays ou un autre type de numéro, ou obtenez des numéros de service dans le Centre d’administration Teams, sous Voix › Numéros de téléphone.',
-    previous: 'Précédent',
-    nextPage: 'Suivant',
+    previous: 'Page précédente',
+    nextPage: 'Page suivante',
     assign: 'Attribuer le numéro choisi',
     chooseOne: 'Choisissez d’abord un numéro dans la liste.',
     directTitle: 'Numéro en Routage direct pour {upn}',

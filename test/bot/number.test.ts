@@ -282,15 +282,15 @@ describe('assign a number through the bot (TestAdapter)', () => {
       expect(choicesOf(page1)).toHaveLength(15);
       expect(choicesOf(page1)[0]).toEqual({ title: `${DEMO.numbers.usToll[0]} · Redmond`, value: DEMO.numbers.usToll[0] });
       expect(choicesOf(page1).map((c) => c.value)).toEqual(US_FREE_CALLING_PLAN.slice(0, 15));
-      expect(buttons(page1)).toEqual(['[Search]', '[Next]', '[Assign selected]', '[Change type]', '[Cancel]']);
+      expect(buttons(page1)).toEqual(['[Search]', '[Next page]', '[Assign selected]', '[Change type]', '[Cancel]']);
       // Paging carries ids and filter values only.
-      expect(button(page1, 'Next')).toEqual({ verb: 'searchNumbers', data: { accountId, numberType: 'callingPlan', country: 'US', prefix: '', offset: 15 } });
+      expect(button(page1, 'Next page')).toEqual({ verb: 'searchNumbers', data: { accountId, numberType: 'callingPlan', country: 'US', prefix: '', offset: 15 } });
 
-      const page2 = bodyOf(await sut.invoke(click(page1, 'Next')));
+      const page2 = bodyOf(await sut.invoke(click(page1, 'Next page')));
       expect(cardTexts(page2)).toContain('Free service numbers 16–30 of 47');
       expect(choicesOf(page2).map((c) => c.value)).toEqual(US_FREE_CALLING_PLAN.slice(15, 30));
-      expect(buttons(page2)).toEqual(['[Search]', '[Previous]', '[Next]', '[Assign selected]', '[Change type]', '[Cancel]']);
-      expect(button(page2, 'Previous').data).toMatchObject({ offset: 0 });
+      expect(buttons(page2)).toEqual(['[Search]', '[Previous page]', '[Next page]', '[Assign selected]', '[Change type]', '[Cancel]']);
+      expect(button(page2, 'Previous page').data).toMatchObject({ offset: 0 });
 
       const wanted = choicesOf(page2)[3]!.value;
       const before = await tenant();
@@ -355,14 +355,15 @@ describe('assign a number through the bot (TestAdapter)', () => {
       ['Operator Connect, France', 'operatorConnect', 'FR', DEMO.numbers.frOperatorConnect],
       ['Calling Plan, any country', 'callingPlan', '', [...US_FREE_CALLING_PLAN, ...DEMO.numbers.frToll, DEMO.numbers.frTollFree].sort()],
     ])('offers only free service numbers, page by page (%s)', async (_case, numberType, country, expected) => {
-      const accountId = await createUsAccount();
+      // Numbers of a country go to accounts of that usage location (F4): France is searched for a French account.
+      const accountId = country === 'FR' ? DEMO.accounts.supportFr.id : await createUsAccount();
       let card = bodyOf(await sut.invoke(execute('searchNumbers', { accountId, numberType, country, prefix: '' })));
       const offered: string[] = [];
       for (;;) {
         expect(choicesOf(card).length).toBeLessThanOrEqual(15);
         offered.push(...choicesOf(card).map((c) => c.value));
-        if (!buttons(card).includes('[Next]')) break;
-        card = bodyOf(await sut.invoke(click(card, 'Next')));
+        if (!buttons(card).includes('[Next page]')) break;
+        card = bodyOf(await sut.invoke(click(card, 'Next page')));
       }
       expect(offered).toEqual([...expected]);
       expect(offered.filter((n) => NEVER_OFFERED.includes(n))).toEqual([]);
@@ -386,10 +387,23 @@ describe('assign a number through the bot (TestAdapter)', () => {
       ],
     ])('says so plainly when %s, and how to widen the search', async (_case, filter, text) => {
       const accountId = await createUsAccount();
+      // A German account for the German search (a number's country must match the usage location: F4).
+      if (filter.country === 'DE') await app.directory.setUsageLocation(accountId, 'DE');
       const card = bodyOf(await sut.invoke(execute('searchNumbers', { accountId, numberType: 'callingPlan', ...filter })));
       expect(cardTexts(card)).toContain(text);
       expect(findInput(card, 'telephoneNumber')).toBeUndefined();
       expect(buttons(card)).toEqual(['[Search]', '[Change type]', '[Cancel]']);
+    });
+
+    it('refuses a search of another country than the usage location next to the country, before any number is picked', async () => {
+      const accountId = await createUsAccount();
+      const before = await tenant();
+      const card = bodyOf(await sut.invoke(execute('searchNumbers', { accountId, numberType: 'callingPlan', country: 'fr', prefix: '' })));
+      expect(after(card, 'Number starts with')).toBe(
+        "Numbers of France (FR) cannot go to this account: a number's country must match its usage location, United States of America (US). Search United States of America (US), or change its usage location in the Microsoft 365 admin center first.",
+      );
+      expect(findInput(card, 'telephoneNumber')).toBeUndefined();
+      expect(await tenant()).toEqual(before);
     });
 
     it.each([

@@ -474,7 +474,7 @@ function numberCards(state: TenantState, locale: Locale): CatalogueEntry[] {
     { name: 'number-type', template: 'number-type', description: 'Assign number, step 1: the number type.', card: numberTypeCard(supportFr, skus, locale) },
     { name: 'number-type-error', template: 'number-type', description: 'Number type sent back without a choice.', card: numberTypeCard(supportFr, skus, locale, '', s.typeRequired) },
     { name: 'number-search', template: 'number-search', description: 'Calling Plan numbers in France: one page.', card: search('callingPlan', { country: 'FR', prefix: '', offset: 0 }) },
-    { name: 'number-search-paged', template: 'number-search', description: 'Any country, second page of 15: country shown per number, Previous / Next.', card: search('callingPlan', { country: '', prefix: '', offset: NUMBER_PAGE_SIZE }) },
+    { name: 'number-search-paged', template: 'number-search', description: 'Any country, second page of 15: country shown per number, Previous page / Next page.', card: search('callingPlan', { country: '', prefix: '', offset: NUMBER_PAGE_SIZE }) },
     {
       name: 'number-search-refused',
       template: 'number-search',
