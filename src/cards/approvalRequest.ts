@@ -1,13 +1,14 @@
 import type { ChangeRequest } from '../approvals/requests';
 import { isFinalRequest } from '../approvals/requests';
 import { format, strings, type Locale } from '../i18n';
+import type { ResourceAccount } from '../provisioning/model';
 import type { Plan } from '../provisioning/plans';
 import { failedStep } from '../provisioning/plans';
 import { REASON_CODES, type ReasonCode } from '../provisioning/result';
 import { describeRefusal } from './describe';
 import { batchSummaryLines } from './importBatch';
 import type { Tone } from './message';
-import { stepText } from './planCard';
+import { impactOf, stepText } from './planCard';
 import { renderCard, type CardJson } from './render';
 import { plainText } from './text';
 
@@ -62,7 +63,15 @@ export function approvalStatusLine(request: ChangeRequest, plan: Plan | undefine
  * Approve / Reject, the requester Cancel, anyone else a read-only view; once decided, everyone sees
  * the final state (who, when, why). Buttons carry the request id only.
  */
-export function approvalRequestCard(request: ChangeRequest, plan: Plan | undefined, viewer: Viewer, locale: Locale, refreshUserIds: string[], unreachable: string[] = []): CardJson {
+export function approvalRequestCard(
+  request: ChangeRequest,
+  plan: Plan | undefined,
+  viewer: Viewer,
+  locale: Locale,
+  refreshUserIds: string[],
+  unreachable: string[] = [],
+  account: ResourceAccount | null = null,
+): CardJson {
   const s = strings(locale);
   const what = format(s.plan.title[request.kind], { upn: plainText(request.account.userPrincipalName) });
   const pending = request.status === 'pending';
@@ -79,6 +88,8 @@ export function approvalRequestCard(request: ChangeRequest, plan: Plan | undefin
       { title: s.approval.requestedBy, value: plainText(request.requestedBy.name || request.requestedBy.aadObjectId) },
       { title: s.approval.requestedAt, value: when(request.createdAt) },
     ],
+    // What callers will notice, for the approver to weigh (an AA/CQ losing its number or account).
+    impact: pending && plan ? impactOf(plan, account, locale) : '',
     steps: plan?.batch ? batchSummaryLines(plan, locale).map((line, i) => `${i + 1}. ${line}`) : plan ? plan.steps.map(({ step }, i) => `${i + 1}. ${stepText(step, plan, locale)}`) : [],
     note,
     canDecide: viewer === 'approver' && pending,

@@ -99,6 +99,27 @@ function onPremisesLines(plan: Plan): string[] {
   return onPremisesCommands(slot.step, slot.step.ou, powerShellString);
 }
 
+/**
+ * What callers will notice, said before the change is confirmed or approved: an auto attendant or call
+ * queue that loses its number, or this resource account (seen missing in a Playground walk: "unassign
+ * aa-main" showed "Used by Main line" and nothing about Main line's callers).
+ */
+export function impactOf(plan: Plan, account: ResourceAccount | null, locale: Locale): string {
+  if (!account || plan.status !== 'awaitingConfirmation' || account.associations.length === 0) return '';
+  const t = strings(locale).plan.impact;
+  const names = account.associations.map((a) => plainText(a.name)).join(', ');
+  const number = account.phoneNumber ? plainText(account.phoneNumber) : '';
+  switch (plan.kind) {
+    case 'unassignNumber':
+      return number ? format(t.number, { number, names }) : '';
+    case 'deleteAccount':
+    case 'dissociate':
+      return format(number ? t.numberAndAccount : t.account, { number, names });
+    default:
+      return '';
+  }
+}
+
 export function planCard(plan: Plan, facts: TenantFacts, locale: Locale, account: ResourceAccount | null = null, approval?: ApprovalState, notice = ''): CardJson {
   const s = strings(locale);
   // While a request waits for an approver, the plan card says so instead of offering Confirm.
@@ -125,6 +146,7 @@ export function planCard(plan: Plan, facts: TenantFacts, locale: Locale, account
     statusLine: line.text,
     tone: line.tone,
     facts: accountFacts,
+    impact: impactOf(plan, account, locale),
     steps: plan.steps.map(({ step, state }, i) => ({
       icon: ICON[state.status],
       text: `${i + 1}. ${stepText(step, plan, locale)}`,

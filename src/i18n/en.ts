@@ -365,6 +365,12 @@ export const en = {
     showAccount: 'Show account',
     showCommands: 'PowerShell / Graph',
     commandsIntro: 'The same steps by hand:',
+    /** What callers will notice (impactOf in src/cards/planCard.ts); {names} are the auto attendants and call queues. */
+    impact: {
+      number: 'Callers who dial {number} will no longer reach {names}.',
+      account: '{names} will no longer use this resource account.',
+      numberAndAccount: 'Callers who dial {number} will no longer reach {names}, which will no longer use this resource account.',
+    },
     onPremisesIntro: 'Hybrid tenant: resource accounts are created on Skype for Business Server 2019. Run this in the Skype for Business Server Management Shell, then sync Entra Connect; this plan goes on by itself when the account arrives:',
   },
   approval: {

@@ -391,6 +391,11 @@ export const fr: Strings = typeset({
     showAccount: 'Afficher le compte',
     showCommands: 'PowerShell / Graph',
     commandsIntro: 'Les mêmes étapes à la main :',
+    impact: {
+      number: 'Les appelants qui composent le {number} n’atteindront plus {names}.',
+      account: '{names} n’utilisera plus ce compte de ressources.',
+      numberAndAccount: 'Les appelants qui composent le {number} n’atteindront plus {names}, qui n’utilisera plus ce compte de ressources.',
+    },
     onPremisesIntro: 'Client hybride : les comptes de ressources se créent sur Skype Entreprise Server 2019. Exécutez ceci dans Skype Entreprise Server Management Shell, puis synchronisez Entra Connect ; ce plan continue de lui-même à l’arrivée du compte :',
   },
   approval: {

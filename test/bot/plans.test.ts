@@ -51,6 +51,7 @@ describe('confirmable plans in the conversation', () => {
         `Phone number: ${DEMO.numbers.mainLine}`,
         'Used by: Main line',
         'Requested by: Ada Admin',
+        'Callers who dial +14255550100 will no longer reach Main line, which will no longer use this resource account.',
         'Steps',
         `○ 1. Unassign ${DEMO.numbers.mainLine} (Calling Plan) and wait until it is really free`,
         '○ 2. Remove it from Main line',
@@ -63,6 +64,17 @@ describe('confirmable plans in the conversation', () => {
         '[Cancel]',
       ]);
       expect(await app.directory.getAccount(DEMO.accounts.mainLine.id)).toEqual(before);
+    });
+
+    it.each([
+      ['unassign cq-sales', `Callers who dial ${DEMO.numbers.sales} will no longer reach Sales.`],
+      ['dissociate cq-support-fr', 'Support FR will no longer use this resource account.'],
+      // Used by nothing: no one will notice, and the card says nothing.
+      ['delete cq-helpdesk', undefined],
+    ])('"%s" says what callers will notice before anything changes', async (command, impact) => {
+      const texts = cardTexts(await sut.card(message(command)));
+      const line = texts.find((t) => /will no longer/.test(t));
+      expect(line).toBe(impact);
     });
 
     it('runs the plan on Confirm and answers with the whole result card; a second click shows the current state', async () => {
