@@ -39,11 +39,12 @@ export function describeRefusal(refusal: Refusal, locale: Locale): string {
 
 /**
  * Characters as an admin can read them: a space or an invisible character written as it is showed as
- * nothing ("Not allowed here: ").
+ * nothing ("Not allowed here: "), and a lone combining mark (an accent typed apart, as macOS pastes it)
+ * as nothing much either: those are named by their code point.
  */
 function characterList(characters: string, names: { space: string }): string {
   return [...characters]
-    .map((c) => (c === ' ' ? names.space : /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(c) && !/\p{Cf}/u.test(c) ? c : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`))
+    .map((c) => (c === ' ' ? names.space : /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(c) && !/\p{Cf}/u.test(c) ? c : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`))
     .join(' ');
 }
 

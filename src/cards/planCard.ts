@@ -125,7 +125,9 @@ export function planCard(plan: Plan, facts: TenantFacts, locale: Locale, account
   // While a request waits for an approver, the plan card says so instead of offering Confirm.
   // A plan its request ended before any step ran says who ended it and why ("Rejected by Megan Bowen…:
   // reason. Nothing was changed."), not only "Cancelled".
-  const endedUntouched = plan.status === 'cancelled' && approval?.endedPlan === true && plan.steps.every((x) => x.state.status !== 'done');
+  // A step that started, or whose change may have landed, counts as touched.
+  const endedUntouched =
+    plan.status === 'cancelled' && approval?.endedPlan === true && plan.steps.every((x) => x.state.status !== 'done' && !x.state.startedAt && !x.state.mayHaveActed);
   const line = approval && (plan.status === 'awaitingConfirmation' || endedUntouched) ? { text: approval.line, tone: approval.tone } : statusLine(plan, locale);
   const awaitingApproval = approval !== undefined && plan.status === 'awaitingConfirmation';
   const view = account ? accountView(account, facts.skus as LicenseSku[], locale) : null;

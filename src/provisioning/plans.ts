@@ -30,7 +30,9 @@ export const StepSchema = z.discriminatedUnion('kind', [
     lineUri: z.string().optional(),
     ou: z.string().optional(),
   }),
-  z.object({ kind: z.literal('setUsageLocation'), usageLocation: z.string().length(2) }),
+  // ifMissing: only when the account has none by the time the step runs (licensing an existing account:
+  // a usage location someone set after the plan was made is theirs to keep).
+  z.object({ kind: z.literal('setUsageLocation'), usageLocation: z.string().length(2), ifMissing: z.literal(true).optional() }),
   z.object({ kind: z.literal('assignLicense'), license: LicenseKindSchema }),
   /** Phone System → Resource Account in ONE license operation (DOMAIN.md F2). */
   z.object({ kind: z.literal('switchLicense') }),

@@ -96,6 +96,11 @@ export interface NewPlan {
   id?: string;
 }
 
+/** A plan made by the same request sent again: same person, same kind, same account. */
+function sameRequest(plan: Plan, input: NewPlan): boolean {
+  return plan.kind === input.kind && plan.requestedBy.aadObjectId === input.requestedBy.aadObjectId && plan.account.userPrincipalName.toLowerCase() === input.account.userPrincipalName.toLowerCase();
+}
+
 /** Audit action per step: the audit log reads in the seed's words. */
 const AUDIT_ACTION: Record<StepKind, string> = {
   createAccount: 'account.create',
@@ -221,12 +226,14 @@ export class PlanRunner {
     let made = false;
     const result = await this.store.transact(async (tx): Promise<Result<Plan>> => {
       made = false;
-      const earlier = input.id === undefined ? undefined : await tx.plan(input.id);
-      if (earlier) return earlier.kind === input.kind && earlier.requestedBy.aadObjectId === input.requestedBy.aadObjectId ? ok(earlier) : refuse('PLAN_NOT_FOUND');
+      // The account's lock first (PostgreSQL: taken here), then the plan of that id: a second send of the
+      // same form waits for the first to commit, then finds its plan instead of "another change runs".
       if (runs) {
-        const busy = await tx.activePlanOn(input.account.userPrincipalName, '');
+        const busy = await tx.activePlanOn(input.account.userPrincipalName, input.id ?? '');
         if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: input.account.userPrincipalName });
       }
+      const earlier = input.id === undefined ? undefined : await tx.plan(input.id);
+      if (earlier) return sameRequest(earlier, input) ? ok(earlier) : refuse('PLAN_NOT_FOUND');
       const plan = tx.putPlan(
         {
           id: input.id ?? randomUUID(),
@@ -282,6 +289,7 @@ export class PlanRunner {
   async retry(id: string, actor: Actor): Promise<Result<Plan>> {
     const at = this.now();
     let rerun: string[] = [];
+    const gone = await this.rowsWithAccountGone(id);
     const moved = await this.store.transact(async (tx): Promise<Result<Plan>> => {
       rerun = [];
       const plan = await tx.plan(id);
@@ -299,7 +307,7 @@ export class PlanRunner {
         const child = await tx.plan(batchChildId(id, index));
         if (!child || (child.status !== 'failed' && child.status !== 'cancelled')) continue;
         const underWay = child.steps.some((s) => s.state.status === 'done' || s.state.startedAt !== undefined || s.state.mayHaveActed !== undefined);
-        if (child.status === 'failed' && underWay && !(await tx.activePlanOn(child.account.userPrincipalName, child.id))) {
+        if (child.status === 'failed' && underWay && !gone.has(child.id) && !(await tx.activePlanOn(child.account.userPrincipalName, child.id))) {
           tx.putPlan({ ...child, status: 'running', steps: child.steps.map((s) => ({ ...s, state: reopened(s.state) })) }, at.toISOString());
           rerun.push(child.id);
         } else tx.deletePlan(child.id);
@@ -315,6 +323,24 @@ export class PlanRunner {
       this.kick(id);
     }
     return moved;
+  }
+
+  /**
+   * Failed rows of a batch whose account is no longer in the tenant (an admin deleted the half-made
+   * account before Retry): they start afresh and make it again; run on from their failed step they would
+   * look for the deleted account for ever. Read before Retry's transaction (no tenant call inside one);
+   * a row the tenant cannot tell about now runs on from its step.
+   */
+  private async rowsWithAccountGone(id: string): Promise<Set<string>> {
+    const gone = new Set<string>();
+    const batch = await this.store.plan(id);
+    for (let index = 0; index < (batch?.batch?.rows.length ?? 0); index++) {
+      const child = await this.store.plan(batchChildId(id, index));
+      if (child?.status !== 'failed' || !child.account.id) continue;
+      const account = await this.directory.getAccount(child.account.id).catch(() => undefined);
+      if (account === null) gone.add(child.id);
+    }
+    return gone;
   }
 
   /**

@@ -19,6 +19,7 @@ import {
 } from './rules';
 import type { PlanRunner } from './runner';
 import { checkOwnedOnline, detectHybrid, type HybridSettings } from './hybrid';
+import { countryOfNumber } from './doctor';
 import { TenantDoctor } from './doctorService';
 
 /** What the add-account form submits, untrusted. */
@@ -185,15 +186,21 @@ export class ProvisioningService {
    * first made, not refused as a username already in use.
    */
   async addAccount(actor: Actor, form: NewAccountForm, formId?: string): Promise<FormResult<Plan>> {
-    const sentBefore = async (): Promise<Plan | undefined> => {
+    // The same person's add of the same username: a form whose id names another plan (a form shared in a
+    // channel and sent by a second admin, an older copy of a form filled in for another account) is a new
+    // request, made under an id of its own.
+    const upn = `${form.username.trim()}@${form.domain.trim()}`.toLowerCase();
+    const ofThisForm = async (): Promise<{ plan?: Plan; own?: Plan }> => {
       const plan = formId === undefined ? undefined : await this.plans.get(formId);
-      return plan?.kind === 'addAccount' && plan.requestedBy.aadObjectId === actor.aadObjectId ? plan : undefined;
+      const own = plan?.kind === 'addAccount' && plan.requestedBy.aadObjectId === actor.aadObjectId && plan.account.userPrincipalName.toLowerCase() === upn;
+      return { ...(plan ? { plan } : {}), ...(own ? { own: plan } : {}) };
     };
-    const first = await sentBefore();
-    if (first) return ok(first);
+    const first = await ofThisForm();
+    if (first.own) return ok(first.own);
+    const planId = first.plan ? undefined : formId;
     const valid = await this.validateNewAccount(form);
     if (!valid.ok) {
-      const meanwhile = await sentBefore();
+      const meanwhile = planId === undefined ? undefined : (await ofThisForm()).own;
       if (meanwhile) return ok(meanwhile);
       const target = `${form.username.trim()}@${form.domain.trim()}`.slice(0, 200);
       await this.auditBestEffort({ actor, action: 'account.create', target, outcome: 'refused', reason: valid.refusals.map((r) => r.reason).join(',') });
@@ -210,7 +217,7 @@ export class ProvisioningService {
       ...(input.hybrid ? { onPremises: { ou: this.hybrid.ou } } : {}),
     });
     const plan = await this.plans.propose(
-      { kind: 'addAccount', account: { id: null, userPrincipalName: input.userPrincipalName, displayName: input.displayName }, requestedBy: actor, steps, ...(formId ? { id: formId } : {}) },
+      { kind: 'addAccount', account: { id: null, userPrincipalName: input.userPrincipalName, displayName: input.displayName }, requestedBy: actor, steps, ...(planId ? { id: planId } : {}) },
       true,
     );
     return plan.ok ? plan : { ok: false, refusals: [plan] };
@@ -317,9 +324,11 @@ export class ProvisioningService {
     if (noSeat) return noSeat;
     const steps: Step[] = [];
     if (!account.usageLocation) {
-      const country = (account.phoneNumber ? countryOfCallingCode(account.phoneNumber) : null) ?? facts.countryLetterCode ?? null;
+      // The number's country as the tenant records it (F4), as the doctor's fix does; else the tenant's.
+      const number = account.phoneNumber ? await this.directory.getPhoneNumber(account.phoneNumber) : null;
+      const country = (number ? countryOfNumber(number) : null) ?? facts.countryLetterCode ?? null;
       if (!country) return refuse('LICENSE_USAGE_LOCATION_MISSING');
-      steps.push({ kind: 'setUsageLocation', usageLocation: country });
+      steps.push({ kind: 'setUsageLocation', usageLocation: country, ifMissing: true });
     }
     steps.push({ kind: 'assignLicense', license: 'resourceAccount' });
     return this.plans.propose({ kind: 'assignLicense', account: accountRef(account), requestedBy: actor, steps });

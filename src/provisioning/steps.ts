@@ -145,7 +145,7 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
 
   async setUsageLocation(ctx, step) {
     const current = await requireAccount(ctx);
-    if (current.usageLocation === step.usageLocation) return done(false);
+    if (current.usageLocation === step.usageLocation || (step.ifMissing && current.usageLocation)) return done(false);
     await ctx.directory.setUsageLocation(current.id, step.usageLocation);
     return done(true);
   },
@@ -155,6 +155,8 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
     const sku = findSku(ctx.facts, step.license);
     if (!sku.ok) return fail(sku.reason, sku.params);
     if (current.assignedLicenses.includes(sku.value.skuId)) return done(false);
+    // An account that got Phone System since the plan was made is switched, in one operation (F2).
+    if (step.license === 'resourceAccount' && licenseKindsOf(current, ctx.facts.skus).includes('phoneSystem')) return fail('LICENSE_USE_SWITCH', { upn: current.userPrincipalName });
     const refusal = checkUsageLocationBeforeLicense(current.usageLocation) ?? checkFreeSeat(sku.value);
     if (refusal) return fail(refusal.reason, refusal.params);
     await ctx.directory.assignLicense(current.id, { addSkuIds: [sku.value.skuId], removeSkuIds: [] });

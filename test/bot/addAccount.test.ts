@@ -208,18 +208,27 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     expect(audit[0]!.requestId).toBe(formId);
   });
 
-  it('keeps the form\'s id through a refusal, and a form id that is not one of this admin\'s adds is refused, changing nothing', async () => {
+  it('keeps the form\'s id through a refusal; the same id sent for another account or by another admin is a request of its own, never the first one\'s plan', async () => {
     const form = await sut.card(message('add'));
     const { formId } = addActionData(form);
     const refused = (await sut.invoke(execute('addAccount', { ...GOOD_FORM, username: 'aa main', formId }))).body as { value: unknown };
     expect(addActionData(refused.value).formId).toBe(formId);
 
-    const other = { aadObjectId: 'e5e5e5e5-0000-4000-8000-000000000005', name: 'Eve Admin' };
     const made = await app.provisioning.addAccount(ADMIN, { ...GOOD_FORM, telephoneNumber: '' }, formId as string);
-    expect(made.ok).toBe(true);
-    const reused = await app.provisioning.addAccount(other, { ...GOOD_FORM, username: 'aa-eve', telephoneNumber: '' }, formId as string);
-    expect(reused).toMatchObject({ ok: false, refusals: [{ reason: 'PLAN_NOT_FOUND' }] });
-    expect(await app.directory.findAccountByUpn('aa-eve@contoso.com')).toBeNull();
+    expect(made).toMatchObject({ ok: true, value: { id: formId } });
+    await app.plans.settle(formId as string, 5_000);
+
+    // An older copy of the form (the Action.Submit fallback leaves it in the chat) filled in for another account.
+    const second = await app.provisioning.addAccount(ADMIN, { ...GOOD_FORM, displayName: 'Second', username: 'aa-second', telephoneNumber: '' }, formId as string);
+    expect(second).toMatchObject({ ok: true, value: { account: { userPrincipalName: 'aa-second@contoso.com' } } });
+    expect(second.ok && second.value.id).not.toBe(formId);
+
+    // A form shared in a channel, sent by a second admin after the first: told what the tenant holds now.
+    const eve = { aadObjectId: 'e5e5e5e5-0000-4000-8000-000000000005', name: 'Eve Admin' };
+    const late = await app.provisioning.addAccount(eve, { ...GOOD_FORM, telephoneNumber: '' }, formId as string);
+    expect(late).toMatchObject({ ok: false, refusals: [{ reason: 'UPN_IN_USE' }] });
+    const plan = await app.plans.get(formId as string);
+    expect(plan).toMatchObject({ requestedBy: { aadObjectId: ADMIN.aadObjectId }, account: { userPrincipalName: 'aa-afterhours@contoso.com' } });
   });
 
   it('handles the Action.Submit fallback through the same path, answering with a new card message', async () => {

@@ -1,5 +1,7 @@
 import type { App } from '../../src/app';
 import { DEMO } from '../../src/backends/simulated/seed';
+import { aroundCalls, type TenantDirectory } from '../../src/provisioning/directory';
+import type { ResourceAccount, TenantFacts } from '../../src/provisioning/model';
 import { testApp, tempDir } from '../helpers/app';
 import { execute, message } from '../helpers/activities';
 import { cardTexts, Conversation } from '../helpers/conversation';
@@ -125,5 +127,62 @@ describe('help lists the commands of the reader\'s roles', () => {
     const help = await sut.card(message('help', { from: STRANGER }));
     expect(commandsOf(help)).toEqual(['help']);
     expect(cardTexts(help)).toContain(`You have no Switchboard role yet: ask an admin to add your account (${STRANGER.aadObjectId}).`);
+  });
+});
+
+/* The rules again when the plan runs, and the usage location the doctor would choose (from an attack review). */
+describe('licensing: what changed between planning and confirming, and which country', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let app: App;
+  let sut: Conversation;
+  const calls: string[] = [];
+  const tweak: { facts?: (f: TenantFacts) => TenantFacts; account?: (a: ResourceAccount) => ResourceAccount } = {};
+
+  beforeEach(async () => {
+    delete tweak.facts;
+    delete tweak.account;
+    calls.length = 0;
+    dir = await tempDir();
+    // What the tenant answers, bent where the seed cannot show the case (a French tenant; a license that landed by another tool).
+    const wrapDirectory = (d: TenantDirectory) =>
+      aroundCalls(d, async (call, name) => {
+        calls.push(name);
+        const answer = await call();
+        if (name === 'getTenantFacts' && tweak.facts) return tweak.facts(answer as TenantFacts);
+        if ((name === 'getAccount' || name === 'findAccountByUpn') && answer && tweak.account) return tweak.account(answer as ResourceAccount);
+        return answer;
+      });
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10' }, { wrapDirectory });
+    sut = new Conversation(app);
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await dir.remove();
+  });
+
+  it("takes the usage location from the number's country as the tenant records it (F4), not the tenant's country", async () => {
+    tweak.facts = (f) => ({ ...f, countryLetterCode: 'FR' });
+    tweak.account = (a) => (a.id === A.orders.id ? { ...a, usageLocation: null } : a);
+    const planned = await sut.card(message('license aa-orders'));
+    expect(cardTexts(planned)).toContain('○ 1. Set the usage location to United States of America (US)');
+  });
+
+  it('keeps a usage location someone set after the plan was made', async () => {
+    const planned = await sut.card(message('license cq-helpdesk'));
+    expect(cardTexts(planned)).toContain('○ 1. Set the usage location to United States of America (US)');
+    await app.directory.setUsageLocation(A.helpdesk.id, 'FR');
+    const done = body(await sut.invoke(execute('confirmPlan', { planId: planIdOf(planned) })));
+    expect(cardTexts(done)[1]).toBe('Done.');
+    expect(await app.directory.getAccount(A.helpdesk.id)).toMatchObject({ usageLocation: 'FR', assignedLicenses: [DEMO.skus.resourceAccount.skuId] });
+  });
+
+  it('does not add the license to an account that got Phone System after the plan was made: it says to switch (F2)', async () => {
+    const planned = await sut.card(message('license aa-paris'));
+    tweak.account = (a) => (a.id === A.paris.id ? { ...a, assignedLicenses: [...a.assignedLicenses, DEMO.skus.phoneSystem.skuId] } : a);
+    calls.length = 0;
+    const failed = body(await sut.invoke(execute('confirmPlan', { planId: planIdOf(planned) })));
+    expect(cardTexts(failed)[1]).toMatch(/^Stopped at step 1: aa-paris@contoso\.com has a Phone System license: switch it to the Resource Account license instead/);
+    expect(calls).not.toContain('assignLicense');
   });
 });

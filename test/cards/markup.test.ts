@@ -311,6 +311,8 @@ describe('refusal messages', () => {
     ['fr', ' ', 'Non autorisé ici : espace.'],
     // Invisible ones by their code point (a zero-width space, a tab, a right-to-left override).
     ['en', '\u200B\t\u202E', 'Not allowed here: U+200B U+0009 U+202E.'],
+    // An accent typed apart from its letter (NFD, as macOS pastes "josé").
+    ['en', '\u0301', 'Not allowed here: U+0301.'],
   ] as const)('name characters that do not show when written as they are (%s, %j)', (locale, characters, end) => {
     // French sets a narrow no-break space before its colon.
     const message = describeRefusal(refuse('UPN_INVALID_CHARACTERS', { characters }), locale).replace(/[\u00A0\u202F]/g, ' ');

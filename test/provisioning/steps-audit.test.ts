@@ -223,4 +223,43 @@ describe('a change found made after a failed call, or after a run stopped mid-st
     expect((await entries('account.create')).map((e) => e.target).sort()).toEqual(['aa-row-0@contoso.com', 'aa-row-1@contoso.com']);
     expect((await store.plan(batchChildId(batch.id, 0)))!.steps.map((s) => s.state.status)).toEqual(row!.steps.map(() => 'done'));
   });
+  it('Retry failed rows makes again a row whose half-made account was deleted by hand, rather than looking for it for ever', async () => {
+    await open();
+    let unreachable = true;
+    // The license call does not reach the tenant the first time (a 503): the row fails at its license.
+    const flaky = aroundCalls(tenant, async (call, name) => {
+      if (name === 'assignLicense' && unreachable) {
+        unreachable = false;
+        throw Object.assign(new Error('503 Service Unavailable'), { statusCode: 503 });
+      }
+      return call();
+    });
+    runner = new PlanRunner(store, flaky, { needsApproval: () => false, pollMs: 20 });
+    const row = { line: 2, displayName: 'Row 0', userPrincipalName: 'aa-row-0@contoso.com', accountType: 'autoAttendant' as const, usageLocation: 'US', license: 'resourceAccount' as const };
+    const proposed = await runner.propose(
+      {
+        kind: 'importAccounts',
+        account: { id: null, userPrincipalName: 'import-test', displayName: 'import-test' },
+        requestedBy: ADMIN,
+        steps: [],
+        batch: { source: 'paste', total: 1, rows: [row], refused: [], concurrency: 1 },
+        alsoKinds: ['addAccount'],
+      },
+      true,
+    );
+    if (!proposed.ok) throw new Error(`refused: ${proposed.reason}`);
+    const batchId = proposed.value.id;
+    await until(async () => (await store.plan(batchId))?.status === 'failed');
+    // The admin removes the half-made account in the admin center, then clicks Retry failed rows.
+    const halfMade = await tenant.findAccountByUpn(row.userPrincipalName);
+    await tenant.deleteAccount(halfMade!.id);
+
+    expect((await runner.retry(batchId, ADMIN)).ok).toBe(true);
+    await until(async () => ['failed', 'done'].includes((await store.plan(batchId))?.status ?? ''));
+    // Found by an attack review: the row ran on from its license step and failed ACCOUNT_NOT_FOUND at every Retry.
+    expect(await store.plan(batchId)).toMatchObject({ status: 'done' });
+    const made = await tenant.findAccountByUpn(row.userPrincipalName);
+    expect(made).toMatchObject({ usageLocation: 'US' });
+    expect(made!.id).not.toBe(halfMade!.id);
+  });
 });

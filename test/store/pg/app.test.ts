@@ -83,6 +83,21 @@ describe('Switchboard on PostgreSQL', () => {
     }
   });
 
+  it('a double-clicked Add (the two sends in flight together) makes one account, and both clicks get its card', async () => {
+    // The second transaction waits on the account's lock for the first to commit: it must then find the
+    // plan of that form, not "another change runs on this account" (found by an attack review).
+    for (let i = 0; i < 4; i++) {
+      const sut = new Conversation(app);
+      const { formId } = (JSON.stringify(await sut.card(message('add'))).match(/"formId":"(?<formId>[0-9a-f-]{36})"/)?.groups ?? {}) as { formId?: string };
+      expect(formId).toBeDefined();
+      const data = { displayName: `Twice ${i}`, username: `aa-twice-${i}`, domain: DEMO.domains.custom, accountType: 'autoAttendant', usageLocation: 'US', license: 'resourceAccount', formId };
+      const clicks = await Promise.all([sut.invoke(execute('addAccount', data)), new Conversation(app).invoke(execute('addAccount', data))]);
+      expect(clicks.map((c) => cardTexts(bodyOf(c))[0])).toEqual(['Resource account created', 'Resource account created']);
+    }
+    const created = (await app.audit.readAll()).filter((e) => e.action === 'account.create');
+    expect(created.map((e) => `${e.target}:${e.outcome}`).sort()).toEqual([0, 1, 2, 3].map((i) => `aa-twice-${i}@contoso.com:succeeded`));
+  });
+
   it('database down: /healthz says 503, a click gets a card that says so and changes nothing; back up: it carries on by itself', async () => {
     const server = await app.start();
     try {
