@@ -118,7 +118,7 @@ export const en = {
     show: 'Show one account',
     helpCmd: 'This help',
     listCmd:
-      'List resource accounts, 10 at a time. Add words to search names and usernames ("list sales") and any of these filters: aa, cq, licensed, unlicensed, number, no-number (e.g. "list cq unlicensed"). To search for one of those words, put it in quotes: list "number".',
+      'List resource accounts, 10 at a time. Add words to search names, usernames and phone numbers ("list sales", "list +1 425 555 0100") and any of these filters: aa, cq, licensed, unlicensed, number, no-number (e.g. "list cq unlicensed"). To search for one of those words, put it in quotes: list "number".',
     listSyntax: 'list [words] [aa|cq] [licensed|unlicensed] [number|no-number]',
     editCmd: 'Change the display name or type',
     associateCmd: 'Use it with an auto attendant or call queue (add part of a name to narrow the list)',
@@ -207,7 +207,7 @@ export const en = {
     withNumber: 'With a number',
     withoutNumber: 'Without a number',
     search: 'Search',
-    searchPlaceholder: 'Part of a name or username',
+    searchPlaceholder: 'Part of a name, username or phone number',
     apply: 'Apply',
   },
   edit: {

@@ -142,7 +142,7 @@ export const fr: Strings = typeset({
     show: 'Afficher un compte',
     helpCmd: 'Cette aide',
     listCmd:
-      'Affiche les comptes de ressources, 10 par page. Ajoutez des mots pour chercher dans les noms et noms d’utilisateur (« list accueil ») et l’un de ces filtres : aa, cq, licensed, unlicensed, number, no-number (p. ex. « list cq unlicensed »). Pour chercher l’un de ces mots, mettez-le entre guillemets droits : list "number".',
+      'Affiche les comptes de ressources, 10 par page. Ajoutez des mots pour chercher dans les noms, noms d’utilisateur et numéros de téléphone (« list accueil », « list +33 1 70 00 01 00 ») et l’un de ces filtres : aa, cq, licensed, unlicensed, number, no-number (p. ex. « list cq unlicensed »). Pour chercher l’un de ces mots, mettez-le entre guillemets droits : list "number".',
     listSyntax: 'list [mots] [aa|cq] [licensed|unlicensed] [number|no-number]',
     editCmd: 'Modifier le nom d’affichage ou le type',
     associateCmd: 'L’utiliser avec un standard automatique ou une file d’attente d’appels (ajoutez une partie d’un nom pour réduire la liste)',
@@ -232,7 +232,7 @@ export const fr: Strings = typeset({
     withNumber: 'Avec un numéro',
     withoutNumber: 'Sans numéro',
     search: 'Rechercher',
-    searchPlaceholder: 'Partie d’un nom ou d’un nom d’utilisateur',
+    searchPlaceholder: 'Partie d’un nom, d’un nom d’utilisateur ou d’un numéro',
     apply: 'Appliquer',
   },
   edit: {

@@ -152,8 +152,24 @@ export interface AccountQuery {
   accountType?: AccountType;
   licensed?: boolean;
   hasNumber?: boolean;
-  /** Case-insensitive substring of display name or UPN. */
+  /**
+   * Case-insensitive substring of display name or UPN; a text that reads as a phone number ("+1 425
+   * 555 0100", "(425) 555-0100", 3 digits or more) also matches the digits of the account's number.
+   */
   text?: string;
+}
+
+/** The digits of a search that reads as a phone number, to match account numbers by; null for any other search. */
+export function numberNeedle(text: string | undefined): string | null {
+  const trimmed = text?.trim() ?? '';
+  if (!/^\+?[\d\s().-]+$/.test(trimmed)) return null;
+  const digits = trimmed.replace(/\D/g, '');
+  return digits.length >= 3 ? digits : null;
+}
+
+/** Whether an account's number holds those digits. */
+export function numberMatches(phoneNumber: string | null, digits: string): boolean {
+  return phoneNumber !== null && phoneNumber.replace(/\D/g, '').includes(digits);
 }
 
 export interface NewAccount {

@@ -184,6 +184,12 @@ describe('account list: filters and paging beyond 100 accounts', () => {
     expect(pagingData(card, 'Previous')).toMatchObject({ offset: 250 });
   });
 
+  it('finds an account by its phone number, written as admins write it (seen missing in a Playground walk)', async () => {
+    const card = await sut.card(message('list +1 (425) 555-0100'));
+    expect(summaryOf(card)).toBe('1–1 of 1');
+    expect(cardTexts(card)).toContain(DEMO.accounts.mainLine.upn);
+  });
+
   it('lets an approver page and filter', async () => {
     const card = valueOf(await sut.invoke(execute('listAccounts', { offset: 10, license: 'licensed' }, { from: APPROVER })));
     expect(summaryOf(card)).toBe('11–20 of 22');

@@ -149,6 +149,9 @@ describe.each(HARNESSES)('TenantDirectory contract: $name', (harness) => {
       [{ licensed: true, hasNumber: false }, [A.escalations.upn, A.events.upn, A.invoices.upn, A.kiosk.upn, A.supportFr.upn]],
       [{ text: 'SUPPORT' }, [A.supportFr.upn]],
       [{ text: 'onmicrosoft' }, [A.helpdesk.upn]],
+      // A phone number as admins write it finds the account that has it.
+      [{ text: '+1 (425) 555-0100' }, [A.mainLine.upn]],
+      [{ text: '855 555' }, [A.sales.upn]],
     ])('lists accounts matching %j', async (filter, upns) => {
       const page = await sut().listAccounts({ offset: 0, limit: 50, ...filter });
       expect(page.items.map((a) => a.userPrincipalName)).toEqual(upns);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AccountQuery, Page } from '../../provisioning/directory';
+import { numberMatches, numberNeedle, type AccountQuery, type Page } from '../../provisioning/directory';
 import { DirectoryRefusal } from '../../provisioning/result';
 import type { AccountSummary, Association, PhoneNumber, ResourceAccount } from '../../provisioning/model';
 import { isObjectId, odataString, path, type Tenant } from './context';
@@ -192,11 +192,12 @@ export async function listAccounts(tenant: Tenant, query: AccountQuery): Promise
   }
   const teamsPhone = new Set(facts.skus.map((s) => s.skuId.toLowerCase()));
   const needle = query.text?.trim().toLowerCase();
+  const digits = numberNeedle(query.text);
   const matches = (a: AccountSummary): boolean =>
     (query.accountType === undefined || a.accountType === query.accountType) &&
     (query.licensed === undefined || a.assignedLicenses.some((id) => teamsPhone.has(id.toLowerCase())) === query.licensed) &&
     (query.hasNumber === undefined || (a.phoneNumber !== null) === query.hasNumber) &&
-    (!needle || a.displayName.toLowerCase().includes(needle) || a.userPrincipalName.toLowerCase().includes(needle));
+    (!needle || a.displayName.toLowerCase().includes(needle) || a.userPrincipalName.toLowerCase().includes(needle) || (digits !== null && numberMatches(a.phoneNumber, digits)));
   const sorted = accounts
     .filter(matches)
     .sort(

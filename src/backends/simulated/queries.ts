@@ -1,5 +1,5 @@
 import type { AccountSummary, PhoneNumber, ResourceAccount } from '../../provisioning/model';
-import type { AccountQuery, NumberQuery, Page, TenantScan } from '../../provisioning/directory';
+import { numberMatches, numberNeedle, type AccountQuery, type NumberQuery, type Page, type TenantScan } from '../../provisioning/directory';
 import { own, type StoredAccount, type TenantState, toAccountSummary, toResourceAccount } from './state';
 import { listVoiceApplications } from './voiceApps';
 
@@ -68,6 +68,7 @@ export class AccountIndex {
   /** Accounts matching the query, in list order; one page of them as list items (no associations). */
   list(query: AccountQuery, skuIds: ReadonlySet<string>): Page<AccountSummary> {
     const needle = query.text?.trim().toLowerCase();
+    const digits = numberNeedle(query.text);
     const filtered = query.accountType !== undefined || query.licensed !== undefined || query.hasNumber !== undefined || !!needle;
     const start = Math.max(0, query.offset);
     const end = start + Math.max(0, query.limit);
@@ -81,7 +82,7 @@ export class AccountIndex {
       const account = entry.account;
       if (query.accountType !== undefined && account.accountType !== query.accountType) continue;
       if (query.hasNumber !== undefined && (account.phoneNumber !== null) !== query.hasNumber) continue;
-      if (needle && !entry.nameLower.includes(needle) && !entry.upnLower.includes(needle)) continue;
+      if (needle && !entry.nameLower.includes(needle) && !entry.upnLower.includes(needle) && !(digits !== null && numberMatches(account.phoneNumber, digits))) continue;
       if (query.licensed !== undefined && hasAny(account.assignedLicenses, skuIds) !== query.licensed) continue;
       if (total >= start && total < end) items.push(toAccountSummary(account));
       total += 1;
