@@ -53,6 +53,7 @@ export const REASON_CODES = [
   'DELETE_ACCOUNT_IN_USE',
   // Accounts
   'ACCOUNT_NOT_FOUND',
+  'ACCOUNT_NOT_FOUND_SIMILAR',
   // A card's button names an account by id, and that account is no longer in the tenant.
   'ACCOUNT_GONE',
   'ACCOUNT_AMBIGUOUS',

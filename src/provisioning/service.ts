@@ -103,7 +103,7 @@ export class ProvisioningService {
     if (!wanted) return refuse('ACCOUNT_NOT_FOUND', { username: '—' });
     if (wanted.includes('@')) {
       const account = await this.directory.findAccountByUpn(wanted);
-      return account ? ok(account) : refuse('ACCOUNT_NOT_FOUND', { username: wanted.slice(0, 120) });
+      return account ? ok(account) : this.notFound(wanted);
     }
     const facts = await this.directory.getTenantFacts();
     const matches: ResourceAccount[] = [];
@@ -115,7 +115,16 @@ export class ProvisioningService {
     if (matches.length > 1) {
       return refuse('ACCOUNT_AMBIGUOUS', { username: wanted, candidates: matches.map((m) => m.userPrincipalName).join(', ') });
     }
-    return refuse('ACCOUNT_NOT_FOUND', { username: wanted.slice(0, 120) });
+    return this.notFound(wanted);
+  }
+
+  /** No such account: the accounts whose name or username holds what was typed ("show reception"), if any, are offered. */
+  private async notFound(wanted: string): Promise<Refusal> {
+    const words = wanted.split('@')[0]!.trim();
+    const similar = words.length >= 2 ? await this.directory.listAccounts({ offset: 0, limit: 3, text: words }) : null;
+    if (!similar || similar.total === 0) return refuse('ACCOUNT_NOT_FOUND', { username: wanted.slice(0, 120) });
+    const candidates = similar.items.map((a) => a.userPrincipalName).join(', ') + (similar.total > similar.items.length ? ', …' : '');
+    return refuse('ACCOUNT_NOT_FOUND_SIMILAR', { username: wanted.slice(0, 120), candidates });
   }
 
   // --- add ----------------------------------------------------------------------------------------
