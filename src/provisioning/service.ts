@@ -123,7 +123,7 @@ export class ProvisioningService {
     const words = wanted.split('@')[0]!.trim();
     const similar = words.length >= 2 ? await this.directory.listAccounts({ offset: 0, limit: 3, text: words }) : null;
     if (!similar || similar.total === 0) return refuse('ACCOUNT_NOT_FOUND', { username: wanted.slice(0, 120) });
-    const candidates = similar.items.map((a) => a.userPrincipalName).join(', ') + (similar.total > similar.items.length ? ', …' : '');
+    const candidates = similar.items.map((a) => a.userPrincipalName).join(', ') + (similar.total > similar.items.length ? ` (+${similar.total - similar.items.length})` : '');
     return refuse('ACCOUNT_NOT_FOUND_SIMILAR', { username: wanted.slice(0, 120), candidates });
   }
 

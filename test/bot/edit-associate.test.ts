@@ -96,8 +96,8 @@ describe('edit and associate through the bot (TestAdapter)', () => {
       ['no username', 'edit', 'Say which account: "edit <username>", e.g. "edit aa-main" or "edit aa-main@contoso.com".'],
       ['an unknown username', 'edit nobody', 'No resource account nobody in this tenant.'],
       // Part of a username, as a new admin types it (Playground walk): the accounts it could be are offered.
-      ['part of a username', 'edit reception', 'No resource account reception in this tenant. Did you mean aa-reception@contoso.com?'],
-      ['part of several', 'edit aa-', 'No resource account aa- in this tenant. Did you mean aa-holidays@contoso.com, aa-kiosk@contoso.com, aa-lyon@contoso.com, …?'],
+      ['part of a username', 'edit reception', 'No resource account reception in this tenant. Close matches: aa-reception@contoso.com.'],
+      ['part of several', 'edit aa-', 'No resource account aa- in this tenant. Close matches: aa-holidays@contoso.com, aa-kiosk@contoso.com, aa-lyon@contoso.com (+4).'],
     ])('"edit" with %s says what is wrong', async (_case, text, reason) => {
       expect(cardTexts(await sut.card(message(text)))).toEqual(['Not done', reason]);
     });
