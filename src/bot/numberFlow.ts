@@ -86,13 +86,14 @@ export interface SearchOptions {
  */
 export async function searchCard(scope: TurnScope, subject: NumberSubject, numberType: SearchableNumberType, raw: RawFilter, options: SearchOptions = {}): Promise<CardJson> {
   const s = strings(scope.locale).number;
-  const country = raw.country.trim().toUpperCase();
+  const usage = subject.account.usageLocation;
+  // No country given ("Any country"): the usage location's, since numbers of any other cannot go to this account (F4).
+  const country = raw.country.trim().toUpperCase() || (usage ?? '').toUpperCase();
   const prefix = raw.prefix.replace(/\s/g, '').replace(/^\+/, '');
   const errors: { country?: string; prefix?: string; telephoneNumber?: string } = {};
   if (country && !isIsoCountry(country)) errors.country = format(s.countryInvalid, { value: plainText(raw.country.trim().slice(0, 10)) });
   // A number's country must match the account's usage location (DOMAIN.md F4): numbers of another
   // country are refused at the search, not after the admin picked one.
-  const usage = subject.account.usageLocation;
   if (country && isIsoCountry(country) && usage && country !== usage.toUpperCase()) {
     errors.country = format(s.countryMismatch, { country: countryText(country, scope.locale), usage: countryText(usage, scope.locale) });
   }

@@ -91,7 +91,8 @@ export class Views {
     const plan = await this.services.provisioning.plans.get(request.id);
     const version = viewVersion(plan?.version ?? 0, request.version);
     const unreachable = viewer === 'requester' ? (await this.delivery(request)).unreachable : [];
-    const account = request.status === 'pending' && plan?.account.id ? await this.services.provisioning.getAccount(plan.account.id) : null;
+    // The impact line only: a tenant that cannot be read now leaves it out, never the approval card.
+    const account = request.status === 'pending' && plan?.account.id ? await this.services.provisioning.getAccount(plan.account.id).catch(() => null) : null;
     const card = approvalRequestCard(request, plan, viewer, locale, await this.refreshUserIds(request), unreachable, account);
     return new PlanReply(card, request.id, version, 'approval', isFinalRequest(request.status) && (!plan || isFinished(plan.status) || plan.status === 'failed'));
   }

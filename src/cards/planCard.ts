@@ -105,16 +105,27 @@ function onPremisesLines(plan: Plan): string[] {
  * aa-main" showed "Used by Main line" and nothing about Main line's callers).
  */
 export function impactOf(plan: Plan, account: ResourceAccount | null, locale: Locale): string {
-  if (!account || plan.status !== 'awaitingConfirmation' || account.associations.length === 0) return '';
+  if (plan.status !== 'awaitingConfirmation') return '';
   const t = strings(locale).plan.impact;
-  const names = account.associations.map((a) => plainText(a.name)).join(', ');
-  const number = account.phoneNumber ? plainText(account.phoneNumber) : '';
+  // What the steps themselves will do (the number and the AA/CQ they name), not what the account holds
+  // now: it may have changed since the plan was made.
+  const own = plan.steps.map((x) => x.step);
+  const unassigned = own.flatMap((step) => (step.kind === 'unassignNumber' && !step.of ? [step.telephoneNumber] : []))[0] ?? '';
+  const dissociated = own.flatMap((step) => (step.kind === 'dissociate' && !step.of ? [step.name] : []));
   switch (plan.kind) {
-    case 'unassignNumber':
-      return number ? format(t.number, { number, names }) : '';
+    case 'unassignNumber': {
+      // Who is reached through the number: the account's AA/CQ today.
+      const names = (account?.associations ?? []).map((a) => plainText(a.name)).join(', ');
+      return unassigned && names ? format(t.number, { number: plainText(unassigned), names }) : '';
+    }
     case 'deleteAccount':
-    case 'dissociate':
-      return format(number ? t.numberAndAccount : t.account, { number, names });
+    case 'dissociate': {
+      if (dissociated.length === 0) return '';
+      const names = dissociated.map(plainText).join(', ');
+      // A delete unassigns the number; a dissociation leaves it on the account, no longer reaching the AA/CQ.
+      const number = unassigned || (plan.kind === 'dissociate' ? (account?.phoneNumber ?? '') : '');
+      return format(number ? t.numberAndAccount : t.account, { number: plainText(number), names });
+    }
     default:
       return '';
   }

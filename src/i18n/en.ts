@@ -38,6 +38,8 @@ export const en = {
     NUMBER_BLOCKED: '{number} is blocked from assignment.',
     NUMBER_ALREADY_ASSIGNED: '{number} is already assigned to {assignee}.',
     NUMBER_ACCOUNT_NOT_LICENSED: '{upn} has no Teams Phone license yet; assign a license before a number.',
+    NUMBER_USAGE_LOCATION_MISSING:
+      '{upn} has no usage location, and a number\'s country must match it. Set one first: "doctor" offers it, or the Microsoft 365 admin center.',
     NUMBER_ACCOUNT_HAS_NUMBER: '{upn} already has {number}. A resource account has one number; unassign it first.',
     NUMBER_COUNTRY_MISMATCH: '{number} is a {numberCountry} number but the usage location of {upn} is {usageLocation}. They must match.',
     NUMBER_NOT_ASSIGNED: '{upn} has no phone number.',

@@ -63,6 +63,8 @@ export const fr: Strings = typeset({
     NUMBER_BLOCKED: 'L’attribution de {number} est bloquée.',
     NUMBER_ALREADY_ASSIGNED: '{number} est déjà attribué à {assignee}.',
     NUMBER_ACCOUNT_NOT_LICENSED: '{upn} n’a pas encore de licence Teams Phone ; attribuez une licence avant un numéro.',
+    NUMBER_USAGE_LOCATION_MISSING:
+      '{upn} n’a pas d’emplacement d’utilisation, et le pays d’un numéro doit y correspondre. Définissez-en un d’abord : « doctor » le propose, ou le centre d’administration Microsoft 365.',
     NUMBER_ACCOUNT_HAS_NUMBER: '{upn} a déjà le numéro {number}. Un compte de ressources n’a qu’un numéro ; retirez d’abord celui-ci.',
     NUMBER_COUNTRY_MISMATCH: 'Le pays de {number} est {numberCountry}, mais l’emplacement d’utilisation de {upn} est {usageLocation}. Ils doivent correspondre.',
     NUMBER_NOT_ASSIGNED: '{upn} n’a pas de numéro de téléphone.',

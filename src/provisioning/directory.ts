@@ -159,17 +159,25 @@ export interface AccountQuery {
   text?: string;
 }
 
-/** The digits of a search that reads as a phone number, to match account numbers by; null for any other search. */
+/**
+ * The digits of a search that reads as a phone number, to match account numbers by; null for any other
+ * search. Written as admins write numbers: "+1 (425) 555-0100", "+14255550199;ext=12" (as cards show a
+ * Direct Routing number), "… x12", "01 70 00 01 00" (national: the trunk 0 goes), "0033 1 …" (the
+ * international 00 goes), "+33 (0)1 …". Fewer than 6 digits without a "+" is a name search only ("2024").
+ */
 export function numberNeedle(text: string | undefined): string | null {
-  const trimmed = text?.trim() ?? '';
+  const trimmed = (text?.trim() ?? '').replace(/\s*(;\s*ext\s*=|\bext\.?|\bx)\s*\d+$/i, '');
   if (!/^\+?[\d\s().-]+$/.test(trimmed)) return null;
-  const digits = trimmed.replace(/\D/g, '');
-  return digits.length >= 3 ? digits : null;
+  const international = trimmed.startsWith('+');
+  let digits = trimmed.replace(/\(0\)/g, '').replace(/\D/g, '');
+  if (!international) digits = digits.startsWith('00') ? digits.slice(2) : digits.replace(/^0/, '');
+  if (digits.length < (international ? 3 : 6)) return null;
+  return digits;
 }
 
-/** Whether an account's number holds those digits. */
+/** Whether an account's number (its extension aside) holds those digits. */
 export function numberMatches(phoneNumber: string | null, digits: string): boolean {
-  return phoneNumber !== null && phoneNumber.replace(/\D/g, '').includes(digits);
+  return phoneNumber !== null && phoneNumber.replace(/;.*$/, '').replace(/\D/g, '').includes(digits);
 }
 
 export interface NewAccount {

@@ -110,7 +110,7 @@ function licenseSteps(account: ResourceAccount, ctx: FixContext): Result<Step[]>
   if (!account.usageLocation) {
     const country = usageLocationFor(account, ctx);
     if (!country) return refuse('DOCTOR_COUNTRY_UNKNOWN', { upn: account.userPrincipalName });
-    steps.push({ kind: 'setUsageLocation', usageLocation: country });
+    steps.push({ kind: 'setUsageLocation', usageLocation: country, ifMissing: true });
   }
   steps.push({ kind: 'assignLicense', license: 'resourceAccount' });
   return ok(steps);

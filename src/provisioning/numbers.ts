@@ -48,7 +48,9 @@ export function checkAccountCanTakeNumber(account: ResourceAccount, skus: readon
   return (
     checkAccountHasNoNumber(account) ??
     (account.broken ? refuse('ACCOUNT_BROKEN', { upn: account.userPrincipalName }) : null) ??
-    checkLicensedForNumber(account, skus)
+    checkLicensedForNumber(account, skus) ??
+    // A number's country must match the usage location (F4), which cannot be checked without one (F8).
+    (account.usageLocation ? null : refuse('NUMBER_USAGE_LOCATION_MISSING', { upn: account.userPrincipalName }))
   );
 }
 

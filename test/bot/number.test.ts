@@ -353,7 +353,8 @@ describe('assign a number through the bot (TestAdapter)', () => {
       ['Calling Plan, France', 'callingPlan', 'FR', [...DEMO.numbers.frToll, DEMO.numbers.frTollFree].sort()],
       ['Operator Connect, US', 'operatorConnect', 'US', DEMO.numbers.usOperatorConnect],
       ['Operator Connect, France', 'operatorConnect', 'FR', DEMO.numbers.frOperatorConnect],
-      ['Calling Plan, any country', 'callingPlan', '', [...US_FREE_CALLING_PLAN, ...DEMO.numbers.frToll, DEMO.numbers.frTollFree].sort()],
+      // "Any country" is the usage location's: no other country's number can go to the account (F4).
+      ['Calling Plan, no country given', 'callingPlan', '', US_FREE_CALLING_PLAN],
     ])('offers only free service numbers, page by page (%s)', async (_case, numberType, country, expected) => {
       // Numbers of a country go to accounts of that usage location (F4): France is searched for a French account.
       const accountId = country === 'FR' ? DEMO.accounts.supportFr.id : await createUsAccount();
@@ -369,13 +370,16 @@ describe('assign a number through the bot (TestAdapter)', () => {
       expect(offered.filter((n) => NEVER_OFFERED.includes(n))).toEqual([]);
     });
 
-    it('labels toll-free numbers, and the country when the search spans all countries', async () => {
+    it('labels toll-free numbers; a search with no country is one of the usage location', async () => {
       const accountId = await createUsAccount();
       const tollFree = bodyOf(await sut.invoke(execute('searchNumbers', { accountId, numberType: 'callingPlan', country: 'US', prefix: '+1 855' })));
       expect(findInput(tollFree, 'prefix')?.value).toBe('1855');
       expect(choicesOf(tollFree)).toEqual(DEMO.numbers.usTollFree.map((n) => ({ title: `${n} · Redmond · toll-free`, value: n })));
-      const anywhere = bodyOf(await sut.invoke(execute('searchNumbers', { accountId, numberType: 'callingPlan', prefix: '33' })));
-      expect(choicesOf(anywhere).map((c) => c.title)).toContain(`${DEMO.numbers.frTollFree} · Paris · FR · toll-free`);
+      const anywhere = bodyOf(await sut.invoke(execute('searchNumbers', { accountId, numberType: 'callingPlan', country: '', prefix: '' })));
+      expect(findInput(anywhere, 'country')?.value).toBe('US');
+      expect(choicesOf(anywhere).every((c) => c.value.startsWith('+1'))).toBe(true);
+      const french = bodyOf(await sut.invoke(execute('searchNumbers', { accountId, numberType: 'callingPlan', country: '', prefix: '33' })));
+      expect(choicesOf(french)).toEqual([]);
     });
 
     it.each([
@@ -393,6 +397,15 @@ describe('assign a number through the bot (TestAdapter)', () => {
       expect(cardTexts(card)).toContain(text);
       expect(findInput(card, 'telephoneNumber')).toBeUndefined();
       expect(buttons(card)).toEqual(['[Search]', '[Change type]', '[Cancel]']);
+    });
+
+    it('refuses a number for a licensed account without a usage location, saying how to set one (F4, F8)', async () => {
+      const before = await tenant();
+      expect(cardTexts(await sut.card(message('number cq-events')))).toEqual([
+        'Not done',
+        'cq-events@contoso.com has no usage location, and a number\'s country must match it. Set one first: "doctor" offers it, or the Microsoft 365 admin center.',
+      ]);
+      expect(await tenant()).toEqual(before);
     });
 
     it('refuses a search of another country than the usage location next to the country, before any number is picked', async () => {
