@@ -93,7 +93,7 @@ describe('edit and associate through the bot (TestAdapter)', () => {
     });
 
     it.each([
-      ['no username', 'edit', 'Say which account: "edit <username>", e.g. "edit aa-main" or "edit aa-main@contoso.com".'],
+      ['no username', 'edit', 'Say which account: "edit <\u2060username>", e.g. "edit aa-main" or "edit aa-main@contoso.com".'],
       ['an unknown username', 'edit nobody', 'No resource account nobody in this tenant.'],
       // Part of a username, as a new admin types it (Playground walk): the accounts it could be are offered.
       ['part of a username', 'edit reception', 'No resource account reception in this tenant. Close matches: aa-reception@contoso.com.'],
@@ -294,7 +294,7 @@ describe('edit and associate through the bot (TestAdapter)', () => {
       jest.spyOn(app.directory, 'listVoiceApplications').mockResolvedValue(many);
       const card = await sut.card(message('associate aa-paris'));
       expect((findInput(card, 'configurationId')?.choices as unknown[]).length).toBe(50);
-      expect(cardTexts(card)).toContain('Showing the first 50 of 60. To narrow the list: "associate aa-paris@contoso.com <part of the name>".');
+      expect(cardTexts(card)).toContain('Showing the first 50 of 60. To narrow the list: "associate aa-paris@contoso.com <\u2060part of the name>".');
       const narrowed = await sut.card(message('associate aa-paris branch 5'));
       expect(findInput(narrowed, 'configurationId')?.choices).toEqual(many.filter((a) => a.name.startsWith('Branch 5')).map((a) => ({ title: a.name, value: a.configurationId })));
     });

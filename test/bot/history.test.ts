@@ -64,6 +64,6 @@ describe('history in the conversation', () => {
   });
 
   it('explains "export" without "history"', async () => {
-    expect(cardTexts(await sut.card(message('export')))).toEqual(['Not done', 'Say "export history", "export history <username>" for one account, or "export accounts".']);
+    expect(cardTexts(await sut.card(message('export')))).toEqual(['Not done', 'Say "export history", "export history <\u2060username>" for one account, or "export accounts".']);
   });
 });

@@ -71,7 +71,7 @@ describe('licensing an unlicensed account, by button and by command', () => {
       'license aa-reception',
       'aa-reception@contoso.com has a Phone System license: switch it to the Resource Account license instead ("switch aa-reception@contoso.com"), in one license operation.',
     ],
-    ['no username', 'license', 'Say which account: "license <username>", e.g. "license aa-main" or "license aa-main@contoso.com".'],
+    ['no username', 'license', 'Say which account: "license <\u2060username>", e.g. "license aa-main" or "license aa-main@contoso.com".'],
     ['an unknown username', 'license nobody', 'No resource account nobody in this tenant.'],
   ])('refuses %s and changes nothing', async (_case, text, why) => {
     const before = await app.directory.listAccounts({ offset: 0, limit: 100 });

@@ -120,7 +120,7 @@ describe('assign a number through the bot (TestAdapter)', () => {
     return (await app.audit.readAll()).filter((e) => e.action === 'plan.assignNumber');
   }
 
-  describe('starting: "number <username>" and the account card\'s "Assign number"', () => {
+  describe('starting: "number <\u2060username>" and the account card\'s "Assign number"', () => {
     it('offers the three number types for a licensed account without a number', async () => {
       const card = await sut.card(message('number cq-support-fr'));
       expect(card).toMatchObject({ type: 'AdaptiveCard', version: '1.5' });
@@ -156,7 +156,7 @@ describe('assign a number through the bot (TestAdapter)', () => {
     it('says how to use the command, and names an unknown account', async () => {
       expect(cardTexts(await sut.card(message('number')))).toEqual([
         'Not done',
-        'Say which account: "number <username>", e.g. "number cq-support-fr" or "number cq-support-fr@contoso.com".',
+        'Say which account: "number <\u2060username>", e.g. "number cq-support-fr" or "number cq-support-fr@contoso.com".',
       ]);
       expect(cardTexts(await sut.card(message('number nobody')))).toEqual(['Not done', 'No resource account nobody in this tenant.']);
     });
