@@ -89,7 +89,8 @@ export async function searchCard(scope: TurnScope, subject: NumberSubject, numbe
   const usage = subject.account.usageLocation;
   // No country given ("Any country"): the usage location's, since numbers of any other cannot go to this account (F4).
   const country = raw.country.trim().toUpperCase() || (usage ?? '').toUpperCase();
-  const prefix = raw.prefix.replace(/\s/g, '').replace(/^\+/, '');
+  // As admins write numbers ("+1 (425) 555-10"): spaces, brackets, dashes and dots are not digits of it.
+  const prefix = raw.prefix.replace(/[\s().-]/g, '').replace(/^\+/, '');
   const errors: { country?: string; prefix?: string; telephoneNumber?: string } = {};
   if (country && !isIsoCountry(country)) errors.country = format(s.countryInvalid, { value: plainText(raw.country.trim().slice(0, 10)) });
   // A number's country must match the account's usage location (DOMAIN.md F4): numbers of another

@@ -273,7 +273,7 @@ export const en = {
       "Numbers of {country} cannot go to this account: a number's country must match its usage location, {usage}. Search {usage}, or change its usage location in the Microsoft 365 admin center first.",
     prefix: 'Number starts with',
     prefixPlaceholder: 'Digits after +, e.g. 1425',
-    prefixError: 'Digits only, e.g. 1425',
+    prefixError: 'Digits, e.g. 1425 or +1 (425) 555',
     prefixInvalid: '"{value}" is not a number prefix: type digits only (the "+" is optional), e.g. 1425.',
     search: 'Search',
     summary: 'Free service numbers {from}–{to} of {total}',

@@ -300,7 +300,7 @@ export const fr: Strings = typeset({
     countryMismatch: 'Les numéros de {country} ne peuvent pas aller à ce compte : le pays d’un numéro doit être celui de son emplacement d’utilisation, {usage}. Cherchez dans {usage}, ou changez d’abord son emplacement d’utilisation dans le centre d’administration Microsoft 365.',
     prefix: 'Le numéro commence par',
     prefixPlaceholder: 'Chiffres après le +, p. ex. 331',
-    prefixError: 'Chiffres uniquement, p. ex. 331',
+    prefixError: 'Des chiffres, p. ex. 331 ou +33 (1) 70',
     prefixInvalid: '« {value} » n’est pas un début de numéro : saisissez uniquement des chiffres (le « + » est facultatif), p. ex. 331.',
     search: 'Rechercher',
     summary: 'Numéros de service libres {from}–{to} sur {total}',

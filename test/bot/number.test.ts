@@ -277,7 +277,7 @@ describe('assign a number through the bot (TestAdapter)', () => {
         'Free service numbers 1–15 of 47',
       ]);
       expect(findInput(page1, 'country')).toMatchObject({ type: 'Input.ChoiceSet', style: 'filtered', value: 'US' });
-      expect(findInput(page1, 'prefix')).toMatchObject({ type: 'Input.Text', value: '', regex: '^\\+?[0-9]{0,15}$' });
+      expect(findInput(page1, 'prefix')).toMatchObject({ type: 'Input.Text', value: '', regex: '^\\+?[0-9 ().-]{0,23}$' });
       expect(findInput(page1, 'telephoneNumber')).toMatchObject({ type: 'Input.ChoiceSet', style: 'expanded' });
       expect(choicesOf(page1)).toHaveLength(15);
       expect(choicesOf(page1)[0]).toEqual({ title: `${DEMO.numbers.usToll[0]} · Redmond`, value: DEMO.numbers.usToll[0] });
@@ -397,6 +397,14 @@ describe('assign a number through the bot (TestAdapter)', () => {
       expect(cardTexts(card)).toContain(text);
       expect(findInput(card, 'telephoneNumber')).toBeUndefined();
       expect(buttons(card)).toEqual(['[Search]', '[Change type]', '[Cancel]']);
+    });
+
+    it('reads a prefix written as admins write numbers ("+1 (425) 555-10")', async () => {
+      const accountId = await createUsAccount();
+      const card = bodyOf(await sut.invoke(execute('searchNumbers', { accountId, numberType: 'callingPlan', country: 'US', prefix: '+1 (425) 555-10' })));
+      expect(findInput(card, 'prefix')?.value).toBe('142555510');
+      expect(choicesOf(card).length).toBeGreaterThan(0);
+      expect(choicesOf(card).every((c) => c.value.startsWith('+142555510'))).toBe(true);
     });
 
     it('refuses a number for a licensed account without a usage location, saying how to set one (F4, F8)', async () => {
