@@ -118,9 +118,9 @@ describe('text from users and the tenant on the cards, through the bot', () => {
     expect(cardMarkup(history)).toEqual([]);
 
     const { supportFr } = DEMO.accounts;
-    const search = bodyOf(await sut.invoke(execute('searchNumbers', { accountId: supportFr.id, numberType: 'callingPlan', country: '<at>x', prefix: '- 1', offset: 0 })));
+    const search = bodyOf(await sut.invoke(execute('searchNumbers', { accountId: supportFr.id, numberType: 'callingPlan', country: '<at>x', prefix: '- 1a', offset: 0 })));
     expect(cardTexts(search)).toEqual(
-      expect.arrayContaining([`"<${WJ}at>x" is not a country. Choose one from the list, or leave it empty for any country.`, `"${WJ}- 1" is not a number prefix: type digits only (the "+" is optional), e.g. 1425.`]),
+      expect.arrayContaining([`"<${WJ}at>x" is not a country. Choose one from the list, or leave it empty for any country.`, `"${WJ}- 1a" is not a number prefix: type digits only (the "+" is optional), e.g. 1425.`]),
     );
     expect(findInput(search, 'country')?.value).toBe('<at>x');
     expect(cardMarkup(search)).toEqual([]);

@@ -104,9 +104,12 @@ describe('localeOf', () => {
     expect(localeOf(activityLocale)).toBe(locale);
   });
 
-  it('gives each locale its own table', () => {
-    expect(strings('en')).toBe(en);
-    expect(strings('fr')).toBe(fr);
+  it('gives each locale its own table, with a word joiner after each "<" of a placeholder (Markdown would take "<username>" for a tag)', () => {
+    const unjoined = (table: unknown) => JSON.parse(JSON.stringify(table).replace(/\u2060/g, '')) as unknown;
+    expect(unjoined(strings('en'))).toEqual(en);
+    expect(unjoined(strings('fr'))).toEqual(fr);
+    expect(strings('en').errors.accountUsage).toContain('"{command} <\u2060username>"');
+    expect(JSON.stringify(strings('fr'))).not.toMatch(/<\p{L}/u);
   });
 });
 
