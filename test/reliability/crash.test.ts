@@ -106,7 +106,9 @@ describe(`kill -9 at random moments: nothing acknowledged is lost, nothing is st
     const ROWS = 150;
     const rows = Array.from({ length: ROWS }, (_, i) => `Crash import ${i},cq-crash-import-${i},contoso.com,callQueue,US,none`);
     const csv = ['displayName,username,domain,type,usageLocation,license', ...rows].join('\n');
-    const importEnv = { ...env(), SWITCHBOARD_IMPORT_CONCURRENCY: '1' };
+    // New accounts take a moment to show (as in Entra ID): rows take long enough for a kill to land mid-run
+    // even when this test process is slow to see the audit log grow (CI, loaded: all 150 rows were done first).
+    const importEnv = { ...env(), SWITCHBOARD_IMPORT_CONCURRENCY: '1', SWITCHBOARD_SIM_PROPAGATION_MS: '25' };
     bot = await startBot(importEnv);
     const preview = await invoke(bot.url, connector.url, 'previewImport', { csv });
     const planId = preview && idOn(preview, 'planId');
