@@ -6,16 +6,10 @@ import { testApp, tempDir } from '../helpers/app';
 import { execute, message } from '../helpers/activities';
 import { cardTexts, Conversation } from '../helpers/conversation';
 import { APPROVER, STRANGER } from '../helpers/identities';
+import { bodyOf as body, idOn } from '../helpers/waiting';
 
 const A = DEMO.accounts;
-const body = (response: { body?: unknown }) => (response.body as { value: unknown }).value;
 const buttons = (card: unknown) => cardTexts(card).filter((t) => t.startsWith('['));
-
-function planIdOf(card: unknown): string {
-  const match = /"planId":"([0-9a-f-]{36})"/.exec(JSON.stringify(card));
-  if (!match) throw new Error('no plan id on the card');
-  return match[1]!;
-}
 
 /*
  * Why: the card of an unlicensed account says "Next step: assign a license", and a new admin looked for
@@ -48,7 +42,7 @@ describe('licensing an unlicensed account, by button and by command', () => {
     // Paris has its usage location (France) already: the license is the one step.
     expect(cardTexts(planned).filter((t) => t.startsWith('○'))).toEqual(['○ 1. Assign the Teams Phone Resource Account license']);
 
-    const done = body(await sut.invoke(execute('confirmPlan', { planId: planIdOf(planned) })));
+    const done = body(await sut.invoke(execute('confirmPlan', { planId: idOn(planned, 'planId') })));
     expect(cardTexts(done)[1]).toBe('Done.');
     expect(await app.directory.getAccount(A.paris.id)).toMatchObject({ usageLocation: 'FR', assignedLicenses: [DEMO.skus.resourceAccount.skuId] });
     const audit = (await app.audit.readAll()).filter((e) => e.target === A.paris.upn).map((e) => `${e.action}:${e.outcome}`);
@@ -59,7 +53,7 @@ describe('licensing an unlicensed account, by button and by command', () => {
     expect(buttons(after)).not.toContain('[Assign license]');
   });
 
-  it('sets a usage location first when the account has none (the tenant\'s country), as a license needs one', async () => {
+  it("sets a usage location first when the account has none (the tenant's country), as a license needs one", async () => {
     const planned = await sut.card(message('license cq-helpdesk'));
     expect(cardTexts(planned).filter((t) => t.startsWith('○'))).toEqual(['○ 1. Set the usage location to United States of America (US)', '○ 2. Assign the Teams Phone Resource Account license']);
   });
@@ -99,7 +93,7 @@ describe('licensing an unlicensed account, by button and by command', () => {
   });
 });
 
-describe('help lists the commands of the reader\'s roles', () => {
+describe("help lists the commands of the reader's roles", () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let app: App;
   let sut: Conversation;
@@ -172,7 +166,7 @@ describe('licensing: what changed between planning and confirming, and which cou
     const planned = await sut.card(message('license cq-helpdesk'));
     expect(cardTexts(planned)).toContain('○ 1. Set the usage location to United States of America (US)');
     await app.directory.setUsageLocation(A.helpdesk.id, 'FR');
-    const done = body(await sut.invoke(execute('confirmPlan', { planId: planIdOf(planned) })));
+    const done = body(await sut.invoke(execute('confirmPlan', { planId: idOn(planned, 'planId') })));
     expect(cardTexts(done)[1]).toBe('Done.');
     expect(await app.directory.getAccount(A.helpdesk.id)).toMatchObject({ usageLocation: 'FR', assignedLicenses: [DEMO.skus.resourceAccount.skuId] });
   });
@@ -181,7 +175,7 @@ describe('licensing: what changed between planning and confirming, and which cou
     const planned = await sut.card(message('license aa-paris'));
     tweak.account = (a) => (a.id === A.paris.id ? { ...a, assignedLicenses: [...a.assignedLicenses, DEMO.skus.phoneSystem.skuId] } : a);
     calls.length = 0;
-    const failed = body(await sut.invoke(execute('confirmPlan', { planId: planIdOf(planned) })));
+    const failed = body(await sut.invoke(execute('confirmPlan', { planId: idOn(planned, 'planId') })));
     expect(cardTexts(failed)[1]).toMatch(/^Stopped at step 1: aa-paris@contoso\.com has a Phone System license: switch it to the Resource Account license instead/);
     expect(calls).not.toContain('assignLicense');
   });
