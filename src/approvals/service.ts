@@ -1,5 +1,5 @@
 import type { Actor } from '../provisioning/model';
-import { isActive, type Plan } from '../provisioning/plans';
+import { isActive, requestWaitingOn, type Plan } from '../provisioning/plans';
 import { ok, refuse, type Result } from '../provisioning/result';
 import { holdForApproval, planAudit, SWITCHBOARD, type PlanRunner } from '../provisioning/runner';
 import type { NewAuditEntry } from '../store/audit';
@@ -107,6 +107,10 @@ export class ApprovalService {
         return ok({ plan: current, request: request.value });
       }
       if (current.status !== 'awaitingConfirmation') return refuse('PLAN_ALREADY_DECIDED', { status: current.status });
+      // One request at a time per account: approved one after the other, the second would run against
+      // what the first changed, which its approver never saw.
+      const waiting = await requestWaitingOn(tx, current.account.userPrincipalName, planId, at);
+      if (!waiting.ok) return waiting;
       const approvers = decidersFor(this.policy, [current.requestedBy.aadObjectId, actor.aadObjectId]);
       if (approvers.length === 0) return refuse('REQUEST_NO_APPROVER');
       const request = tx.putRequest({

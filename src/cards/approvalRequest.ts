@@ -5,7 +5,7 @@ import type { ResourceAccount } from '../provisioning/model';
 import type { Plan } from '../provisioning/plans';
 import { failedStep } from '../provisioning/plans';
 import { REASON_CODES, type ReasonCode } from '../provisioning/result';
-import { describeRefusal } from './describe';
+import { describeRefusal, when } from './describe';
 import { batchSummaryLines } from './importBatch';
 import type { Tone } from './message';
 import { impactOf, stepText } from './planCard';
@@ -14,10 +14,7 @@ import { plainText } from './text';
 
 export type Viewer = 'approver' | 'requester' | 'other';
 
-/** Times are shown in UTC: approvers and requesters may sit in different time zones. */
-export function when(iso: string): string {
-  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
-}
+export { when } from './describe';
 
 const TONE: Record<ChangeRequest['status'], Tone> = {
   pending: 'warning',

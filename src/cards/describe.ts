@@ -10,6 +10,11 @@ function skuLabel(skuPartNumber: string, locale: Locale): string {
   return kind ? `${strings(locale).license[kind]} (${skuPartNumber})` : skuPartNumber;
 }
 
+/** Times are shown in UTC: approvers and requesters may sit in different time zones. */
+export function when(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 /**
  * The human message of a refusal, in the viewer's language; type codes read as words. Its params come
  * from users and the tenant (a UPN, a display name, a voice application, a tenant's error text), so each
@@ -31,7 +36,11 @@ export function describeRefusal(refusal: Refusal, locale: Locale): string {
             ? s.plan.state[text as keyof typeof s.plan.state]
             : key === 'characters'
               ? characterList(text, s.characterNames)
-              : text,
+              : key === 'change' && Object.hasOwn(s.plan.title, text)
+                ? format(s.plan.title[text as keyof typeof s.plan.title], { upn: String(refusal.params.upn ?? '') })
+                : key === 'at' && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(text)
+                  ? when(text)
+                  : text,
     );
   }
   return format(s.reasons[refusal.reason], params);

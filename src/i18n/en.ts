@@ -90,6 +90,8 @@ export const en = {
     REQUEST_NOT_REQUESTER: 'Only {name}, who asked for this change, can cancel it.',
     REQUEST_REASON_REQUIRED: 'Say why you reject it: the requester will see your reason.',
     REQUEST_NO_APPROVER: 'This change needs an approver, and no approver other than you is configured (SWITCHBOARD_APPROVER_IDS).',
+    REQUEST_WAITING_ON_ACCOUNT:
+      'A request on {upn} is waiting for an approver: "{change}", asked by {name} on {at}. Nothing else can change on this account until an approver decides it, or {name} withdraws it with Cancel request on its card.',
     IMPORT_ROW_COLUMNS: 'This row has {count} cells but the header has {expected}: a comma inside a value needs the whole value in double quotes.',
     IMPORT_CELL_TOO_LONG: 'A cell of this row has {length} characters; at most {max} are read.',
     IMPORT_NUMBER_INCOMPLETE: 'Give both the number type and the number, or leave both empty.',

@@ -115,6 +115,8 @@ export const fr: Strings = typeset({
     REQUEST_NOT_REQUESTER: 'Seule la personne qui a demandé cette modification ({name}) peut l’annuler.',
     REQUEST_REASON_REQUIRED: 'Indiquez pourquoi vous refusez : le demandeur verra votre motif.',
     REQUEST_NO_APPROVER: 'Cette modification nécessite un approbateur, et aucun approbateur autre que vous n’est configuré (SWITCHBOARD_APPROVER_IDS).',
+    REQUEST_WAITING_ON_ACCOUNT:
+      'Une demande sur {upn} attend un approbateur : « {change} », demandée par {name} le {at}. Rien d’autre ne peut changer sur ce compte tant qu’un approbateur ne l’a pas tranchée, ou que {name} ne l’a pas retirée avec Annuler la demande sur sa carte.',
     IMPORT_ROW_COLUMNS: 'Cette ligne a {count} cellules mais l’en-tête en a {expected} : une virgule dans une valeur impose de mettre toute la valeur entre guillemets droits.',
     IMPORT_CELL_TOO_LONG: 'Une cellule de cette ligne a {length} caractères ; au plus {max} sont lus.',
     IMPORT_NUMBER_INCOMPLETE: 'Indiquez le type de numéro et le numéro, ou laissez les deux vides.',

@@ -1,7 +1,7 @@
 import { followPlan } from '../approvals/outbox';
 import type { NewAuditEntry } from '../store/audit';
 import type { WorkflowStore } from '../store/workflow';
-import { batchChildId, isActive, type BatchRow, type Plan } from './plans';
+import { batchChildId, isActive, requestWaitingOn, type BatchRow, type Plan, type StepNote } from './plans';
 import { newAccountSteps } from './service';
 
 /**
@@ -73,12 +73,8 @@ function faulted(child: Plan | undefined): boolean {
 }
 
 /** The child plan that runs one row: an ordinary add, confirmed (and approved) with its batch. */
-export function childPlan(batch: Plan, index: number, row: BatchRow, at: string, busy: boolean): Plan {
-  const steps = newAccountSteps(row).map((step, i) =>
-    busy && i === 0
-      ? { step, state: { status: 'failed' as const, note: { reason: 'PLAN_ACCOUNT_BUSY' as const, params: { upn: row.userPrincipalName } } } }
-      : { step, state: { status: 'pending' as const } },
-  );
+export function childPlan(batch: Plan, index: number, row: BatchRow, at: string, busy: StepNote | null): Plan {
+  const steps = newAccountSteps(row).map((step, i) => (busy && i === 0 ? { step, state: { status: 'failed' as const, note: busy } } : { step, state: { status: 'pending' as const } }));
   return {
     id: batchChildId(batch.id, index),
     kind: 'addAccount',
@@ -156,8 +152,15 @@ async function startRow(host: BatchHost, batch: Plan, index: number, row: BatchR
   const id = batchChildId(batch.id, index);
   const runs = await host.store.transact(async (tx) => {
     if (await tx.plan(id)) return false;
-    // One change at a time per account (e.g. the same username added by hand meanwhile).
-    const busy = (await tx.activePlanOn(row.userPrincipalName, id)) !== undefined;
+    // One change at a time per account (e.g. the same username added by hand meanwhile), and none while
+    // a request on it waits for an approver.
+    const running = (await tx.activePlanOn(row.userPrincipalName, id)) !== undefined;
+    const waiting = running ? null : await requestWaitingOn(tx, row.userPrincipalName, id, host.now());
+    const busy: StepNote | null = running
+      ? { reason: 'PLAN_ACCOUNT_BUSY', params: { upn: row.userPrincipalName } }
+      : waiting && !waiting.ok
+        ? { reason: waiting.reason, params: waiting.params }
+        : null;
     tx.putPlan(childPlan(batch, index, row, at, busy), at);
     return !busy;
   });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { StoredInstant } from '../store/instant';
 import { AccountTypeSchema, LicenseKindSchema, NumberTypeSchema } from './model';
-import { REASON_CODES } from './result';
+import type { WorkflowTx } from '../store/workflow';
+import { ok, REASON_CODES, refuse, type Result } from './result';
 
 /**
  * A user request becomes a plan: ordered steps, each validated against current tenant state, acted,
@@ -214,4 +215,20 @@ export function failedStep(plan: Plan): { index: number; note?: StepNote } | nul
 /** The account a step acts on: its own `of` when it names one, else the plan's. */
 export function stepAccount(step: Step, plan: Pick<Plan, 'account'>): { id: string | null; userPrincipalName: string } {
   return 'of' in step && step.of ? step.of : plan.account;
+}
+
+/**
+ * A change request that waits for an approver on this account holds it: the approver judges the account
+ * as the request found it, and a second request approved after the first (a number released from an
+ * account deleted meanwhile) would run against a tenant nobody looked at. Expired requests do not count.
+ */
+export async function requestWaitingOn(tx: WorkflowTx, userPrincipalName: string, exceptPlanId: string, at: Date): Promise<Result<void>> {
+  const waiting = await tx.pendingRequestOn(userPrincipalName, exceptPlanId);
+  if (!waiting || Date.parse(waiting.expiresAt) <= at.getTime()) return ok(undefined);
+  return refuse('REQUEST_WAITING_ON_ACCOUNT', {
+    upn: waiting.account.userPrincipalName,
+    change: waiting.kind,
+    name: waiting.requestedBy.name || waiting.requestedBy.aadObjectId,
+    at: waiting.createdAt,
+  });
 }

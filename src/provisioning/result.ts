@@ -87,6 +87,7 @@ export const REASON_CODES = [
   'REQUEST_NOT_REQUESTER',
   'REQUEST_REASON_REQUIRED',
   'REQUEST_NO_APPROVER',
+  'REQUEST_WAITING_ON_ACCOUNT',
   // Bulk import: a row checked against the other rows of its file
   'IMPORT_ROW_COLUMNS',
   'IMPORT_CELL_TOO_LONG',

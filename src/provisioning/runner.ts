@@ -6,7 +6,7 @@ import type { WorkflowStore, WorkflowTx } from '../store/workflow';
 import { aroundCalls, type TenantDirectory } from './directory';
 import type { Actor } from './model';
 import { batchProgress, runBatch, type BatchHost } from './batch';
-import { batchChildId, isActive, reopened, stepAccount, WATCHING_STEPS, type Batch, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
+import { batchChildId, isActive, reopened, requestWaitingOn, stepAccount, WATCHING_STEPS, type Batch, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
 import { ok, refuse, type Result } from './result';
 import { executeStep, type StepOutcome } from './steps';
 
@@ -234,6 +234,8 @@ export class PlanRunner {
       }
       const earlier = input.id === undefined ? undefined : await tx.plan(input.id);
       if (earlier) return sameRequest(earlier, input) ? ok(earlier) : refuse('PLAN_NOT_FOUND');
+      const waiting = await requestWaitingOn(tx, input.account.userPrincipalName, input.id ?? '', at);
+      if (!waiting.ok) return waiting;
       const plan = tx.putPlan(
         {
           id: input.id ?? randomUUID(),
@@ -272,6 +274,8 @@ export class PlanRunner {
       if (this.needsApproval(plan)) return refuse('PLAN_NEEDS_APPROVAL');
       const busy = await tx.activePlanOn(plan.account.userPrincipalName, id);
       if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: plan.account.userPrincipalName });
+      const waiting = await requestWaitingOn(tx, plan.account.userPrincipalName, id, at);
+      if (!waiting.ok) return waiting;
       const started = tx.putPlan({ ...plan, status: 'running', confirmedBy: actor }, at.toISOString());
       tx.audit(planAudit(started, actor, 'plan.confirm', 'succeeded'));
       await followPlan(tx, started, plan.status, at);
@@ -298,6 +302,10 @@ export class PlanRunner {
       if (!(await this.mayRun(tx, plan))) return ok(await holdForApproval(tx, plan, actor, at));
       const busy = await tx.activePlanOn(plan.account.userPrincipalName, id);
       if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: plan.account.userPrincipalName });
+      if (!plan.batch) {
+        const waiting = await requestWaitingOn(tx, plan.account.userPrincipalName, id, at);
+        if (!waiting.ok) return waiting;
+      }
       // Retry failed rows: a row that got under way runs again from its failed step, as a single plan's
       // Retry does, so a change it may have made before the fault (mayHaveActed) is audited when found
       // done; started afresh, it was found done and went unaudited. A row that never got under way (its

@@ -511,6 +511,17 @@ class LowdbTx implements WorkflowTx {
     return undefined;
   }
 
+  async pendingRequestOn(userPrincipalName: string, exceptPlanId: string): Promise<ChangeRequest | undefined> {
+    const upn = userPrincipalName.toLowerCase();
+    const matches = (r: ChangeRequest | undefined): r is ChangeRequest => !!r && r.id !== exceptPlanId && r.status === 'pending' && r.account.userPrincipalName.toLowerCase() === upn;
+    for (const pending of this.requests.values()) if (matches(pending)) return structuredClone(pending);
+    for (const stored of Object.values(this.data.requests)) {
+      if (this.requests.has(stored.id) || this.deletedRequests.has(stored.id) || !matches(stored)) continue;
+      return structuredClone(stored);
+    }
+    return undefined;
+  }
+
   async copiesOf(planId: string): Promise<CardCopy[]> {
     const ids = new Set([...copiesOf(this.data, planId).map((c) => c.id), ...[...this.copies.values()].filter((c) => c?.planId === planId).map((c) => c!.id)]);
     const out: CardCopy[] = [];

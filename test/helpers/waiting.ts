@@ -18,8 +18,8 @@ export function expectOk<T>(result: { ok: true; value: T } | { ok: false }): T {
   return result.value;
 }
 
-/** An id a card's buttons carry (plan, request or card copy id). */
-export function idOn(card: unknown, key: 'planId' | 'requestId' | 'cardId' | 'accountId'): string {
+/** An id a card's buttons carry (plan, request, card copy, account or form id). */
+export function idOn(card: unknown, key: 'planId' | 'requestId' | 'cardId' | 'accountId' | 'formId'): string {
   const match = new RegExp(`"${key}":"([0-9a-f-]{36})"`).exec(JSON.stringify(card));
   if (!match) throw new Error(`no ${key} on the card`);
   return match[1]!;

@@ -185,6 +185,52 @@ describe.each(harnesses)('workflow store contract: %s', (_name, make) => {
     expect(await h.store.plans(['running'])).toHaveLength(1);
   });
 
+  it('finds a pending request on an account, in the same transaction and after, and no other', async () => {
+    const waiting = newPlan('AA-Hold@contoso.com');
+    const decided = newPlan('aa-hold@contoso.com');
+    const elsewhere = newPlan('aa-other@contoso.com');
+    const seen = await h.store.transact(async (tx) => {
+      for (const p of [waiting, decided, elsewhere]) tx.putPlan(p, at);
+      tx.putRequest(requestOf(waiting));
+      tx.putRequest({ ...requestOf(decided), status: 'rejected' });
+      tx.putRequest(requestOf(elsewhere));
+      return (await tx.pendingRequestOn('aa-hold@contoso.com', decided.id))?.id;
+    });
+    expect(seen).toBe(waiting.id);
+    const after = await h.store.transact(async (tx) => ({
+      other: (await tx.pendingRequestOn('aa-hold@CONTOSO.com', 'x'))?.id,
+      self: await tx.pendingRequestOn('aa-hold@contoso.com', waiting.id),
+      none: await tx.pendingRequestOn('aa-none@contoso.com', 'x'),
+    }));
+    expect(after).toEqual({ other: waiting.id, self: undefined, none: undefined });
+    // Moved off "pending" in this transaction, or deleted with its plan: no longer there.
+    const gone = await h.store.transact(async (tx) => {
+      tx.putRequest({ ...(await tx.request(waiting.id))!, status: 'approved' });
+      const moved = await tx.pendingRequestOn('aa-hold@contoso.com', 'x');
+      tx.deletePlan(elsewhere.id);
+      return { moved, deleted: await tx.pendingRequestOn('aa-other@contoso.com', 'x') };
+    });
+    expect(gone).toEqual({ moved: undefined, deleted: undefined });
+  });
+
+  it('lets only one of many concurrent requests on one account be made (one request at a time per account)', async () => {
+    const plans = Array.from({ length: 8 }, () => newPlan('cq-asked@contoso.com'));
+    await h.store.transact((tx) => plans.forEach((p) => tx.putPlan(p, at)));
+    const stores = [h.store, h.other ?? h.store];
+    const made = await Promise.all(
+      plans.map((p, i) =>
+        stores[i % 2]!.transact(async (tx) => {
+          const current = (await tx.plan(p.id))!;
+          if (await tx.pendingRequestOn(current.account.userPrincipalName, current.id)) return false;
+          tx.putRequest(requestOf(current));
+          return true;
+        }),
+      ),
+    );
+    expect(made.filter(Boolean)).toHaveLength(1);
+    expect(await h.store.requests(['pending'])).toHaveLength(1);
+  });
+
   it('gives each due outbox message to one worker at a time, until its claim runs out', async () => {
     const plan = newPlan();
     await h.store.transact((tx) => {

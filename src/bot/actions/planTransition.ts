@@ -12,7 +12,7 @@ export const PlanData = z.object({ planId: id });
 export type PlanData = z.infer<typeof PlanData>;
 
 /** Refusals that are about the clicker or the account, not the plan's state: said in words. */
-const SAID: ReadonlySet<ReasonCode> = new Set(['PLAN_ACCOUNT_BUSY', 'PLAN_NOT_REQUESTER', 'REQUEST_NOT_REQUESTER', 'REQUEST_NO_APPROVER', 'PLAN_NEEDS_APPROVAL']);
+const SAID: ReadonlySet<ReasonCode> = new Set(['PLAN_ACCOUNT_BUSY', 'PLAN_NOT_REQUESTER', 'REQUEST_NOT_REQUESTER', 'REQUEST_NO_APPROVER', 'PLAN_NEEDS_APPROVAL', 'REQUEST_WAITING_ON_ACCOUNT']);
 
 /**
  * A plan button's answer: the plan as it now stands. A double click or a stale card finds the plan

@@ -325,6 +325,23 @@ class PgTx implements WorkflowTx {
     return undefined;
   }
 
+  async pendingRequestOn(userPrincipalName: string, exceptPlanId: string): Promise<ChangeRequest | undefined> {
+    const upn = userPrincipalName.toLowerCase();
+    await this.client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`switchboard:account:${upn}`]);
+    const matches = (r: ChangeRequest): boolean => r.id !== exceptPlanId && r.status === 'pending' && r.account.userPrincipalName.toLowerCase() === upn;
+    for (const { request } of this.requests.values()) if (matches(request) && !this.deletedPlans.has(request.id)) return structuredClone(request);
+    // Pending requests are few (they expire within days): the status index finds them.
+    const rows = (
+      await this.client.query<{ doc: unknown }>(`SELECT doc FROM requests WHERE status = 'pending' AND id <> $1 AND lower(doc->'account'->>'userPrincipalName') = $2`, [exceptPlanId, upn])
+    ).rows;
+    for (const row of rows) {
+      const request = parse(ChangeRequestSchema, row.doc, 'request', this.parsers);
+      // A request this transaction moved off "pending", or whose plan it deleted, does not count.
+      if (request && !this.requests.has(request.id) && !this.deletedPlans.has(request.id)) return request;
+    }
+    return undefined;
+  }
+
   async copiesOf(planId: string): Promise<CardCopy[]> {
     const rows = (await this.client.query<{ doc: unknown }>('SELECT doc FROM card_copies WHERE plan_id = $1', [planId])).rows;
     const byId = new Map<string, CardCopy>();

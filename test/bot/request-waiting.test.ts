@@ -1,0 +1,151 @@
+import type { App } from '../../src/app';
+import { DEMO } from '../../src/backends/simulated/seed';
+import { batchChildId } from '../../src/provisioning/plans';
+import { execute, message } from '../helpers/activities';
+import { testApp, tempDir } from '../helpers/app';
+import { cardTexts, Conversation } from '../helpers/conversation';
+import { ADMIN, APPROVER } from '../helpers/identities';
+import { bodyOf, idOn, until } from '../helpers/waiting';
+
+const A = DEMO.accounts;
+const HEADER = 'displayName,username,domain,type,usageLocation,license,numberType,number';
+/** "2026-12-01 10:02 UTC": the request's time as the message shows it. */
+const STAMP = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC';
+
+/*
+ * Why: a change request that waits for an approver holds its account. Two requests on one account were
+ * both accepted (found by an admin walk): a deletion and a number release waited side by side, and the
+ * release, approved after the deletion, found its number free and read "Done" on an account that no
+ * longer existed. Each approver judges the account as the request found it, so nothing else changes on
+ * it until the request is decided, withdrawn or expired.
+ */
+describe('a request waiting for an approver holds its account', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let app: App;
+  let sut: Conversation;
+
+  afterEach(async () => {
+    await app.close();
+    await dir.remove();
+  });
+
+  async function start(env: Record<string, string> = {}): Promise<void> {
+    dir = await tempDir();
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', ...env });
+    sut = new Conversation(app);
+    await sut.send(message('help', { from: APPROVER }));
+  }
+
+  /** Asks for the deletion of aa-main and confirms it: a pending request. */
+  async function pendingDelete(): Promise<string> {
+    const planId = idOn(await sut.card(message('delete aa-main')), 'planId');
+    expect(cardTexts(bodyOf(await sut.invoke(execute('confirmPlan', { planId }))))[1]).toMatch(/^Waiting for an approver/);
+    return planId;
+  }
+
+  const waitingText = (change: string) =>
+    new RegExp(
+      `^A request on aa-main@contoso\\.com is waiting for an approver: "${change}", asked by Ada Admin on ${STAMP}\\. Nothing else can change on this account until an approver decides it, or Ada Admin withdraws it with Cancel request on its card\\.$`,
+    );
+
+  it.each([
+    ['a number release (which needs approval too)', 'unassign aa-main'],
+    ['an unlink (which needs no approval)', 'dissociate aa-main'],
+  ])('refuses %s asked while a deletion waits, saving nothing', async (_what, command) => {
+    await start();
+    const deleting = await pendingDelete();
+    const plansBefore = (await app.workflow.plans()).length;
+    const refused = await sut.card(message(command));
+    expect(cardTexts(refused)).toEqual(['Not done', expect.stringMatching(waitingText('Delete aa-main@contoso.com'))]);
+    expect((await app.workflow.plans()).length).toBe(plansBefore);
+    expect((await app.workflow.requests(['pending'])).map((r) => r.id)).toEqual([deleting]);
+  });
+
+  it('refuses the edit form too, on the form', async () => {
+    await start();
+    await pendingDelete();
+    const refused = bodyOf(await sut.invoke(execute('editAccount', { accountId: A.mainLine.id, displayName: 'Main line (old)', accountType: 'autoAttendant' })));
+    expect(cardTexts(refused)).toContainEqual(expect.stringMatching(waitingText('Delete aa-main@contoso.com')));
+    expect((await app.directory.getAccount(A.mainLine.id))!.displayName).toBe('Main line');
+  });
+
+  it('refuses Confirm of a plan proposed before the request, and lets it run once the request is rejected', async () => {
+    await start();
+    const unlink = idOn(await sut.card(message('dissociate aa-main')), 'planId');
+    const release = idOn(await sut.card(message('unassign aa-main')), 'planId');
+    const deleting = await pendingDelete();
+
+    // The unlink would run at once; the release would become a second request. Neither happens.
+    for (const planId of [unlink, release]) {
+      const refused = bodyOf(await sut.invoke(execute('confirmPlan', { planId })));
+      expect(cardTexts(refused)).toEqual(['Not done', expect.stringMatching(waitingText('Delete aa-main@contoso.com'))]);
+      expect((await app.plans.get(planId))!.status).toBe('awaitingConfirmation');
+    }
+    expect((await app.workflow.requests()).map((r) => r.id)).toEqual([deleting]);
+    await sut.settled();
+    const approvalCards = sut.adapter.later.filter((a) => a.conversation?.id === `a:personal-${APPROVER.id}`);
+    expect(approvalCards).toHaveLength(1);
+    expect((await app.directory.getAccount(A.mainLine.id))!.associations).not.toEqual([]);
+
+    await sut.invoke(execute('rejectRequest', { requestId: deleting, reason: 'still in use' }, { from: APPROVER }));
+    const ran = bodyOf(await sut.invoke(execute('confirmPlan', { planId: unlink })));
+    expect(cardTexts(ran)[1]).not.toBe('Not done');
+    await until(async () => (await app.plans.get(unlink))!.status === 'done', 10_000, 'the unlink');
+    expect((await app.directory.getAccount(A.mainLine.id))!.associations).toEqual([]);
+  });
+
+  it('lets a new request through once the first is withdrawn', async () => {
+    await start();
+    const deleting = await pendingDelete();
+    await sut.invoke(execute('cancelRequest', { requestId: deleting }));
+    const release = idOn(await sut.card(message('unassign aa-main')), 'planId');
+    expect(cardTexts(bodyOf(await sut.invoke(execute('confirmPlan', { planId: release }))))[1]).toMatch(/^Waiting for an approver/);
+    expect((await app.workflow.requests(['pending'])).map((r) => r.id)).toEqual([release]);
+  });
+
+  it('does not hold the account once the request has expired', async () => {
+    await start({ SWITCHBOARD_APPROVAL_EXPIRY_HOURS: String(0.3 / 3600) });
+    const deleting = await pendingDelete();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const release = idOn(await sut.card(message('unassign aa-main')), 'planId');
+    expect(cardTexts(bodyOf(await sut.invoke(execute('confirmPlan', { planId: release }))))[1]).toMatch(/^Waiting for an approver/);
+    expect((await app.approvals.get(deleting))!.status).toBe('expired');
+  });
+
+  it('says it in French', async () => {
+    await start();
+    await pendingDelete();
+    const refused = await sut.card(message('unassign aa-main', { locale: 'fr-FR' }));
+    const text = cardTexts(refused)[1]!.replace(/[\u00a0\u202f]/g, ' ');
+    expect(text).toMatch(
+      new RegExp(
+        `^Une demande sur aa-main@contoso\\.com attend un approbateur : « Supprimer aa-main@contoso\\.com », demandée par Ada Admin le ${STAMP}\\. Rien d’autre ne peut changer sur ce compte`,
+      ),
+    );
+  });
+
+  it('fails an import row whose username an add request waits on, saying why; the other rows run', async () => {
+    await start({ SWITCHBOARD_APPROVAL_OPERATIONS: 'addAccount' });
+    const form = await sut.card(message('add'));
+    const add = bodyOf(
+      await sut.invoke(
+        execute('addAccount', { formId: idOn(form, 'formId'), displayName: 'Night line', username: 'aa-night', domain: DEMO.domains.custom, accountType: 'autoAttendant', usageLocation: 'US', license: 'none' }),
+      ),
+    );
+    const addPlan = idOn(add, 'planId');
+    expect(cardTexts(bodyOf(await sut.invoke(execute('confirmPlan', { planId: addPlan }))))[1]).toMatch(/^Waiting for an approver/);
+
+    const csv = [HEADER, 'Night line,aa-night,contoso.com,autoAttendant,US,none,,', 'Day line,aa-day,contoso.com,autoAttendant,US,none,,'].join('\n');
+    const batch = idOn(bodyOf(await sut.invoke(execute('previewImport', { csv }))), 'planId');
+    expect(cardTexts(bodyOf(await sut.invoke(execute('confirmPlan', { planId: batch }))))[1]).toMatch(/^Waiting for an approver/);
+    await sut.invoke(execute('approveRequest', { requestId: batch }, { from: APPROVER }));
+    await until(async () => (await app.plans.get(batch))!.status === 'failed', 10_000, 'the batch');
+
+    const night = (await app.plans.get(batchChildId(batch, 0)))!;
+    expect(night.status).toBe('failed');
+    expect(night.steps[0]!.state).toMatchObject({ status: 'failed', note: { reason: 'REQUEST_WAITING_ON_ACCOUNT', params: { upn: 'aa-night@contoso.com', change: 'addAccount', name: ADMIN.name } } });
+    expect((await app.plans.get(batchChildId(batch, 1)))!.status).toBe('done');
+    expect(await app.directory.findAccountByUpn('aa-night@contoso.com')).toBeNull();
+    expect((await app.approvals.get(addPlan))!.status).toBe('pending');
+  });
+});
