@@ -21,6 +21,8 @@ export const NUMBER_PAGE_SIZE = 15;
 export interface NumberSubject {
   account: ResourceAccount;
   skus: readonly LicenseSku[];
+  /** The tenant's country: a usage location that Assign license would set (numberNotReadyCard). */
+  countryLetterCode: string | null;
 }
 
 /** The account a number card is about, read fresh from the tenant (a card carries only its id). */
@@ -28,7 +30,7 @@ export async function loadSubject(scope: TurnScope, accountId: string): Promise<
   const { provisioning } = scope.services;
   const [account, facts] = await Promise.all([provisioning.getAccount(accountId), provisioning.tenantFacts()]);
   if (!account) return { ok: false, reply: refusalReply(scope, refuse('ACCOUNT_GONE')) };
-  return { ok: true, value: { account, skus: facts.skus } };
+  return { ok: true, value: { account, skus: facts.skus, countryLetterCode: facts.countryLetterCode ?? null } };
 }
 
 /** The card for a refusal about the account itself (not the number); null for any other refusal. */
@@ -38,7 +40,7 @@ export function accountRefusalCard(scope: TurnScope, subject: NumberSubject, ref
       return numberAlreadyAssignedCard(subject.account, subject.skus, refusal, scope.locale);
     case 'ACCOUNT_BROKEN':
     case 'NUMBER_ACCOUNT_NOT_LICENSED':
-      return numberNotReadyCard(subject.account, subject.skus, refusal, scope.locale);
+      return numberNotReadyCard(subject.account, subject, refusal, scope.locale);
     default:
       return null;
   }

@@ -304,8 +304,12 @@ export const en = {
     nextUsageLocation:
       'Next step: set its usage location first (the country of the number it will get; a license needs it), then give it a {license} license ({seats}). Then ask again: "number {upn}".',
     nextLicense: 'Next step: give it a {license} license ({seats}) in the Microsoft 365 admin center (Users › Active users › Licenses and apps). Then ask again: "number {upn}".',
+    nextLicenseHere: 'Next step: give it a {license} license ({seats}) with Assign license below. Then ask again: "number {upn}".',
+    nextUsageLocationHere:
+      'Next step: it needs a usage location (the country of the number it will get; a license needs it), then a {license} license ({seats}). Assign license below does both, with the tenant\'s country, {country}; its plan shows each step before you confirm. For a number of another country, set the usage location in the Microsoft 365 admin center first (Users › Active users). Then ask again: "number {upn}".',
     nextBroken: 'Next step: create a new resource account to use instead; a broken account cannot be repaired.',
     addAccount: 'Add resource account',
+    assignLicense: 'Assign license',
   },
   plan: {
     title: {

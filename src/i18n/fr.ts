@@ -331,8 +331,12 @@ export const fr: Strings = typeset({
       'Étape suivante : définissez d’abord son emplacement d’utilisation (le pays du numéro qu’il recevra ; une licence en a besoin), puis attribuez-lui une licence {license} ({seats}). Redemandez ensuite : « number {upn} ».',
     nextLicense:
       'Étape suivante : attribuez-lui une licence {license} ({seats}) dans le Centre d’administration Microsoft 365 (Utilisateurs › Utilisateurs actifs › Licences et applications). Redemandez ensuite : « number {upn} ».',
+    nextLicenseHere: 'Étape suivante : attribuez-lui une licence {license} ({seats}) avec Attribuer une licence ci-dessous. Redemandez ensuite : « number {upn} ».',
+    nextUsageLocationHere:
+      'Étape suivante : il lui faut un emplacement d’utilisation (le pays du numéro qu’il recevra ; une licence en a besoin), puis une licence {license} ({seats}). Attribuer une licence ci-dessous fait les deux, avec le pays de l’organisation, {country} ; son plan montre chaque étape avant que vous confirmiez. Pour un numéro d’un autre pays, définissez d’abord l’emplacement d’utilisation dans le Centre d’administration Microsoft 365 (Utilisateurs › Utilisateurs actifs). Redemandez ensuite : « number {upn} ».',
     nextBroken: 'Étape suivante : créez un nouveau compte de ressources pour le remplacer ; un compte défectueux ne peut pas être réparé.',
     addAccount: 'Ajouter un compte de ressources',
+    assignLicense: 'Attribuer une licence',
   },
   plan: {
     title: {

@@ -8,6 +8,7 @@ import { testApp, tempDir } from '../helpers/app';
 import { execute, message, submit } from '../helpers/activities';
 import { cardTexts, Conversation, findInput } from '../helpers/conversation';
 import { APPROVER, ADMIN, STRANGER } from '../helpers/identities';
+import { idOn, until } from '../helpers/waiting';
 
 type Card = Record<string, unknown>;
 const CARD = 'application/vnd.microsoft.card.adaptive';
@@ -187,15 +188,17 @@ describe('assign a number through the bot (TestAdapter)', () => {
         'unlicensed, with a usage location',
         DEMO.accounts.paris,
         'aa-paris@contoso.com has no Teams Phone license yet; assign a license before a number.',
-        'Next step: give it a Teams Phone Resource Account license (14 of 25 free) in the Microsoft 365 admin center (Users › Active users › Licenses and apps). Then ask again: "number aa-paris@contoso.com".',
+        'Next step: give it a Teams Phone Resource Account license (14 of 25 free) with Assign license below. Then ask again: "number aa-paris@contoso.com".',
       ],
       [
         'unlicensed, without a usage location',
         DEMO.accounts.helpdesk,
         'cq-helpdesk@contoso.onmicrosoft.com has no Teams Phone license yet; assign a license before a number.',
-        'Next step: set its usage location first (the country of the number it will get; a license needs it), then give it a Teams Phone Resource Account license (14 of 25 free). Then ask again: "number cq-helpdesk@contoso.onmicrosoft.com".',
+        'Next step: it needs a usage location (the country of the number it will get; a license needs it), then a Teams Phone Resource Account license (14 of 25 free). ' +
+          "Assign license below does both, with the tenant's country, United States of America (US); its plan shows each step before you confirm. " +
+          'For a number of another country, set the usage location in the Microsoft 365 admin center first (Users › Active users). Then ask again: "number cq-helpdesk@contoso.onmicrosoft.com".',
       ],
-    ])('refuses an account that is %s, says why and what to do first', async (_case, account, why, nextStep) => {
+    ])('refuses an account that is %s, says why and what to do first, and offers to license it', async (_case, account, why, nextStep) => {
       const card = await sut.card(message(`number ${account.upn}`));
       expect(cardTexts(card)).toEqual([
         `No phone number for ${account.upn} yet`,
@@ -204,9 +207,24 @@ describe('assign a number through the bot (TestAdapter)', () => {
         expect.stringMatching(/^Usage location: /),
         'License: Unlicensed',
         nextStep,
+        '[Assign license]',
         '[Show account]',
       ]);
+      expect(button(card, 'Assign license')).toEqual({ verb: 'requestLicense', data: { accountId: account.id } });
       expect(button(card, 'Show account')).toEqual({ verb: 'showAccount', data: { accountId: account.id } });
+    });
+
+    it('licenses the account from that card (its usage location set first), after which the number search opens', async () => {
+      const account = DEMO.accounts.helpdesk;
+      const plan = bodyOf(await sut.invoke(execute('requestLicense', { accountId: account.id })));
+      expect(cardTexts(plan)).toEqual(
+        expect.arrayContaining([`License ${account.upn}`, '○ 1. Set the usage location to United States of America (US)', '[Confirm]']),
+      );
+      await sut.invoke(execute('confirmPlan', { planId: idOn(plan, 'planId') }));
+      await until(async () => (await app.plans.get(idOn(plan, 'planId')))!.status === 'done', 10_000, 'the license plan');
+      expect(await app.directory.getAccount(account.id)).toMatchObject({ usageLocation: 'US', assignedLicenses: [DEMO.skus.resourceAccount.skuId] });
+      const next = await sut.card(message(`number ${account.upn}`));
+      expect(cardTexts(next)[0]).not.toMatch(/^No phone number for/);
     });
 
     it('says how to get more seats when no Resource Account license is free', async () => {
@@ -218,6 +236,7 @@ describe('assign a number through the bot (TestAdapter)', () => {
         'Next step: give it a Teams Phone Resource Account license (0 of 25 free) in the Microsoft 365 admin center (Users › Active users › Licenses and apps). Then ask again: "number aa-paris@contoso.com". ' +
           'No free Teams Phone Resource Account (PHONESYSTEM_VIRTUALUSER) license: 0 of 25 left. Get more in the Microsoft 365 admin center under Billing › Purchase services (Resource Account licenses cost nothing but must be acquired).',
       );
+      expect(cardTexts(card)).not.toContain('[Assign license]');
     });
 
     it('refuses a broken account and offers to add a new one', async () => {

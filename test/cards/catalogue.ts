@@ -495,13 +495,24 @@ function numberCards(state: TenantState, locale: Locale): CatalogueEntry[] {
       description: 'Direct Routing number refused, typed value kept.',
       card: numberDirectRoutingCard(supportFr, skus, locale, '0170000100', describeNumberRefusal(refuse('NUMBER_INVALID_FORMAT', { value: '0170000100' }, 'telephoneNumber'), locale)),
     },
-    { name: 'number-not-ready-unlicensed', template: 'number-not-ready', description: 'Unlicensed account: license it first (free seats counted).', card: numberNotReadyCard(paris, skus, unlicensed, locale) },
-    { name: 'number-not-ready-no-location', template: 'number-not-ready', description: 'No usage location yet: set it before the license.', card: numberNotReadyCard(helpdesk, skus, noLocation, locale) },
+    { name: 'number-not-ready-unlicensed', template: 'number-not-ready', description: 'Unlicensed account: license it first (free seats counted; Assign license).', card: numberNotReadyCard(paris, factsOf(state), unlicensed, locale) },
+    {
+      name: 'number-not-ready-no-location',
+      template: 'number-not-ready',
+      description: "No usage location yet: Assign license sets the tenant's country first, or the admin center for another.",
+      card: numberNotReadyCard(helpdesk, factsOf(state), noLocation, locale),
+    },
+    {
+      name: 'number-not-ready-no-seat',
+      template: 'number-not-ready',
+      description: 'Unlicensed, and no free seat: how to get one, and no Assign license.',
+      card: numberNotReadyCard(paris, { ...factsOf(state), skus: skus.map((k) => (k.kind === 'resourceAccount' ? { ...k, consumed: k.enabled } : k)) }, unlicensed, locale),
+    },
     {
       name: 'number-not-ready-broken',
       template: 'number-not-ready',
       description: 'Broken account: only a new account helps (Add account).',
-      card: numberNotReadyCard(broken, skus, refuse('ACCOUNT_BROKEN', { upn: broken.userPrincipalName }), locale),
+      card: numberNotReadyCard(broken, { skus }, refuse('ACCOUNT_BROKEN', { upn: broken.userPrincipalName }), locale),
     },
     { name: 'number-already-assigned', template: 'number-already-assigned', description: 'The account already has a number: offers to unassign it.', card: numberAlreadyAssignedCard(mainLine, skus, hasNumber, locale) },
   ];
