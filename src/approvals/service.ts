@@ -177,7 +177,7 @@ export class ApprovalService {
       if (!isOpen(request.status)) return ok(request);
       if (!why) return refuse('REQUEST_REASON_REQUIRED');
       const rejected = tx.putRequest({ ...request, status: 'rejected', decision: { aadObjectId: approver.aadObjectId, name: approver.name, at: at.toISOString(), reason: why } });
-      await this.cancelPlanIn(tx, id, approver, at);
+      await this.cancelPlanIn(tx, id, approver, at, false);
       tx.audit(this.entry(rejected, approver, 'request.rejected', 'refused', { why }));
       await enqueue(tx, { planId: id, kind: 'notifyRequester', notice: 'rejected' }, at);
       return ok(rejected);
@@ -200,7 +200,7 @@ export class ApprovalService {
         if (!requesters(request).includes(me)) return refuse('REQUEST_NOT_REQUESTER', { name: request.requestedBy.name || request.requestedBy.aadObjectId });
         const cancelled = tx.putRequest({ ...request, status: 'cancelled', decision: { aadObjectId: actor.aadObjectId, name: actor.name, at: at.toISOString() } });
         tx.audit(this.entry(cancelled, actor, 'request.cancelled', 'succeeded'));
-        return ok(await this.cancelPlanIn(tx, id, actor, at));
+        return ok(await this.cancelPlanIn(tx, id, actor, at, false));
       }
       if (plan.status !== 'awaitingConfirmation' && plan.status !== 'failed') return refuse('PLAN_ALREADY_DECIDED', { status: plan.status });
       const askers = [plan.requestedBy.aadObjectId, plan.confirmedBy?.aadObjectId].filter((x): x is string => !!x).map((x) => x.toLowerCase());
@@ -354,12 +354,16 @@ export class ApprovalService {
     const request = await tx.request(id);
     if (!request || !isOpen(request.status) || Date.parse(request.expiresAt) > at.getTime()) return;
     const expired = tx.putRequest({ ...request, status: 'expired' });
-    await this.cancelPlanIn(tx, id, SWITCHBOARD, at);
+    await this.cancelPlanIn(tx, id, SWITCHBOARD, at, false);
     tx.audit(this.entry(expired, SWITCHBOARD, 'request.expired', 'refused'));
     await enqueue(tx, { planId: id, kind: 'notifyRequester', notice: 'expired' }, at);
   }
 
-  private async cancelPlanIn(tx: WorkflowTx, id: string, actor: Actor, at: Date): Promise<Plan> {
+  /**
+   * `audited`: false when the request's own entry (rejected, withdrawn, expired) says it: history read
+   * "Bob rejected: delete aa-main — reason" and then "Bob cancelled the change to aa-main", one act twice.
+   */
+  private async cancelPlanIn(tx: WorkflowTx, id: string, actor: Actor, at: Date, audited = true): Promise<Plan> {
     const plan = await tx.plan(id);
     if (!plan) throw new Error(`plan ${id} vanished inside its transaction`);
     if (plan.status !== 'awaitingConfirmation' && plan.status !== 'failed') {
@@ -367,7 +371,7 @@ export class ApprovalService {
       return plan;
     }
     const cancelled = tx.putPlan({ ...plan, status: 'cancelled' }, at.toISOString());
-    tx.audit(planAudit(cancelled, actor, 'plan.cancel', 'succeeded'));
+    if (audited) tx.audit(planAudit(cancelled, actor, 'plan.cancel', 'succeeded'));
     await followPlan(tx, cancelled, plan.status, at);
     return cancelled;
   }

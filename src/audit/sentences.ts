@@ -1,6 +1,8 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { format, strings, type Locale } from '../i18n';
 import type { AuditEntry } from '../store/audit';
+import { describeNumberRefusal } from '../cards/numberText';
+import { REASON_CODES, type MessageParams, type ReasonCode } from '../provisioning/result';
 
 /** What the history card shows before each sentence: the outcome at a glance. */
 export const OUTCOME_MARK: Record<AuditEntry['outcome'], string> = { succeeded: '✓', failed: '✗', refused: '⊘', requested: '•' };
@@ -35,7 +37,8 @@ export function auditSentence(entry: AuditEntry, locale: Locale): string {
   const params: Record<string, string> = {
     actor,
     account,
-    number: readableNumber(text(detail.telephoneNumber)),
+    // A refused request keeps the number in its reason's values (reasonDetail).
+    number: readableNumber(text(detail.telephoneNumber) || text(detail['param.number'])),
     usageLocation: text(detail.usageLocation),
     license: licenses[license] ?? license,
     name: text(detail.name) || text(detail.configurationId),
@@ -49,6 +52,8 @@ export function auditSentence(entry: AuditEntry, locale: Locale): string {
       if (entry.outcome === 'failed') return format(s.planFailed, params);
       return format(s.planRequested, params);
     }
+    // Written in the approver's name (the request's decision), but the approver did not carry it out.
+    if (entry.action === 'request.done' || entry.action === 'request.failed') return format(entry.action === 'request.done' ? s.approvedDone : s.approvedFailed, params);
     const verb = s.verbs[entry.action];
     if (!verb) return format(s.sentence.unknown, { actor, action: entry.action });
     const what = format(verb.what, params);
@@ -61,6 +66,38 @@ export function auditSentence(entry: AuditEntry, locale: Locale): string {
     if (entry.outcome === 'failed') return format(s.sentence.failed, { actor, what });
     return format(s.sentence.refused, { actor, what });
   })();
-  const why = entry.reason || text(detail.why);
+  // A held plan's sentence says why it was held; its reason's message speaks of the plan card ("steps marked ✓").
+  const why = entry.action === 'plan.held' ? '' : entry.reason ? reasonText(entry, locale) : text(detail.why);
   return why ? format(s.sentence.reason, { sentence, reason: why }) : sentence;
+}
+
+const isReasonCode = (code: string): code is ReasonCode => (REASON_CODES as readonly string[]).includes(code);
+
+/**
+ * A refusal's reason as the admin was told it, in the reader's language: its code and the values the
+ * entry kept (reasonDetail), else what the entry itself says (its account, its number). A message
+ * whose values are not all there (entries written before they were kept) is left as its code, not
+ * shown with a gap.
+ */
+function reasonText(entry: AuditEntry, locale: Locale): string {
+  const detail = entry.detail ?? {};
+  const codes = (entry.reason ?? '').split(',');
+  const known: MessageParams = {};
+  if (entry.target && entry.target !== '-') known.upn = entry.target;
+  if (text(detail.telephoneNumber)) known.number = text(detail.telephoneNumber);
+  const kept = (prefix: string): MessageParams => {
+    const params: MessageParams = {};
+    for (const [key, value] of Object.entries(detail)) {
+      if (key.startsWith(prefix) && !key.slice(prefix.length).includes('.') && (typeof value === 'string' || typeof value === 'number')) params[key.slice(prefix.length)] = value;
+    }
+    return params;
+  };
+  return codes
+    .map((code, index) => {
+      if (!isReasonCode(code)) return code;
+      const params = { ...known, ...(codes.length === 1 ? kept('param.') : kept(`param.${index}.`)) };
+      const wanted = [...strings(locale).reasons[code].matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+      return wanted.every((key) => key in params) ? describeNumberRefusal({ ok: false, reason: code, params }, locale) : code;
+    })
+    .join(' ');
 }

@@ -480,6 +480,9 @@ export const en = {
     planDone: 'Done: {change} (asked by {actor})',
     planFailed: 'Failed: {change} (asked by {actor})',
     planRequested: '{actor} asked to {change}',
+    /** The end of an approved request: its actor is the approver, who did not carry it out (Switchboard did). */
+    approvedDone: 'Done as approved: {change} (approved by {actor})',
+    approvedFailed: 'Failed after approval: {change} (approved by {actor})',
     exportTitle: 'History export ready',
     exportText: '{count} entries. The link works once, until {expires}.',
     download: 'Download CSV',

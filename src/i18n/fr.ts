@@ -503,6 +503,8 @@ export const fr: Strings = typeset({
     planDone: 'Effectué : {change} (demandé par {actor})',
     planFailed: 'Échec : {change} (demandé par {actor})',
     planRequested: '{actor} a demandé : {change}',
+    approvedDone: 'Effectué après approbation : {change} (approuvé par {actor})',
+    approvedFailed: 'Échec après approbation : {change} (approuvé par {actor})',
     exportTitle: 'Export de l’historique prêt',
     exportText: '{count} entrées. Le lien ne fonctionne qu’une fois, jusqu’au {expires}.',
     download: 'Télécharger le CSV',

@@ -1,4 +1,4 @@
-import type { AuditStore } from '../store/audit';
+import { reasonDetail, type AuditStore } from '../store/audit';
 import type { TenantDirectory, TenantScan } from './directory';
 import { diagnose, type Diagnosis } from './doctor';
 import { buildFix, EXISTING_REQUEST } from './doctorFixes';
@@ -36,7 +36,7 @@ export class TenantDoctor {
     if (!result.ok) {
       // A refusal changes nothing: when the audit log cannot take it right now, the refusal still stands.
       await this.audit
-        .append({ actor, action: 'doctor.fix', target: subjectId.slice(0, 200), outcome: 'refused', reason: result.reason, detail: { finding: code.slice(0, 64) } })
+        .append({ actor, action: 'doctor.fix', target: subjectId.slice(0, 200), outcome: 'refused', reason: result.reason, detail: { finding: code.slice(0, 64), ...reasonDetail(result.params) } })
         .catch(() => undefined);
     }
     return result;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { followPlan } from '../approvals/outbox';
 import { approvalOnRecord } from '../approvals/policy';
 import { isStoreUnavailable } from '../store/errors';
+import { reasonDetail } from '../store/audit';
 import type { WorkflowStore, WorkflowTx } from '../store/workflow';
 import { aroundCalls, type TenantDirectory } from './directory';
 import type { Actor } from './model';
@@ -710,7 +711,7 @@ export class PlanRunner {
             detail: { ...stepDetail(before.step), ...(outcome.acted ? {} : confirmed === 'afterFailedCall' ? { confirmedAfterFailedCall: true } : { confirmedAfterRestart: true }) },
           });
         } else if (outcome.status === 'failed') {
-          tx.audit({ actor: plan.requestedBy, action: AUDIT_ACTION[kind], target, outcome: 'failed', reason: outcome.note.reason, requestId: plan.id, detail: stepDetail(before.step) });
+          tx.audit({ actor: plan.requestedBy, action: AUDIT_ACTION[kind], target, outcome: 'failed', reason: outcome.note.reason, requestId: plan.id, detail: { ...stepDetail(before.step), ...reasonDetail(outcome.note.params) } });
         }
         await followPlan(tx, saved, current.status, at);
       },

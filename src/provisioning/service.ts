@@ -1,4 +1,4 @@
-import type { AuditStore, NewAuditEntry } from '../store/audit';
+import { reasonDetail, type AuditStore, type NewAuditEntry } from '../store/audit';
 import type { AccountQuery, NumberQuery, Page, TenantDirectory, VoiceApplication } from './directory';
 import type { AccountSummary, AccountType, Actor, LicenseKind, LicenseSku, NumberType, PhoneNumber, ResourceAccount, TenantFacts } from './model';
 import { licenseKindsOf, NumberTypeSchema } from './model';
@@ -212,7 +212,14 @@ export class ProvisioningService {
       const meanwhile = planId === undefined ? undefined : (await ofThisForm()).own;
       if (meanwhile) return ok(meanwhile);
       const target = `${form.username.trim()}@${form.domain.trim()}`.slice(0, 200);
-      await this.auditBestEffort({ actor, action: 'account.create', target, outcome: 'refused', reason: valid.refusals.map((r) => r.reason).join(',') });
+      await this.auditBestEffort({
+        actor,
+        action: 'account.create',
+        target,
+        outcome: 'refused',
+        reason: valid.refusals.map((r) => r.reason).join(','),
+        detail: Object.assign({}, ...valid.refusals.slice(0, 8).map((r, i) => reasonDetail(r.params, i))),
+      });
       return valid;
     }
     const input = valid.value;
@@ -453,7 +460,7 @@ export class ProvisioningService {
       target: account?.userPrincipalName ?? accountId.slice(0, 100),
       outcome: 'refused',
       reason: refusal.reason,
-      detail: { value: detail.slice(0, 100) },
+      detail: { value: detail.slice(0, 100), ...reasonDetail(refusal.params) },
     });
   }
 

@@ -22,6 +22,18 @@ export const AuditEntrySchema = z.object({
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
 
+/**
+ * A refusal's message values, kept in an entry's detail beside its reason code ("param.number"; "param.1.value" for the second of several codes), so
+ * that history can say the reason in words later, in the reader's language (src/audit/sentences.ts).
+ * Values are bounded: they come from users and the tenant.
+ */
+export function reasonDetail(params: Record<string, string | number>, index?: number): Record<string, string | number> {
+  const detail: Record<string, string | number> = {};
+  const prefix = index === undefined ? 'param.' : `param.${index}.`;
+  for (const [key, value] of Object.entries(params).slice(0, 12)) detail[`${prefix}${key.slice(0, 40)}`] = typeof value === 'string' ? value.slice(0, 200) : value;
+  return detail;
+}
+
 /** Which entries a page or a count is about; all of them when empty. */
 export interface AuditFilter {
   /** Only the entries about this target (e.g. a UPN), compared case-insensitively. */

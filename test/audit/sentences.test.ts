@@ -36,14 +36,34 @@ const cases: [AuditEntry, string, string][] = [
   [entry('plan.confirm', 'succeeded', { status: 'running' }), 'Ada Admin confirmed the change to cq-support', 'Ada Admin a confirmé la modification de cq-support'],
   [entry('plan.cancel', 'succeeded'), 'Ada Admin cancelled the change to cq-support', 'Ada Admin a annulé la modification de cq-support'],
   [entry('plan.retry', 'succeeded'), 'Ada Admin retried the change to cq-support', 'Ada Admin a relancé la modification de cq-support'],
-  [entry('plan.held', 'refused', { status: 'awaitingConfirmation' }, { reason: 'PLAN_HELD_FOR_APPROVAL' }), 'Ada Admin was refused: run the change to cq-support before an approver approved it — PLAN_HELD_FOR_APPROVAL', 'Refusé à Ada Admin : exécuter la modification de cq-support avant l’accord d’un approbateur — PLAN_HELD_FOR_APPROVAL'],
+  [entry('plan.held', 'refused', { status: 'awaitingConfirmation' }, { reason: 'PLAN_HELD_FOR_APPROVAL' }), 'Ada Admin was refused: run the change to cq-support before an approver approved it', 'Refusé à Ada Admin : exécuter la modification de cq-support avant l’accord d’un approbateur'],
+  // A refusal's reason in words, from the values the entry kept (reasonDetail) and its own account and number.
+  [
+    entry('number.assign', 'failed', { telephoneNumber: '+33123456789', 'param.number': '+33123456789', 'param.numberCountry': 'France (FR)', 'param.usageLocation': 'United States of America (US)' }, { reason: 'NUMBER_COUNTRY_MISMATCH' }),
+    'Could not assign +33 1 23 45 67 89 to cq-support (for Ada Admin) — +33123456789 is a France (FR) number but the usage location of cq-support@contoso.com is United States of America (US). They must match.',
+    'Échec : attribuer le +33 1 23 45 67 89 à cq-support (pour Ada Admin) — Le pays de +33123456789 est France (FR), mais l’emplacement d’utilisation de cq-support@contoso.com est United States of America (US). Ils doivent correspondre.',
+  ],
+  // Several codes (a form's refusals): each in words when its values are there, else its code.
+  [
+    entry('account.create', 'refused', { 'param.1.upn': 'cq-support@contoso.com' }, { reason: 'DISPLAY_NAME_REQUIRED,NUMBER_COUNTRY_MISMATCH' }),
+    'Ada Admin was refused: create cq-support — Enter a display name. NUMBER_COUNTRY_MISMATCH',
+    'Refusé à Ada Admin : créer cq-support — Saisissez un nom d’affichage. NUMBER_COUNTRY_MISMATCH',
+  ],
+  // A reason this version does not know stays as it was written.
+  [entry('account.create', 'refused', {}, { reason: 'SOMETHING_NEW' }), 'Ada Admin was refused: create cq-support — SOMETHING_NEW', 'Refusé à Ada Admin : créer cq-support — SOMETHING_NEW'],
   [entry('request.confirmed', 'succeeded', { kind: 'deleteAccount' }), 'Ada Admin confirmed the request too: delete cq-support', 'Ada Admin a confirmé la demande lui aussi : supprimer cq-support'],
   [entry('account.synced', 'succeeded'), 'Ada Admin saw cq-support arrive from on-premises (Entra Connect)', 'Ada Admin a vu cq-support arriver de l’environnement local (Entra Connect)'],
   [entry('request.created', 'requested', { kind: 'deleteAccount' }), 'Ada Admin asked an approver to delete cq-support', 'Ada Admin a soumis à un approbateur : supprimer cq-support'],
   [entry('request.approved', 'succeeded', { kind: 'deleteAccount' }), 'Ada Admin approved: delete cq-support', 'Ada Admin a approuvé : supprimer cq-support'],
   [entry('request.rejected', 'refused', { kind: 'deleteAccount', why: 'still in use' }), 'Ada Admin rejected: delete cq-support — still in use', 'Ada Admin a refusé : supprimer cq-support — still in use'],
   [entry('request.expired', 'refused', { kind: 'editAccount' }, { actor: { aadObjectId: '', name: 'Switchboard' } }), 'Switchboard let the request expire (no decision in time): edit cq-support', 'Switchboard a laissé expirer la demande (pas de décision à temps) : modifier cq-support'],
-  [entry('request.failed', 'failed', { kind: 'associate' }), 'Could not carry out the approved change: link cq-support to an auto attendant or call queue (for Ada Admin)', 'Échec : exécuter la modification approuvée : associer cq-support à un standard automatique ou une file d’attente (pour Ada Admin)'],
+  // Written in the approver's name; the approver did not carry it out.
+  [entry('request.done', 'succeeded', { kind: 'deleteAccount' }), 'Done as approved: delete cq-support (approved by Ada Admin)', 'Effectué après approbation : supprimer cq-support (approuvé par Ada Admin)'],
+  [
+    entry('request.failed', 'failed', { kind: 'associate' }),
+    'Failed after approval: link cq-support to an auto attendant or call queue (approved by Ada Admin)',
+    'Échec après approbation : associer cq-support à un standard automatique ou une file d’attente (approuvé par Ada Admin)',
+  ],
   [entry('action:confirmPlan', 'refused', {}, { target: '-', reason: 'NOT_ADMIN' }), 'Ada Admin: action:confirmPlan — NOT_ADMIN', 'Ada Admin : action:confirmPlan — NOT_ADMIN'],
 ];
 

@@ -2,7 +2,8 @@ import type { App } from '../../src/app';
 import { testApp, tempDir } from '../helpers/app';
 import { execute, message } from '../helpers/activities';
 import { cardTexts, Conversation } from '../helpers/conversation';
-import { STRANGER } from '../helpers/identities';
+import { APPROVER, STRANGER } from '../helpers/identities';
+import { bodyOf, idOn, until } from '../helpers/waiting';
 
 const form = (n: number) => ({ displayName: `Line ${n}`, username: `aa-line${n}`, domain: 'contoso.com', accountType: 'autoAttendant', usageLocation: 'US', license: 'none' });
 
@@ -45,6 +46,47 @@ describe('history in the conversation', () => {
       '✓ Ada Admin created aa-line2',
       '• Ada Admin asked to add aa-line2',
     ]);
+  });
+
+  /*
+   * Why (an admin walk): after a rejection history said both "Bob rejected…" and "Bob cancelled the
+   * change", one act twice; after an approval, "Bob carried out the approved change" beside steps in
+   * Ada's name, though Bob only approved; and a refused step showed its code, not what was wrong.
+   */
+  it('tells an approval story once each, with who did what, and says a refusal in words', async () => {
+    await sut.send(message('help', { from: APPROVER }));
+    const rejected = idOn(await sut.card(message('unassign aa-main')), 'planId');
+    await sut.invoke(execute('confirmPlan', { planId: rejected }));
+    await sut.invoke(execute('rejectRequest', { requestId: rejected, reason: 'still published' }, { from: APPROVER }));
+    const approved = idOn(await sut.card(message('delete aa-line1')), 'planId');
+    await sut.invoke(execute('confirmPlan', { planId: approved }));
+    await sut.invoke(execute('approveRequest', { requestId: approved }, { from: APPROVER }));
+    await until(async () => (await app.plans.get(approved))!.status === 'done', 10_000, 'the deletion');
+
+    const main = cardTexts(await sut.card(message('history aa-main'))).filter((t) => /^[✓✗⊘•] /.test(t));
+    expect(main).toEqual([
+      '⊘ Bob Approver rejected: release the number of aa-main — still published',
+      '• Ada Admin asked an approver to release the number of aa-main',
+      '• Ada Admin asked to release the number of aa-main',
+    ]);
+    const line1 = cardTexts(await sut.card(message('history aa-line1'))).filter((t) => /^[✓✗⊘•] /.test(t));
+    expect(line1.slice(0, 5)).toEqual([
+      '✓ Done as approved: delete aa-line1 (approved by Bob Approver)',
+      '✓ Done: delete aa-line1 (asked by Ada Admin)',
+      '✓ Ada Admin deleted aa-line1',
+      '✓ Bob Approver approved: delete aa-line1',
+      '• Ada Admin asked an approver to delete aa-line1',
+    ]);
+
+    // A number of another country than the account's usage location, picked by hand: refused, said in words.
+    const fr = await app.directory.listPhoneNumbers({ numberType: 'callingPlan', isoCountryCode: 'FR', assignableOnly: true, offset: 0, limit: 1 });
+    const account = (await app.directory.findAccountByUpn('aa-line2@contoso.com'))!;
+    await sut.invoke(execute('requestLicense', { accountId: account.id })).then(async (r) => sut.invoke(execute('confirmPlan', { planId: idOn(bodyOf(r), 'planId') })));
+    await until(async () => (await app.directory.getAccount(account.id))!.assignedLicenses.length > 0, 10_000, 'the license');
+    const number = fr.items[0]!.telephoneNumber;
+    await sut.invoke(execute('pickNumber', { accountId: account.id, numberType: 'callingPlan', country: 'US', prefix: '', telephoneNumber: number }));
+    const line2 = cardTexts(await sut.card(message('history aa-line2'))).filter((t) => /^[✓✗⊘•] /.test(t));
+    expect(line2[0]).toMatch(/^⊘ Ada Admin was refused: assign .* to aa-line2 — \+33\d+ is a France \(FR\) number but the usage location of aa-line2@contoso\.com is United States of America \(US\)\. They must match\.$/);
   });
 
   it('writes the same history as French sentences for a French client', async () => {
