@@ -1,3 +1,4 @@
+import { accountDetailsCard } from '../cards/accountDetails';
 import { describeRefusal } from '../cards/describe';
 import { messageCard } from '../cards/message';
 import { format, strings } from '../i18n';
@@ -20,6 +21,20 @@ export function refusalReply(scope: TurnScope, refusal: Extract<Result<unknown>,
 export async function proposalReply(scope: TurnScope, proposed: Result<Plan>): Promise<Reply> {
   if (!proposed.ok) return refusalReply(scope, proposed);
   return scope.services.views.plan(proposed.value, scope.locale);
+}
+
+/**
+ * A button of an account's card (or of a number card about it): a refusal shows the account as it now
+ * stands with why, so the card clicked is not replaced by a bare "Not done" that loses what it showed,
+ * and its buttons are the ones that apply now. An account gone, or a tenant that cannot be read, leaves
+ * the refusal alone.
+ */
+export async function accountButtonReply(scope: TurnScope, accountId: string, proposed: Result<Plan>): Promise<Reply> {
+  if (proposed.ok || proposed.reason === 'ACCOUNT_GONE') return proposalReply(scope, proposed);
+  const { provisioning } = scope.services;
+  const [account, facts] = await Promise.all([provisioning.getAccount(accountId).catch(() => null), provisioning.tenantFacts().catch(() => null)]);
+  if (!account || !facts) return refusalReply(scope, proposed);
+  return accountDetailsCard(account, facts.skus, scope.locale, false, scope.roles.admin, describeRefusal(proposed, scope.locale));
 }
 
 export type AccountRequest = (scope: TurnScope, accountId: string) => Promise<Result<Plan>>;

@@ -8,7 +8,7 @@ import { plainText } from './text';
  * One account with what can be done to it next. Buttons are offered only when the rules allow the
  * request (the service checks again when it comes); admins only, since others cannot act.
  */
-export function accountDetailsCard(account: ResourceAccount, skus: readonly LicenseSku[], locale: Locale, created = false, canChange = true): CardJson {
+export function accountDetailsCard(account: ResourceAccount, skus: readonly LicenseSku[], locale: Locale, created = false, canChange = true, refused = ''): CardJson {
   const s = strings(locale).account;
   const view = accountView(account, skus, locale);
   const kinds = licenseKindsOf(account, skus);
@@ -27,5 +27,7 @@ export function accountDetailsCard(account: ResourceAccount, skus: readonly Lice
     delete: canChange && !account.onPremisesSynced,
   };
   const nextStep = account.broken || account.phoneNumber ? '' : licensed ? format(s.nextStepNumber, { upn: plainText(account.userPrincipalName) }) : s.nextStepLicense;
-  return renderCard('account-details', { s, title: created ? s.created : s.details, created, account: view, onPremises: account.onPremisesSynced === true, nextStep, can });
+  // `refused`: why a button of this card was refused just now (already plain text, from describeRefusal).
+  const notice = refused ? { title: strings(locale).errors.refusedTitle, text: refused } : { title: '', text: '' };
+  return renderCard('account-details', { s, title: created ? s.created : s.details, created, account: view, onPremises: account.onPremisesSynced === true, nextStep, can, notice });
 }

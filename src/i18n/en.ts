@@ -50,6 +50,7 @@ export const en = {
     ASSOCIATION_TYPE_MISMATCH: '{upn} is an account of type {accountType} and cannot serve {voiceApp}.',
     ACCOUNT_ALREADY_ASSOCIATED: '{upn} is already used by {voiceApp}.',
     ASSOCIATION_NOT_FOUND: '{upn} is not associated with {voiceApp}.',
+    ASSOCIATION_NONE: '{upn} is not used by any auto attendant or call queue: there is nothing to remove.',
     DELETE_NUMBER_STILL_ASSIGNED: '{upn} still has {number}; it must be unassigned before the account is deleted.',
     DELETE_ACCOUNT_IN_USE:
       '{upn} is now used by {voiceApp}, which started using it after this deletion was planned. Nothing was deleted: remove that association first (or point {voiceApp} at another account), then plan the deletion again.',

@@ -75,6 +75,7 @@ export const fr: Strings = typeset({
     ASSOCIATION_TYPE_MISMATCH: '{upn} est un compte de type {accountType} et ne peut pas être utilisé par {voiceApp}.',
     ACCOUNT_ALREADY_ASSOCIATED: '{upn} est déjà utilisé par {voiceApp}.',
     ASSOCIATION_NOT_FOUND: '{upn} n’est pas associé à {voiceApp}.',
+    ASSOCIATION_NONE: '{upn} n’est utilisé par aucun standard automatique ni aucune file d’attente : il n’y a rien à retirer.',
     DELETE_NUMBER_STILL_ASSIGNED: '{upn} a encore le numéro {number} ; il doit être retiré avant la suppression du compte.',
     DELETE_ACCOUNT_IN_USE:
       '{upn} est désormais utilisé par {voiceApp}, qui s’en sert depuis que cette suppression a été planifiée. Rien n’a été supprimé : retirez d’abord cette association (ou faites pointer {voiceApp} vers un autre compte), puis planifiez de nouveau la suppression.',

@@ -427,7 +427,7 @@ export class ProvisioningService {
   async planDissociate(actor: Actor, accountId: string): Promise<Result<Plan>> {
     const account = await this.directory.getAccount(accountId);
     if (!account) return refuse('ACCOUNT_GONE');
-    if (account.associations.length === 0) return refuse('ASSOCIATION_NOT_FOUND', { upn: account.userPrincipalName, voiceApp: '—' });
+    if (account.associations.length === 0) return refuse('ASSOCIATION_NONE', { upn: account.userPrincipalName });
     const steps: Step[] = account.associations.map((a) => ({ kind: 'dissociate', configurationId: a.configurationId, name: a.name }));
     return this.plans.propose({ kind: 'dissociate', account: accountRef(account), requestedBy: actor, steps });
   }

@@ -119,7 +119,7 @@ describe('confirmable plans in the conversation', () => {
       ['delete', 'nobody', 'No resource account nobody in this tenant.'],
       ['unassign', 'cq-support-fr', 'cq-support-fr@contoso.com has no phone number.'],
       ['switch', 'aa-main', 'The account has no Phone System license to switch from.'],
-      ['dissociate', 'aa-paris', 'aa-paris@contoso.com is not associated with —.'],
+      ['dissociate', 'aa-paris', 'aa-paris@contoso.com is not used by any auto attendant or call queue: there is nothing to remove.'],
       ['delete', '', 'Say which account: "delete <\u2060username>", e.g. "delete aa-main" or "delete aa-main@contoso.com".'],
     ])('"%s %s" is refused with the reason and no plan', async (command, who, reason) => {
       const card = await sut.card(message(`${command} ${who}`));

@@ -261,6 +261,12 @@ function accountDetails(state: TenantState, locale: Locale): CatalogueEntry[] {
     { name: 'account-details-phone-system', template: 'account-details', description: 'An account on a full Phone System license: "Switch license" offered.', card: accountDetailsCard(account(state, 'reception'), skus, locale) },
     { name: 'account-details-unlicensed', template: 'account-details', description: 'An unlicensed account: next step says to license it first.', card: accountDetailsCard(account(state, 'paris'), skus, locale) },
     { name: 'account-details-broken', template: 'account-details', description: 'A broken account (license switched in two steps): marked, no number offered.', card: accountDetailsCard({ ...account(state, 'reception'), phoneNumber: null, broken: true }, skus, locale) },
+    {
+      name: 'account-details-refused',
+      template: 'account-details',
+      description: 'A stale button of this card refused (licensed meanwhile): the account as it stands now, with why.',
+      card: accountDetailsCard(account(state, 'mainLine'), skus, locale, false, true, describeRefusal(refuse('LICENSE_ALREADY_ASSIGNED'), locale)),
+    },
     { name: 'account-details-read-only', template: 'account-details', description: 'As an approver sees it: no change buttons.', card: accountDetailsCard(account(state, 'sales'), skus, locale, false, false) },
   ];
 }

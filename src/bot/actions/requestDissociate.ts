@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACCOUNT_REQUESTS, proposalReply } from '../accountRequests';
+import { ACCOUNT_REQUESTS, accountButtonReply } from '../accountRequests';
 import type { CardAction } from '../scope';
 import { id } from './fields';
 
@@ -9,5 +9,5 @@ export const requestDissociate: CardAction<z.infer<typeof Data>> = {
   verb: 'requestDissociate',
   requires: 'admin',
   data: Data,
-  handle: async (scope, data) => proposalReply(scope, await ACCOUNT_REQUESTS.dissociate(scope, data.accountId)),
+  handle: async (scope, data) => accountButtonReply(scope, data.accountId, await ACCOUNT_REQUESTS.dissociate(scope, data.accountId)),
 };
