@@ -55,6 +55,7 @@ export class Views {
           endedPlan: request.status === 'rejected' || request.status === 'expired' || request.status === 'cancelled',
           requestId: request.id,
           note: await this.deliveryNote(request, locale),
+          done: request.status === 'done' && request.decision !== undefined,
         }
       : undefined;
     const fault = provisioning.plans.storeFault(current.id);

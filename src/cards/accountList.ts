@@ -69,7 +69,8 @@ export function accountListCard(page: Page<AccountSummary>, skus: readonly Licen
       { title: s.withNumber, value: 'with' },
       { title: s.withoutNumber, value: 'without' },
     ],
-    summary: format(s.summary, { from: count.format(from), to: count.format(page.offset + rows.length), total: count.format(page.total) }),
+    // An empty page says "No resource accounts match" alone, not "0–0 of 0" above it.
+    summary: rows.length === 0 ? '' : format(s.summary, { from: count.format(from), to: count.format(page.offset + rows.length), total: count.format(page.total) }),
     hasPrevious: page.offset > 0,
     hasNext: page.offset + rows.length < page.total,
     previousOffset: Math.max(0, page.offset - page.limit),

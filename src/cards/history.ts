@@ -19,7 +19,7 @@ export function historyCard(page: HistoryPage, locale: Locale, username: string)
   return renderCard('history', {
     s,
     title: username ? format(s.titleFor, { username: plainText(username) }) : s.title,
-    summary: format(s.summary, { from: page.total === 0 ? 0 : page.offset + 1, to: page.offset + rows.length, total: page.total }),
+    summary: rows.length === 0 ? '' : format(s.summary, { from: page.offset + 1, to: page.offset + rows.length, total: page.total }),
     rows,
     username,
     hasPrevious: page.offset > 0,

@@ -90,6 +90,8 @@ export interface ApprovalState {
   requestId: string;
   /** Who was asked, and who could not be reached (told to the requester). */
   note: string;
+  /** The request was approved and its plan is done: the card says by whom ("Approved by … Done."). */
+  done?: boolean;
 }
 
 /** The on-premises commands of a hybrid add, until its account has arrived. */
@@ -139,7 +141,12 @@ export function planCard(plan: Plan, facts: TenantFacts, locale: Locale, account
   // A step that started, or whose change may have landed, counts as touched.
   const endedUntouched =
     plan.status === 'cancelled' && approval?.endedPlan === true && plan.steps.every((x) => x.state.status !== 'done' && !x.state.startedAt && !x.state.mayHaveActed);
-  const line = approval && (plan.status === 'awaitingConfirmation' || endedUntouched) ? { text: approval.line, tone: approval.tone } : statusLine(plan, locale);
+  const line =
+    approval && (plan.status === 'awaitingConfirmation' || endedUntouched)
+      ? { text: approval.line, tone: approval.tone }
+      : approval?.done && plan.status === 'done'
+        ? { text: approval.line, tone: 'good' as const }
+        : statusLine(plan, locale);
   const awaitingApproval = approval !== undefined && plan.status === 'awaitingConfirmation';
   const view = account ? accountView(account, facts.skus as LicenseSku[], locale) : null;
   const accountFacts = view

@@ -113,7 +113,8 @@ describe('four-eyes approvals with Universal Actions', () => {
 
     const finalUpdates = (id: string) => sut.adapter.updates.filter((u) => u.id === id).map((u) => cardTexts(u.attachments![0]!.content)[1]);
     for (const copy of approverCards) expect(finalUpdates(copy.id!).at(-1)).toBe('Approved by Bob Approver on 2026-11-28 10:00 UTC. Done.');
-    expect(sut.adapter.updates.filter((u) => u.id === 'plan-card-1').map((u) => cardTexts(u.attachments![0]!.content)[1]).at(-1)).toBe('Done.');
+    // The requester's own card says by whom, as the approver's does (it said "Done." alone).
+    expect(sut.adapter.updates.filter((u) => u.id === 'plan-card-1').map((u) => cardTexts(u.attachments![0]!.content)[1]).at(-1)).toBe('Approved by Bob Approver on 2026-11-28 10:00 UTC. Done.');
     const told = sut.adapter.later.filter((a) => a.conversation?.id === 'a:personal-chat').map((a) => cardTexts(a.attachments![0]!.content)[1]);
     expect(told).toContain('Bob Approver approved your request: Delete cq-helpdesk@contoso.onmicrosoft.com. Its card shows the progress.');
     const last = sut.adapter.updates.find((u) => u.id === approverCards[0]!.id && JSON.stringify(u).includes('Done.'))!;

@@ -339,6 +339,16 @@ function plans(state: TenantState, locale: Locale): CatalogueEntry[] {
     { name: 'plan-waiting', template: 'plan', description: 'Number plan waiting for license provisioning (Refresh).', card: planCard(waiting, facts, locale, supportFr) },
     { name: 'plan-failed', template: 'plan', description: 'Number plan failed at step 2 with the tenant\'s words (Retry / Cancel).', card: planCard(failed, facts, locale, supportFr) },
     { name: 'plan-done', template: 'plan', description: 'Edit plan done (Show account).', card: planCard(edited, facts, locale, null) },
+    {
+      name: 'plan-done-approved',
+      template: 'plan',
+      description: 'Delete plan done after an approval, as its requester sees it: by whom.',
+      card: (() => {
+        const deleted = makePlan('p-delete-paris', 'deleteAccount', 'done', paris, [[{ kind: 'deleteAccount' }, done]]);
+        const decided = request(deleted, 'done', { ...PERSON.approver, at: at(-2) });
+        return planCard(deleted, facts, locale, null, { line: approvalStatusLine(decided, deleted, locale), tone: 'default', pending: false, endedPlan: false, requestId: decided.id, note: '', done: true });
+      })(),
+    },
     { name: 'plan-replace-broken', template: 'plan', description: 'A doctor fix: replacing an account broken by a two-step license switch (steps on the old account name it).', card: planCard(replace, facts, locale) },
     { name: 'plan-cancelled', template: 'plan', description: 'Dissociate plan cancelled: no buttons but "Show commands".', card: planCard(cancelled, facts, locale, account(state, 'sales')) },
   ];
