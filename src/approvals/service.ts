@@ -1,5 +1,5 @@
 import type { Actor } from '../provisioning/model';
-import { isActive, requestWaitingOn, type Plan } from '../provisioning/plans';
+import { accountsOf, isActive, requestWaitingOn, type Plan } from '../provisioning/plans';
 import { ok, refuse, type Result } from '../provisioning/result';
 import { holdForApproval, planAudit, SWITCHBOARD, type PlanRunner } from '../provisioning/runner';
 import type { NewAuditEntry } from '../store/audit';
@@ -108,8 +108,11 @@ export class ApprovalService {
       }
       if (current.status !== 'awaitingConfirmation') return refuse('PLAN_ALREADY_DECIDED', { status: current.status });
       // One request at a time per account: approved one after the other, the second would run against
-      // what the first changed, which its approver never saw.
-      const waiting = await requestWaitingOn(tx, current.account.userPrincipalName, planId, at);
+      // what the first changed, which its approver never saw. Nor while another change on it runs or
+      // waits for the tenant: the approver would judge an account that is still moving.
+      const accounts = accountsOf(current);
+      for (const upn of accounts) if (await tx.activePlanOn(upn, planId)) return refuse('PLAN_ACCOUNT_BUSY', { upn });
+      const waiting = await requestWaitingOn(tx, accounts, planId, at);
       if (!waiting.ok) return waiting;
       const approvers = decidersFor(this.policy, [current.requestedBy.aadObjectId, actor.aadObjectId]);
       if (approvers.length === 0) return refuse('REQUEST_NO_APPROVER');

@@ -37,7 +37,7 @@ export function describeRefusal(refusal: Refusal, locale: Locale): string {
             : key === 'characters'
               ? characterList(text, s.characterNames)
               : key === 'change' && Object.hasOwn(s.plan.title, text)
-                ? format(s.plan.title[text as keyof typeof s.plan.title], { upn: String(refusal.params.upn ?? '') })
+                ? format(s.plan.title[text as keyof typeof s.plan.title], { upn: plainText(String(refusal.params.subject ?? refusal.params.upn ?? '')) })
                 : key === 'at' && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(text)
                   ? when(text)
                   : text,

@@ -155,7 +155,7 @@ async function startRow(host: BatchHost, batch: Plan, index: number, row: BatchR
     // One change at a time per account (e.g. the same username added by hand meanwhile), and none while
     // a request on it waits for an approver.
     const running = (await tx.activePlanOn(row.userPrincipalName, id)) !== undefined;
-    const waiting = running ? null : await requestWaitingOn(tx, row.userPrincipalName, id, host.now());
+    const waiting = running ? null : await requestWaitingOn(tx, [row.userPrincipalName.toLowerCase()], id, host.now());
     const busy: StepNote | null = running
       ? { reason: 'PLAN_ACCOUNT_BUSY', params: { upn: row.userPrincipalName } }
       : waiting && !waiting.ok

@@ -218,17 +218,35 @@ export function stepAccount(step: Step, plan: Pick<Plan, 'account'>): { id: stri
 }
 
 /**
- * A change request that waits for an approver on this account holds it: the approver judges the account
- * as the request found it, and a second request approved after the first (a number released from an
- * account deleted meanwhile) would run against a tenant nobody looked at. Expired requests do not count.
+ * Every account a plan acts on, lower-cased and sorted (a fixed order for per-account locks): its own,
+ * and each other one its steps name (replacing a broken account unlinks and deletes the old one).
  */
-export async function requestWaitingOn(tx: WorkflowTx, userPrincipalName: string, exceptPlanId: string, at: Date): Promise<Result<void>> {
-  const waiting = await tx.pendingRequestOn(userPrincipalName, exceptPlanId);
-  if (!waiting || Date.parse(waiting.expiresAt) <= at.getTime()) return ok(undefined);
-  return refuse('REQUEST_WAITING_ON_ACCOUNT', {
-    upn: waiting.account.userPrincipalName,
-    change: waiting.kind,
-    name: waiting.requestedBy.name || waiting.requestedBy.aadObjectId,
-    at: waiting.createdAt,
-  });
+export function accountsOf(plan: { account: Pick<Plan['account'], 'userPrincipalName'>; steps: readonly (Step | { step: Step })[] }): string[] {
+  const upns = new Set([plan.account.userPrincipalName.toLowerCase()]);
+  for (const item of plan.steps) {
+    const step = 'step' in item ? item.step : item;
+    if ('of' in step && step.of) upns.add(step.of.userPrincipalName.toLowerCase());
+  }
+  return [...upns].sort();
+}
+
+/**
+ * A change request that waits for an approver holds every account its plan acts on: the approver judges
+ * them as the request found them, and a second request approved after the first (a number released
+ * from an account deleted meanwhile) would run against a tenant nobody looked at. Expired requests do
+ * not count (their expiry is written lazily).
+ */
+export async function requestWaitingOn(tx: WorkflowTx, upns: readonly string[], exceptPlanId: string, at: Date): Promise<Result<void>> {
+  for (const upn of upns) {
+    const waiting = await tx.pendingRequestOn(upn, exceptPlanId, at);
+    if (!waiting) continue;
+    return refuse('REQUEST_WAITING_ON_ACCOUNT', {
+      upn,
+      change: waiting.kind,
+      subject: waiting.account.userPrincipalName,
+      name: waiting.requestedBy.name || waiting.requestedBy.aadObjectId,
+      at: waiting.createdAt,
+    });
+  }
+  return ok(undefined);
 }

@@ -7,7 +7,7 @@ import type { WorkflowStore, WorkflowTx } from '../store/workflow';
 import { aroundCalls, type TenantDirectory } from './directory';
 import type { Actor } from './model';
 import { batchProgress, runBatch, type BatchHost } from './batch';
-import { batchChildId, isActive, reopened, requestWaitingOn, stepAccount, WATCHING_STEPS, type Batch, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
+import { accountsOf, batchChildId, isActive, reopened, requestWaitingOn, stepAccount, WATCHING_STEPS, type Batch, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
 import { ok, refuse, type Result } from './result';
 import { executeStep, type StepOutcome } from './steps';
 
@@ -235,7 +235,7 @@ export class PlanRunner {
       }
       const earlier = input.id === undefined ? undefined : await tx.plan(input.id);
       if (earlier) return sameRequest(earlier, input) ? ok(earlier) : refuse('PLAN_NOT_FOUND');
-      const waiting = await requestWaitingOn(tx, input.account.userPrincipalName, input.id ?? '', at);
+      const waiting = await requestWaitingOn(tx, accountsOf(input), input.id ?? '', at);
       if (!waiting.ok) return waiting;
       const plan = tx.putPlan(
         {
@@ -275,7 +275,7 @@ export class PlanRunner {
       if (this.needsApproval(plan)) return refuse('PLAN_NEEDS_APPROVAL');
       const busy = await tx.activePlanOn(plan.account.userPrincipalName, id);
       if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: plan.account.userPrincipalName });
-      const waiting = await requestWaitingOn(tx, plan.account.userPrincipalName, id, at);
+      const waiting = await requestWaitingOn(tx, accountsOf(plan), id, at);
       if (!waiting.ok) return waiting;
       const started = tx.putPlan({ ...plan, status: 'running', confirmedBy: actor }, at.toISOString());
       tx.audit(planAudit(started, actor, 'plan.confirm', 'succeeded'));
@@ -304,7 +304,7 @@ export class PlanRunner {
       const busy = await tx.activePlanOn(plan.account.userPrincipalName, id);
       if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: plan.account.userPrincipalName });
       if (!plan.batch) {
-        const waiting = await requestWaitingOn(tx, plan.account.userPrincipalName, id, at);
+        const waiting = await requestWaitingOn(tx, accountsOf(plan), id, at);
         if (!waiting.ok) return waiting;
       }
       // Retry failed rows: a row that got under way runs again from its failed step, as a single plan's
@@ -316,7 +316,10 @@ export class PlanRunner {
         const child = await tx.plan(batchChildId(id, index));
         if (!child || (child.status !== 'failed' && child.status !== 'cancelled')) continue;
         const underWay = child.steps.some((s) => s.state.status === 'done' || s.state.startedAt !== undefined || s.state.mayHaveActed !== undefined);
-        if (child.status === 'failed' && underWay && !gone.has(child.id) && !(await tx.activePlanOn(child.account.userPrincipalName, child.id))) {
+        // A row's account held by a request that waits for an approver starts afresh too: the batch then
+        // fails it, saying which request holds it.
+        const held = async () => !(await requestWaitingOn(tx, accountsOf(child), child.id, at)).ok;
+        if (child.status === 'failed' && underWay && !gone.has(child.id) && !(await tx.activePlanOn(child.account.userPrincipalName, child.id)) && !(await held())) {
           tx.putPlan({ ...child, status: 'running', steps: child.steps.map((s) => ({ ...s, state: reopened(s.state) })) }, at.toISOString());
           rerun.push(child.id);
         } else tx.deletePlan(child.id);

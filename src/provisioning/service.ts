@@ -1,3 +1,4 @@
+import { distance } from 'fastest-levenshtein';
 import { reasonDetail, type AuditStore, type NewAuditEntry } from '../store/audit';
 import type { AccountQuery, NumberQuery, Page, TenantDirectory, VoiceApplication } from './directory';
 import type { AccountSummary, AccountType, Actor, LicenseKind, LicenseSku, NumberType, PhoneNumber, ResourceAccount, TenantFacts } from './model';
@@ -122,9 +123,44 @@ export class ProvisioningService {
   private async notFound(wanted: string): Promise<Refusal> {
     const words = wanted.split('@')[0]!.trim();
     const similar = words.length >= 2 ? await this.directory.listAccounts({ offset: 0, limit: 3, text: words }) : null;
-    if (!similar || similar.total === 0) return refuse('ACCOUNT_NOT_FOUND', { username: wanted.slice(0, 120) });
+    if (!similar || similar.total === 0) {
+      const typos = await this.typoMatches(words);
+      if (typos.length === 0) return refuse('ACCOUNT_NOT_FOUND', { username: wanted.slice(0, 120) });
+      return refuse('ACCOUNT_NOT_FOUND_SIMILAR', { username: wanted.slice(0, 120), candidates: typos.join(', ') });
+    }
     const candidates = similar.items.map((a) => a.userPrincipalName).join(', ') + (similar.total > similar.items.length ? ` (+${similar.total - similar.items.length})` : '');
     return refuse('ACCOUNT_NOT_FOUND_SIMILAR', { username: wanted.slice(0, 120), candidates });
+  }
+
+  /**
+   * Usernames a letter or two away from a mistyped one ("recepton" → aa-reception): no part of it is
+   * in any name then, so the substring search finds nothing. Read from the account list (cached on
+   * the Microsoft backend, as `list` reads it), at most TYPO_SCAN accounts; only for a miss.
+   */
+  private async typoMatches(words: string): Promise<string[]> {
+    // Pages of the account list read for a typo, and how many accounts at most (a mistyped name in a very
+    // large tenant gets no suggestion rather than a long wait).
+    const TYPO_PAGE = 500;
+    const TYPO_SCAN = 20_000;
+    const typed = words.toLowerCase();
+    if (typed.length < 4 || typed.length > 64) return [];
+    // One edit in a short name, two in a longer one: more would match names that merely look alike.
+    const most = typed.length < 8 ? 1 : 2;
+    const found: { upn: string; by: number }[] = [];
+    for (let offset = 0; offset < TYPO_SCAN; offset += TYPO_PAGE) {
+      const page = await this.directory.listAccounts({ offset, limit: TYPO_PAGE });
+      for (const account of page.items) {
+        const name = account.userPrincipalName.split('@')[0]!.toLowerCase();
+        // The whole username, and without its "aa-"/"cq-" prefix, which admins often leave out.
+        const by = Math.min(distance(typed, name), /^(aa|cq)-/.test(name) ? distance(typed, name.slice(3)) : Infinity);
+        if (by <= most) found.push({ upn: account.userPrincipalName, by });
+      }
+      if (offset + page.items.length >= page.total || page.items.length === 0) break;
+    }
+    return found
+      .sort((a, b) => a.by - b.by || a.upn.localeCompare(b.upn))
+      .slice(0, 3)
+      .map((f) => f.upn);
   }
 
   // --- add ----------------------------------------------------------------------------------------
@@ -218,7 +254,7 @@ export class ProvisioningService {
         target,
         outcome: 'refused',
         reason: valid.refusals.map((r) => r.reason).join(','),
-        detail: Object.assign({}, ...valid.refusals.slice(0, 8).map((r, i) => reasonDetail(r.params, i))),
+        detail: valid.refusals.length === 1 ? reasonDetail(valid.refusals[0]!.params) : Object.assign({}, ...valid.refusals.slice(0, 8).map((r, i) => reasonDetail(r.params, i))),
       });
       return valid;
     }

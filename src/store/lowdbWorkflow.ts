@@ -2,7 +2,7 @@ import { access, constants } from 'node:fs/promises';
 import { z } from 'zod';
 import { CardCopySchema, OutboxMessageSchema, type CardCopy, type OutboxMessage } from '../approvals/copies';
 import { ChangeRequestSchema, isFinalRequest, type ChangeRequest } from '../approvals/requests';
-import { isActive, isFinished, PlanSchema, type Plan } from '../provisioning/plans';
+import { accountsOf, isActive, isFinished, PlanSchema, type Plan } from '../provisioning/plans';
 import { AuditEntrySchema, type AuditEntry, type AuditLog, type NewAuditEntry } from './audit';
 import { StoreUnavailableError } from './errors';
 import { issuesOnOneLine } from './issues';
@@ -511,9 +511,14 @@ class LowdbTx implements WorkflowTx {
     return undefined;
   }
 
-  async pendingRequestOn(userPrincipalName: string, exceptPlanId: string): Promise<ChangeRequest | undefined> {
+  async pendingRequestOn(userPrincipalName: string, exceptPlanId: string, at: Date): Promise<ChangeRequest | undefined> {
     const upn = userPrincipalName.toLowerCase();
-    const matches = (r: ChangeRequest | undefined): r is ChangeRequest => !!r && r.id !== exceptPlanId && r.status === 'pending' && r.account.userPrincipalName.toLowerCase() === upn;
+    const matches = (r: ChangeRequest | undefined): r is ChangeRequest => {
+      if (!r || r.id === exceptPlanId || r.status !== 'pending' || Date.parse(r.expiresAt) <= at.getTime()) return false;
+      if (r.account.userPrincipalName.toLowerCase() === upn) return true;
+      const plan = this.plans.has(r.id) ? this.plans.get(r.id) : own(this.data.plans, r.id);
+      return !!plan && accountsOf(plan).includes(upn);
+    };
     for (const pending of this.requests.values()) if (matches(pending)) return structuredClone(pending);
     for (const stored of Object.values(this.data.requests)) {
       if (this.requests.has(stored.id) || this.deletedRequests.has(stored.id) || !matches(stored)) continue;

@@ -68,11 +68,11 @@ export interface WorkflowTx {
   /** Another running or waiting plan on this account (one change at a time per account). */
   activePlanOn(userPrincipalName: string, exceptPlanId: string): Promise<Plan | undefined>;
   /**
-   * Another pending change request on this account (expired or not: the caller compares `expiresAt`).
-   * PostgreSQL: under the same per-account lock as `activePlanOn`, so two requests on one account are
-   * never both made.
+   * Another change request, pending and not expired at `at`, whose plan acts on this account (its own
+   * account or one its steps name: accountsOf). PostgreSQL: under the same per-account lock as
+   * `activePlanOn`, so two requests on one account are never both made.
    */
-  pendingRequestOn(userPrincipalName: string, exceptPlanId: string): Promise<ChangeRequest | undefined>;
+  pendingRequestOn(userPrincipalName: string, exceptPlanId: string, at: Date): Promise<ChangeRequest | undefined>;
   copiesOf(planId: string): Promise<CardCopy[]>;
   copy(id: string): Promise<CardCopy | undefined>;
   outboxOf(planId: string): Promise<OutboxMessage[]>;

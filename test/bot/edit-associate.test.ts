@@ -98,6 +98,11 @@ describe('edit and associate through the bot (TestAdapter)', () => {
       // Part of a username, as a new admin types it (Playground walk): the accounts it could be are offered.
       ['part of a username', 'edit reception', 'No resource account reception in this tenant. Close matches: aa-reception@contoso.com.'],
       ['part of several', 'edit aa-', 'No resource account aa- in this tenant. Close matches: aa-holidays@contoso.com, aa-kiosk@contoso.com, aa-lyon@contoso.com (+4).'],
+      // A typo: no part of it is in any name, so the usernames a letter or two away are offered.
+      ['a typo', 'edit recepton', 'No resource account recepton in this tenant. Close matches: aa-reception@contoso.com.'],
+      ['a typo with its prefix', 'edit cq-salse@contoso.com', 'No resource account cq-salse@contoso.com in this tenant. Close matches: cq-sales@contoso.com.'],
+      ['a typo too far from any name', 'edit recptn', 'No resource account recptn in this tenant.'],
+      ['a short word, which would match too much', 'edit aa-x', 'No resource account aa-x in this tenant.'],
     ])('"edit" with %s says what is wrong', async (_case, text, reason) => {
       expect(cardTexts(await sut.card(message(text)))).toEqual(['Not done', reason]);
     });

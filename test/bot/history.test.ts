@@ -89,6 +89,12 @@ describe('history in the conversation', () => {
     expect(line2[0]).toMatch(/^⊘ Ada Admin was refused: assign .* to aa-line2 — \+33\d+ is a France \(FR\) number but the usage location of aa-line2@contoso\.com is United States of America \(US\)\. They must match\.$/);
   });
 
+  it('says in words why a form was refused for one reason', async () => {
+    await sut.invoke(execute('addAccount', { ...form(9), displayName: 'x'.repeat(300) }));
+    const line9 = cardTexts(await sut.card(message('history aa-line9'))).filter((t) => /^[✓✗⊘•] /.test(t));
+    expect(line9).toEqual([expect.stringMatching(/^⊘ Ada Admin was refused: create aa-line9 — The display name has 300 characters/)]);
+  });
+
   it('writes the same history as French sentences for a French client', async () => {
     const texts = cardTexts(await sut.card(message('history aa-line2', { locale: 'fr-FR' })));
     expect(texts.slice(0, 2)).toEqual(['Historique de aa-line2', '1–4 sur 4 entrées, les plus récentes d’abord']);

@@ -1,11 +1,12 @@
 import type { App } from '../../src/app';
 import { DEMO } from '../../src/backends/simulated/seed';
 import { batchChildId } from '../../src/provisioning/plans';
+import { DirectoryRefusal } from '../../src/provisioning/result';
 import { execute, message } from '../helpers/activities';
 import { testApp, tempDir } from '../helpers/app';
 import { cardTexts, Conversation } from '../helpers/conversation';
 import { ADMIN, APPROVER } from '../helpers/identities';
-import { bodyOf, idOn, until } from '../helpers/waiting';
+import { bodyOf, fakeClock, idOn, until } from '../helpers/waiting';
 
 const A = DEMO.accounts;
 const HEADER = 'displayName,username,domain,type,usageLocation,license,numberType,number';
@@ -29,9 +30,9 @@ describe('a request waiting for an approver holds its account', () => {
     await dir.remove();
   });
 
-  async function start(env: Record<string, string> = {}): Promise<void> {
+  async function start(env: Record<string, string> = {}, options: Parameters<typeof testApp>[2] = {}): Promise<void> {
     dir = await tempDir();
-    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', ...env });
+    app = await testApp(dir.dir, { SWITCHBOARD_PLAN_POLL_MS: '10', ...env }, options);
     sut = new Conversation(app);
     await sut.send(message('help', { from: APPROVER }));
   }
@@ -147,5 +148,102 @@ describe('a request waiting for an approver holds its account', () => {
     expect((await app.plans.get(batchChildId(batch, 1)))!.status).toBe('done');
     expect(await app.directory.findAccountByUpn('aa-night@contoso.com')).toBeNull();
     expect((await app.approvals.get(addPlan))!.status).toBe('pending');
+  });
+
+  /** Asks for a change by command and confirms it; the answer's status line. */
+  async function ask(command: string): Promise<{ planId: string; line: string }> {
+    const planId = idOn(await sut.card(message(command)), 'planId');
+    return { planId, line: cardTexts(bodyOf(await sut.invoke(execute('confirmPlan', { planId }))))[1]! };
+  }
+
+  // The cases below come from an attack review of the first version.
+  it('finds the live request behind an expired one that nobody has swept yet', async () => {
+    const clock = fakeClock();
+    await start({}, { now: clock.now });
+    await pendingDelete();
+    clock.advance(73 * 3_600_000);
+    const release = await ask('unassign aa-main');
+    expect(release.line).toMatch(/^Waiting for an approver/);
+    const refused = await sut.card(message('delete aa-main'));
+    expect(cardTexts(refused)[1]).toMatch(/^A request on aa-main@contoso\.com is waiting for an approver: "Unassign the number of aa-main@contoso\.com"/);
+    const live = (await app.workflow.requests(['pending'])).filter((r) => Date.parse(r.expiresAt) > clock.now().getTime());
+    expect(live.map((r) => r.id)).toEqual([release.planId]);
+  });
+
+  it('holds the old account of a replacement too: its plan deletes it', async () => {
+    await start();
+    // The doctor's replacement of a broken account is the new account's plan; its steps unlink and delete the old one.
+    const replace = idOn(bodyOf(await sut.invoke(execute('doctorFix', { code: 'BROKEN_BY_LICENSE_SWITCH', subjectId: A.invoices.id }))), 'planId');
+    expect(cardTexts(bodyOf(await sut.invoke(execute('confirmPlan', { planId: replace }))))[1]).toMatch(/^Waiting for an approver/);
+    const refused = await sut.card(message('delete cq-invoices'));
+    expect(cardTexts(refused)).toEqual([
+      'Not done',
+      expect.stringMatching(/^A request on cq-invoices@contoso\.com is waiting for an approver: "Replace a broken account with cq-invoices-2@contoso\.com", asked by Ada Admin on /),
+    ]);
+    expect((await app.workflow.requests(['pending'])).map((r) => r.kind)).toEqual(['replaceAccount']);
+  });
+
+  it('refuses a replacement while a request on the old account waits', async () => {
+    await start();
+    await ask('delete cq-invoices');
+    const refused = bodyOf(await sut.invoke(execute('doctorFix', { code: 'BROKEN_BY_LICENSE_SWITCH', subjectId: A.invoices.id })));
+    expect(cardTexts(refused).join(' ')).toMatch(/A request on cq-invoices@contoso\.com is waiting for an approver: "Delete cq-invoices@contoso\.com"/);
+    expect((await app.workflow.requests(['pending'])).map((r) => r.kind)).toEqual(['deleteAccount']);
+  });
+
+  it('does not send a request for approval while another change on the account still runs or waits', async () => {
+    await start({}, { slowness: { licenseProvisioningMs: 2_500 } });
+    const license = await ask('license aa-paris');
+    await until(async () => (await app.plans.get(license.planId))!.status === 'done', 5_000, 'the license');
+    const fr = (await app.directory.listPhoneNumbers({ numberType: 'callingPlan', isoCountryCode: 'FR', assignableOnly: true, offset: 0, limit: 1 })).items[0]!;
+    const assign = await app.provisioning.planAssignNumber({ aadObjectId: ADMIN.aadObjectId, name: ADMIN.name }, A.paris.id, 'callingPlan', fr.telephoneNumber);
+    if (!assign.ok) throw new Error(JSON.stringify(assign));
+    await sut.invoke(execute('confirmPlan', { planId: assign.value.id }));
+    await until(async () => (await app.plans.get(assign.value.id))!.status === 'waiting', 5_000, 'the number plan waiting for the license');
+    const deletion = await ask('delete aa-paris');
+    expect(deletion.line).toBe('aa-paris@contoso.com already has a change in progress; wait until it finishes.');
+    expect(await app.approvals.get(deletion.planId)).toBeUndefined();
+  });
+
+  it('refuses Retry of a failed change while a request on its account waits', async () => {
+    await start();
+    let failing = true;
+    const real = app.directory.dissociate.bind(app.directory);
+    jest.spyOn(app.directory, 'dissociate').mockImplementation(async (account, configuration) => {
+      if (failing) throw new DirectoryRefusal('VOICE_APP_NOT_FOUND', { name: 'Main line' });
+      return real(account, configuration);
+    });
+    const unlink = await ask('dissociate aa-main');
+    await until(async () => (await app.plans.get(unlink.planId))!.status === 'failed', 5_000, 'the unlink failing');
+    const release = await ask('unassign aa-main');
+    expect(release.line).toMatch(/^Waiting for an approver/);
+    failing = false;
+    const retried = bodyOf(await sut.invoke(execute('retryPlan', { planId: unlink.planId })));
+    expect(cardTexts(retried)).toEqual(['Not done', expect.stringMatching(waitingText('Unassign the number of aa-main@contoso.com'))]);
+    expect((await app.plans.get(unlink.planId))!.status).toBe('failed');
+  });
+
+  it('Retry failed rows does not run a row again on an account a request holds: the row says why', async () => {
+    await start();
+    const assign = app.directory.assignLicense.bind(app.directory);
+    let refusing = true;
+    jest.spyOn(app.directory, 'assignLicense').mockImplementation(async (id, change) => {
+      const account = await app.directory.getAccount(id);
+      if (refusing && /^aa-late-1@/.test(account!.userPrincipalName)) throw new DirectoryRefusal('LICENSE_NO_FREE_SEAT', { sku: 'PHONESYSTEM_VIRTUALUSER', enabled: 25, free: 0 }, 'license');
+      return assign(id, change);
+    });
+    const csv = [HEADER, 'Late 0,aa-late-0,contoso.com,autoAttendant,US,resourceAccount,,', 'Late 1,aa-late-1,contoso.com,autoAttendant,US,resourceAccount,,'].join('\n');
+    const batch = idOn(bodyOf(await sut.invoke(execute('previewImport', { csv }))), 'planId');
+    await sut.invoke(execute('confirmPlan', { planId: batch }));
+    await until(async () => (await app.plans.get(batch))!.status === 'failed', 10_000, 'the batch');
+    const deleting = await ask('delete aa-late-1');
+    expect(deleting.line).toMatch(/^Waiting for an approver/);
+    refusing = false;
+    await sut.invoke(execute('retryPlan', { planId: batch }));
+    await until(async () => (await app.plans.get(batch))!.status === 'failed', 10_000, 'the retried batch');
+    const row = (await app.plans.get(batchChildId(batch, 1)))!;
+    expect(row.steps[0]!.state).toMatchObject({ status: 'failed', note: { reason: 'REQUEST_WAITING_ON_ACCOUNT', params: { upn: 'aa-late-1@contoso.com', change: 'deleteAccount' } } });
+    expect((await app.directory.findAccountByUpn('aa-late-1@contoso.com'))!.assignedLicenses).toEqual([]);
+    expect((await app.approvals.get(deleting.planId))!.status).toBe('pending');
   });
 });

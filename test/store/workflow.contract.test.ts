@@ -186,6 +186,7 @@ describe.each(harnesses)('workflow store contract: %s', (_name, make) => {
   });
 
   it('finds a pending request on an account, in the same transaction and after, and no other', async () => {
+    const now = new Date(at);
     const waiting = newPlan('AA-Hold@contoso.com');
     const decided = newPlan('aa-hold@contoso.com');
     const elsewhere = newPlan('aa-other@contoso.com');
@@ -194,23 +195,44 @@ describe.each(harnesses)('workflow store contract: %s', (_name, make) => {
       tx.putRequest(requestOf(waiting));
       tx.putRequest({ ...requestOf(decided), status: 'rejected' });
       tx.putRequest(requestOf(elsewhere));
-      return (await tx.pendingRequestOn('aa-hold@contoso.com', decided.id))?.id;
+      return (await tx.pendingRequestOn('aa-hold@contoso.com', decided.id, now))?.id;
     });
     expect(seen).toBe(waiting.id);
     const after = await h.store.transact(async (tx) => ({
-      other: (await tx.pendingRequestOn('aa-hold@CONTOSO.com', 'x'))?.id,
-      self: await tx.pendingRequestOn('aa-hold@contoso.com', waiting.id),
-      none: await tx.pendingRequestOn('aa-none@contoso.com', 'x'),
+      other: (await tx.pendingRequestOn('aa-hold@CONTOSO.com', 'x', now))?.id,
+      self: await tx.pendingRequestOn('aa-hold@contoso.com', waiting.id, now),
+      none: await tx.pendingRequestOn('aa-none@contoso.com', 'x', now),
     }));
     expect(after).toEqual({ other: waiting.id, self: undefined, none: undefined });
     // Moved off "pending" in this transaction, or deleted with its plan: no longer there.
     const gone = await h.store.transact(async (tx) => {
       tx.putRequest({ ...(await tx.request(waiting.id))!, status: 'approved' });
-      const moved = await tx.pendingRequestOn('aa-hold@contoso.com', 'x');
+      const moved = await tx.pendingRequestOn('aa-hold@contoso.com', 'x', now);
       tx.deletePlan(elsewhere.id);
-      return { moved, deleted: await tx.pendingRequestOn('aa-other@contoso.com', 'x') };
+      return { moved, deleted: await tx.pendingRequestOn('aa-other@contoso.com', 'x', now) };
     });
     expect(gone).toEqual({ moved: undefined, deleted: undefined });
+  });
+
+  it('skips an expired request to find a live one, and finds a request by any account its plan acts on', async () => {
+    const now = new Date(at);
+    const stale = newPlan('aa-twice@contoso.com');
+    const live = newPlan('aa-twice@contoso.com');
+    // Replacing a broken account: the plan is the new account's, its last step deletes the old one.
+    const replace: Plan = { ...newPlan('cq-new@contoso.com'), kind: 'replaceAccount', steps: [{ step: { kind: 'deleteAccount', of: { id: 'old', userPrincipalName: 'CQ-Old@contoso.com' } }, state: { status: 'pending' } }] };
+    await h.store.transact((tx) => {
+      for (const p of [stale, live, replace]) tx.putPlan(p, at);
+      tx.putRequest({ ...requestOf(stale), expiresAt: '2026-11-30T09:59:59.000Z' });
+      tx.putRequest(requestOf(live));
+      tx.putRequest(requestOf(replace));
+    });
+    const found = await h.store.transact(async (tx) => ({
+      twice: (await tx.pendingRequestOn('aa-twice@contoso.com', 'x', now))?.id,
+      old: (await tx.pendingRequestOn('cq-old@contoso.com', 'x', now))?.id,
+      fresh: (await tx.pendingRequestOn('cq-new@contoso.com', 'x', now))?.id,
+      later: await tx.pendingRequestOn('cq-old@contoso.com', 'x', new Date('2026-12-04T00:00:00.000Z')),
+    }));
+    expect(found).toEqual({ twice: live.id, old: replace.id, fresh: replace.id, later: undefined });
   });
 
   it('lets only one of many concurrent requests on one account be made (one request at a time per account)', async () => {
@@ -221,7 +243,7 @@ describe.each(harnesses)('workflow store contract: %s', (_name, make) => {
       plans.map((p, i) =>
         stores[i % 2]!.transact(async (tx) => {
           const current = (await tx.plan(p.id))!;
-          if (await tx.pendingRequestOn(current.account.userPrincipalName, current.id)) return false;
+          if (await tx.pendingRequestOn(current.account.userPrincipalName, current.id, new Date(at))) return false;
           tx.putRequest(requestOf(current));
           return true;
         }),

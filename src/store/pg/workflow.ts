@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import { CardCopySchema, OutboxMessageSchema, type CardCopy, type OutboxMessage } from '../../approvals/copies';
 import { ChangeRequestSchema, type ChangeRequest } from '../../approvals/requests';
 import type { Logger } from '../../log/logger';
-import { PlanSchema, type Plan } from '../../provisioning/plans';
+import { accountsOf, PlanSchema, type Plan } from '../../provisioning/plans';
 import type { AuditEntry, NewAuditEntry } from '../audit';
 import { issuesOnOneLine, type ParseIssues } from '../issues';
 import type { WorkflowStore, WorkflowTx } from '../workflow';
@@ -325,19 +325,31 @@ class PgTx implements WorkflowTx {
     return undefined;
   }
 
-  async pendingRequestOn(userPrincipalName: string, exceptPlanId: string): Promise<ChangeRequest | undefined> {
+  async pendingRequestOn(userPrincipalName: string, exceptPlanId: string, at: Date): Promise<ChangeRequest | undefined> {
     const upn = userPrincipalName.toLowerCase();
     await this.client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`switchboard:account:${upn}`]);
-    const matches = (r: ChangeRequest): boolean => r.id !== exceptPlanId && r.status === 'pending' && r.account.userPrincipalName.toLowerCase() === upn;
-    for (const { request } of this.requests.values()) if (matches(request) && !this.deletedPlans.has(request.id)) return structuredClone(request);
-    // Pending requests are few (they expire within days): the status index finds them.
+    const matches = (r: ChangeRequest, plan: Plan | null | undefined): boolean => {
+      if (r.id === exceptPlanId || r.status !== 'pending' || Date.parse(r.expiresAt) <= at.getTime() || this.deletedPlans.has(r.id)) return false;
+      return r.account.userPrincipalName.toLowerCase() === upn || (!!plan && accountsOf(plan).includes(upn));
+    };
+    for (const { request } of this.requests.values()) {
+      if (matches(request, this.plans.get(request.id)?.plan ?? (await this.plan(request.id)))) return structuredClone(request);
+    }
+    // Pending requests are few (they expire within days): the status index finds them. A request's plan
+    // may act on other accounts than its own (replacing a broken account), so its plan comes along.
     const rows = (
-      await this.client.query<{ doc: unknown }>(`SELECT doc FROM requests WHERE status = 'pending' AND id <> $1 AND lower(doc->'account'->>'userPrincipalName') = $2`, [exceptPlanId, upn])
+      await this.client.query<{ request: unknown; plan: unknown }>(
+        `SELECT r.doc AS request, p.doc AS plan FROM requests r LEFT JOIN plans p ON p.id = r.id WHERE r.status = 'pending' AND r.id <> $1`,
+        [exceptPlanId],
+      )
     ).rows;
     for (const row of rows) {
-      const request = parse(ChangeRequestSchema, row.doc, 'request', this.parsers);
-      // A request this transaction moved off "pending", or whose plan it deleted, does not count.
-      if (request && !this.requests.has(request.id) && !this.deletedPlans.has(request.id)) return request;
+      const request = parse(ChangeRequestSchema, row.request, 'request', this.parsers);
+      // A request this transaction wrote was looked at above, as it now stands; so is a plan it wrote.
+      if (!request || this.requests.has(request.id)) continue;
+      const written = this.plans.get(request.id);
+      const plan = written ? written.plan : row.plan ? parse(PlanSchema, row.plan, `plan ${request.id}`, this.parsers) : undefined;
+      if (matches(request, plan)) return request;
     }
     return undefined;
   }
