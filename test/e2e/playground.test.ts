@@ -190,7 +190,7 @@ suite('trying Switchboard in the Agents Playground (requester + approver)', () =
       await approver.waitForText(request, new RegExp(`Approved by ${APPROVER.name} on .* Done\\.`));
 
       // The requester's plan card is updated in place, and the requester is told.
-      await requester.waitForText(plan, new RegExp(`^Delete ${UPN_RE} Done\\.`));
+      await requester.waitForText(plan, new RegExp(`^Delete ${UPN_RE} Approved by ${APPROVER.name} on .* Done\\.`));
       const told = await requester.nextProactiveCard(requesterSince, 'the approval notification');
       await requester.waitForText(told, new RegExp(`${APPROVER.name} approved your request: Delete ${UPN_RE}`));
 

@@ -54,7 +54,7 @@ describe('Switchboard on PostgreSQL', () => {
     expect(await app.directory.getAccount(DEMO.accounts.helpdesk.id)).toBeNull();
     const lastUpdate = (id: string) => sut.adapter.updates.filter((u) => u.id === id).map((u) => cardTexts(u.attachments![0]!.content)[1]).at(-1);
     for (const copy of approverCards) expect(lastUpdate(copy.id!)).toMatch(/Done\.$/);
-    expect(lastUpdate('plan-card')).toBe('Done.');
+    expect(lastUpdate('plan-card')).toMatch(/^Approved by Bob Approver on .* Done\.$/);
     expect(sut.adapter.later.some((a) => a.conversation?.id === 'a:personal-chat' && cardTexts(a.attachments![0]!.content)[1]!.startsWith('Bob Approver approved your request'))).toBe(true);
     const story = (await app.audit.readAll()).filter((e) => e.requestId === planId).map((e) => e.action);
     expect(story).toEqual(['plan.deleteAccount', 'request.created', 'request.approved', 'account.delete', 'plan.deleteAccount', 'request.done']);
