@@ -1,7 +1,7 @@
 import type { Actor } from '../provisioning/model';
 import { accountsOf, isActive, requestWaitingOn, type Plan } from '../provisioning/plans';
 import { ok, refuse, type Result } from '../provisioning/result';
-import { holdForApproval, planAudit, SWITCHBOARD, type PlanRunner } from '../provisioning/runner';
+import { busyOn, holdForApproval, planAudit, SWITCHBOARD, type PlanRunner } from '../provisioning/runner';
 import type { NewAuditEntry } from '../store/audit';
 import type { WorkflowStore, WorkflowTx } from '../store/workflow';
 import type { CardCopy, OutboxMessage } from './copies';
@@ -110,9 +110,9 @@ export class ApprovalService {
       // One request at a time per account: approved one after the other, the second would run against
       // what the first changed, which its approver never saw. Nor while another change on it runs or
       // waits for the tenant: the approver would judge an account that is still moving.
-      const accounts = accountsOf(current);
-      for (const upn of accounts) if (await tx.activePlanOn(upn, planId)) return refuse('PLAN_ACCOUNT_BUSY', { upn });
-      const waiting = await requestWaitingOn(tx, accounts, planId, at);
+      const busy = await busyOn(tx, current, planId);
+      if (busy) return busy;
+      const waiting = await requestWaitingOn(tx, accountsOf(current), planId, at);
       if (!waiting.ok) return waiting;
       const approvers = decidersFor(this.policy, [current.requestedBy.aadObjectId, actor.aadObjectId]);
       if (approvers.length === 0) return refuse('REQUEST_NO_APPROVER');
@@ -151,8 +151,17 @@ export class ApprovalService {
       const plan = await tx.plan(id);
       if (!plan || plan.status !== 'awaitingConfirmation') return refuse('PLAN_ALREADY_DECIDED', { status: plan?.status ?? 'cancelled' });
       // One change at a time per account: the request stays pending, to be approved once that one ends.
-      const busy = await tx.activePlanOn(plan.account.userPrincipalName, id);
-      if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: plan.account.userPrincipalName });
+      const busy = await busyOn(tx, plan, id);
+      if (busy) return busy;
+      // Two requests on one account (made before requests held their accounts): the older is decided
+      // first, so that the newer one never runs against what the older one changed unseen.
+      for (const upn of accountsOf(plan)) {
+        const older = (await tx.pendingRequestsOn(upn, id, at)).find((r) => {
+          const [theirs, ours] = [Date.parse(r.createdAt), Date.parse(request.createdAt)];
+          return theirs < ours || (theirs === ours && r.id < request.id);
+        });
+        if (older) return refuse('REQUEST_WAITING_ON_ACCOUNT', { upn, change: older.kind, subject: older.account.userPrincipalName, name: older.requestedBy.name || older.requestedBy.aadObjectId, at: older.createdAt });
+      }
       const approved = tx.putRequest({ ...request, status: 'approved', decision: { aadObjectId: approver.aadObjectId, name: approver.name, at: at.toISOString() } });
       tx.audit(this.entry(approved, approver, 'request.approved', 'succeeded'));
       // No "plan.confirm" entry here: the requester confirmed (request.created), and this approval is what

@@ -238,7 +238,7 @@ export function accountsOf(plan: { account: Pick<Plan['account'], 'userPrincipal
  */
 export async function requestWaitingOn(tx: WorkflowTx, upns: readonly string[], exceptPlanId: string, at: Date): Promise<Result<void>> {
   for (const upn of upns) {
-    const waiting = await tx.pendingRequestOn(upn, exceptPlanId, at);
+    const [waiting] = await tx.pendingRequestsOn(upn, exceptPlanId, at);
     if (!waiting) continue;
     return refuse('REQUEST_WAITING_ON_ACCOUNT', {
       upn,

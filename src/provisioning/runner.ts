@@ -8,7 +8,7 @@ import { aroundCalls, type TenantDirectory } from './directory';
 import type { Actor } from './model';
 import { batchProgress, runBatch, type BatchHost } from './batch';
 import { accountsOf, batchChildId, isActive, reopened, requestWaitingOn, stepAccount, WATCHING_STEPS, type Batch, type Plan, type PlanKind, type Step, type StepKind, type StepNote } from './plans';
-import { ok, refuse, type Result } from './result';
+import { ok, refuse, type Refusal, type Result } from './result';
 import { executeStep, type StepOutcome } from './steps';
 
 export interface RunnerOptions {
@@ -98,6 +98,21 @@ export interface NewPlan {
 }
 
 /** A plan made by the same request sent again: same person, same kind, same account. */
+/** The accounts a plan deletes itself (lower-case UPNs): its deleteAccount steps' accounts. */
+function deletedBy(plan: Plan): string[] {
+  return plan.steps.filter((s) => s.step.kind === 'deleteAccount').map((s) => stepAccount(s.step, plan).userPrincipalName.toLowerCase());
+}
+
+/**
+ * One change at a time per account, on every account the plan acts on (a replacement also unlinks and
+ * deletes the old account): accounts taken in a fixed order, so that two such checks never wait on
+ * each other's locks (PostgreSQL).
+ */
+export async function busyOn(tx: WorkflowTx, plan: Parameters<typeof accountsOf>[0], exceptPlanId: string): Promise<Refusal | null> {
+  for (const upn of accountsOf(plan)) if (await tx.activePlanOn(upn, exceptPlanId)) return refuse('PLAN_ACCOUNT_BUSY', { upn });
+  return null;
+}
+
 function sameRequest(plan: Plan, input: NewPlan): boolean {
   return plan.kind === input.kind && plan.requestedBy.aadObjectId === input.requestedBy.aadObjectId && plan.account.userPrincipalName.toLowerCase() === input.account.userPrincipalName.toLowerCase();
 }
@@ -230,8 +245,8 @@ export class PlanRunner {
       // The account's lock first (PostgreSQL: taken here), then the plan of that id: a second send of the
       // same form waits for the first to commit, then finds its plan instead of "another change runs".
       if (runs) {
-        const busy = await tx.activePlanOn(input.account.userPrincipalName, input.id ?? '');
-        if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: input.account.userPrincipalName });
+        const busy = await busyOn(tx, input, input.id ?? '');
+        if (busy) return busy;
       }
       const earlier = input.id === undefined ? undefined : await tx.plan(input.id);
       if (earlier) return sameRequest(earlier, input) ? ok(earlier) : refuse('PLAN_NOT_FOUND');
@@ -273,8 +288,8 @@ export class PlanRunner {
       if (!plan) return refuse('PLAN_NOT_FOUND');
       if (plan.status !== 'awaitingConfirmation') return refuse('PLAN_ALREADY_DECIDED', { status: plan.status });
       if (this.needsApproval(plan)) return refuse('PLAN_NEEDS_APPROVAL');
-      const busy = await tx.activePlanOn(plan.account.userPrincipalName, id);
-      if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: plan.account.userPrincipalName });
+      const busy = await busyOn(tx, plan, id);
+      if (busy) return busy;
       const waiting = await requestWaitingOn(tx, accountsOf(plan), id, at);
       if (!waiting.ok) return waiting;
       const started = tx.putPlan({ ...plan, status: 'running', confirmedBy: actor }, at.toISOString());
@@ -301,8 +316,8 @@ export class PlanRunner {
       if (!plan) return refuse('PLAN_NOT_FOUND');
       if (plan.status !== 'failed' || plan.parentId) return refuse('PLAN_ALREADY_DECIDED', { status: plan.status });
       if (!(await this.mayRun(tx, plan))) return ok(await holdForApproval(tx, plan, actor, at));
-      const busy = await tx.activePlanOn(plan.account.userPrincipalName, id);
-      if (busy) return refuse('PLAN_ACCOUNT_BUSY', { upn: plan.account.userPrincipalName });
+      const busy = await busyOn(tx, plan, id);
+      if (busy) return busy;
       if (!plan.batch) {
         const waiting = await requestWaitingOn(tx, accountsOf(plan), id, at);
         if (!waiting.ok) return waiting;
@@ -472,7 +487,7 @@ export class PlanRunner {
         this.options.onStep?.({ planId: id, index, kind: step.kind, owner: this.owner, phase: 'started' });
         const outcome = await this.withinBudget(
           step.kind,
-          executeStep({ directory, now: this.now, facts, accountId: plan.account.id, userPrincipalName: plan.account.userPrincipalName }, step, current),
+          executeStep({ directory, now: this.now, facts, accountId: plan.account.id, userPrincipalName: plan.account.userPrincipalName, deletes: deletedBy(plan) }, step, current),
         );
         this.options.onStep?.({ planId: id, index, kind: step.kind, owner: this.owner, phase: 'finished', status: outcome.status });
         plan = await this.record(plan, index, outcome, interrupted);

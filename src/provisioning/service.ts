@@ -1,4 +1,5 @@
 import { distance } from 'fastest-levenshtein';
+
 import { reasonDetail, type AuditStore, type NewAuditEntry } from '../store/audit';
 import type { AccountQuery, NumberQuery, Page, TenantDirectory, VoiceApplication } from './directory';
 import type { AccountSummary, AccountType, Actor, LicenseKind, LicenseSku, NumberType, PhoneNumber, ResourceAccount, TenantFacts } from './model';
@@ -22,6 +23,9 @@ import type { PlanRunner } from './runner';
 import { checkOwnedOnline, detectHybrid, type HybridSettings } from './hybrid';
 import { countryOfNumber } from './doctor';
 import { TenantDoctor } from './doctorService';
+
+/** How many accounts a mistyped username is compared with (ProvisioningService.typoMatches). */
+const TYPO_SCAN = 20_000;
 
 /** What the add-account form submits, untrusted. */
 export interface NewAccountForm {
@@ -138,24 +142,19 @@ export class ProvisioningService {
    * the Microsoft backend, as `list` reads it), at most TYPO_SCAN accounts; only for a miss.
    */
   private async typoMatches(words: string): Promise<string[]> {
-    // Pages of the account list read for a typo, and how many accounts at most (a mistyped name in a very
-    // large tenant gets no suggestion rather than a long wait).
-    const TYPO_PAGE = 500;
-    const TYPO_SCAN = 20_000;
     const typed = words.toLowerCase();
     if (typed.length < 4 || typed.length > 64) return [];
     // One edit in a short name, two in a longer one: more would match names that merely look alike.
     const most = typed.length < 8 ? 1 : 2;
+    // One read of the list, as one `list` page costs (the Microsoft backend builds the whole list from
+    // its cache for any page); at most TYPO_SCAN accounts: past that, no suggestion rather than a wait.
+    const page = await this.directory.listAccounts({ offset: 0, limit: TYPO_SCAN });
     const found: { upn: string; by: number }[] = [];
-    for (let offset = 0; offset < TYPO_SCAN; offset += TYPO_PAGE) {
-      const page = await this.directory.listAccounts({ offset, limit: TYPO_PAGE });
-      for (const account of page.items) {
-        const name = account.userPrincipalName.split('@')[0]!.toLowerCase();
-        // The whole username, and without its "aa-"/"cq-" prefix, which admins often leave out.
-        const by = Math.min(distance(typed, name), /^(aa|cq)-/.test(name) ? distance(typed, name.slice(3)) : Infinity);
-        if (by <= most) found.push({ upn: account.userPrincipalName, by });
-      }
-      if (offset + page.items.length >= page.total || page.items.length === 0) break;
+    for (const account of page.items) {
+      const name = account.userPrincipalName.split('@')[0]!.toLowerCase();
+      // The whole username, and without its "aa-"/"cq-" prefix, which admins often leave out.
+      const by = Math.min(distance(typed, name), /^(aa|cq)-/.test(name) ? distance(typed, name.slice(3)) : Infinity);
+      if (by <= most) found.push({ upn: account.userPrincipalName, by });
     }
     return found
       .sort((a, b) => a.by - b.by || a.upn.localeCompare(b.upn))

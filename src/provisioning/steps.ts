@@ -14,6 +14,8 @@ export interface StepContext {
   /** The plan's account, null until the createAccount step made it. */
   accountId: string | null;
   userPrincipalName: string;
+  /** The accounts (lower-case UPNs) the plan itself deletes: one of them gone may be the plan's own doing. */
+  deletes?: readonly string[];
 }
 
 /**
@@ -228,9 +230,10 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
 
   async unassignNumber(ctx, step, state) {
     const current = await account(ctx);
+    if (!current) return vanished(ctx);
     const params = { number: step.telephoneNumber, upn: ctx.userPrincipalName };
     const number = await ctx.directory.getPhoneNumber(step.telephoneNumber);
-    const stillOurs = number !== null && current !== null && number.assignmentTargetId === current.id;
+    const stillOurs = number !== null && number.assignmentTargetId === current.id;
     if (!stillOurs) return done(false);
     // Wait until it is really unassigned, not pending: deleting earlier strands the number (F1).
     if (number.activationState !== 'activated') return wait('NUMBER_PENDING', { ...params, state: number.activationState }, state.operationId);
@@ -263,7 +266,8 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
 
   async dissociate(ctx, step) {
     const current = await account(ctx);
-    if (!current || !current.associations.some((a) => a.configurationId === step.configurationId)) return done(false);
+    if (!current) return vanished(ctx);
+    if (!current.associations.some((a) => a.configurationId === step.configurationId)) return done(false);
     await ctx.directory.dissociate(current.id, step.configurationId);
     return done(true);
   },
@@ -310,6 +314,16 @@ const STEPS: { [K in Step['kind']]: Executor<K> } = {
     return done(true);
   },
 };
+
+/**
+ * The account a release or an unlink acts on is gone. When the plan deletes it itself (a deletion, a
+ * replacement) that may be its own earlier run, and what the step wanted holds. Otherwise someone else
+ * deleted it: the step did nothing, and saying "Done" (a number "released" from an account that no
+ * longer exists, after another approved deletion) would tell the approver something that never happened.
+ */
+function vanished(ctx: StepContext): StepOutcome {
+  return ctx.deletes?.includes(ctx.userPrincipalName.toLowerCase()) ? done(false) : fail('ACCOUNT_GONE');
+}
 
 /** A failed tenant operation: our reason when the backend recognised the tenant's words, else the words. */
 function operationFailed(operation: NumberOperation, params: { number: string; upn: string }): StepOutcome {

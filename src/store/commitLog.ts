@@ -128,7 +128,7 @@ class NotingTx implements WorkflowTx {
   plan: WorkflowTx['plan'] = (id) => this.inner.plan(id);
   request: WorkflowTx['request'] = (id) => this.inner.request(id);
   activePlanOn: WorkflowTx['activePlanOn'] = (upn, exceptPlanId) => this.inner.activePlanOn(upn, exceptPlanId);
-  pendingRequestOn: WorkflowTx['pendingRequestOn'] = (upn, exceptPlanId, at) => this.inner.pendingRequestOn(upn, exceptPlanId, at);
+  pendingRequestsOn: WorkflowTx['pendingRequestsOn'] = (upn, exceptPlanId, at) => this.inner.pendingRequestsOn(upn, exceptPlanId, at);
   copiesOf: WorkflowTx['copiesOf'] = (planId) => this.inner.copiesOf(planId);
   copy: WorkflowTx['copy'] = (id) => this.inner.copy(id);
   outboxOf: WorkflowTx['outboxOf'] = (planId) => this.inner.outboxOf(planId);

@@ -501,7 +501,8 @@ class LowdbTx implements WorkflowTx {
 
   async activePlanOn(userPrincipalName: string, exceptPlanId: string): Promise<Plan | undefined> {
     const upn = userPrincipalName.toLowerCase();
-    const matches = (p: Plan | null | undefined): p is Plan => !!p && p.id !== exceptPlanId && isActive(p.status) && p.account.userPrincipalName.toLowerCase() === upn;
+    const matches = (p: Plan | null | undefined): p is Plan =>
+      !!p && p.id !== exceptPlanId && isActive(p.status) && (p.account.userPrincipalName.toLowerCase() === upn || accountsOf(p).includes(upn));
     // Looked at in place (no copy per plan): the store keeps every plan of the retention period.
     for (const pending of this.plans.values()) if (matches(pending)) return structuredClone(pending);
     for (const stored of Object.values(this.data.plans)) {
@@ -511,7 +512,7 @@ class LowdbTx implements WorkflowTx {
     return undefined;
   }
 
-  async pendingRequestOn(userPrincipalName: string, exceptPlanId: string, at: Date): Promise<ChangeRequest | undefined> {
+  async pendingRequestsOn(userPrincipalName: string, exceptPlanId: string, at: Date): Promise<ChangeRequest[]> {
     const upn = userPrincipalName.toLowerCase();
     const matches = (r: ChangeRequest | undefined): r is ChangeRequest => {
       if (!r || r.id === exceptPlanId || r.status !== 'pending' || Date.parse(r.expiresAt) <= at.getTime()) return false;
@@ -519,12 +520,13 @@ class LowdbTx implements WorkflowTx {
       const plan = this.plans.has(r.id) ? this.plans.get(r.id) : own(this.data.plans, r.id);
       return !!plan && accountsOf(plan).includes(upn);
     };
-    for (const pending of this.requests.values()) if (matches(pending)) return structuredClone(pending);
+    const found: ChangeRequest[] = [];
+    for (const pending of this.requests.values()) if (matches(pending)) found.push(structuredClone(pending));
     for (const stored of Object.values(this.data.requests)) {
       if (this.requests.has(stored.id) || this.deletedRequests.has(stored.id) || !matches(stored)) continue;
-      return structuredClone(stored);
+      found.push(structuredClone(stored));
     }
-    return undefined;
+    return found;
   }
 
   async copiesOf(planId: string): Promise<CardCopy[]> {

@@ -65,14 +65,17 @@ export interface WorkflowStore {
 export interface WorkflowTx {
   plan(id: string): Promise<Plan | undefined>;
   request(id: string): Promise<ChangeRequest | undefined>;
-  /** Another running or waiting plan on this account (one change at a time per account). */
+  /**
+   * Another running or waiting plan that acts on this account (one change at a time per account): its
+   * own account, or one its steps name (accountsOf: a replacement deletes the old account).
+   */
   activePlanOn(userPrincipalName: string, exceptPlanId: string): Promise<Plan | undefined>;
   /**
-   * Another change request, pending and not expired at `at`, whose plan acts on this account (its own
-   * account or one its steps name: accountsOf). PostgreSQL: under the same per-account lock as
+   * The other change requests, pending and not expired at `at`, whose plans act on this account (its
+   * own account or one its steps name: accountsOf). PostgreSQL: under the same per-account lock as
    * `activePlanOn`, so two requests on one account are never both made.
    */
-  pendingRequestOn(userPrincipalName: string, exceptPlanId: string, at: Date): Promise<ChangeRequest | undefined>;
+  pendingRequestsOn(userPrincipalName: string, exceptPlanId: string, at: Date): Promise<ChangeRequest[]>;
   copiesOf(planId: string): Promise<CardCopy[]>;
   copy(id: string): Promise<CardCopy | undefined>;
   outboxOf(planId: string): Promise<OutboxMessage[]>;

@@ -246,4 +246,72 @@ describe('a request waiting for an approver holds its account', () => {
     expect((await app.directory.findAccountByUpn('aa-late-1@contoso.com'))!.assignedLicenses).toEqual([]);
     expect((await app.approvals.get(deleting.planId))!.status).toBe('pending');
   });
+
+  // The cases below come from a second attack review.
+  it('holds the old account while an approved replacement runs', async () => {
+    await start();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const real = app.directory.associate.bind(app.directory);
+    // The replacement's "use the new account for CQ Invoices" step hangs: the plan stays running.
+    const associate = jest.spyOn(app.directory, 'associate').mockImplementation(async (...args: Parameters<typeof real>) => {
+      await gate;
+      return real(...args);
+    });
+    try {
+      const replace = idOn(bodyOf(await sut.invoke(execute('doctorFix', { code: 'BROKEN_BY_LICENSE_SWITCH', subjectId: A.invoices.id }))), 'planId');
+      await sut.invoke(execute('confirmPlan', { planId: replace }));
+      await sut.invoke(execute('approveRequest', { requestId: replace }, { from: APPROVER }));
+      await until(async () => (await app.plans.get(replace))!.status === 'running' && associate.mock.calls.length > 0, 5_000, 'the replacement under way');
+      const busy = 'cq-invoices@contoso.com already has a change in progress; wait until it finishes.';
+      expect((await ask('delete cq-invoices')).line).toBe(busy);
+      expect((await ask('dissociate cq-invoices')).line).toBe(busy);
+      expect(await app.workflow.requests(['pending'])).toEqual([]);
+    } finally {
+      release();
+    }
+  });
+
+  it('an approved release retried after another request deleted its account fails, saying so, instead of "Done"', async () => {
+    await start();
+    let failing = true;
+    const real = app.directory.unassignNumber.bind(app.directory);
+    jest.spyOn(app.directory, 'unassignNumber').mockImplementation(async (...args: Parameters<typeof real>) => {
+      if (failing) throw new DirectoryRefusal('TENANT_OPERATION_FAILED', { detail: 'transient' });
+      return real(...args);
+    });
+    const release = await ask('unassign aa-main');
+    await sut.invoke(execute('approveRequest', { requestId: release.planId }, { from: APPROVER }));
+    await until(async () => (await app.plans.get(release.planId))!.status === 'failed', 8_000, 'the release failing');
+    failing = false;
+    // A failed change holds nothing: the deletion is asked, approved and done.
+    const deleting = await ask('delete aa-main');
+    await sut.invoke(execute('approveRequest', { requestId: deleting.planId }, { from: APPROVER }));
+    await until(async () => (await app.plans.get(deleting.planId))!.status === 'done', 8_000, 'the deletion');
+    await sut.invoke(execute('retryPlan', { planId: release.planId }));
+    await until(async () => (await app.plans.get(release.planId))!.status === 'failed', 8_000, 'the retried release');
+    const card = cardTexts((await app.views.plan((await app.plans.get(release.planId))!, 'en')).card);
+    expect(card[1]).toMatch(/^Stopped at step 1: This resource account is no longer in the tenant/);
+  });
+
+  it('of two requests on one account from before requests held their accounts, the older is decided first', async () => {
+    await start();
+    const release = idOn(await sut.card(message('unassign aa-main')), 'planId');
+    const deleting = await ask('delete aa-main');
+    // The release's request as an older version wrote it, an hour before the deletion's: both pending.
+    await app.workflow.transact(async (tx) => {
+      const plan = (await tx.plan(release))!;
+      const other = (await tx.request(deleting.planId))!;
+      const earlier = new Date(Date.parse(other.createdAt) - 3_600_000).toISOString();
+      tx.putPlan({ ...plan, needsApproval: true, confirmedBy: { aadObjectId: ADMIN.aadObjectId, name: ADMIN.name } }, earlier);
+      tx.putRequest({ ...other, id: release, kind: 'unassignNumber', version: 0, createdAt: earlier });
+    });
+    const refused = bodyOf(await sut.invoke(execute('approveRequest', { requestId: deleting.planId }, { from: APPROVER })));
+    expect(cardTexts(refused).join(' ')).toMatch(/A request on aa-main@contoso\.com is waiting for an approver: "Unassign the number of aa-main@contoso\.com"/);
+    expect((await app.approvals.get(deleting.planId))!.status).toBe('pending');
+    await sut.invoke(execute('approveRequest', { requestId: release }, { from: APPROVER }));
+    await until(async () => (await app.plans.get(release))!.status === 'done', 8_000, 'the release');
+    const approved = bodyOf(await sut.invoke(execute('approveRequest', { requestId: deleting.planId }, { from: APPROVER })));
+    expect(cardTexts(approved)[1]).toMatch(/^Approved by Bob Approver/);
+  });
 });

@@ -195,21 +195,21 @@ describe.each(harnesses)('workflow store contract: %s', (_name, make) => {
       tx.putRequest(requestOf(waiting));
       tx.putRequest({ ...requestOf(decided), status: 'rejected' });
       tx.putRequest(requestOf(elsewhere));
-      return (await tx.pendingRequestOn('aa-hold@contoso.com', decided.id, now))?.id;
+      return (await tx.pendingRequestsOn('aa-hold@contoso.com', decided.id, now).then((found) => found[0]))?.id;
     });
     expect(seen).toBe(waiting.id);
     const after = await h.store.transact(async (tx) => ({
-      other: (await tx.pendingRequestOn('aa-hold@CONTOSO.com', 'x', now))?.id,
-      self: await tx.pendingRequestOn('aa-hold@contoso.com', waiting.id, now),
-      none: await tx.pendingRequestOn('aa-none@contoso.com', 'x', now),
+      other: (await tx.pendingRequestsOn('aa-hold@CONTOSO.com', 'x', now).then((found) => found[0]))?.id,
+      self: await tx.pendingRequestsOn('aa-hold@contoso.com', waiting.id, now).then((found) => found[0]),
+      none: await tx.pendingRequestsOn('aa-none@contoso.com', 'x', now).then((found) => found[0]),
     }));
     expect(after).toEqual({ other: waiting.id, self: undefined, none: undefined });
     // Moved off "pending" in this transaction, or deleted with its plan: no longer there.
     const gone = await h.store.transact(async (tx) => {
       tx.putRequest({ ...(await tx.request(waiting.id))!, status: 'approved' });
-      const moved = await tx.pendingRequestOn('aa-hold@contoso.com', 'x', now);
+      const moved = await tx.pendingRequestsOn('aa-hold@contoso.com', 'x', now).then((found) => found[0]);
       tx.deletePlan(elsewhere.id);
-      return { moved, deleted: await tx.pendingRequestOn('aa-other@contoso.com', 'x', now) };
+      return { moved, deleted: await tx.pendingRequestsOn('aa-other@contoso.com', 'x', now).then((found) => found[0]) };
     });
     expect(gone).toEqual({ moved: undefined, deleted: undefined });
   });
@@ -227,12 +227,35 @@ describe.each(harnesses)('workflow store contract: %s', (_name, make) => {
       tx.putRequest(requestOf(replace));
     });
     const found = await h.store.transact(async (tx) => ({
-      twice: (await tx.pendingRequestOn('aa-twice@contoso.com', 'x', now))?.id,
-      old: (await tx.pendingRequestOn('cq-old@contoso.com', 'x', now))?.id,
-      fresh: (await tx.pendingRequestOn('cq-new@contoso.com', 'x', now))?.id,
-      later: await tx.pendingRequestOn('cq-old@contoso.com', 'x', new Date('2026-12-04T00:00:00.000Z')),
+      twice: (await tx.pendingRequestsOn('aa-twice@contoso.com', 'x', now).then((found) => found[0]))?.id,
+      old: (await tx.pendingRequestsOn('cq-old@contoso.com', 'x', now).then((found) => found[0]))?.id,
+      fresh: (await tx.pendingRequestsOn('cq-new@contoso.com', 'x', now).then((found) => found[0]))?.id,
+      later: await tx.pendingRequestsOn('cq-old@contoso.com', 'x', new Date('2026-12-04T00:00:00.000Z')).then((found) => found[0]),
     }));
     expect(found).toEqual({ twice: live.id, old: replace.id, fresh: replace.id, later: undefined });
+  });
+
+  it('counts a running plan as active on every account it acts on, and lists every live request on one', async () => {
+    const now = new Date(at);
+    const replace: Plan = {
+      ...newPlan('cq-new2@contoso.com', 'running'),
+      kind: 'replaceAccount',
+      steps: [{ step: { kind: 'deleteAccount', of: { id: 'old', userPrincipalName: 'CQ-Old2@contoso.com' } }, state: { status: 'pending' } }],
+    };
+    const first = newPlan('aa-both@contoso.com');
+    const second = newPlan('aa-both@contoso.com');
+    await h.store.transact((tx) => {
+      for (const p of [replace, first, second]) tx.putPlan(p, at);
+      tx.putRequest(requestOf(first));
+      tx.putRequest(requestOf(second));
+    });
+    const seen = await h.store.transact(async (tx) => ({
+      old: (await tx.activePlanOn('cq-old2@contoso.com', 'x'))?.id,
+      own: (await tx.activePlanOn('cq-new2@contoso.com', 'x'))?.id,
+      other: await tx.activePlanOn('cq-other2@contoso.com', 'x'),
+      both: (await tx.pendingRequestsOn('aa-both@contoso.com', 'x', now)).map((r) => r.id).sort(),
+    }));
+    expect(seen).toEqual({ old: replace.id, own: replace.id, other: undefined, both: [first.id, second.id].sort() });
   });
 
   it('lets only one of many concurrent requests on one account be made (one request at a time per account)', async () => {
@@ -243,7 +266,7 @@ describe.each(harnesses)('workflow store contract: %s', (_name, make) => {
       plans.map((p, i) =>
         stores[i % 2]!.transact(async (tx) => {
           const current = (await tx.plan(p.id))!;
-          if (await tx.pendingRequestOn(current.account.userPrincipalName, current.id, new Date(at))) return false;
+          if (await tx.pendingRequestsOn(current.account.userPrincipalName, current.id, new Date(at)).then((found) => found[0])) return false;
           tx.putRequest(requestOf(current));
           return true;
         }),

@@ -312,10 +312,16 @@ class PgTx implements WorkflowTx {
     const upn = userPrincipalName.toLowerCase();
     await this.client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`switchboard:account:${upn}`]);
     for (const { plan } of this.plans.values()) {
-      if (plan && plan.id !== exceptPlanId && ACTIVE.includes(plan.status) && plan.account.userPrincipalName.toLowerCase() === upn) return structuredClone(plan);
+      if (plan && plan.id !== exceptPlanId && ACTIVE.includes(plan.status) && accountsOf(plan).includes(upn)) return structuredClone(plan);
     }
+    // Running and waiting plans are few: the status index finds them; a plan also acts on the accounts
+    // its steps name (a replacement deletes the old account).
     const rows = (
-      await this.client.query<{ doc: unknown }>(`SELECT doc FROM plans WHERE upn_lower = $1 AND status = ANY($2::text[]) AND id <> $3`, [upn, ACTIVE, exceptPlanId])
+      await this.client.query<{ doc: unknown }>(
+        `SELECT doc FROM plans WHERE status = ANY($2::text[]) AND id <> $3
+           AND (upn_lower = $1 OR EXISTS (SELECT 1 FROM jsonb_array_elements(doc->'steps') s WHERE lower(s->'step'->'of'->>'userPrincipalName') = $1))`,
+        [upn, ACTIVE, exceptPlanId],
+      )
     ).rows;
     for (const row of rows) {
       const plan = parse(PlanSchema, row.doc, 'plan', this.parsers);
@@ -325,33 +331,33 @@ class PgTx implements WorkflowTx {
     return undefined;
   }
 
-  async pendingRequestOn(userPrincipalName: string, exceptPlanId: string, at: Date): Promise<ChangeRequest | undefined> {
+  async pendingRequestsOn(userPrincipalName: string, exceptPlanId: string, at: Date): Promise<ChangeRequest[]> {
     const upn = userPrincipalName.toLowerCase();
     await this.client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`switchboard:account:${upn}`]);
-    const matches = (r: ChangeRequest, plan: Plan | null | undefined): boolean => {
-      if (r.id === exceptPlanId || r.status !== 'pending' || Date.parse(r.expiresAt) <= at.getTime() || this.deletedPlans.has(r.id)) return false;
-      return r.account.userPrincipalName.toLowerCase() === upn || (!!plan && accountsOf(plan).includes(upn));
-    };
+    const live = (r: ChangeRequest): boolean => r.id !== exceptPlanId && r.status === 'pending' && Date.parse(r.expiresAt) > at.getTime() && !this.deletedPlans.has(r.id);
+    const found: ChangeRequest[] = [];
     for (const { request } of this.requests.values()) {
-      if (matches(request, this.plans.get(request.id)?.plan ?? (await this.plan(request.id)))) return structuredClone(request);
+      if (!live(request)) continue;
+      const plan = this.plans.get(request.id)?.plan ?? (await this.plan(request.id));
+      if (request.account.userPrincipalName.toLowerCase() === upn || (plan && accountsOf(plan).includes(upn))) found.push(structuredClone(request));
     }
-    // Pending requests are few (they expire within days): the status index finds them. A request's plan
-    // may act on other accounts than its own (replacing a broken account), so its plan comes along.
+    // Pending requests are few (they expire within days): the status index finds them, and the account
+    // is compared in SQL, the plan's too (a replacement deletes the old account), so nothing else is read.
     const rows = (
-      await this.client.query<{ request: unknown; plan: unknown }>(
-        `SELECT r.doc AS request, p.doc AS plan FROM requests r LEFT JOIN plans p ON p.id = r.id WHERE r.status = 'pending' AND r.id <> $1`,
-        [exceptPlanId],
+      await this.client.query<{ doc: unknown }>(
+        `SELECT r.doc FROM requests r LEFT JOIN plans p ON p.id = r.id
+          WHERE r.status = 'pending' AND r.id <> $1
+            AND (lower(r.doc->'account'->>'userPrincipalName') = $2
+                 OR EXISTS (SELECT 1 FROM jsonb_array_elements(p.doc->'steps') s WHERE lower(s->'step'->'of'->>'userPrincipalName') = $2))`,
+        [exceptPlanId, upn],
       )
     ).rows;
     for (const row of rows) {
-      const request = parse(ChangeRequestSchema, row.request, 'request', this.parsers);
-      // A request this transaction wrote was looked at above, as it now stands; so is a plan it wrote.
-      if (!request || this.requests.has(request.id)) continue;
-      const written = this.plans.get(request.id);
-      const plan = written ? written.plan : row.plan ? parse(PlanSchema, row.plan, `plan ${request.id}`, this.parsers) : undefined;
-      if (matches(request, plan)) return request;
+      const request = parse(ChangeRequestSchema, row.doc, 'request', this.parsers);
+      // A request this transaction wrote was looked at above, as it now stands.
+      if (request && !this.requests.has(request.id) && live(request)) found.push(request);
     }
-    return undefined;
+    return found;
   }
 
   async copiesOf(planId: string): Promise<CardCopy[]> {
