@@ -314,12 +314,14 @@ class PgTx implements WorkflowTx {
     for (const { plan } of this.plans.values()) {
       if (plan && plan.id !== exceptPlanId && ACTIVE.includes(plan.status) && accountsOf(plan).includes(upn)) return structuredClone(plan);
     }
-    // Running and waiting plans are few: the status index finds them; a plan also acts on the accounts
-    // its steps name (a replacement deletes the old account).
+    // Running and waiting plans are few: the status index finds them. A plan also acts on the accounts
+    // its steps name: only a replacement's steps name one (src/provisioning/doctorFixes.ts), so only its
+    // steps are read.
     const rows = (
       await this.client.query<{ doc: unknown }>(
         `SELECT doc FROM plans WHERE status = ANY($2::text[]) AND id <> $3
-           AND (upn_lower = $1 OR EXISTS (SELECT 1 FROM jsonb_array_elements(doc->'steps') s WHERE lower(s->'step'->'of'->>'userPrincipalName') = $1))`,
+           AND (upn_lower = $1 OR (doc->>'kind' = 'replaceAccount'
+                AND EXISTS (SELECT 1 FROM jsonb_array_elements(doc->'steps') s WHERE lower(s->'step'->'of'->>'userPrincipalName') = $1)))`,
         [upn, ACTIVE, exceptPlanId],
       )
     ).rows;
@@ -348,7 +350,8 @@ class PgTx implements WorkflowTx {
         `SELECT r.doc FROM requests r LEFT JOIN plans p ON p.id = r.id
           WHERE r.status = 'pending' AND r.id <> $1
             AND (lower(r.doc->'account'->>'userPrincipalName') = $2
-                 OR EXISTS (SELECT 1 FROM jsonb_array_elements(p.doc->'steps') s WHERE lower(s->'step'->'of'->>'userPrincipalName') = $2))`,
+                 OR (p.doc->>'kind' = 'replaceAccount'
+                     AND EXISTS (SELECT 1 FROM jsonb_array_elements(p.doc->'steps') s WHERE lower(s->'step'->'of'->>'userPrincipalName') = $2)))`,
         [exceptPlanId, upn],
       )
     ).rows;
