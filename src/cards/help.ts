@@ -19,7 +19,7 @@ export function helpCard(locale: Locale, roles: Roles, aadObjectId: string, unkn
     // each reader sees only the commands their roles allow (the bot refuses the others).
     commands: (
       [
-        { command: 'add', description: s.add, who: 'admin' },
+        { command: `add ${s.argAdd}`, description: s.add, who: 'admin' },
         { command: 'import', description: s.importCmd, who: 'admin' },
         { command: s.listSyntax, description: s.listCmd, who: 'reader' },
         { command: `show ${s.argUsername}`, description: s.show, who: 'reader' },

@@ -147,6 +147,7 @@ export const en = {
     unknownCommand: 'I did not understand "{text}".',
     argUsername: '<username>',
     argOptionalUsername: '[username]',
+    argAdd: '[username] [display name]',
   },
   add: {
     hybridNote: 'Hybrid tenant ({evidence}): the account is created on Skype for Business Server 2019. Switchboard gives you the command to run there, waits for the account to arrive in Entra ID, then sets its usage location, license and number.',

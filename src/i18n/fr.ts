@@ -171,6 +171,7 @@ export const fr: Strings = typeset({
     unknownCommand: 'Je n’ai pas compris « {text} ».',
     argUsername: '<nom d’utilisateur>',
     argOptionalUsername: '[nom d’utilisateur]',
+    argAdd: '[nom d’utilisateur] [nom d’affichage]',
   },
   add: {
     hybridNote: 'Client hybride ({evidence}) : le compte se crée sur Skype Entreprise Server 2019. Switchboard vous donne la commande à y exécuter, attend l’arrivée du compte dans Entra ID, puis définit son emplacement d’utilisation, sa licence et son numéro.',

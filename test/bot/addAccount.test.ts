@@ -47,6 +47,28 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     await dir.remove();
   });
 
+  // An admin who names the account up front ("add cq-foo") found the form empty: what follows "add" fills it.
+  it.each([
+    ['add cq-support-fr Support France', { username: 'cq-support-fr', domain: DEMO.domains.default, accountType: 'callQueue', displayName: 'Support France' }],
+    ['add AA-Night@Contoso.com', { username: 'AA-Night', domain: DEMO.domains.custom, accountType: 'autoAttendant', displayName: '' }],
+    ['add reception "Front desk"', { username: 'reception', domain: DEMO.domains.default, accountType: '', displayName: 'Front desk' }],
+    // A domain the tenant does not have stays in the username, where Add says what is wrong with it.
+    ['add aa-x@fabrikam.example', { username: 'aa-x@fabrikam.example', domain: DEMO.domains.default, accountType: 'autoAttendant', displayName: '' }],
+  ])('"%s" fills the form with what it names', async (text, expected) => {
+    const card = await sut.card(message(text));
+    const value = (id: string) => (findInput(card, id) as { value: string }).value;
+    expect({ username: value('username'), domain: value('domain'), accountType: value('accountType') ?? '', displayName: value('displayName') }).toEqual(expected);
+    expect(value('usageLocation')).toBe('US');
+    expect(await app.workflow.plans()).toEqual([]);
+  });
+
+  it('"add" with a username at a domain the tenant does not have: Add refuses it under the username', async () => {
+    const card = await sut.card(message('add aa-x@fabrikam.example Night'));
+    const refused = (await sut.invoke(execute('addAccount', { ...addActionData(card), displayName: 'Night', username: 'aa-x@fabrikam.example', domain: DEMO.domains.default, accountType: 'autoAttendant', usageLocation: 'US', license: 'none' }))).body as { value: unknown };
+    expect(JSON.stringify(refused.value)).toMatch(/Not allowed here: @/);
+    expect(await app.directory.findAccountByUpn('aa-x@contoso.onmicrosoft.com')).toBeNull();
+  });
+
   it('"add" shows the form mirroring the admin center pane, with the free Resource Account seats and the tenant\'s country', async () => {
     const card = await sut.card(message('add'));
     expect(card).toMatchObject({ type: 'AdaptiveCard', version: '1.5' });
