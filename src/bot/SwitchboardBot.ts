@@ -4,6 +4,7 @@ import {
   CardFactory,
   MessageFactory,
   TeamsActivityHandler,
+  TeamsInfo,
   TurnContext,
   type Activity,
   type InvokeResponse,
@@ -69,6 +70,9 @@ export interface BotDependencies {
  * The only place (with the server entry) that knows botbuilder. It gates the tenant, resolves the
  * caller's role, parses every payload with zod and hands over to one handler per command or verb.
  */
+/** How long an install turn waits for Teams to name the member who installed the app. */
+const MEMBER_NAME_BUDGET_MS = 2_000;
+
 export class SwitchboardBot extends TeamsActivityHandler {
   constructor(private readonly deps: BotDependencies) {
     super();
@@ -360,10 +364,11 @@ export class SwitchboardBot extends TeamsActivityHandler {
     if (!(scope.roles.admin || scope.roles.approver)) return;
     try {
       if (scope.actor.aadObjectId && activity.conversation?.conversationType === 'personal' && typeof activity.from?.id === 'string') {
+        const name = scope.actor.name || (await this.memberName(context, scope, activity.from.id));
         const changed = await this.deps.contacts.saveContact({
           aadObjectId: scope.actor.aadObjectId,
           userId: activity.from.id.slice(0, 200),
-          name: scope.actor.name,
+          name,
           conversation: reference,
           locale: scope.locale,
           updatedAt: new Date().toISOString(),
@@ -378,6 +383,28 @@ export class SwitchboardBot extends TeamsActivityHandler {
       }
     } catch (error) {
       scope.log.warn({ err: error }, 'could not save the conversation reference');
+    }
+  }
+
+  /**
+   * The name of someone whose activity has none (installing the app sends conversationUpdate, often
+   * without a name), asked of Teams once while no name is on record: approval cards said "Sent for
+   * approval to 00000000-…" until the approver first wrote to the bot. TeamsInfo.getMember reads the
+   * conversation's roster (teams-platform.md §2). Best effort and bounded: the turn goes on without it.
+   */
+  private async memberName(context: TurnContext, scope: TurnScope, userId: string): Promise<string> {
+    try {
+      if ((await this.deps.contacts.contact(scope.actor.aadObjectId))?.name) return '';
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), MEMBER_NAME_BUDGET_MS)));
+      const member = await Promise.race([TeamsInfo.getMember(context, userId), timeout]).finally(() => clearTimeout(timer));
+      const name = typeof member?.name === 'string' ? member.name.trim().slice(0, 200) : '';
+      // The roster answers for the member asked; a name for another object id is not taken.
+      const objectId = (member as { aadObjectId?: unknown; objectId?: unknown } | undefined)?.aadObjectId ?? (member as { objectId?: unknown } | undefined)?.objectId;
+      return typeof objectId === 'string' && objectId.toLowerCase() !== scope.actor.aadObjectId.toLowerCase() ? '' : name;
+    } catch (error) {
+      scope.log.info({ err: error }, 'could not read the member name from Teams');
+      return '';
     }
   }
 

@@ -53,3 +53,9 @@ export function execute(verb: string, data: Record<string, unknown> = {}, option
 export function submit(verb: string, data: Record<string, unknown> = {}, options: Envelope = {}): Partial<Activity> {
   return { ...envelope(options), type: 'message', replyToId: 'card-1', value: { ...data, verb } };
 }
+
+/** Installing the app in a personal chat: Teams sends conversationUpdate with the user added, often without a name. */
+export function installed(options: Envelope = {}): Partial<Activity> {
+  const base = envelope(options);
+  return { ...base, type: 'conversationUpdate', membersAdded: [{ id: base.from!.id, name: '' }, { id: '28:switchboard', name: 'Switchboard' }] };
+}

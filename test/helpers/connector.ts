@@ -14,9 +14,11 @@ export interface Captured {
 /**
  * A stand-in for the Bot Connector on loopback: records what the bot posts to its serviceUrl. `status`
  * may answer a call with an error instead (a connector outage for one conversation, say); every call
- * is recorded with the status it got.
+ * is recorded with the status it got. `answer` gives the body of a call that reads (a roster member).
  */
-export async function captureServer(options: { status?: (call: Captured) => number } = {}): Promise<{ url: string; posts: Captured[]; close(): Promise<void> }> {
+export async function captureServer(
+  options: { status?: (call: Captured) => number; answer?: (call: Captured) => Record<string, unknown> | undefined } = {},
+): Promise<{ url: string; posts: Captured[]; close(): Promise<void> }> {
   const posts: Captured[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
@@ -27,7 +29,7 @@ export async function captureServer(options: { status?: (call: Captured) => numb
       posts.push({ ...call, ...(status !== 200 ? { status } : {}) });
       // restify patches ServerResponse.writeHead process-wide (stack.md §1): call end separately.
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(status === 200 ? { id: `posted-${posts.length}` } : { error: { code: 'ServiceError', message: 'the test connector failed this call' } }));
+      res.end(JSON.stringify(status === 200 ? (options.answer?.(call) ?? { id: `posted-${posts.length}` }) : { error: { code: 'ServiceError', message: 'the test connector failed this call' } }));
     });
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
