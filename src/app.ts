@@ -4,6 +4,7 @@ import { CardCopies } from './bot/cardCopies';
 import { OutboxWorker } from './bot/delivery';
 import { ReplyQueue } from './bot/replies';
 import { Views } from './bot/planView';
+import { MemberNames } from './bot/memberNames';
 import { ApprovalService } from './approvals/service';
 import { ExportLinks } from './audit/exports';
 import { importExport } from './audit/importExports';
@@ -37,6 +38,8 @@ export interface AppOptions {
   exportIdleMs?: number;
   /** How many times a reply to a message is tried before it is dropped (default REPLY_ATTEMPTS, src/bot/replies.ts). */
   replyAttempts?: number;
+  /** How long Teams has to name a member, and how long a failure is not asked again (src/bot/memberNames.ts). */
+  memberNames?: { budgetMs?: number; retryMs?: number };
 }
 
 export interface App {
@@ -147,6 +150,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Files sent in the chat: from a loopback address only in local mode, https otherwise (src/bot/importFile.ts).
   const downloads = { localMode: config.localMode, maxBytes: IMPORT_LIMITS.fileBytes, timeoutMs: 10_000 };
   const services = { provisioning, approvals, views, delivery, audit, exports, imports, downloads };
+  const memberNames = new MemberNames(contacts, log, options.memberNames);
   const bot = new SwitchboardBot({
     gate: { tenantId: config.tenantId, requireTeamsChannel: !config.localMode, adminIds: config.adminIds, approverIds: config.approverIds },
     services,
@@ -155,6 +159,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     copies,
     replies,
     connectorTimeoutMs: config.connectorTimeoutMs,
+    memberNames,
     onReachable: (aadObjectId) => void delivery.reachable(aadObjectId).catch((error: unknown) => log.warn({ err: error }, 'could not retry deliveries')),
     log,
   });
@@ -172,6 +177,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const flush = () =>
     (stopped ??= (async () => {
       approvals.stop();
+      await memberNames.stop();
       await plans.stop();
       await delivery.stop();
       await Promise.all([opened.flush(), stores.flush()]);

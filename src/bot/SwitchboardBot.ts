@@ -4,7 +4,6 @@ import {
   CardFactory,
   MessageFactory,
   TeamsActivityHandler,
-  TeamsInfo,
   TurnContext,
   type Activity,
   type InvokeResponse,
@@ -30,6 +29,7 @@ import { CardCopies, type Click } from './cardCopies';
 import { commands, parseCommand } from './commands';
 import { gate, type GateSettings } from './gate';
 import { hasFile, importFromFile } from './importFlow';
+import { visibleName, type MemberNames } from './memberNames';
 import { REPLIES_AFTER_ANSWER, type ReplyQueue, type ReplyTurn } from './replies';
 import { ConnectorDeadlineError, DEADLINE_MARGIN_MS, DEFAULT_CONNECTOR_TIMEOUT_MS, withinDeadline } from './connectorDeadline';
 import { allowed, PlanReply, type Reply, type Requirement, type Services, type TurnLog, type TurnScope } from './scope';
@@ -61,6 +61,8 @@ export interface BotDependencies {
   replies: ReplyQueue;
   /** How long a turn waits for a reply it sends itself (SWITCHBOARD_CONNECTOR_TIMEOUT_SECONDS). */
   connectorTimeoutMs?: number;
+  /** Asks Teams for the name of someone whose activities carry none (src/bot/memberNames.ts). */
+  memberNames?: MemberNames;
   /** An approver's contact was saved: deliveries that could not reach them are tried again. */
   onReachable?: (aadObjectId: string) => void;
   log: Logger;
@@ -70,9 +72,6 @@ export interface BotDependencies {
  * The only place (with the server entry) that knows botbuilder. It gates the tenant, resolves the
  * caller's role, parses every payload with zod and hands over to one handler per command or verb.
  */
-/** How long an install turn waits for Teams to name the member who installed the app. */
-const MEMBER_NAME_BUDGET_MS = 2_000;
-
 export class SwitchboardBot extends TeamsActivityHandler {
   constructor(private readonly deps: BotDependencies) {
     super();
@@ -364,7 +363,7 @@ export class SwitchboardBot extends TeamsActivityHandler {
     if (!(scope.roles.admin || scope.roles.approver)) return;
     try {
       if (scope.actor.aadObjectId && activity.conversation?.conversationType === 'personal' && typeof activity.from?.id === 'string') {
-        const name = scope.actor.name || (await this.memberName(context, scope, activity.from.id));
+        const name = visibleName(scope.actor.name);
         const changed = await this.deps.contacts.saveContact({
           aadObjectId: scope.actor.aadObjectId,
           userId: activity.from.id.slice(0, 200),
@@ -374,6 +373,7 @@ export class SwitchboardBot extends TeamsActivityHandler {
           updatedAt: new Date().toISOString(),
         });
         if (changed && scope.roles.approver) this.deps.onReachable?.(scope.actor.aadObjectId);
+        if (!name) this.deps.memberNames?.ask(context, scope.actor.aadObjectId, activity.from.id);
       }
       const channelId = (activity.channelData as { channel?: { id?: unknown } } | undefined)?.channel?.id;
       if (typeof channelId === 'string' && channelId.length < 200) {
@@ -383,28 +383,6 @@ export class SwitchboardBot extends TeamsActivityHandler {
       }
     } catch (error) {
       scope.log.warn({ err: error }, 'could not save the conversation reference');
-    }
-  }
-
-  /**
-   * The name of someone whose activity has none (installing the app sends conversationUpdate, often
-   * without a name), asked of Teams once while no name is on record: approval cards said "Sent for
-   * approval to 00000000-…" until the approver first wrote to the bot. TeamsInfo.getMember reads the
-   * conversation's roster (teams-platform.md §2). Best effort and bounded: the turn goes on without it.
-   */
-  private async memberName(context: TurnContext, scope: TurnScope, userId: string): Promise<string> {
-    try {
-      if ((await this.deps.contacts.contact(scope.actor.aadObjectId))?.name) return '';
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), MEMBER_NAME_BUDGET_MS)));
-      const member = await Promise.race([TeamsInfo.getMember(context, userId), timeout]).finally(() => clearTimeout(timer));
-      const name = typeof member?.name === 'string' ? member.name.trim().slice(0, 200) : '';
-      // The roster answers for the member asked; a name for another object id is not taken.
-      const objectId = (member as { aadObjectId?: unknown; objectId?: unknown } | undefined)?.aadObjectId ?? (member as { objectId?: unknown } | undefined)?.objectId;
-      return typeof objectId === 'string' && objectId.toLowerCase() !== scope.actor.aadObjectId.toLowerCase() ? '' : name;
-    } catch (error) {
-      scope.log.info({ err: error }, 'could not read the member name from Teams');
-      return '';
     }
   }
 

@@ -40,6 +40,11 @@ export interface ContactStore {
   channel(channelId: string): Promise<Channel | undefined>;
   /** Saves a contact; returns whether it changed (an approver reached for the first time, say). */
   saveContact(update: Contact): Promise<boolean>;
+  /**
+   * Gives a name to a contact on record that has none (a name Teams gave for the member later); a
+   * name already there, or no contact, leaves the store as it is. Returns whether it was written.
+   */
+  nameContact(aadObjectId: string, name: string): Promise<boolean>;
   saveChannel(channelId: string, conversation: ConversationRef, at: string): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -125,6 +130,17 @@ export class ConversationDirectory implements ContactStore {
     }
     this.saved.set(key, fingerprint);
     return !unchanged;
+  }
+
+  async nameContact(aadObjectId: string, name: string): Promise<boolean> {
+    const key = aadObjectId.toLowerCase();
+    const current = this.contactNow(key);
+    if (!current || current.name || !name) return false;
+    await this.store.update((doc) => {
+      const contact = doc.contacts[key];
+      if (contact && !contact.name) contact.name = name;
+    });
+    return true;
   }
 
   async saveChannel(channelId: string, conversation: ConversationRef, at: string): Promise<void> {

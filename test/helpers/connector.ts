@@ -9,6 +9,8 @@ export interface Captured {
   body: Record<string, unknown>;
   /** The error status the call was answered with (absent: 200). */
   status?: number;
+  /** A held call that the bot gave up on (closed the connection) before it was answered. */
+  abandoned?: boolean;
 }
 
 /**
@@ -17,19 +19,34 @@ export interface Captured {
  * is recorded with the status it got. `answer` gives the body of a call that reads (a roster member).
  */
 export async function captureServer(
-  options: { status?: (call: Captured) => number; answer?: (call: Captured) => Record<string, unknown> | undefined } = {},
-): Promise<{ url: string; posts: Captured[]; close(): Promise<void> }> {
+  options: {
+    status?: (call: Captured) => number;
+    answer?: (call: Captured) => Record<string, unknown> | undefined;
+    /** Calls taken and not answered until release() (a roster that hangs, say); recorded at once. */
+    hold?: (call: Captured) => boolean;
+  } = {},
+): Promise<{ url: string; posts: Captured[]; release(): void; close(): Promise<void> }> {
   const posts: Captured[] = [];
+  const held: (() => void)[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
       const call: Captured = { method: req.method ?? '', url: req.url ?? '', body: JSON.parse(body || '{}') as Record<string, unknown> };
       const status = options.status?.(call) ?? 200;
-      posts.push({ ...call, ...(status !== 200 ? { status } : {}) });
-      // restify patches ServerResponse.writeHead process-wide (stack.md §1): call end separately.
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(status === 200 ? (options.answer?.(call) ?? { id: `posted-${posts.length}` }) : { error: { code: 'ServiceError', message: 'the test connector failed this call' } }));
+      const recorded: Captured = { ...call, ...(status !== 200 ? { status } : {}) };
+      posts.push(recorded);
+      const respond = () => {
+        if (res.destroyed) return;
+        // restify patches ServerResponse.writeHead process-wide (stack.md §1): call end separately.
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(status === 200 ? (options.answer?.(call) ?? { id: `posted-${posts.length}` }) : { error: { code: 'ServiceError', message: 'the test connector failed this call' } }));
+      };
+      if (!options.hold?.(call)) return respond();
+      res.on('close', () => {
+        if (!res.writableFinished) recorded.abandoned = true;
+      });
+      held.push(respond);
     });
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -37,6 +54,7 @@ export async function captureServer(
   return {
     url: `http://127.0.0.1:${port}/`,
     posts,
+    release: () => held.splice(0).forEach((respond) => respond()),
     close: () =>
       new Promise<void>((done) => {
         server.closeAllConnections();

@@ -1,6 +1,6 @@
-import type { App } from '../../src/app';
+import type { App, AppOptions } from '../../src/app';
 import type { RunningServer } from '../../src/server';
-import { installed, message } from '../helpers/activities';
+import { execute, installed, message } from '../helpers/activities';
 import { testApp, tempDir } from '../helpers/app';
 import { captureServer, post, type Captured } from '../helpers/connector';
 import { APPROVER } from '../helpers/identities';
@@ -20,11 +20,15 @@ describe('the name of an approver who only installed the app', () => {
   const nameless = { ...APPROVER, name: '' };
   const memberCalls = () => connector.posts.filter((p) => p.method === 'GET' && p.url.includes('/members/'));
 
-  async function start(answer: (call: Captured) => Record<string, unknown> | undefined, status?: (call: Captured) => number): Promise<string> {
+  async function start(
+    answer: (call: Captured) => Record<string, unknown> | undefined,
+    status?: (call: Captured) => number,
+    more: { hold?: (call: Captured) => boolean; options?: AppOptions } = {},
+  ): Promise<string> {
     dir = await tempDir();
-    app = await testApp(dir.dir);
+    app = await testApp(dir.dir, {}, more.options);
     server = await app.start();
-    connector = await captureServer({ answer, ...(status ? { status } : {}) });
+    connector = await captureServer({ answer, ...(status ? { status } : {}), ...(more.hold ? { hold: more.hold } : {}) });
     return `${server.url}/api/messages`;
   }
 
@@ -62,5 +66,80 @@ describe('the name of an approver who only installed the app', () => {
     // The name a message carries later is kept as ever.
     expect((await post(api, message('help', { from: APPROVER, serviceUrl: connector.url }))).status).toBe(200);
     await until(async () => (await app.contacts.contact(APPROVER.aadObjectId))?.name === 'Bob Approver', 5_000, 'the name from a message');
+  });
+
+  // Attack review 3: a roster answer is taken only for the member asked, by a string object id that matches.
+  it.each([
+    ['no object id', { id: APPROVER.id, name: 'Mallory' }],
+    ['an object id that is not a string', { id: APPROVER.id, name: 'Mallory', objectId: 42 }],
+    ['an aadObjectId of someone else beside a matching objectId', { id: APPROVER.id, name: 'Mallory', aadObjectId: 'ffffffff-0000-4000-8000-000000000009', objectId: APPROVER.aadObjectId }],
+    ['a name of only invisible characters', { id: APPROVER.id, name: '\u200b\u2060 \u200e', objectId: APPROVER.aadObjectId }],
+  ])('is not taken from an answer with %s', async (_, body) => {
+    const api = await start((call) => (call.method === 'GET' ? body : undefined));
+    expect((await post(api, installed({ from: nameless, serviceUrl: connector.url }))).status).toBe(200);
+    await until(async () => (await app.contacts.contact(APPROVER.aadObjectId)) !== undefined && memberCalls().length === 1, 5_000, 'the question');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await app.contacts.contact(APPROVER.aadObjectId))!.name).toBe('');
+  });
+
+  it('does not keep a click waiting while the roster hangs, and gives the question up at its budget', async () => {
+    const api = await start(
+      (call) => (call.method === 'GET' ? { id: APPROVER.id, name: 'Bob Approver', objectId: APPROVER.aadObjectId } : undefined),
+      undefined,
+      { hold: (call) => call.method === 'GET', options: { memberNames: { budgetMs: 1_500 } } },
+    );
+    const click = await post(api, execute('showAccount', { upn: 'nobody@contoso.com' }, { from: nameless, serviceUrl: connector.url }));
+    // The card came back, though the roster answers nothing until release().
+    expect(click.status).toBe(200);
+    expect(click.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    await until(() => memberCalls().length === 1, 5_000, 'the question');
+    expect(memberCalls()[0]!.abandoned).toBeUndefined();
+    // At the budget the request is aborted, not left open until the connector's own deadline.
+    await until(() => memberCalls()[0]!.abandoned === true, 5_000, 'the abandoned question');
+    connector.release();
+    expect((await app.contacts.contact(APPROVER.aadObjectId))!.name).toBe('');
+  });
+
+  it('does not ask again on every turn after Teams could not name someone', async () => {
+    const api = await start(() => undefined, (call) => (call.method === 'GET' ? 503 : 200));
+    for (let i = 0; i < 3; i++) expect((await post(api, installed({ from: nameless, serviceUrl: connector.url }))).status).toBe(200);
+    await until(async () => (await app.contacts.contact(APPROVER.aadObjectId)) !== undefined, 5_000, 'the contact');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const asked = memberCalls().length;
+    expect((await post(api, execute('showAccount', { upn: 'nobody@contoso.com' }, { from: nameless, serviceUrl: connector.url }))).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // One question (the client's own retries of a 503 aside), however many turns came.
+    expect(new Set(memberCalls().map((c) => c.url)).size).toBe(1);
+    expect(memberCalls()).toHaveLength(asked);
+  });
+
+  it('asks again once the time a failure is remembered has passed', async () => {
+    let refuse = true;
+    const api = await start(
+      (call) => (call.method === 'GET' ? { id: APPROVER.id, name: 'Bob Approver', objectId: APPROVER.aadObjectId } : undefined),
+      (call) => (call.method === 'GET' && refuse ? 403 : 200),
+      { options: { memberNames: { retryMs: 300 } } },
+    );
+    expect((await post(api, installed({ from: nameless, serviceUrl: connector.url }))).status).toBe(200);
+    await until(() => memberCalls().length === 1, 5_000, 'the first question');
+    refuse = false;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await post(api, installed({ from: nameless, serviceUrl: connector.url }))).status).toBe(200);
+    await until(async () => (await app.contacts.contact(APPROVER.aadObjectId))?.name === 'Bob Approver', 5_000, 'the name');
+    expect(memberCalls()).toHaveLength(2);
+  });
+
+  it('stops with a question still out: shutting down aborts it and writes nothing after', async () => {
+    const api = await start(
+      (call) => (call.method === 'GET' ? { id: APPROVER.id, name: 'Bob Approver', objectId: APPROVER.aadObjectId } : undefined),
+      undefined,
+      { hold: (call) => call.method === 'GET', options: { memberNames: { budgetMs: 60_000 } } },
+    );
+    expect((await post(api, installed({ from: nameless, serviceUrl: connector.url }))).status).toBe(200);
+    await until(() => memberCalls().length === 1, 5_000, 'the question');
+    await app.flush();
+    await until(() => memberCalls()[0]!.abandoned === true, 5_000, 'the aborted question');
+    connector.release();
+    expect((await app.contacts.contact(APPROVER.aadObjectId))!.name).toBe('');
   });
 });

@@ -42,6 +42,16 @@ export class PgContacts implements ContactStore {
     return true;
   }
 
+  /** One statement, so that a name a message saved meanwhile is never covered. */
+  async nameContact(aadObjectId: string, name: string): Promise<boolean> {
+    if (!name) return false;
+    const result = await this.db.query(
+      "UPDATE contacts SET doc = jsonb_set(doc, '{name}', to_jsonb($2::text)) WHERE aad_object_id = $1 AND coalesce(doc->>'name', '') = ''",
+      [aadObjectId.toLowerCase(), name],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
   async saveChannel(channelId: string, conversation: ConversationRef, at: string): Promise<void> {
     if (JSON.stringify((await this.channel(channelId))?.conversation) === JSON.stringify(conversation)) return;
     await this.db.query('INSERT INTO channels (channel_id, doc) VALUES ($1, $2) ON CONFLICT (channel_id) DO UPDATE SET doc = EXCLUDED.doc', [
