@@ -52,21 +52,63 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     ['add cq-support-fr Support France', { username: 'cq-support-fr', domain: DEMO.domains.default, accountType: 'callQueue', displayName: 'Support France' }],
     ['add AA-Night@Contoso.com', { username: 'AA-Night', domain: DEMO.domains.custom, accountType: 'autoAttendant', displayName: '' }],
     ['add reception "Front desk"', { username: 'reception', domain: DEMO.domains.default, accountType: '', displayName: 'Front desk' }],
-    // A domain the tenant does not have stays in the username, where Add says what is wrong with it.
-    ['add aa-x@fabrikam.example', { username: 'aa-x@fabrikam.example', domain: DEMO.domains.default, accountType: 'autoAttendant', displayName: '' }],
+    // Quotes around the display name are taken off as a pair, whichever quotes the admin's keyboard makes.
+    ['add cq-support-fr « Support France »', { username: 'cq-support-fr', domain: DEMO.domains.default, accountType: 'callQueue', displayName: 'Support France' }],
+    ['add cq-support-fr “Support France”', { username: 'cq-support-fr', domain: DEMO.domains.default, accountType: 'callQueue', displayName: 'Support France' }],
+    ['add cq-x "Night" "desk"', { username: 'cq-x', domain: DEMO.domains.default, accountType: 'callQueue', displayName: '"Night" "desk"' }],
+    ["add aa-x 'Night'", { username: 'aa-x', domain: DEMO.domains.default, accountType: 'autoAttendant', displayName: 'Night' }],
+    ["add aa-x Bob's 'line'", { username: 'aa-x', domain: DEMO.domains.default, accountType: 'autoAttendant', displayName: "Bob's 'line'" }],
+    // A quoted display name may come first, alone or before the username.
+    ['add "Support France"', { username: '', domain: DEMO.domains.default, accountType: '', displayName: 'Support France' }],
+    ['add "Support France" cq-support-fr', { username: 'cq-support-fr', domain: DEMO.domains.default, accountType: 'callQueue', displayName: 'Support France' }],
   ])('"%s" fills the form with what it names', async (text, expected) => {
     const card = await sut.card(message(text));
     const value = (id: string) => (findInput(card, id) as { value: string }).value;
     expect({ username: value('username'), domain: value('domain'), accountType: value('accountType') ?? '', displayName: value('displayName') }).toEqual(expected);
     expect(value('usageLocation')).toBe('US');
+    expect(cardTexts(card)).not.toContain('Please fix the fields below; nothing was created.');
     expect(await app.workflow.plans()).toEqual([]);
   });
 
-  it('"add" with a username at a domain the tenant does not have: Add refuses it under the username', async () => {
-    const card = await sut.card(message('add aa-x@fabrikam.example Night'));
-    const refused = (await sut.invoke(execute('addAccount', { ...addActionData(card), displayName: 'Night', username: 'aa-x@fabrikam.example', domain: DEMO.domains.default, accountType: 'autoAttendant', usageLocation: 'US', license: 'none' }))).body as { value: unknown };
-    expect(JSON.stringify(refused.value)).toMatch(/Not allowed here: @/);
-    expect(await app.directory.findAccountByUpn('aa-x@contoso.onmicrosoft.com')).toBeNull();
+  // Attack review 3: what "add" could not use was cut or moved silently; now the same rules as Add say so at once, under the field.
+  it.each([
+    [
+      'a domain the tenant does not have',
+      'add aa-x@fabrikam.example Night',
+      { username: 'aa-x', domain: DEMO.domains.default, displayName: 'Night' },
+      'Domain',
+      'fabrikam.example is not a verified domain of this tenant. Pick one of the verified domains.',
+    ],
+    [
+      'a username of 70 characters',
+      `add ${'a'.repeat(70)}`,
+      { username: 'a'.repeat(70), domain: DEMO.domains.default, displayName: '' },
+      'Username',
+      'The username has 70 characters; at most 64 are allowed before "@".',
+    ],
+    [
+      'a display name of 300 characters',
+      `add cq-x ${'N'.repeat(300)}`,
+      { username: 'cq-x', domain: DEMO.domains.default, displayName: 'N'.repeat(300) },
+      'Display name',
+      'The display name has 300 characters; at most 256 are allowed.',
+    ],
+    [
+      'an accent in the username',
+      'add accueil-é@contoso.com Accueil',
+      { username: 'accueil-é', domain: DEMO.domains.custom, displayName: 'Accueil' },
+      'Username',
+      "The username can only contain letters A–Z, digits and ' . - _ ! # ^ ~ (no accents or spaces). Not allowed here: é.",
+    ],
+  ])('"add" with %s fills the form and says under the field what Add would refuse', async (_case, text, expected, label, error) => {
+    const card = await sut.card(message(text));
+    const value = (id: string) => (findInput(card, id) as { value: string }).value;
+    expect({ username: value('username'), domain: value('domain'), displayName: value('displayName') }).toEqual(expected);
+    const texts = cardTexts(card);
+    expect(texts).toContain('Please fix the fields below; nothing was created.');
+    expect(texts.slice(texts.indexOf(label))).toContain(error);
+    expect(texts.filter((t) => t === error)).toHaveLength(1);
+    expect(await app.workflow.plans()).toEqual([]);
   });
 
   it('"add" shows the form mirroring the admin center pane, with the free Resource Account seats and the tenant\'s country', async () => {

@@ -1,13 +1,16 @@
 import { addAccountFormCard, EMPTY_FORM } from '../../cards/addAccountForm';
 import type { TenantFacts } from '../../provisioning/model';
+import type { Refusal } from '../../provisioning/result';
+import { checkDisplayName, checkDomain, checkUsername } from '../../provisioning/rules';
 import type { NewAccountForm } from '../../provisioning/service';
 import type { Command } from '../scope';
 
 /**
  * "add", or "add cq-support-fr Support France": what follows fills the form, as an admin who names the
- * account up front expects. The first word is the username (with its domain when it has one the tenant
- * verified), "aa-"/"cq-" picks the type (the naming Microsoft's examples use), the rest is the display
- * name. Nothing is checked here: the form is, when Add is clicked.
+ * account up front expects. The first word is the username (with its domain when it has one), "aa-"/"cq-"
+ * picks the type (the naming Microsoft's examples use), the rest is the display name; a display name in
+ * quotes may come first, alone or before the username. What was typed is checked by the same rules as
+ * Add, and what breaks one shows under its field at once: nothing typed is cut or dropped unsaid.
  */
 export const add: Command = {
   name: 'add',
@@ -15,24 +18,64 @@ export const add: Command = {
   async handle(scope, args) {
     const facts = await scope.services.provisioning.tenantFacts();
     const typed = prefilled(args, facts);
-    return addAccountFormCard(facts, scope.locale, typed);
+    return addAccountFormCard(facts, scope.locale, typed?.form, typed?.refusals);
   },
 };
 
-function prefilled(args: string, facts: TenantFacts): NewAccountForm | undefined {
-  const [first = '', ...rest] = args.trim().split(/\s+/).filter(Boolean);
-  if (!first) return undefined;
+/** Opening quotes and the closing quote each takes, English, French (« »), German („ “) and single. */
+const QUOTES: Readonly<Record<string, string>> = { '"': '"', '“': '”', '”': '”', '„': '“', '«': '»', '‘': '’', "'": "'", '‹': '›' };
+
+function prefilled(args: string, facts: TenantFacts): { form: NewAccountForm; refusals: Refusal[] } | undefined {
+  const { first, displayName } = split(args.trim());
+  if (!first && !displayName) return undefined;
+  const refusals: Refusal[] = [];
   const at = first.lastIndexOf('@');
-  const local = (at > 0 ? first.slice(0, at) : first).slice(0, 64);
-  const named = at > 0 ? facts.domains.find((d) => d.isOnline && d.name.toLowerCase() === first.slice(at + 1).toLowerCase()) : undefined;
+  const local = at >= 0 ? first.slice(0, at) : first;
+  let domain = '';
+  if (at >= 0) {
+    // A domain the tenant does not have (or not online) is said under the domain, which keeps a verified one.
+    const checked = checkDomain(first.slice(at + 1), facts);
+    if (checked.ok) domain = checked.value;
+    else refusals.push(checked);
+  }
+  if (local) {
+    const checked = checkUsername(local);
+    if (!checked.ok) refusals.push(checked);
+  }
+  if (displayName) {
+    const checked = checkDisplayName(displayName);
+    if (!checked.ok) refusals.push(checked);
+  }
   const prefix = local.toLowerCase().slice(0, 3);
   return {
-    ...EMPTY_FORM,
-    usageLocation: facts.countryLetterCode ?? '',
-    // A domain the tenant does not have is left in the username, where Add names what is wrong with it.
-    username: at > 0 && !named ? first.slice(0, 120) : local,
-    domain: named?.name ?? '',
-    accountType: prefix === 'aa-' ? 'autoAttendant' : prefix === 'cq-' ? 'callQueue' : '',
-    displayName: rest.join(' ').replace(/^["“']|["”']$/g, '').slice(0, 256),
+    form: {
+      ...EMPTY_FORM,
+      usageLocation: facts.countryLetterCode ?? '',
+      username: local,
+      domain,
+      accountType: prefix === 'aa-' ? 'autoAttendant' : prefix === 'cq-' ? 'callQueue' : '',
+      displayName,
+    },
+    refusals,
   };
+}
+
+/** The username and the display name, a pair of quotes around the display name taken off. */
+function split(text: string): { first: string; displayName: string } {
+  const quoted = unquote(text);
+  if (quoted) return { first: quoted.after, displayName: quoted.inner };
+  const space = text.search(/\s/);
+  if (space < 0) return { first: text, displayName: '' };
+  const rest = text.slice(space).trim();
+  const name = unquote(rest);
+  return { first: text.slice(0, space), displayName: name && !name.after ? name.inner : rest };
+}
+
+/** A phrase in a matching pair of quotes at the start of `text`, and what follows it. */
+function unquote(text: string): { inner: string; after: string } | undefined {
+  const close = QUOTES[text.charAt(0)];
+  if (!close) return undefined;
+  const end = text.indexOf(close, 1);
+  if (end < 0) return undefined;
+  return { inner: text.slice(1, end).trim(), after: text.slice(end + 1).trim() };
 }
