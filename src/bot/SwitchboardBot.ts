@@ -372,8 +372,13 @@ export class SwitchboardBot extends TeamsActivityHandler {
           locale: scope.locale,
           updatedAt: new Date().toISOString(),
         });
-        if (changed && scope.roles.approver) this.deps.onReachable?.(scope.actor.aadObjectId);
-        if (!name) this.deps.memberNames?.ask(context, scope.actor.aadObjectId, activity.from.id);
+        const asked = name ? undefined : this.deps.memberNames?.ask(context, scope.actor.aadObjectId, activity.from.id);
+        if (changed && scope.roles.approver) {
+          // Deliveries held for this approver go once the name question is over, so their cards name them.
+          const approver = scope.actor.aadObjectId;
+          if (asked) void asked.then(() => this.deps.onReachable?.(approver));
+          else this.deps.onReachable?.(approver);
+        }
       }
       const channelId = (activity.channelData as { channel?: { id?: unknown } } | undefined)?.channel?.id;
       if (typeof channelId === 'string' && channelId.length < 200) {

@@ -32,8 +32,7 @@ export function visibleName(raw: unknown): string {
  * request per person per quarter hour, not one per turn.
  */
 export class MemberNames {
-  private readonly asking = new Map<string, AbortController>();
-  private readonly pending = new Set<Promise<void>>();
+  private readonly asking = new Map<string, { controller: AbortController; work: Promise<void> }>();
   private readonly failedAt = new Map<string, number>();
   /** People whose name is on record: most nameless activities come from them, and cost no store read. */
   private readonly named = new Set<string>();
@@ -45,24 +44,29 @@ export class MemberNames {
     private readonly options: { budgetMs?: number; retryMs?: number; now?: () => number } = {},
   ) {}
 
-  /** Starts asking Teams for this member's name, in a personal chat; returns at once. */
-  ask(context: TurnContext, aadObjectId: string, userId: string): void {
+  /**
+   * Starts asking Teams for this member's name, in a personal chat, and returns at once with a promise
+   * that settles (never rejects) when the question is over: a caller may wait for it beside the turn.
+   */
+  ask(context: TurnContext, aadObjectId: string, userId: string): Promise<void> {
     const key = aadObjectId.toLowerCase();
-    if (this.stopped || this.asking.has(key) || this.named.has(key)) return;
+    const out = this.asking.get(key);
+    if (out) return out.work;
+    if (this.stopped || this.named.has(key)) return Promise.resolve();
     const now = this.options.now ?? Date.now;
     const failed = this.failedAt.get(key);
-    if (failed !== undefined && now() - failed < (this.options.retryMs ?? MEMBER_NAME_RETRY_MS)) return;
+    if (failed !== undefined && now() - failed < (this.options.retryMs ?? MEMBER_NAME_RETRY_MS)) return Promise.resolve();
     // Taken now, while the turn is alive: botbuilder revokes the context once the turn ends.
     const client = context.turnState.get<ConnectorClient | undefined>(context.adapter.ConnectorClientKey);
     const conversationId = context.activity.conversation?.id;
-    if (!client || typeof conversationId !== 'string') return;
+    if (!client || typeof conversationId !== 'string') return Promise.resolve();
     const controller = new AbortController();
-    this.asking.set(key, controller);
     const timer = setTimeout(() => controller.abort(), this.options.budgetMs ?? MEMBER_NAME_BUDGET_MS);
     const work = (async () => {
       try {
         if ((await this.contacts.contact(key))?.name) return this.known(key);
-        const member: unknown = await client.conversations.getConversationMember(conversationId, userId, { abortSignal: controller.signal });
+        // The signal reaches the HTTP request, not the sign-in before it (a token endpoint that hangs): the wait ends at the abort either way.
+        const member: unknown = await untilAborted(client.conversations.getConversationMember(conversationId, userId, { abortSignal: controller.signal }), controller.signal);
         const name = nameOf(member, key);
         if (!name) {
           this.failed(key, now());
@@ -79,15 +83,16 @@ export class MemberNames {
         this.asking.delete(key);
       }
     })();
-    this.pending.add(work);
-    void work.finally(() => this.pending.delete(work));
+    this.asking.set(key, { controller, work });
+    return work;
   }
 
   /** Aborts every question still out and waits for them to end, before the stores close. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const controller of this.asking.values()) controller.abort();
-    await Promise.all([...this.pending]);
+    const out = [...this.asking.values()];
+    for (const { controller } of out) controller.abort();
+    await Promise.all(out.map(({ work }) => work));
   }
 
   private known(key: string): void {
@@ -100,6 +105,17 @@ export class MemberNames {
     this.failedAt.set(key, at);
     if (this.failedAt.size > REMEMBERED_FAILURES) this.failedAt.delete(this.failedAt.keys().next().value as string);
   }
+}
+
+/** The call's answer, or its abort: whichever comes first. */
+function untilAborted<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
+  call.catch(() => undefined);
+  return new Promise<T>((resolve, reject) => {
+    const aborted = () => reject(new Error('the member name was not given within its budget'));
+    if (signal.aborted) return aborted();
+    signal.addEventListener('abort', aborted, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener('abort', aborted));
+  });
 }
 
 /** The member's name, only when the answer is for that object id: a roster answer that names no one or someone else is not taken. */

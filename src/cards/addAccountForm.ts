@@ -51,7 +51,8 @@ export function addAccountFormCard(facts: TenantFacts, locale: Locale, typed?: N
     formId,
     s: s.add,
     hasErrors: refusals.length > 0,
-    values: { ...values, domain: values.domain || defaultDomain, telephoneNumber: values.telephoneNumber ?? '' },
+    // A domain refused is not swapped for the default under its error: the admin picks one.
+    values: { ...values, domain: values.domain || (errors.domain ? '' : defaultDomain), telephoneNumber: values.telephoneNumber ?? '' },
     // Hybrid tenants: the account is made on-premises; the form says so and takes its Direct Routing number.
     hybrid: facts.hybrid?.hybrid === true,
     showNumberError: facts.hybrid?.hybrid === true && errors.telephoneNumber.length > 0,

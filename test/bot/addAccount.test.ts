@@ -61,6 +61,9 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     // A quoted display name may come first, alone or before the username.
     ['add "Support France"', { username: '', domain: DEMO.domains.default, accountType: '', displayName: 'Support France' }],
     ['add "Support France" cq-support-fr', { username: 'cq-support-fr', domain: DEMO.domains.default, accountType: 'callQueue', displayName: 'Support France' }],
+    // Attack review 4: an apostrophe inside the phrase does not close it; an @ with nothing after names no domain.
+    ["add 'Joe's line' aa-joe", { username: 'aa-joe', domain: DEMO.domains.default, accountType: 'autoAttendant', displayName: "Joe's line" }],
+    ['add aa-x@ Night', { username: 'aa-x', domain: DEMO.domains.default, accountType: 'autoAttendant', displayName: 'Night' }],
   ])('"%s" fills the form with what it names', async (text, expected) => {
     const card = await sut.card(message(text));
     const value = (id: string) => (findInput(card, id) as { value: string }).value;
@@ -75,7 +78,7 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     [
       'a domain the tenant does not have',
       'add aa-x@fabrikam.example Night',
-      { username: 'aa-x', domain: DEMO.domains.default, displayName: 'Night' },
+      { username: 'aa-x', domain: '', displayName: 'Night' },
       'Domain',
       'fabrikam.example is not a verified domain of this tenant. Pick one of the verified domains.',
     ],

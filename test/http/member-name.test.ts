@@ -2,7 +2,8 @@ import type { App, AppOptions } from '../../src/app';
 import type { RunningServer } from '../../src/server';
 import { execute, installed, message } from '../helpers/activities';
 import { testApp, tempDir } from '../helpers/app';
-import { captureServer, post, type Captured } from '../helpers/connector';
+import { captureServer, post, replyTo, type Captured } from '../helpers/connector';
+import { cardTexts } from '../helpers/conversation';
 import { APPROVER } from '../helpers/identities';
 import { until } from '../helpers/waiting';
 
@@ -101,10 +102,11 @@ describe('the name of an approver who only installed the app', () => {
   });
 
   it('does not ask again on every turn after Teams could not name someone', async () => {
-    const api = await start(() => undefined, (call) => (call.method === 'GET' ? 503 : 200));
+    // The connector client retries a 503 on its own (500–1000 ms later, then longer): the question ends at its budget, retries and all.
+    const api = await start(() => undefined, (call) => (call.method === 'GET' ? 503 : 200), { options: { memberNames: { budgetMs: 800 } } });
     for (let i = 0; i < 3; i++) expect((await post(api, installed({ from: nameless, serviceUrl: connector.url }))).status).toBe(200);
     await until(async () => (await app.contacts.contact(APPROVER.aadObjectId)) !== undefined, 5_000, 'the contact');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
     const asked = memberCalls().length;
     expect((await post(api, execute('showAccount', { upn: 'nobody@contoso.com' }, { from: nameless, serviceUrl: connector.url }))).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -127,6 +129,33 @@ describe('the name of an approver who only installed the app', () => {
     expect((await post(api, installed({ from: nameless, serviceUrl: connector.url }))).status).toBe(200);
     await until(async () => (await app.contacts.contact(APPROVER.aadObjectId))?.name === 'Bob Approver', 5_000, 'the name');
     expect(memberCalls()).toHaveLength(2);
+  });
+
+  // Attack review 4: the approval card held for an approver went out the moment they installed, before
+  // Teams named them, and the requester's card said "Sent for approval to <object id>".
+  it('sends a held approval card once Teams has named the approver who installed, so the requester reads their name', async () => {
+    const api = await start(
+      (call) => (call.method === 'GET' ? { id: APPROVER.id, name: 'Bob Approver', objectId: APPROVER.aadObjectId } : undefined),
+      undefined,
+      { hold: (call) => call.method === 'GET', options: { memberNames: { budgetMs: 60_000 } } },
+    );
+    const asked = message('delete cq-helpdesk', { serviceUrl: connector.url });
+    await post(api, asked);
+    const planId = /"planId":"([0-9a-f-]{36})"/.exec(JSON.stringify((await replyTo(connector, asked)).body))![1]!;
+    const confirmed = await post(api, execute('confirmPlan', { planId }, { serviceUrl: connector.url }));
+    expect(cardTexts((confirmed.body as { value: unknown }).value).join(' ')).toContain(`Could not reach ${APPROVER.aadObjectId}`);
+    const toApprover = () => connector.posts.filter((p) => p.method === 'POST' && p.url.startsWith(`/v3/conversations/${encodeURIComponent(`a:personal-${APPROVER.id}`)}/activities`));
+
+    expect((await post(api, installed({ from: nameless, serviceUrl: connector.url }))).status).toBe(200);
+    await until(() => memberCalls().length === 1, 5_000, 'the question');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Only the welcome card: the approval card waits for the name.
+    expect(toApprover().map((p) => JSON.stringify(p.body).includes(planId))).toEqual([false]);
+    connector.release();
+    await until(() => toApprover().some((p) => JSON.stringify(p.body).includes(planId)), 5_000, 'the approval card');
+    const told = () => connector.posts.filter((p) => p.method === 'PUT' && JSON.stringify(p.body).includes('Sent for approval to'));
+    await until(() => told().length > 0, 5_000, "the requester's card updated");
+    expect(told().map((p) => cardTexts(p.body).find((t) => t.includes('Sent for approval to')))).toEqual(told().map(() => 'Sent for approval to Bob Approver.'));
   });
 
   it('stops with a question still out: shutting down aborts it and writes nothing after', async () => {

@@ -32,7 +32,8 @@ function prefilled(args: string, facts: TenantFacts): { form: NewAccountForm; re
   const at = first.lastIndexOf('@');
   const local = at >= 0 ? first.slice(0, at) : first;
   let domain = '';
-  if (at >= 0) {
+  // "aa-x@" with nothing after the @ names no domain: the form's default stands, as with no @ at all.
+  if (at >= 0 && first.slice(at + 1)) {
     // A domain the tenant does not have (or not online) is said under the domain, which keeps a verified one.
     const checked = checkDomain(first.slice(at + 1), facts);
     if (checked.ok) domain = checked.value;
@@ -75,7 +76,9 @@ function split(text: string): { first: string; displayName: string } {
 function unquote(text: string): { inner: string; after: string } | undefined {
   const close = QUOTES[text.charAt(0)];
   if (!close) return undefined;
-  const end = text.indexOf(close, 1);
-  if (end < 0) return undefined;
-  return { inner: text.slice(1, end).trim(), after: text.slice(end + 1).trim() };
+  // The closing quote ends a word: in 'Joe's line' the apostrophe of Joe's does not close the phrase.
+  for (let end = text.indexOf(close, 1); end >= 0; end = text.indexOf(close, end + 1)) {
+    if (end + 1 === text.length || /\s/.test(text.charAt(end + 1))) return { inner: text.slice(1, end).trim(), after: text.slice(end + 1).trim() };
+  }
+  return undefined;
 }
