@@ -151,6 +151,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const downloads = { localMode: config.localMode, maxBytes: IMPORT_LIMITS.fileBytes, timeoutMs: 10_000 };
   const services = { provisioning, approvals, views, delivery, audit, exports, imports, downloads };
   const memberNames = new MemberNames(contacts, log, options.memberNames);
+  /** Re-queues of held approval cards under way: a graceful stop lets them commit before the stores close. */
+  const reaching = new Set<Promise<void>>();
   const bot = new SwitchboardBot({
     gate: { tenantId: config.tenantId, requireTeamsChannel: !config.localMode, adminIds: config.adminIds, approverIds: config.approverIds },
     services,
@@ -160,7 +162,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     replies,
     connectorTimeoutMs: config.connectorTimeoutMs,
     memberNames,
-    onReachable: (aadObjectId) => void delivery.reachable(aadObjectId).catch((error: unknown) => log.warn({ err: error }, 'could not retry deliveries')),
+    onReachable: (aadObjectId) => {
+      const work = delivery.reachable(aadObjectId).catch((error: unknown) => log.warn({ err: error }, 'could not retry deliveries'));
+      reaching.add(work);
+      void work.finally(() => reaching.delete(work));
+    },
     log,
   });
   // Before anything runs: requests and plans that disagree are repaired, due requests expire, and
@@ -168,6 +174,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await approvals.reconcile();
   await approvals.expireDue();
   await plans.resumeAll();
+  await delivery.reachableSinceLastRun().catch((error: unknown) => log.warn({ err: error }, 'could not retry deliveries to approvers reachable since the last run'));
   // A plan whose runner died (another instance, kill -9) is taken over by the first sweep after its
   // lease expired: sweeping every half lease (at most every 30 s) does that within 1.5 leases.
   plans.startSweeping(Math.min(30_000, Math.max(500, Math.floor(config.planLeaseMs / 2))));
@@ -178,6 +185,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     (stopped ??= (async () => {
       approvals.stop();
       await memberNames.stop();
+      await Promise.all([...reaching]);
       await plans.stop();
       await delivery.stop();
       await Promise.all([opened.flush(), stores.flush()]);

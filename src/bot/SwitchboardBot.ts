@@ -372,12 +372,17 @@ export class SwitchboardBot extends TeamsActivityHandler {
           locale: scope.locale,
           updatedAt: new Date().toISOString(),
         });
-        const asked = name ? undefined : this.deps.memberNames?.ask(context, scope.actor.aadObjectId, activity.from.id);
-        if (changed && scope.roles.approver) {
-          // Deliveries held for this approver go once the name question is over, so their cards name them.
-          const approver = scope.actor.aadObjectId;
-          if (asked) void asked.then(() => this.deps.onReachable?.(approver));
-          else this.deps.onReachable?.(approver);
+        let asked: Promise<void> | undefined;
+        try {
+          if (!name) asked = this.deps.memberNames?.ask(context, scope.actor.aadObjectId, activity.from.id);
+        } finally {
+          if (changed && scope.roles.approver) {
+            // Deliveries held for this approver go once the name question is over (at most its budget), so their cards name them.
+            const approver = scope.actor.aadObjectId;
+            const reach = () => this.deps.onReachable?.(approver);
+            if (asked) void asked.then(reach).catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not retry deliveries'));
+            else reach();
+          }
         }
       }
       const channelId = (activity.channelData as { channel?: { id?: unknown } } | undefined)?.channel?.id;

@@ -200,13 +200,35 @@ export class OutboxWorker implements DeliveryPort {
   /** An approver talked to the bot: deliveries that could not reach them are tried again. */
   async reachable(aadObjectId: string): Promise<void> {
     const id = aadObjectId.toLowerCase();
+    await this.requeueUnreachable(async (approverId) => approverId.toLowerCase() === id);
+  }
+
+  /**
+   * At start-up: approval cards marked unreachable for an approver who has a chat with the bot by now
+   * are tried again. The turn that saved their chat re-queues them, but a stop or a crash between that
+   * save and the re-queue left them unreachable for good, the requester told "Could not reach" someone
+   * who had installed the app.
+   */
+  async reachableSinceLastRun(): Promise<void> {
+    await this.requeueUnreachable(async (approverId) => (await this.contacts.contact(approverId)) !== undefined);
+  }
+
+  private async requeueUnreachable(reached: (approverId: string) => Promise<boolean>): Promise<void> {
     const pending = await this.store.requests(['pending']);
     let found = false;
     for (const request of pending) {
       for (const message of await this.store.outboxOf(request.id)) {
-        if (message.kind !== 'deliverApproval' || message.status !== 'unreachable' || message.approverId?.toLowerCase() !== id) continue;
-        await this.store.transact((tx) => tx.putOutbox({ ...message, status: 'pending', nextAttemptAt: new Date().toISOString(), updatedAt: new Date().toISOString() }));
-        found = true;
+        if (message.kind !== 'deliverApproval' || message.status !== 'unreachable' || !message.approverId || !(await reached(message.approverId))) continue;
+        // Read again inside the transaction: two turns of one approver re-queue at once, and the first
+        // one's delivery may have moved the message on since the read above.
+        const requeued = await this.store.transact(async (tx) => {
+          const current = (await tx.outboxOf(request.id)).find((m) => m.id === message.id);
+          if (current?.status !== 'unreachable') return false;
+          const at = new Date().toISOString();
+          tx.putOutbox({ ...current, status: 'pending', nextAttemptAt: at, updatedAt: at });
+          return true;
+        });
+        found ||= requeued;
       }
     }
     if (found) this.kick();

@@ -32,7 +32,8 @@ export function visibleName(raw: unknown): string {
  * request per person per quarter hour, not one per turn.
  */
 export class MemberNames {
-  private readonly asking = new Map<string, { controller: AbortController; work: Promise<void> }>();
+  /** Per person asked: the abort, the question's whole work (stores included), and its end as a caller sees it (the work, or the budget). */
+  private readonly asking = new Map<string, { controller: AbortController; work: Promise<void>; answered: Promise<void> }>();
   private readonly failedAt = new Map<string, number>();
   /** People whose name is on record: most nameless activities come from them, and cost no store read. */
   private readonly named = new Set<string>();
@@ -46,12 +47,13 @@ export class MemberNames {
 
   /**
    * Starts asking Teams for this member's name, in a personal chat, and returns at once with a promise
-   * that settles (never rejects) when the question is over: a caller may wait for it beside the turn.
+   * that settles (never rejects) when the question is over or its budget spent, whichever is first: a
+   * caller may wait for it beside the turn, never longer than the budget (a store that hangs included).
    */
   ask(context: TurnContext, aadObjectId: string, userId: string): Promise<void> {
     const key = aadObjectId.toLowerCase();
     const out = this.asking.get(key);
-    if (out) return out.work;
+    if (out) return out.answered;
     if (this.stopped || this.named.has(key)) return Promise.resolve();
     const now = this.options.now ?? Date.now;
     const failed = this.failedAt.get(key);
@@ -65,7 +67,7 @@ export class MemberNames {
     const work = (async () => {
       try {
         if ((await this.contacts.contact(key))?.name) return this.known(key);
-        // The signal reaches the HTTP request, not the sign-in before it (a token endpoint that hangs): the wait ends at the abort either way.
+        // The signal reaches the HTTP request, not the sign-in before it (a token endpoint that hangs): this wait ends at the abort either way.
         const member: unknown = await untilAborted(client.conversations.getConversationMember(conversationId, userId, { abortSignal: controller.signal }), controller.signal);
         const name = nameOf(member, key);
         if (!name) {
@@ -83,8 +85,12 @@ export class MemberNames {
         this.asking.delete(key);
       }
     })();
-    this.asking.set(key, { controller, work });
-    return work;
+    const answered = new Promise<void>((resolve) => {
+      controller.signal.addEventListener('abort', () => resolve(), { once: true });
+      void work.then(resolve);
+    });
+    this.asking.set(key, { controller, work, answered });
+    return answered;
   }
 
   /** Aborts every question still out and waits for them to end, before the stores close. */

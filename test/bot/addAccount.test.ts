@@ -64,6 +64,8 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     // Attack review 4: an apostrophe inside the phrase does not close it; an @ with nothing after names no domain.
     ["add 'Joe's line' aa-joe", { username: 'aa-joe', domain: DEMO.domains.default, accountType: 'autoAttendant', displayName: "Joe's line" }],
     ['add aa-x@ Night', { username: 'aa-x', domain: DEMO.domains.default, accountType: 'autoAttendant', displayName: 'Night' }],
+    // Attack review 5: punctuation after a closing quote does not keep the phrase open.
+    ['add "Support France", cq-x', { username: 'cq-x', domain: DEMO.domains.default, accountType: 'callQueue', displayName: 'Support France' }],
   ])('"%s" fills the form with what it names', async (text, expected) => {
     const card = await sut.card(message(text));
     const value = (id: string) => (findInput(card, id) as { value: string }).value;

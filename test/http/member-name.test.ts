@@ -158,6 +158,30 @@ describe('the name of an approver who only installed the app', () => {
     expect(told().map((p) => cardTexts(p.body).find((t) => t.includes('Sent for approval to')))).toEqual(told().map(() => 'Sent for approval to Bob Approver.'));
   });
 
+  // Attack review 5: the re-queue rode on the one turn that saved the chat; a stop or crash before it left the card held for good.
+  it('sends a held approval card at the next start when the approver installed but the re-queue never ran', async () => {
+    const answer = (call: Captured) => (call.method === 'GET' ? { id: APPROVER.id, name: 'Bob Approver', objectId: APPROVER.aadObjectId } : undefined);
+    let api = await start(answer);
+    const asked = message('delete cq-helpdesk', { serviceUrl: connector.url });
+    await post(api, asked);
+    const planId = /"planId":"([0-9a-f-]{36})"/.exec(JSON.stringify((await replyTo(connector, asked)).body))![1]!;
+    await post(api, execute('confirmPlan', { planId }, { serviceUrl: connector.url }));
+    const toApprover = () => connector.posts.filter((p) => p.method === 'POST' && p.url.startsWith(`/v3/conversations/${encodeURIComponent(`a:personal-${APPROVER.id}`)}/activities`) && JSON.stringify(p.body).includes(planId));
+    // The process dies between saving the chat and re-queuing the card (here: the re-queue does nothing).
+    jest.spyOn(app.delivery, 'reachable').mockResolvedValue();
+    expect((await post(api, installed({ from: APPROVER, serviceUrl: connector.url }))).status).toBe(200);
+    await until(async () => (await app.contacts.contact(APPROVER.aadObjectId)) !== undefined, 5_000, 'the contact');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(toApprover()).toHaveLength(0);
+    await server.stop();
+    await app.close();
+
+    app = await testApp(dir.dir);
+    server = await app.start();
+    api = `${server.url}/api/messages`;
+    await until(() => toApprover().length === 1, 5_000, 'the approval card after the restart');
+  });
+
   it('stops with a question still out: shutting down aborts it and writes nothing after', async () => {
     const api = await start(
       (call) => (call.method === 'GET' ? { id: APPROVER.id, name: 'Bob Approver', objectId: APPROVER.aadObjectId } : undefined),

@@ -68,17 +68,22 @@ function split(text: string): { first: string; displayName: string } {
   const space = text.search(/\s/);
   if (space < 0) return { first: text, displayName: '' };
   const rest = text.slice(space).trim();
+  // Quotes come off only when one pair holds it all: '"Night" "desk"' is kept as typed (and shown on the form before Add).
   const name = unquote(rest);
   return { first: text.slice(0, space), displayName: name && !name.after ? name.inner : rest };
 }
 
-/** A phrase in a matching pair of quotes at the start of `text`, and what follows it. */
+/**
+ * A phrase in a matching pair of quotes at the start of `text`, and what follows it (a comma or the
+ * like after the closing quote dropped). The closing quote ends a word: in 'Joe's line' the apostrophe
+ * of Joe's does not close the phrase, and in "Support France", the comma does not keep it open.
+ */
 function unquote(text: string): { inner: string; after: string } | undefined {
   const close = QUOTES[text.charAt(0)];
   if (!close) return undefined;
-  // The closing quote ends a word: in 'Joe's line' the apostrophe of Joe's does not close the phrase.
   for (let end = text.indexOf(close, 1); end >= 0; end = text.indexOf(close, end + 1)) {
-    if (end + 1 === text.length || /\s/.test(text.charAt(end + 1))) return { inner: text.slice(1, end).trim(), after: text.slice(end + 1).trim() };
+    const next = text.charAt(end + 1);
+    if (next === '' || /[\s.,;:]/.test(next)) return { inner: text.slice(1, end).trim(), after: text.slice(end + 1).replace(/^[.,;:]+/, '').trim() };
   }
   return undefined;
 }
