@@ -10,6 +10,7 @@ export const en = {
     UPN_DOT_BEFORE_AT: 'The username cannot end with a dot (no "." right before "@").',
     UPN_LOCAL_PART_TOO_LONG: 'The username has {length} characters; at most {max} are allowed before "@".',
     UPN_DOMAIN_TOO_LONG: 'The domain has {length} characters; at most {max} are allowed after "@".',
+    UPN_DOMAIN_REQUIRED: 'Pick the domain of the username, one of the verified domains.',
     UPN_DOMAIN_NOT_VERIFIED: '{domain} is not a verified domain of this tenant. Pick one of the verified domains.',
     UPN_DOMAIN_NOT_ONLINE: '{domain} is not an online domain; a resource account needs an online domain (the username becomes its SIP address).',
     UPN_IN_USE: '{upn} is already used by another account in this tenant.',

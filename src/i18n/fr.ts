@@ -34,6 +34,7 @@ export const fr: Strings = typeset({
     UPN_DOT_BEFORE_AT: 'Le nom d’utilisateur ne peut pas se terminer par un point (pas de « . » juste avant « @ »).',
     UPN_LOCAL_PART_TOO_LONG: 'Le nom d’utilisateur compte {length} caractères ; {max} au maximum sont autorisés avant « @ ».',
     UPN_DOMAIN_TOO_LONG: 'Le domaine compte {length} caractères ; {max} au maximum sont autorisés après « @ ».',
+    UPN_DOMAIN_REQUIRED: 'Choisissez le domaine du nom d’utilisateur, parmi les domaines vérifiés.',
     UPN_DOMAIN_NOT_VERIFIED: '{domain} n’est pas un domaine vérifié de ce client. Choisissez l’un des domaines vérifiés.',
     UPN_DOMAIN_NOT_ONLINE:
       '{domain} n’est pas un domaine en ligne ; un compte de ressources a besoin d’un domaine en ligne (le nom d’utilisateur devient son adresse SIP).',

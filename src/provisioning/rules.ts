@@ -51,8 +51,10 @@ export function checkDomain(domain: string, facts: TenantFacts): Result<string> 
   if (domainName.length > UPN_MAX_DOMAIN) {
     return refuse('UPN_DOMAIN_TOO_LONG', { max: UPN_MAX_DOMAIN, length: domainName.length }, 'domain');
   }
+  // An empty domain was said as "— is not a verified domain": what is missing is a choice.
+  if (!domainName) return refuse('UPN_DOMAIN_REQUIRED', {}, 'domain');
   const verified = facts.domains.find((d) => d.name.toLowerCase() === domainName);
-  if (!verified) return refuse('UPN_DOMAIN_NOT_VERIFIED', { domain: domainName || '—' }, 'domain');
+  if (!verified) return refuse('UPN_DOMAIN_NOT_VERIFIED', { domain: domainName }, 'domain');
   if (!verified.isOnline) return refuse('UPN_DOMAIN_NOT_ONLINE', { domain: verified.name }, 'domain');
   return ok(verified.name);
 }

@@ -238,6 +238,18 @@ describe('add-account flow through the bot (TestAdapter)', () => {
     expect(audit.every((e) => e.actor.aadObjectId === ADMIN.aadObjectId)).toBe(true);
   });
 
+  // A walk of 'add aa-x@fabrikam.example': the picker was left empty under its error, and Add then said "— is not a verified domain".
+  it('an Add with no domain picked says to pick one, under Domain, and makes nothing', async () => {
+    const refused = await sut.invoke(execute('addAccount', { ...GOOD_FORM, domain: '' }));
+    const card = (refused.body as { value: unknown }).value;
+    const texts = cardTexts(card);
+    expect(texts.slice(texts.indexOf('Domain'))).toContain('Pick the domain of the username, one of the verified domains.');
+    expect(texts.join(' ')).not.toContain('—');
+    expect(findInput(card, 'domain')?.value).toBe('');
+    expect(findInput(card, 'username')?.value).toBe(GOOD_FORM.username);
+    expect(await app.workflow.plans()).toEqual([]);
+  });
+
   it('goes form → refusal with values kept → success, then the account is listed and shown', async () => {
     const form = await sut.card(message('add'));
     expect(findInput(form, 'displayName')?.value).toBe('');

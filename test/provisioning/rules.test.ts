@@ -36,6 +36,7 @@ describe('identity and form rules (DOMAIN.md)', () => {
     ['65 characters before @', 'a'.repeat(65), 'contoso.com', 'UPN_LOCAL_PART_TOO_LONG', { max: 64, length: 65 }],
     ['49 characters after @', 'a', `${'d'.repeat(37)}.contoso.com`, 'UPN_DOMAIN_TOO_LONG', { max: 48, length: 49 }],
     ['unverified domain', 'a', 'fabrikam.com', 'UPN_DOMAIN_NOT_VERIFIED', { domain: 'fabrikam.com' }],
+    ['no domain', 'a', ' ', 'UPN_DOMAIN_REQUIRED', {}],
     ['domain that is not online', 'a', 'onprem.contoso.com', 'UPN_DOMAIN_NOT_ONLINE', { domain: 'onprem.contoso.com' }],
   ])('refuses a UPN with %s', (_case, username, domain, reason, params) => {
     const result = checkUserPrincipalName(username, domain, facts);
