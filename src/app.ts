@@ -163,9 +163,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     connectorTimeoutMs: config.connectorTimeoutMs,
     memberNames,
     onReachable: (aadObjectId) => {
-      const work = delivery.reachable(aadObjectId).catch((error: unknown) => log.warn({ err: error }, 'could not retry deliveries'));
+      const work: Promise<void> = delivery
+        .reachable(aadObjectId)
+        .catch((error: unknown) => log.warn({ err: error }, 'could not retry deliveries'))
+        .finally(() => reaching.delete(work));
       reaching.add(work);
-      void work.finally(() => reaching.delete(work));
     },
     log,
   });

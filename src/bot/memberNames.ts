@@ -85,10 +85,8 @@ export class MemberNames {
         this.asking.delete(key);
       }
     })();
-    const answered = new Promise<void>((resolve) => {
-      controller.signal.addEventListener('abort', () => resolve(), { once: true });
-      void work.then(resolve);
-    });
+    const aborted = new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+    const answered = Promise.race([work, aborted]);
     this.asking.set(key, { controller, work, answered });
     return answered;
   }

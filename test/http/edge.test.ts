@@ -562,7 +562,8 @@ describe('history export links', () => {
         // Never read: the server's writes fill the socket buffers and wait for a drain that never comes.
         res.pause();
         const openWhileStalled = openAuditHandles();
-        void until(() => openAuditHandles() === 0, 3_000, 'the stalled download to be dropped').then(() => {
+        // The bound is several idle times: under a full suite on a shared 2-core machine, 3 s was once not enough.
+        void until(() => openAuditHandles() === 0, 6_000, 'the stalled download to be dropped').then(() => {
           // The server gave up; reading now shows the download was cut off, not finished.
           res.on('close', () => resolve({ openWhileStalled, complete: res.complete }));
           res.resume();
@@ -570,7 +571,7 @@ describe('history export links', () => {
       });
       req.on('error', () => undefined);
       req.end();
-      setTimeout(() => reject(new Error('the server kept the download open')), 8_000).unref();
+      setTimeout(() => reject(new Error('the server kept the download open')), 12_000).unref();
     });
     expect(outcome).toEqual({ openWhileStalled: 1, complete: false });
   });
