@@ -182,6 +182,28 @@ describe('the name of an approver who only installed the app', () => {
     await until(() => toApprover().length === 1, 5_000, 'the approval card after the restart');
   });
 
+  // Attack review 5, made to happen: a re-queue that read the message before its delivery went out
+  // (a second turn of the same approver) wrote it back to pending, and the card went out twice.
+  it('a re-queue that read the held card before it went out does not send it again', async () => {
+    const api = await start((call) => (call.method === 'GET' ? { id: APPROVER.id, name: 'Bob Approver', objectId: APPROVER.aadObjectId } : undefined));
+    const asked = message('delete cq-helpdesk', { serviceUrl: connector.url });
+    await post(api, asked);
+    const planId = /"planId":"([0-9a-f-]{36})"/.exec(JSON.stringify((await replyTo(connector, asked)).body))![1]!;
+    await post(api, execute('confirmPlan', { planId }, { serviceUrl: connector.url }));
+    const stale = await app.workflow.outboxOf(planId);
+    expect(stale.filter((m) => m.kind === 'deliverApproval').map((m) => m.status)).toEqual(['unreachable']);
+    const toApprover = () => connector.posts.filter((p) => p.method === 'POST' && p.url.startsWith(`/v3/conversations/${encodeURIComponent(`a:personal-${APPROVER.id}`)}/activities`) && JSON.stringify(p.body).includes(planId));
+
+    expect((await post(api, message('help', { from: APPROVER, serviceUrl: connector.url }))).status).toBe(200);
+    await until(() => toApprover().length === 1, 5_000, 'the approval card');
+    await app.delivery.idle();
+    // The second re-queue's first read is from before that delivery.
+    jest.spyOn(app.workflow, 'outboxOf').mockResolvedValueOnce(stale);
+    await app.delivery.reachable(APPROVER.aadObjectId);
+    await app.delivery.idle();
+    expect(toApprover()).toHaveLength(1);
+  });
+
   it('stops with a question still out: shutting down aborts it and writes nothing after', async () => {
     const api = await start(
       (call) => (call.method === 'GET' ? { id: APPROVER.id, name: 'Bob Approver', objectId: APPROVER.aadObjectId } : undefined),

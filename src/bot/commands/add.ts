@@ -31,11 +31,12 @@ function prefilled(args: string, facts: TenantFacts): { form: NewAccountForm; re
   const refusals: Refusal[] = [];
   const at = first.lastIndexOf('@');
   const local = at >= 0 ? first.slice(0, at) : first;
-  let domain = '';
   // "aa-x@" with nothing after the @ names no domain: the form's default stands, as with no @ at all.
-  if (at >= 0 && first.slice(at + 1)) {
+  const typedDomain = at >= 0 ? first.slice(at + 1) : '';
+  let domain = '';
+  if (typedDomain) {
     // A domain the tenant does not have (or not online) is said under the domain, which keeps a verified one.
-    const checked = checkDomain(first.slice(at + 1), facts);
+    const checked = checkDomain(typedDomain, facts);
     if (checked.ok) domain = checked.value;
     else refusals.push(checked);
   }
