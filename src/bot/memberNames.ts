@@ -2,6 +2,7 @@ import type { TurnContext } from 'botbuilder';
 import type { ConnectorClient } from 'botframework-connector';
 import type { Logger } from '../log/logger';
 import type { ContactStore } from '../store/conversations';
+import { hasVisibleCharacter } from '../provisioning/rules';
 
 /** How long Teams has to name a member before the question is abandoned (the request aborted). */
 export const MEMBER_NAME_BUDGET_MS = 2_000;
@@ -12,12 +13,12 @@ const REMEMBERED_FAILURES = 10_000;
 
 /**
  * A name shown to approvers and in history, or '' when there is none worth showing: a name of only
- * spaces and invisible format characters (U+200B, U+2060, bidi marks) reads as blank on a card.
+ * spaces and invisible characters (U+200B, bidi marks, Hangul fillers, U+2800) reads as blank on a card.
  */
 export function visibleName(raw: unknown): string {
   if (typeof raw !== 'string') return '';
   const name = raw.trim().slice(0, 200);
-  return /^[\s\p{Z}\p{Cf}\p{Cc}]*$/u.test(name) ? '' : name;
+  return hasVisibleCharacter(name) ? name : '';
 }
 
 /**

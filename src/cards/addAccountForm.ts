@@ -28,6 +28,18 @@ export const EMPTY_FORM: NewAccountForm = {
  * empty one made the first Add fail.
  */
 export function addAccountFormCard(facts: TenantFacts, locale: Locale, typed?: NewAccountForm, refusals: Refusal[] = [], formId: string = randomUUID()): CardJson {
+  return formCard(facts, locale, typed, refusals, formId, strings(locale).add.fixBelow);
+}
+
+/**
+ * The form filled from "add <username> <display name>", before any Add: what the rules refuse in it shows
+ * under its field, under a header that does not say "nothing was created" of a form nobody sent.
+ */
+export function prefilledAddFormCard(facts: TenantFacts, locale: Locale, typed: NewAccountForm, refusals: Refusal[]): CardJson {
+  return formCard(facts, locale, typed, refusals, randomUUID(), strings(locale).add.fixTyped);
+}
+
+function formCard(facts: TenantFacts, locale: Locale, typed: NewAccountForm | undefined, refusals: Refusal[], formId: string, errorHeader: string): CardJson {
   const values = typed ?? { ...EMPTY_FORM, usageLocation: facts.countryLetterCode ?? '' };
   const s = strings(locale);
   const errors: Record<(typeof FIELDS)[number], string> = { displayName: '', username: '', domain: '', accountType: '', usageLocation: '', license: '', telephoneNumber: '' };
@@ -51,6 +63,7 @@ export function addAccountFormCard(facts: TenantFacts, locale: Locale, typed?: N
     formId,
     s: s.add,
     hasErrors: refusals.length > 0,
+    errorHeader,
     // A domain refused is not swapped for the default under its error: the admin picks one.
     values: { ...values, domain: values.domain || (errors.domain ? '' : defaultDomain), telephoneNumber: values.telephoneNumber ?? '' },
     // Hybrid tenants: the account is made on-premises; the form says so and takes its Direct Routing number.

@@ -17,6 +17,7 @@ export const en = {
     DISPLAY_NAME_REQUIRED: 'Enter a display name.',
     DISPLAY_NAME_TOO_LONG: 'The display name has {length} characters; at most {max} are allowed.',
     DISPLAY_NAME_CONTROL_CHARACTERS: 'The display name cannot contain line breaks, tabs or other control characters.',
+    DISPLAY_NAME_INVISIBLE: 'The display name has no visible character (only spaces or invisible characters); type a name people can read.',
     ACCOUNT_TYPE_INVALID: 'Choose Auto attendant or Call queue.',
     USAGE_LOCATION_INVALID: '"{value}" is not a country. Choose the usage location from the list (ISO 3166 two-letter code).',
     LICENSE_UNKNOWN: 'Choose Teams Phone Resource Account, Phone System, or no license.',
@@ -168,6 +169,7 @@ export const en = {
     submit: 'Add',
     cancel: 'Cancel',
     fixBelow: 'Please fix the fields below; nothing was created.',
+    fixTyped: 'Some of what you typed needs a fix below before you Add.',
     requiredError: 'Required',
   },
   account: {

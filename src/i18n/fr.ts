@@ -42,6 +42,7 @@ export const fr: Strings = typeset({
     DISPLAY_NAME_REQUIRED: 'Saisissez un nom d’affichage.',
     DISPLAY_NAME_TOO_LONG: 'Le nom d’affichage compte {length} caractères ; {max} au maximum sont autorisés.',
     DISPLAY_NAME_CONTROL_CHARACTERS: 'Le nom d’affichage ne peut contenir ni saut de ligne, ni tabulation, ni autre caractère de contrôle.',
+    DISPLAY_NAME_INVISIBLE: 'Le nom d’affichage n’a aucun caractère visible (seulement des espaces ou des caractères invisibles) ; saisissez un nom lisible.',
     ACCOUNT_TYPE_INVALID: 'Choisissez Standard automatique ou File d’attente d’appels.',
     USAGE_LOCATION_INVALID: '« {value} » n’est pas un pays. Choisissez l’emplacement d’utilisation dans la liste (code ISO 3166 à deux lettres).',
     LICENSE_UNKNOWN: 'Choisissez Compte de ressources Teams Phone, Système téléphonique ou aucune licence.',
@@ -192,6 +193,7 @@ export const fr: Strings = typeset({
     submit: 'Ajouter',
     cancel: 'Annuler',
     fixBelow: 'Corrigez les champs ci-dessous ; rien n’a été créé.',
+    fixTyped: 'Une partie de ce que vous avez saisi est à corriger ci-dessous avant d’ajouter.',
     requiredError: 'Obligatoire',
   },
   account: {

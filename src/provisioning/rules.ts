@@ -16,11 +16,23 @@ const DISPLAY_NAME_MAX = 256;
 // C0 and C1 control characters (including newlines and tabs) have no place in a display name.
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+// What draws nothing on a card or in the Teams directory: spaces, format characters (U+200B, bidi marks),
+// combining marks with no base, default-ignorable code points (the Hangul fillers U+115F, U+1160, U+3164,
+// U+FFA0, variation selectors) and the blank Braille pattern U+2800, a well-known "empty name" trick.
+const NOTHING_VISIBLE = /^[\s\p{Z}\p{Cc}\p{Cf}\p{M}\p{Default_Ignorable_Code_Point}\u2800]*$/u;
+
+/** Whether a text has at least one character a reader can see: a name without one reads as blank. */
+export function hasVisibleCharacter(text: string): boolean {
+  return !NOTHING_VISIBLE.test(text);
+}
 
 export function checkDisplayName(raw: string): Result<string> {
   const displayName = raw.trim();
   if (!displayName) return refuse('DISPLAY_NAME_REQUIRED', {}, 'displayName');
   if (CONTROL_CHARACTERS.test(displayName)) return refuse('DISPLAY_NAME_CONTROL_CHARACTERS', {}, 'displayName');
+  // Entra ID takes such a name, and the account then shows as a blank line in the admin center, in the
+  // AA and CQ pickers and to callers searching the directory.
+  if (!hasVisibleCharacter(displayName)) return refuse('DISPLAY_NAME_INVISIBLE', {}, 'displayName');
   if (displayName.length > DISPLAY_NAME_MAX) {
     return refuse('DISPLAY_NAME_TOO_LONG', { max: DISPLAY_NAME_MAX, length: displayName.length }, 'displayName');
   }

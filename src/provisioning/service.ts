@@ -417,7 +417,10 @@ export class ProvisioningService {
     const onPremises = checkOwnedOnline(account, 'edit');
     if (onPremises) return { ok: false, refusals: [onPremises] };
     const refusals: Refusal[] = [];
-    const displayName = checkDisplayName(form.displayName);
+    const checked = checkDisplayName(form.displayName);
+    // A blank-reading name that the account already has (made elsewhere) does not stop a change of type.
+    const keptAsItIs = !checked.ok && checked.reason === 'DISPLAY_NAME_INVISIBLE' && form.displayName.trim() === account.displayName;
+    const displayName: Result<string> = keptAsItIs ? ok(account.displayName) : checked;
     if (!displayName.ok) refusals.push(displayName);
     const accountType = checkAccountType(form.accountType);
     if (!accountType.ok) refusals.push(accountType);

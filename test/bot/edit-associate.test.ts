@@ -178,6 +178,12 @@ describe('edit and associate through the bot (TestAdapter)', () => {
         refuse('DISPLAY_NAME_TOO_LONG', { max: 256, length: 257 }, 'displayName'),
         'The display name has 257 characters; at most 256 are allowed.',
       ],
+      [
+        'a display name of only invisible characters',
+        { displayName: '\u200b\u3164\u2800', accountType: 'autoAttendant' },
+        refuse('DISPLAY_NAME_INVISIBLE', {}, 'displayName'),
+        'The display name has no visible character (only spaces or invisible characters); type a name people can read.',
+      ],
       ['nothing changed', { displayName: 'Paris office', accountType: 'autoAttendant' }, refuse('EDIT_NOTHING_TO_CHANGE', {}, 'displayName'), 'Nothing changed.'],
       ['a crafted type', { displayName: 'Paris office', accountType: 'fax' }, refuse('ACCOUNT_TYPE_INVALID', { value: 'fax' }, 'accountType'), 'Choose Auto attendant or Call queue.'],
     ])('refuses %s next to its field, keeps the values and changes nothing', async (_case, typed, reason, text) => {
@@ -191,6 +197,17 @@ describe('edit and associate through the bot (TestAdapter)', () => {
       expect(findInput(card, 'displayName')?.value).toBe(typed.displayName);
       expect(findInput(card, 'accountType')?.value).toBe(typed.accountType);
       expect(await app.directory.getAccount(paris.id)).toEqual(before);
+    });
+
+    // A name that reads as blank, made elsewhere (Entra ID takes it), is refused only as a new name.
+    it('changes the type of an account whose name already reads as blank, keeping the name; another blank name is refused', async () => {
+      await app.directory.updateAccount(paris.id, { displayName: '\u3164' });
+      const refused = await sut.invoke(execute('editAccount', { accountId: paris.id, displayName: '\u2800', accountType: 'callQueue' }));
+      expect(refused).toEqual(cardResponse(editAccountFormCard((await app.directory.getAccount(paris.id))!, 'en', { displayName: '\u2800', accountType: 'callQueue' }, [refuse('DISPLAY_NAME_INVISIBLE', {}, 'displayName')])));
+      expect(await app.directory.getAccount(paris.id)).toMatchObject({ displayName: '\u3164', accountType: 'autoAttendant' });
+      const changed = await sut.invoke(execute('editAccount', { accountId: paris.id, displayName: '\u3164', accountType: 'callQueue' }));
+      expect(cardTexts(valueOf(changed))).toEqual(expect.arrayContaining(['Done.']));
+      expect(await app.directory.getAccount(paris.id)).toMatchObject({ displayName: '\u3164', accountType: 'callQueue' });
     });
 
     it('works through the Action.Submit fallback too (the answer is a new message)', async () => {

@@ -75,6 +75,7 @@ describe('the name of an approver who only installed the app', () => {
     ['an object id that is not a string', { id: APPROVER.id, name: 'Mallory', objectId: 42 }],
     ['an aadObjectId of someone else beside a matching objectId', { id: APPROVER.id, name: 'Mallory', aadObjectId: 'ffffffff-0000-4000-8000-000000000009', objectId: APPROVER.aadObjectId }],
     ['a name of only invisible characters', { id: APPROVER.id, name: '\u200b\u2060 \u200e', objectId: APPROVER.aadObjectId }],
+    ['a name of only Hangul fillers and a blank Braille pattern', { id: APPROVER.id, name: '\u3164\u2800\u3164', objectId: APPROVER.aadObjectId }],
   ])('is not taken from an answer with %s', async (_, body) => {
     const api = await start((call) => (call.method === 'GET' ? body : undefined));
     expect((await post(api, installed({ from: nameless, serviceUrl: connector.url }))).status).toBe(200);

@@ -69,6 +69,14 @@ describe('identity and form rules (DOMAIN.md)', () => {
     ['a newline', 'Main\nline', 'DISPLAY_NAME_CONTROL_CHARACTERS', {}],
     ['a tab', 'Main\tline', 'DISPLAY_NAME_CONTROL_CHARACTERS', {}],
     ['a C1 control', 'Main\u0085line', 'DISPLAY_NAME_CONTROL_CHARACTERS', {}],
+    // Names that Entra ID takes and that then read as a blank line everywhere the account is listed.
+    ['only zero-width spaces', '\u200b\u200b', 'DISPLAY_NAME_INVISIBLE', {}],
+    ['only bidi marks and a word joiner between spaces', ' \u200e\u2060\u200f ', 'DISPLAY_NAME_INVISIBLE', {}],
+    ['only the Hangul filler', '\u3164', 'DISPLAY_NAME_INVISIBLE', {}],
+    ['only the halfwidth Hangul filler and the choseong filler', '\uffa0\u115f', 'DISPLAY_NAME_INVISIBLE', {}],
+    ['only the blank Braille pattern', '\u2800\u2800', 'DISPLAY_NAME_INVISIBLE', {}],
+    ['only combining marks', '\u0301\u0308', 'DISPLAY_NAME_INVISIBLE', {}],
+    ['only a variation selector and a soft hyphen', '\ufe0f\u00ad', 'DISPLAY_NAME_INVISIBLE', {}],
   ])('refuses a display name that is %s', (_case, raw, reason, params) => {
     expect(checkDisplayName(raw)).toEqual({ ok: false, reason, params, field: 'displayName' });
   });
@@ -76,6 +84,11 @@ describe('identity and form rules (DOMAIN.md)', () => {
   it('trims the display name and keeps accents and punctuation', () => {
     expect(checkDisplayName('  Accueil – Siège "Paris"  ')).toEqual({ ok: true, value: 'Accueil – Siège "Paris"' });
     expect(checkDisplayName('x'.repeat(256))).toEqual({ ok: true, value: 'x'.repeat(256) });
+    // A visible character is enough, whatever else is around it: a decomposed accent, an emoji, a
+    // script without Latin letters, a zero-width space inside a name.
+    for (const name of ['Cafe\u0301', '\u{1F4DE} Hotline', '東京 受付', 'Main\u200bline', '\u3164A']) {
+      expect(checkDisplayName(name)).toEqual({ ok: true, value: name });
+    }
   });
 
   it.each([['autoAttendant'], ['callQueue']])('accepts the type %s', (type) => {

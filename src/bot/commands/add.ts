@@ -1,4 +1,4 @@
-import { addAccountFormCard, EMPTY_FORM } from '../../cards/addAccountForm';
+import { addAccountFormCard, EMPTY_FORM, prefilledAddFormCard } from '../../cards/addAccountForm';
 import type { TenantFacts } from '../../provisioning/model';
 import type { Refusal } from '../../provisioning/result';
 import { checkDisplayName, checkDomain, checkUsername } from '../../provisioning/rules';
@@ -18,7 +18,7 @@ export const add: Command = {
   async handle(scope, args) {
     const facts = await scope.services.provisioning.tenantFacts();
     const typed = prefilled(args, facts);
-    return addAccountFormCard(facts, scope.locale, typed?.form, typed?.refusals);
+    return typed ? prefilledAddFormCard(facts, scope.locale, typed.form, typed.refusals) : addAccountFormCard(facts, scope.locale);
   },
 };
 
