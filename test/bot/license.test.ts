@@ -74,7 +74,7 @@ describe('licensing an unlicensed account, by button and by command', () => {
     expect(await app.plans.counts()).toEqual({});
   });
 
-  it('refuses when no Resource Account seat is free, saying how many there are', async () => {
+  it('offers no Assign license when no Resource Account seat is free, and refuses an older button, saying how many there are', async () => {
     const facts = await app.directory.getTenantFacts();
     const sku = facts.skus.find((s) => s.kind === 'resourceAccount')!;
     for (let i = 0; i < sku.enabled - sku.consumed; i++) {
@@ -82,6 +82,14 @@ describe('licensing an unlicensed account, by button and by command', () => {
       await app.directory.setUsageLocation(made.id, 'US');
       await app.directory.assignLicense(made.id, { addSkuIds: [sku.skuId], removeSkuIds: [] });
     }
+    // The card shown now has no button that could only be refused, and says how to get a seat (left alone in stop 25).
+    const shown = await sut.card(message('show aa-paris'));
+    expect(buttons(shown)).not.toContain('[Assign license]');
+    expect(cardTexts(shown)).toContain(
+      'Next step: assign a license so that it can get a phone number. No free Teams Phone Resource Account (PHONESYSTEM_VIRTUALUSER) license: 0 of 25 left. ' +
+        'Get more in the Microsoft 365 admin center under Billing › Purchase services (Resource Account licenses cost nothing but must be acquired).',
+    );
+    // A button of a card shown before the seats ran out:
     const refused = body(await sut.invoke(execute('requestLicense', { accountId: A.paris.id })));
     // The account's card again, with why: the card clicked is not replaced by a bare "Not done".
     expect(cardTexts(refused).slice(0, 5)).toEqual([
