@@ -1,3 +1,5 @@
+import { getExampleNumber, type CountryCode } from 'libphonenumber-js';
+import examples from 'libphonenumber-js/examples.mobile.json';
 import { format, strings, type Locale } from '../i18n';
 import type { LicenseSku, ResourceAccount } from '../provisioning/model';
 import { numberAccountView, type NumberAccountView } from './numberText';
@@ -9,6 +11,7 @@ export interface NumberDirectRoutingCardData {
   s: ReturnType<typeof strings>['number'];
   title: string;
   intro: string;
+  placeholder: string;
   account: NumberAccountView;
   value: string;
   error: string;
@@ -26,9 +29,21 @@ export function numberDirectRoutingCard(account: ResourceAccount, skus: readonly
     s,
     title: format(s.directTitle, { upn: plainText(account.userPrincipalName) }),
     intro: format(s.directIntro, { country: view.usageLocation }),
+    placeholder: format(s.directPlaceholder, { example: exampleNumber(account.usageLocation) }),
     account: view,
     value,
     error,
   };
   return renderCard('number-direct-routing', data);
+}
+
+/**
+ * A number of the usage location's country as the placeholder: the number must be of that country
+ * (DOMAIN.md F4), and a French example was shown to every tenant. libphonenumber-js ships example
+ * numbers only of mobile ranges; the placeholder shows the form (E.164, ";ext="), not a range. Without
+ * a usage location, the example of Microsoft's own docs (+1 425 555 0100).
+ */
+function exampleNumber(usageLocation: string | null): string {
+  const example = usageLocation ? getExampleNumber(usageLocation.toUpperCase() as CountryCode, examples) : undefined;
+  return example?.number ?? '+14255550100';
 }

@@ -298,7 +298,7 @@ export const en = {
     directIntro:
       'Type the number your Session Border Controller routes to this account, in E.164 form (+, country code, number); an extension may follow as ;ext=digits. Its country must match the usage location: {country}.',
     directLabel: 'Phone number',
-    directPlaceholder: '+33170000999 or +33170000999;ext=12',
+    directPlaceholder: '{example} or {example};ext=12',
     // Not "+ then…": Markdown reads a line starting with "+ " as a bullet and drops the "+".
     directError: 'Start with +, then the country code and number (no leading 0), optionally ;ext=digits',
     directRequired: 'Type the phone number.',

@@ -325,7 +325,7 @@ export const fr: Strings = typeset({
     directIntro:
       'Saisissez le numéro que votre SBC (Session Border Controller) achemine vers ce compte, au format E.164 (+, indicatif du pays, numéro) ; un poste peut suivre sous la forme ;ext=chiffres. Son pays doit correspondre à l’emplacement d’utilisation : {country}.',
     directLabel: 'Numéro de téléphone',
-    directPlaceholder: '+33170000999 ou +33170000999;ext=12',
+    directPlaceholder: '{example} ou {example};ext=12',
     directError: 'Commencez par +, puis l’indicatif du pays et le numéro (sans 0 initial), éventuellement ;ext=chiffres',
     directRequired: 'Saisissez le numéro de téléphone.',
     directAssign: 'Attribuer',

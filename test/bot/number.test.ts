@@ -481,7 +481,8 @@ describe('assign a number through the bot (TestAdapter)', () => {
       expect(findInput(numberCard, 'telephoneNumber')).toMatchObject({
         type: 'Input.Text',
         isRequired: true,
-        placeholder: '+33170000999 or +33170000999;ext=12',
+        // A number of the usage location's country (libphonenumber-js's example for FR).
+        placeholder: '+33612345678 or +33612345678;ext=12',
         regex: '^\\+[1-9][0-9 .()-]{1,24}(;ext=[0-9]{1,10})?$',
         value: '',
       });
@@ -557,6 +558,8 @@ describe('assign a number through the bot (TestAdapter)', () => {
           break;
         case 'direct':
           expect(after(card, 'Phone number')).toBe(text);
+          // A US account is shown a US number as the example, not a French one (left alone in stop 25).
+          expect(findInput(card, 'telephoneNumber')?.placeholder).toBe('+12015550123 or +12015550123;ext=12');
           expect(findInput(card, 'telephoneNumber')?.value).toBe(picked);
           break;
         case 'assigned':
