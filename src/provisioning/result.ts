@@ -58,6 +58,7 @@ export const REASON_CODES = [
   // Accounts
   'ACCOUNT_NOT_FOUND',
   'ACCOUNT_NOT_FOUND_SIMILAR',
+  'ACCOUNT_NOT_FOUND_SIMILAR_MORE',
   // A card's button names an account by id, and that account is no longer in the tenant.
   'ACCOUNT_GONE',
   'ACCOUNT_AMBIGUOUS',

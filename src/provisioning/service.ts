@@ -132,7 +132,10 @@ export class ProvisioningService {
       if (typos.length === 0) return refuse('ACCOUNT_NOT_FOUND', { username: wanted.slice(0, 120) });
       return refuse('ACCOUNT_NOT_FOUND_SIMILAR', { username: wanted.slice(0, 120), candidates: typos.join(', ') });
     }
-    const candidates = similar.items.map((a) => a.userPrincipalName).join(', ') + (similar.total > similar.items.length ? ` (+${similar.total - similar.items.length})` : '');
+    const candidates = similar.items.map((a) => a.userPrincipalName).join(', ');
+    const more = similar.total - similar.items.length;
+    // "(+4)" after the three shown did not say what it counted, nor how to see them.
+    if (more > 0) return refuse('ACCOUNT_NOT_FOUND_SIMILAR_MORE', { username: wanted.slice(0, 120), candidates, more, words: words.slice(0, 120) });
     return refuse('ACCOUNT_NOT_FOUND_SIMILAR', { username: wanted.slice(0, 120), candidates });
   }
 

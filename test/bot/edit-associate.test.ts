@@ -97,7 +97,7 @@ describe('edit and associate through the bot (TestAdapter)', () => {
       ['an unknown username', 'edit nobody', 'No resource account nobody in this tenant.'],
       // Part of a username, as a new admin types it (Playground walk): the accounts it could be are offered.
       ['part of a username', 'edit reception', 'No resource account reception in this tenant. Close matches: aa-reception@contoso.com.'],
-      ['part of several', 'edit aa-', 'No resource account aa- in this tenant. Close matches: aa-holidays@contoso.com, aa-kiosk@contoso.com, aa-lyon@contoso.com (+4).'],
+      ['part of several', 'edit aa-', 'No resource account aa- in this tenant. Close matches: aa-holidays@contoso.com, aa-kiosk@contoso.com, aa-lyon@contoso.com and 4 more ("list aa-" shows them all).'],
       // A typo: no part of it is in any name, so the usernames a letter or two away are offered.
       ['a typo', 'edit recepton', 'No resource account recepton in this tenant. Close matches: aa-reception@contoso.com.'],
       ['a typo with its prefix', 'edit cq-salse@contoso.com', 'No resource account cq-salse@contoso.com in this tenant. Close matches: cq-sales@contoso.com.'],
@@ -105,6 +105,16 @@ describe('edit and associate through the bot (TestAdapter)', () => {
       ['a short word, which would match too much', 'edit aa-x', 'No resource account aa-x in this tenant.'],
     ])('"edit" with %s says what is wrong', async (_case, text, reason) => {
       expect(cardTexts(await sut.card(message(text)))).toEqual(['Not done', reason]);
+    });
+
+    it('names the close matches it leaves out by count, and the list that shows them all, in the reader\'s language', async () => {
+      // "(+4)" said neither what it counted nor how to see them.
+      const listed = await sut.card(message('list aa-'));
+      expect(cardTexts(listed).filter((t) => /^aa-\S+@contoso\.com$/.test(t))).toHaveLength(7);
+      expect(cardTexts(await sut.card(message('edit aa-', { locale: 'fr-FR' })))).toEqual([
+        'Non effectué',
+        'Aucun compte de ressources aa- dans ce client. Comptes proches\u00a0: aa-holidays@contoso.com, aa-kiosk@contoso.com, aa-lyon@contoso.com et 4 autres (\u00ab\u00a0list aa-\u00a0\u00bb les montre tous).',
+      ]);
     });
 
     it('renames the account: the tenant, the audit log and the answer show it', async () => {
