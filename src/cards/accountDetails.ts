@@ -5,6 +5,9 @@ import { accountView, describeRefusal } from './describe';
 import { renderCard, type CardJson } from './render';
 import { plainText } from './text';
 
+/** The Teams Phone Resource Account SKU (servicePlans.ts) as a tenant without it has it: no seat. */
+const NO_RESOURCE_ACCOUNT_SKU: LicenseSku = { skuId: '440eaaa8-b3e0-484b-a8be-62870b9ba70a', skuPartNumber: 'PHONESYSTEM_VIRTUALUSER', kind: 'resourceAccount', enabled: 0, consumed: 0 };
+
 /**
  * One account with what can be done to it next. Buttons are offered only when the rules allow the
  * request (the service checks again when it comes); admins only, since others cannot act.
@@ -15,10 +18,11 @@ export function accountDetailsCard(account: ResourceAccount, skus: readonly Lice
   const kinds = licenseKindsOf(account, skus);
   const licensed = kinds.length > 0;
   const associated = account.associations.length > 0;
-  // Without a free Resource Account seat (or the SKU) the button could only be refused (F9): the next
-  // step says why and how to get one instead, as the number card does.
-  const sku = skus.find((k) => k.kind === 'resourceAccount');
-  const noSeat = licensed || account.broken ? null : sku ? checkFreeSeat(sku) : ({ ok: false, reason: 'LICENSE_NOT_IN_TENANT', params: {} } as const);
+  // Without a free Resource Account seat the button could only be refused (F9): the next step says why
+  // and how to get one instead, as the number card does. A tenant without the SKU has none of 0 seats:
+  // "no subscription for that license" named no license and no way to get it.
+  const sku = skus.find((k) => k.kind === 'resourceAccount') ?? NO_RESOURCE_ACCOUNT_SKU;
+  const noSeat = licensed || account.broken ? null : checkFreeSeat(sku);
   const can = {
     assignNumber: canChange && licensed && !account.phoneNumber && !account.broken,
     unassignNumber: canChange && account.phoneNumber !== null,

@@ -10,6 +10,9 @@ function skuLabel(skuPartNumber: string, locale: Locale): string {
   return kind ? `${strings(locale).license[kind]} (${skuPartNumber})` : skuPartNumber;
 }
 
+/** "and 1,234 more": counts of accounts get digit grouping, as the list card's do. */
+const COUNTS: Record<Locale, Intl.NumberFormat> = { en: new Intl.NumberFormat('en'), fr: new Intl.NumberFormat('fr') };
+
 /** Times are shown in UTC: approvers and requesters may sit in different time zones. */
 export function when(iso: string): string {
   return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
@@ -40,7 +43,9 @@ export function describeRefusal(refusal: Refusal, locale: Locale): string {
                 ? format(s.plan.title[text as keyof typeof s.plan.title], { upn: plainText(String(refusal.params.subject ?? refusal.params.upn ?? '')) })
                 : key === 'at' && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(text)
                   ? when(text)
-                  : text,
+                  : key === 'more' && typeof value === 'number'
+                    ? COUNTS[locale].format(value)
+                    : text,
     );
   }
   return format(s.reasons[refusal.reason], params);

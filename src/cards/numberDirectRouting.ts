@@ -1,4 +1,4 @@
-import { getExampleNumber, type CountryCode } from 'libphonenumber-js';
+import { getCountryCallingCode, getExampleNumber, isSupportedCountry } from 'libphonenumber-js';
 import examples from 'libphonenumber-js/examples.mobile.json';
 import { format, strings, type Locale } from '../i18n';
 import type { LicenseSku, ResourceAccount } from '../provisioning/model';
@@ -40,10 +40,13 @@ export function numberDirectRoutingCard(account: ResourceAccount, skus: readonly
 /**
  * A number of the usage location's country as the placeholder: the number must be of that country
  * (DOMAIN.md F4), and a French example was shown to every tenant. libphonenumber-js ships example
- * numbers only of mobile ranges; the placeholder shows the form (E.164, ";ext="), not a range. Without
- * a usage location, the example of Microsoft's own docs (+1 425 555 0100).
+ * numbers only of mobile ranges; the placeholder shows the form (E.164, ";ext="), not a range. A country
+ * without an example gets its calling code, one without a numbering plan of its own (Antarctica) only
+ * the "+"; no usage location, the example of Microsoft's own docs (+1 425 555 0100).
  */
 function exampleNumber(usageLocation: string | null): string {
-  const example = usageLocation ? getExampleNumber(usageLocation.toUpperCase() as CountryCode, examples) : undefined;
-  return example?.number ?? '+14255550100';
+  if (!usageLocation) return '+14255550100';
+  const country = usageLocation.toUpperCase();
+  if (!isSupportedCountry(country)) return '+…';
+  return getExampleNumber(country, examples)?.number ?? `+${getCountryCallingCode(country)}…`;
 }

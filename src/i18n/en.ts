@@ -58,7 +58,7 @@ export const en = {
       '{upn} is now used by {voiceApp}, which started using it after this deletion was planned. Nothing was deleted: remove that association first (or point {voiceApp} at another account), then plan the deletion again.',
     ACCOUNT_NOT_FOUND: 'No resource account {username} in this tenant.',
     ACCOUNT_NOT_FOUND_SIMILAR: 'No resource account {username} in this tenant. Close matches: {candidates}.',
-    ACCOUNT_NOT_FOUND_SIMILAR_MORE: 'No resource account {username} in this tenant. Close matches: {candidates} and {more} more ("list {words}" shows them all).',
+    ACCOUNT_NOT_FOUND_SIMILAR_MORE: 'No resource account {username} in this tenant. Close matches: {candidates} and {more} more; list "{words}" shows them all.',
     ACCOUNT_GONE: 'This resource account is no longer in the tenant: it was deleted, here or in the Teams admin center. Type "list" to see the resource accounts there are.',
     ACCOUNT_AMBIGUOUS: '{username} exists in several domains: {candidates}. Give the full username.',
     ACCOUNT_BROKEN: '{upn} no longer works (a license change was done in two steps). Create a new account instead.',

@@ -83,7 +83,7 @@ export const fr: Strings = typeset({
       '{upn} est désormais utilisé par {voiceApp}, qui s’en sert depuis que cette suppression a été planifiée. Rien n’a été supprimé : retirez d’abord cette association (ou faites pointer {voiceApp} vers un autre compte), puis planifiez de nouveau la suppression.',
     ACCOUNT_NOT_FOUND: 'Aucun compte de ressources {username} dans ce client.',
     ACCOUNT_NOT_FOUND_SIMILAR: 'Aucun compte de ressources {username} dans ce client. Comptes proches : {candidates}.',
-    ACCOUNT_NOT_FOUND_SIMILAR_MORE: 'Aucun compte de ressources {username} dans ce client. Comptes proches : {candidates} et {more} autres (« list {words} » les montre tous).',
+    ACCOUNT_NOT_FOUND_SIMILAR_MORE: 'Aucun compte de ressources {username} dans ce client. Comptes proches : {candidates} et {more} autres ; list "{words}" les montre tous.',
     ACCOUNT_GONE: 'Ce compte de ressources n’est plus dans le client : il a été supprimé, ici ou dans le centre d’administration Teams. Tapez « list » pour voir les comptes de ressources existants.',
     ACCOUNT_AMBIGUOUS: '{username} existe dans plusieurs domaines : {candidates}. Indiquez le nom d’utilisateur complet.',
     ACCOUNT_BROKEN: '{upn} ne fonctionne plus (un changement de licence a été fait en deux étapes). Créez plutôt un nouveau compte.',

@@ -1,3 +1,4 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { isServiceNumber, licenseKindsOf, type LicenseSku, type NumberType, type PhoneNumber, type ResourceAccount } from './model';
 import { ok, refuse, type Refusal, type Result } from './result';
 
@@ -97,16 +98,25 @@ export function checkNumberCountry(telephoneNumber: string, numberCountry: strin
 
 /**
  * Direct Routing numbers are not in the online inventory until assigned, so their country comes from
- * the calling code. Only codes that belong to one country are mapped (+1 is shared by the US, Canada
- * and the Caribbean): for any other, the country check is left to the tenant.
+ * the calling code. Only the codes below are mapped (+1 is shared by the US, Canada and the Caribbean):
+ * for any other, the country check is left to the tenant.
  */
 const CALLING_CODES: Record<string, string> = { '33': 'FR', '44': 'GB', '49': 'DE', '34': 'ES', '39': 'IT', '31': 'NL', '32': 'BE', '41': 'CH', '61': 'AU', '81': 'JP' };
+/**
+ * Codes that other countries share with the one mapped: +44 with Jersey, Guernsey and the Isle of Man,
+ * +39 with the Vatican, +61 with Christmas and Cocos Islands. Their numbering plan (libphonenumber-js)
+ * tells which; a Jersey account's +44 1534 number was refused as a United Kingdom one.
+ */
+const SHARED_CODES = new Set(['44', '39', '61']);
 
 export function countryOfCallingCode(telephoneNumber: string): string | null {
   const digits = telephoneNumber.replace(/^\+/, '');
   for (const length of [2, 3]) {
-    const country = CALLING_CODES[digits.slice(0, length)];
-    if (country) return country;
+    const code = digits.slice(0, length);
+    const country = CALLING_CODES[code];
+    if (!country) continue;
+    if (!SHARED_CODES.has(code)) return country;
+    return parsePhoneNumberFromString(`+${digits.split(';')[0]}`)?.country ?? country;
   }
   return null;
 }

@@ -18,8 +18,9 @@ const DISPLAY_NAME_MAX = 256;
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 // What draws nothing on a card or in the Teams directory: spaces, format characters (U+200B, bidi marks),
 // combining marks with no base, default-ignorable code points (the Hangul fillers U+115F, U+1160, U+3164,
-// U+FFA0, variation selectors) and the blank Braille pattern U+2800, a well-known "empty name" trick.
-const NOTHING_VISIBLE = /^[\s\p{Z}\p{Cc}\p{Cf}\p{M}\p{Default_Ignorable_Code_Point}\u2800]*$/u;
+// U+FFA0, variation selectors), and the blank Braille pattern U+2800 and musical null notehead U+1D159,
+// both well-known "empty name" tricks.
+const NOTHING_VISIBLE = /^[\s\p{Z}\p{Cc}\p{Cf}\p{M}\p{Default_Ignorable_Code_Point}\u2800\u{1D159}]*$/u;
 
 /** Whether a text has at least one character a reader can see: a name without one reads as blank. */
 export function hasVisibleCharacter(text: string): boolean {

@@ -56,6 +56,20 @@ export interface ValidNewAccount {
   hybrid: boolean;
 }
 
+/** Close matches named by an unknown username before the rest are counted. */
+const SHOWN_MATCHES = 3;
+/**
+ * Words a card shows as typed (no Markdown-sensitive character, nothing that starts a block, such as
+ * "1. " or "--": src/cards/text.ts) and that a quoted "list" search takes whole: a letter or digit
+ * first, then letters, digits, . ' - ! ^ ~ and single spaces, an underscore only between ASCII letters or digits.
+ */
+const COPYABLE_WORDS = /^(?!\p{N}+[.)](?: |$))[\p{L}\p{N}](?:[\p{L}\p{N}.'!^~-]|(?<=[A-Za-z0-9])_(?=[A-Za-z0-9])| (?=[^\s]))*$/u;
+
+/** Whether a "list" search of these words can be offered to be said again as the card shows it. */
+export function isCopyableSearch(words: string): boolean {
+  return COPYABLE_WORDS.test(words);
+}
+
 /**
  * The provisioning service: every request is validated against the tenant's current state before a
  * plan exists, and nothing in the tenant changes until the plan runs (after confirmation for the
@@ -126,16 +140,22 @@ export class ProvisioningService {
   /** No such account: the accounts whose name or username holds what was typed ("show reception"), if any, are offered. */
   private async notFound(wanted: string): Promise<Refusal> {
     const words = wanted.split('@')[0]!.trim();
-    const similar = words.length >= 2 ? await this.directory.listAccounts({ offset: 0, limit: 3, text: words }) : null;
+    // Four read: four matches are all shown, more are three shown and the rest counted ("and 1 more" read badly).
+    const similar = words.length >= 2 ? await this.directory.listAccounts({ offset: 0, limit: SHOWN_MATCHES + 1, text: words }) : null;
     if (!similar || similar.total === 0) {
       const typos = await this.typoMatches(words);
       if (typos.length === 0) return refuse('ACCOUNT_NOT_FOUND', { username: wanted.slice(0, 120) });
       return refuse('ACCOUNT_NOT_FOUND_SIMILAR', { username: wanted.slice(0, 120), candidates: typos.join(', ') });
     }
-    const candidates = similar.items.map((a) => a.userPrincipalName).join(', ');
-    const more = similar.total - similar.items.length;
-    // "(+4)" after the three shown did not say what it counted, nor how to see them.
-    if (more > 0) return refuse('ACCOUNT_NOT_FOUND_SIMILAR_MORE', { username: wanted.slice(0, 120), candidates, more, words: words.slice(0, 120) });
+    const shown = similar.total > SHOWN_MATCHES + 1 ? similar.items.slice(0, SHOWN_MATCHES) : similar.items;
+    const candidates = shown.map((a) => a.userPrincipalName).join(', ');
+    const more = similar.total - shown.length;
+    // "(+4)" after the three shown said neither what it counted nor how to see them. The list is offered
+    // quoted (its words are then text, not the filters "aa", "cq"…), and only for words the card shows
+    // as typed, so that the admin can say it again as read.
+    if (more > 0 && isCopyableSearch(words)) {
+      return refuse('ACCOUNT_NOT_FOUND_SIMILAR_MORE', { username: wanted.slice(0, 120), candidates, more, words: words.slice(0, 120) });
+    }
     return refuse('ACCOUNT_NOT_FOUND_SIMILAR', { username: wanted.slice(0, 120), candidates });
   }
 
@@ -422,7 +442,7 @@ export class ProvisioningService {
     const refusals: Refusal[] = [];
     const checked = checkDisplayName(form.displayName);
     // A blank-reading name that the account already has (made elsewhere) does not stop a change of type.
-    const keptAsItIs = !checked.ok && checked.reason === 'DISPLAY_NAME_INVISIBLE' && form.displayName.trim() === account.displayName;
+    const keptAsItIs = !checked.ok && checked.reason === 'DISPLAY_NAME_INVISIBLE' && form.displayName.trim() === account.displayName.trim();
     const displayName: Result<string> = keptAsItIs ? ok(account.displayName) : checked;
     if (!displayName.ok) refusals.push(displayName);
     const accountType = checkAccountType(form.accountType);

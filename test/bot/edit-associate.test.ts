@@ -97,7 +97,7 @@ describe('edit and associate through the bot (TestAdapter)', () => {
       ['an unknown username', 'edit nobody', 'No resource account nobody in this tenant.'],
       // Part of a username, as a new admin types it (Playground walk): the accounts it could be are offered.
       ['part of a username', 'edit reception', 'No resource account reception in this tenant. Close matches: aa-reception@contoso.com.'],
-      ['part of several', 'edit aa-', 'No resource account aa- in this tenant. Close matches: aa-holidays@contoso.com, aa-kiosk@contoso.com, aa-lyon@contoso.com and 4 more ("list aa-" shows them all).'],
+      ['part of several', 'edit aa-', 'No resource account aa- in this tenant. Close matches: aa-holidays@contoso.com, aa-kiosk@contoso.com, aa-lyon@contoso.com and 4 more; list "aa-" shows them all.'],
       // A typo: no part of it is in any name, so the usernames a letter or two away are offered.
       ['a typo', 'edit recepton', 'No resource account recepton in this tenant. Close matches: aa-reception@contoso.com.'],
       ['a typo with its prefix', 'edit cq-salse@contoso.com', 'No resource account cq-salse@contoso.com in this tenant. Close matches: cq-sales@contoso.com.'],
@@ -109,12 +109,30 @@ describe('edit and associate through the bot (TestAdapter)', () => {
 
     it('names the close matches it leaves out by count, and the list that shows them all, in the reader\'s language', async () => {
       // "(+4)" said neither what it counted nor how to see them.
-      const listed = await sut.card(message('list aa-'));
-      expect(cardTexts(listed).filter((t) => /^aa-\S+@contoso\.com$/.test(t))).toHaveLength(7);
+      const upns = (card: unknown) => cardTexts(card).filter((t) => /^\S+@contoso\.(com|onmicrosoft\.com)$/.test(t));
+      expect(upns(await sut.card(message('list "aa-"')))).toHaveLength(7);
       expect(cardTexts(await sut.card(message('edit aa-', { locale: 'fr-FR' })))).toEqual([
         'Non effectué',
-        'Aucun compte de ressources aa- dans ce client. Comptes proches\u00a0: aa-holidays@contoso.com, aa-kiosk@contoso.com, aa-lyon@contoso.com et 4 autres (\u00ab\u00a0list aa-\u00a0\u00bb les montre tous).',
+        'Aucun compte de ressources aa- dans ce client. Comptes proches\u00a0: aa-holidays@contoso.com, aa-kiosk@contoso.com, aa-lyon@contoso.com et 4 autres\u00a0; list "aa-" les montre tous.',
       ]);
+      // A filter word is offered quoted, so that the list searches it (review: "list cq" lists the call
+      // queues, leaving out cq-escalations, an auto attendant, and "list aa" adds it).
+      const cq = cardTexts(await sut.card(message('edit cq')))[1]!;
+      expect(cq).toMatch(/^No resource account cq in this tenant\. Close matches: (\S+@\S+, ){2}\S+@\S+ and (\d+) more; list "cq" shows them all\.$/);
+      const offered = [...cq.matchAll(/(cq-[^\s,]+)/g)].map((m) => m[1]);
+      const all = upns(await sut.card(message('list "cq"')));
+      expect(all).toHaveLength(3 + Number(/and (\d+) more/.exec(cq)![1]));
+      expect(all).toEqual(expect.arrayContaining(offered));
+    });
+
+    it('shows a fourth close match rather than "and 1 more"', async () => {
+      await app.directory.createAccount({ displayName: 'Zeta', userPrincipalName: 'aa-zeta-one@contoso.com', accountType: 'autoAttendant' });
+      await app.directory.createAccount({ displayName: 'Zeta', userPrincipalName: 'aa-zeta-two@contoso.com', accountType: 'autoAttendant' });
+      await app.directory.createAccount({ displayName: 'Zeta', userPrincipalName: 'aa-zeta-three@contoso.com', accountType: 'autoAttendant' });
+      await app.directory.createAccount({ displayName: 'Zeta', userPrincipalName: 'aa-zeta-four@contoso.com', accountType: 'autoAttendant' });
+      expect(cardTexts(await sut.card(message('edit zeta')))[1]).toBe(
+        'No resource account zeta in this tenant. Close matches: aa-zeta-four@contoso.com, aa-zeta-one@contoso.com, aa-zeta-three@contoso.com, aa-zeta-two@contoso.com.',
+      );
     });
 
     it('renames the account: the tenant, the audit log and the answer show it', async () => {

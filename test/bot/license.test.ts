@@ -101,6 +101,22 @@ describe('licensing an unlicensed account, by button and by command', () => {
     ]);
   });
 
+  it('says how to get the license on the card of a tenant without the Resource Account SKU, in English and French', async () => {
+    const real = app.directory.getTenantFacts.bind(app.directory);
+    jest.spyOn(app.directory, 'getTenantFacts').mockImplementation(async () => {
+      const facts = await real();
+      return { ...facts, skus: facts.skus.filter((s) => s.kind !== 'resourceAccount') };
+    });
+    const shown = await sut.card(message('show aa-paris'));
+    expect(buttons(shown)).not.toContain('[Assign license]');
+    expect(cardTexts(shown)).toContain(
+      'Next step: assign a license so that it can get a phone number. No free Teams Phone Resource Account (PHONESYSTEM_VIRTUALUSER) license: 0 of 0 left. ' +
+        'Get more in the Microsoft 365 admin center under Billing › Purchase services (Resource Account licenses cost nothing but must be acquired).',
+    );
+    const french = cardTexts(await sut.card(message('show aa-paris', { locale: 'fr-FR' })));
+    expect(french.find((t) => t.includes('PHONESYSTEM_VIRTUALUSER'))).toMatch(/Compte de ressources Teams Phone \(PHONESYSTEM_VIRTUALUSER\).*0 sur 0/);
+  });
+
   it('is for admins only', async () => {
     const refused = body(await sut.invoke(execute('requestLicense', { accountId: A.paris.id }, { from: APPROVER })));
     expect(cardTexts(refused)[0]).toBe('Not done');

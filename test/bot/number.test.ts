@@ -497,6 +497,22 @@ describe('assign a number through the bot (TestAdapter)', () => {
       expect(await app.directory.getPhoneNumber('+33170000999;ext=12')).toMatchObject({ numberType: 'directRouting', assignmentTargetId: accountId, activationState: 'activated' });
       expect(await app.directory.getAccount(accountId)).toMatchObject({ phoneNumber: '+33170000999;ext=12' });
     });
+
+    // Review: +44 is shared by the UK with Jersey, Guernsey and the Isle of Man. A Jersey account's own
+    // number (and the card's example) was refused as "a United Kingdom (GB) number".
+    it('takes a Jersey number on +44 for a Jersey account, shows one as the example, and still refuses a UK one', async () => {
+      await sut.invoke(execute('addAccount', { ...US_FORM, username: 'aa-jersey', usageLocation: 'JE' }));
+      const account = (await app.directory.findAccountByUpn('aa-jersey@contoso.com'))!;
+      expect(account).toMatchObject({ usageLocation: 'JE', assignedLicenses: [DEMO.skus.resourceAccount.skuId] });
+      const typeCard = await sut.card(message('number aa-jersey'));
+      const numberCard = bodyOf(await sut.invoke(click(typeCard, 'Next', { numberType: 'directRouting' })));
+      expect(findInput(numberCard, 'telephoneNumber')?.placeholder).toBe('+447797712345 or +447797712345;ext=12');
+
+      const uk = bodyOf(await sut.invoke(click(numberCard, 'Assign', { telephoneNumber: '+44 20 7123 4567' })));
+      expect(after(uk, 'Phone number')).toBe('+442071234567 is a United Kingdom (GB) number but the usage location of aa-jersey@contoso.com is Jersey (JE). They must match.');
+      const proposed = bodyOf(await sut.invoke(click(numberCard, 'Assign', { telephoneNumber: '+44 1534 123456' })));
+      expect(cardTexts(proposed)).toContain('○ 2. Assign +441534123456 (Direct Routing)');
+    });
   });
 
   describe('every refusal of DOMAIN.md "Numbers" says why and changes nothing', () => {

@@ -75,6 +75,7 @@ describe('identity and form rules (DOMAIN.md)', () => {
     ['only the Hangul filler', '\u3164', 'DISPLAY_NAME_INVISIBLE', {}],
     ['only the halfwidth Hangul filler and the choseong filler', '\uffa0\u115f', 'DISPLAY_NAME_INVISIBLE', {}],
     ['only the blank Braille pattern', '\u2800\u2800', 'DISPLAY_NAME_INVISIBLE', {}],
+    ['only the musical null notehead', '\u{1D159}', 'DISPLAY_NAME_INVISIBLE', {}],
     ['only combining marks', '\u0301\u0308', 'DISPLAY_NAME_INVISIBLE', {}],
     ['only a variation selector and a soft hyphen', '\ufe0f\u00ad', 'DISPLAY_NAME_INVISIBLE', {}],
   ])('refuses a display name that is %s', (_case, raw, reason, params) => {
