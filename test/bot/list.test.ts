@@ -4,6 +4,7 @@ import { accountListCard, NO_FILTERS, type ListFilters } from '../../src/cards/a
 import type { ResourceAccount } from '../../src/provisioning/model';
 import { testApp, tempDir } from '../helpers/app';
 import { execute, message } from '../helpers/activities';
+import { resourceAccount } from '../helpers/accounts';
 import { cardTexts, Conversation, findInput } from '../helpers/conversation';
 import { APPROVER, STRANGER } from '../helpers/identities';
 
@@ -229,19 +230,7 @@ describe('account list: filters and paging beyond 100 accounts', () => {
 });
 
 describe('account list card', () => {
-  const account = (i: number): ResourceAccount => ({
-    id: `a-${i}`,
-    userPrincipalName: `aa-${i}@contoso.com`,
-    displayName: `Account ${i}`,
-    accountType: 'autoAttendant',
-    accountEnabled: false,
-    usageLocation: null,
-    assignedLicenses: [],
-    phoneNumber: null,
-    associations: [],
-    broken: false,
-    createdAt: '2025-01-01T00:00:00.000Z',
-  });
+  const account = (i: number): ResourceAccount => resourceAccount({ id: `a-${i}`, userPrincipalName: `aa-${i}@contoso.com`, displayName: `Account ${i}` });
 
   it('says "11–20 of 10,000" and carries the filters on Previous and Next', () => {
     const filters: ListFilters = { accountType: 'callQueue', license: 'licensed', number: 'without', text: 'north' };

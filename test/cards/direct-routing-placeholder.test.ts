@@ -1,5 +1,5 @@
 import { numberDirectRoutingCard } from '../../src/cards/numberDirectRouting';
-import type { ResourceAccount } from '../../src/provisioning/model';
+import { resourceAccount } from '../helpers/accounts';
 import { findInput } from '../helpers/conversation';
 
 /*
@@ -7,19 +7,7 @@ import { findInput } from '../helpers/conversation';
  * the usage location's country (DOMAIN.md F4), so the example is one of that country.
  */
 describe('the example number of the Direct Routing card', () => {
-  const account: ResourceAccount = {
-    id: 'a0000000-0000-4000-8000-0000000000aa',
-    userPrincipalName: 'aa-x@contoso.com',
-    displayName: 'X',
-    accountType: 'autoAttendant',
-    accountEnabled: false,
-    usageLocation: null,
-    assignedLicenses: [],
-    phoneNumber: null,
-    associations: [],
-    broken: false,
-    createdAt: '2026-12-02T00:00:00Z',
-  };
+  const account = resourceAccount({ id: 'a0000000-0000-4000-8000-0000000000aa', userPrincipalName: 'aa-x@contoso.com', displayName: 'X' });
   const placeholder = (usageLocation: string | null, locale: 'en' | 'fr' = 'en') =>
     findInput(numberDirectRoutingCard({ ...account, usageLocation }, [], locale), 'telephoneNumber')?.placeholder;
 
