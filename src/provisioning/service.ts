@@ -153,8 +153,9 @@ export class ProvisioningService {
     // "(+4)" after the three shown said neither what it counted nor how to see them. The list is offered
     // quoted (its words are then text, not the filters "aa", "cq"…), and only for words the card shows
     // as typed, so that the admin can say it again as read.
-    if (more > 0 && isCopyableSearch(words)) {
-      return refuse('ACCOUNT_NOT_FOUND_SIMILAR_MORE', { username: wanted.slice(0, 120), candidates, more, words: words.slice(0, 120) });
+    // Whole or not at all: a cut search would not be the one that found these.
+    if (more > 0 && words.length <= 120 && isCopyableSearch(words)) {
+      return refuse('ACCOUNT_NOT_FOUND_SIMILAR_MORE', { username: wanted.slice(0, 120), candidates, more, words });
     }
     return refuse('ACCOUNT_NOT_FOUND_SIMILAR', { username: wanted.slice(0, 120), candidates });
   }
